@@ -1,0 +1,43 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().min(1).optional(),
+  SEGFUSION_DATA_DIR: z.string().min(1).optional(),
+  SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+});
+
+export interface AppConfig {
+  /** Prisma-style URL of the catalogue database, e.g. file:./data/segfusion.db */
+  databaseUrl: string;
+  /** Root for the database file (by default) and the volume cache. */
+  dataDir: string;
+  /** Where decoded volumes and label maps are cached. */
+  cacheDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+let cached: AppConfig | undefined;
+
+/** Parses the environment once; the only module that reads process.env. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  if (cached && env === process.env) return cached;
+  const parsed = EnvSchema.parse(env);
+  const dataDir = path.resolve(parsed.SEGFUSION_DATA_DIR ?? 'data');
+  const config: AppConfig = {
+    databaseUrl: parsed.DATABASE_URL ?? `file:${path.join(dataDir, 'segfusion.db')}`,
+    dataDir,
+    cacheDir: path.join(dataDir, 'cache'),
+    logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'info',
+  };
+  if (env === process.env) cached = config;
+  return config;
+}
+
+/** File path of a `file:` SQLite URL, resolved against the working directory. */
+export function sqlitePath(databaseUrl: string): string {
+  if (!databaseUrl.startsWith('file:')) {
+    throw new Error(`DATABASE_URL must be a SQLite file: URL for the embedded database, got "${databaseUrl}"`);
+  }
+  return path.resolve(databaseUrl.slice('file:'.length));
+}

@@ -1,0 +1,72 @@
+import { createRequire } from 'node:module';
+import codecs from 'dcmjs-codecs';
+import { DicomError, describeThrown } from './errors.js';
+import type { TransferSyntaxInfo } from './transferSyntax.js';
+
+const { NativeCodecs, Context } = codecs;
+
+let ready: Promise<void> | undefined;
+
+/**
+ * Loads the codec WebAssembly (dcmtk's IJG 8/12/16-bit JPEG incl. lossless, CharLS, OpenJPEG) once per
+ * process. Its logger is silenced: failures surface as DicomErrors instead.
+ */
+export function initCodecs(): Promise<void> {
+  if (!ready) {
+    const require = createRequire(import.meta.url);
+    const wasm = require.resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm');
+    codecs.log.setLevel('silent');
+    ready = NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: wasm, logCodecsInfo: false, logCodecsTrace: false });
+  }
+  return ready;
+}
+
+export interface FrameFormat {
+  rows: number;
+  columns: number;
+  bitsAllocated: number;
+  bitsStored: number;
+  samplesPerPixel: number;
+  pixelRepresentation: number;
+  planarConfiguration: number;
+  photometricInterpretation: string;
+}
+
+/**
+ * Decodes one compressed frame to native little-endian bytes. Colour JPEG frames come back as
+ * interleaved RGB (the codec applies the YCbCr transform); callers see 'RGB' via the returned value.
+ */
+export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo, f: FrameFormat): { bytes: Uint8Array; photometric: string; planar: number } {
+  if (!NativeCodecs.isInitialized()) throw new Error('codecs not initialised: await initCodecs() before decoding');
+  const ctx = new Context({
+    width: f.columns,
+    height: f.rows,
+    bitsAllocated: f.bitsAllocated,
+    bitsStored: f.bitsStored,
+    samplesPerPixel: f.samplesPerPixel,
+    pixelRepresentation: f.pixelRepresentation,
+    planarConfiguration: f.planarConfiguration,
+    photometricInterpretation: f.photometricInterpretation,
+    encodedBuffer: frame,
+  });
+  let out: InstanceType<typeof Context>;
+  try {
+    if (ts.codec === 'jpeg') out = NativeCodecs.decodeJpeg(ctx, { convertColorspaceToRgb: f.samplesPerPixel === 3 });
+    else if (ts.codec === 'jpeg-ls') out = NativeCodecs.decodeJpegLs(ctx, {});
+    else if (ts.codec === 'jpeg2000') out = NativeCodecs.decodeJpeg2000(ctx, {});
+    else throw new Error(`no codec for ${ts.name}`);
+  } catch (err) {
+    throw new DicomError(`${ts.name} frame could not be decoded: ${describeThrown(err)}`, 'decode-failed');
+  }
+  const bytes = out.getDecodedBuffer();
+  const expected = f.rows * f.columns * f.samplesPerPixel * (f.bitsAllocated / 8);
+  if (!bytes || bytes.length < expected) {
+    throw new DicomError(`${ts.name} frame decoded to ${bytes?.length ?? 0} bytes, expected ${expected}`, 'decode-failed');
+  }
+  const colourJpeg = ts.codec === 'jpeg' && f.samplesPerPixel === 3;
+  return {
+    bytes: bytes.subarray(0, expected),
+    photometric: colourJpeg ? 'RGB' : out.getPhotometricInterpretation() ?? f.photometricInterpretation,
+    planar: out.getPlanarConfiguration() ?? f.planarConfiguration,
+  };
+}

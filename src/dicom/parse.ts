@@ -1,0 +1,68 @@
+import zlib from 'node:zlib';
+import dicomParser from 'dicom-parser';
+import { DicomError, describeThrown } from './errors.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transferSyntax.js';
+
+export type DataSet = dicomParser.DataSet;
+
+export interface ParsedDicom {
+  dataSet: DataSet;
+  transferSyntaxUid: string;
+  /** Whether the file had the 128-byte preamble, "DICM" and a group 0002 meta header. */
+  part10: boolean;
+}
+
+const VR_CODES = new Set(
+  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+);
+
+/**
+ * Decides by content whether bytes are DICOM: a Part 10 file ("DICM" after the preamble), or a bare data
+ * set as older modalities and some PACS exports write, recognised by a plausible first element.
+ * Returns the transfer syntax to assume for a bare data set.
+ */
+export function sniffDicom(bytes: Uint8Array): { part10: true } | { part10: false; transferSyntaxUid: string } | null {
+  if (bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d) {
+    return { part10: true };
+  }
+  if (bytes.length < 8) return null;
+  const group = bytes[0] | (bytes[1] << 8);
+  // Bare data sets start with a low group: 0x0002 (meta), 0x0008 (identification) and rarely 0x0000..0x0018.
+  if (group === 0 || group > 0x0018 || group % 2 !== 0) return null;
+  const vr = String.fromCharCode(bytes[4], bytes[5]);
+  if (VR_CODES.has(vr)) return { part10: false, transferSyntaxUid: EXPLICIT_VR_LITTLE_ENDIAN };
+  const length = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
+  if (length >= 0 && length < bytes.length) return { part10: false, transferSyntaxUid: IMPLICIT_VR_LITTLE_ENDIAN };
+  return null;
+}
+
+function inflate(byteArray: Uint8Array, position: number): Uint8Array {
+  const inflated = zlib.inflateRawSync(byteArray.subarray(position));
+  const full = new Uint8Array(position + inflated.length);
+  full.set(byteArray.subarray(0, position), 0);
+  full.set(inflated, position);
+  return full;
+}
+
+/**
+ * Parses the data set with dicom-parser. Errors carry the reason: not DICOM, truncated, or malformed
+ * (bad VR or length), never dicom-parser's raw exception object.
+ */
+export function parseDicom(bytes: Uint8Array, source: string): ParsedDicom {
+  const sniff = sniffDicom(bytes);
+  if (!sniff) throw new DicomError(`${source}: not a DICOM file (no "DICM" prefix and no recognisable data set)`, 'not-dicom');
+  let dataSet: DataSet;
+  try {
+    dataSet = dicomParser.parseDicom(bytes, {
+      ...(sniff.part10 ? {} : { TransferSyntaxUID: sniff.transferSyntaxUid }),
+      inflater: inflate as unknown as (arr: Uint8Array, position: number) => void,
+    });
+  } catch (err) {
+    const text = describeThrown(err);
+    const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
+    throw new DicomError(`${source}: ${truncated ? 'truncated' : 'malformed'} DICOM data (${text})`, truncated ? 'truncated' : 'malformed');
+  }
+  const transferSyntaxUid = (sniff.part10 ? dataSet.string('x00020010') : sniff.transferSyntaxUid)?.trim() ?? '';
+  if (!transferSyntaxUid) throw new DicomError(`${source}: meta header has no TransferSyntaxUID (0002,0010)`, 'malformed');
+  return { dataSet, transferSyntaxUid, part10: sniff.part10 };
+}

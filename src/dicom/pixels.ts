@@ -1,0 +1,164 @@
+import dicomParser from 'dicom-parser';
+import { decodeCompressedFrame, type FrameFormat } from './codecs.js';
+import { DicomError } from './errors.js';
+import type { InstanceHeader } from './header.js';
+import type { DataSet } from './parse.js';
+import { decodeRleFrame } from './rle.js';
+import { transferSyntaxInfo, type TransferSyntaxInfo } from './transferSyntax.js';
+
+/** Decoded stored values of every frame, before the modality LUT. */
+export interface DecodedPixels {
+  /** frames x rows x columns x samples, samples interleaved. */
+  values: Int32Array;
+  frames: number;
+  rows: number;
+  columns: number;
+  samplesPerPixel: number;
+  /** Photometric interpretation of `values` (a JPEG codec may have converted YBR to RGB). */
+  photometric: string;
+}
+
+function frameFormat(h: InstanceHeader): FrameFormat {
+  return {
+    rows: h.rows,
+    columns: h.columns,
+    bitsAllocated: h.bitsAllocated,
+    bitsStored: h.bitsStored,
+    samplesPerPixel: h.samplesPerPixel,
+    pixelRepresentation: h.pixelRepresentation,
+    planarConfiguration: h.planarConfiguration,
+    photometricInterpretation: h.photometricInterpretation,
+  };
+}
+
+function checkFormat(h: InstanceHeader, source: string): void {
+  if (!h.hasPixelData) throw new DicomError(`${source}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  if (h.rows <= 0 || h.columns <= 0) throw new DicomError(`${source}: Rows/Columns missing or zero (${h.rows}x${h.columns})`, 'malformed');
+  if (![1, 8, 16, 32].includes(h.bitsAllocated)) throw new DicomError(`${source}: BitsAllocated ${h.bitsAllocated} is not 1, 8, 16 or 32`, 'malformed');
+  if (h.bitsStored < 1 || h.bitsStored > h.bitsAllocated) {
+    throw new DicomError(`${source}: BitsStored ${h.bitsStored} is outside 1..BitsAllocated (${h.bitsAllocated})`, 'malformed');
+  }
+  if (h.samplesPerPixel !== 1 && h.samplesPerPixel !== 3) throw new DicomError(`${source}: SamplesPerPixel ${h.samplesPerPixel} is not 1 or 3`, 'malformed');
+}
+
+/** Frames of encapsulated pixel data: one fragment per frame, the Basic Offset Table, or JPEG markers. */
+function encapsulatedFrames(ds: DataSet, frames: number, source: string): Uint8Array[] {
+  const el = ds.elements.x7fe00010;
+  const fragments = el.fragments ?? [];
+  if (fragments.length === 0) throw new DicomError(`${source}: encapsulated Pixel Data has no fragments`, 'no-pixel-data');
+  if (frames === 1) return [dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length)];
+  if (fragments.length === frames) return fragments.map((_, i) => dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, i, 1));
+  const table = el.basicOffsetTable && el.basicOffsetTable.length === frames ? el.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(ds, el);
+  return [...Array(frames).keys()].map((i) => dicomParser.readEncapsulatedImageFrame(ds, el, i, table));
+}
+
+function nativeFrameBytes(ds: DataSet, h: InstanceHeader, ts: TransferSyntaxInfo, source: string): Uint8Array[] {
+  const el = ds.elements.x7fe00010;
+  const pixels = h.rows * h.columns * h.samplesPerPixel;
+  const frameBits = pixels * h.bitsAllocated;
+  const needed = Math.ceil((frameBits * h.frames) / 8);
+  if (el.length < needed || el.dataOffset + needed > ds.byteArray.length) {
+    const have = Math.min(el.length, ds.byteArray.length - el.dataOffset);
+    throw new DicomError(`${source}: Pixel Data holds ${have} bytes, ${h.frames} frame(s) of ${h.rows}x${h.columns}x${h.samplesPerPixel} at ${h.bitsAllocated} bits need ${needed}`, 'truncated');
+  }
+  const all = ds.byteArray.subarray(el.dataOffset, el.dataOffset + needed);
+  if (h.bitsAllocated === 1) return [unpackBits(all, pixels * h.frames)];
+  const frameBytes = frameBits / 8;
+  return [...Array(h.frames).keys()].map((f) => {
+    const bytes = all.slice(f * frameBytes, (f + 1) * frameBytes);
+    if (ts.bigEndian && h.bitsAllocated > 8) swapInPlace(bytes, h.bitsAllocated / 8);
+    return bytes;
+  });
+}
+
+/** 1-bit data (binary SEG) is packed little-endian bit order across frame boundaries. */
+function unpackBits(packed: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  for (let i = 0; i < count; i++) out[i] = (packed[i >> 3] >> (i & 7)) & 1;
+  return out;
+}
+
+function swapInPlace(bytes: Uint8Array, width: number): void {
+  for (let i = 0; i < bytes.length; i += width) {
+    for (let a = 0, b = width - 1; a < b; a++, b--) {
+      const t = bytes[i + a];
+      bytes[i + a] = bytes[i + b];
+      bytes[i + b] = t;
+    }
+  }
+}
+
+/** Native little-endian bytes -> stored values: BitsStored mask and two's-complement sign extension. */
+function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: number, signed: boolean, out: Int32Array, offset: number, count: number): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
+  const shift = 32 - bitsStored;
+  for (let i = 0; i < count; i++) {
+    let raw: number;
+    if (bitsAllocated === 8 || bitsAllocated === 1) raw = bytes[i];
+    else if (bitsAllocated === 16) raw = view.getUint16(i * 2, true);
+    else raw = view.getUint32(i * 4, true);
+    let v = (raw & mask) >>> 0;
+    if (signed) v = (v << shift) >> shift;
+    out[offset + i] = v;
+  }
+}
+
+/** Planar (RRR..GGG..BBB) -> interleaved, and 4:2:2 YBR in native encoding expanded to one YBR triplet per pixel. */
+function toInterleaved(values: Int32Array, offset: number, pixels: number, planar: number, photometric: string): void {
+  if (photometric === 'YBR_FULL_422' || photometric === 'YBR_PARTIAL_422') {
+    const packed = values.slice(offset, offset + pixels * 2);
+    for (let q = 0; q < pixels / 2; q++) {
+      const [y0, y1, cb, cr] = packed.subarray(q * 4, q * 4 + 4);
+      values.set([y0, cb, cr, y1, cb, cr], offset + q * 6);
+    }
+    return;
+  }
+  if (planar !== 1) return;
+  const copy = values.slice(offset, offset + pixels * 3);
+  for (let p = 0; p < pixels; p++) {
+    values[offset + p * 3] = copy[p];
+    values[offset + p * 3 + 1] = copy[pixels + p];
+    values[offset + p * 3 + 2] = copy[2 * pixels + p];
+  }
+}
+
+/** Decodes every frame's stored values for any supported transfer syntax. Codecs must be initialised. */
+export function decodePixels(ds: DataSet, h: InstanceHeader, source: string): DecodedPixels {
+  checkFormat(h, source);
+  const ts = transferSyntaxInfo(h.transferSyntaxUid);
+  if (!ts) throw new DicomError(`${source}: unsupported transfer syntax ${h.transferSyntaxUid}`, 'unsupported-syntax');
+  const pixels = h.rows * h.columns;
+  const samples = pixels * h.samplesPerPixel;
+  const values = new Int32Array(samples * h.frames);
+  const signed = h.pixelRepresentation === 1;
+  let photometric = h.photometricInterpretation;
+  if (ts.codec === null) {
+    const frames = nativeFrameBytes(ds, h, ts, source);
+    if (h.bitsAllocated === 1) values.set(frames[0]);
+    else
+      frames.forEach((bytes, f) => {
+        toStoredValues(bytes, h.bitsAllocated, h.bitsStored, signed, values, f * samples, samples);
+        if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, h.planarConfiguration, h.photometricInterpretation);
+      });
+    if (photometric.endsWith('_422')) photometric = photometric.replace('_422', '');
+  } else {
+    const frames = encapsulatedFrames(ds, h.frames, source);
+    frames.forEach((frame, f) => {
+      let bytes: Uint8Array;
+      let planar = h.planarConfiguration;
+      if (ts.codec === 'rle') {
+        bytes = decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+        planar = 0;
+      } else {
+        const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
+        bytes = decoded.bytes;
+        photometric = decoded.photometric;
+        planar = decoded.planar;
+      }
+      toStoredValues(bytes, h.bitsAllocated, h.bitsStored, signed, values, f * samples, samples);
+      if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, planar, 'RGB');
+    });
+  }
+  return { values, frames: h.frames, rows: h.rows, columns: h.columns, samplesPerPixel: h.samplesPerPixel, photometric };
+}
