@@ -28,7 +28,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: parsed.DATABASE_URL ?? `file:${path.join(dataDir, 'segfusion.db')}`,
     dataDir,
     cacheDir: path.join(dataDir, 'cache'),
-    logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'info',
+    logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
   };
   if (env === process.env) cached = config;
   return config;

@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openDb, type Db } from '../db/client.js';
+import { describeDataset, listDatasetSummaries, DatasetNotFoundError } from '../data/datasetInfo.js';
+import { exportNnunet } from '../data/exportNnunet.js';
+import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
+import { DicomError, describeThrown } from '../dicom/errors.js';
+import { inspectFile, type InspectResult } from '../dicom/inspect.js';
+import { ingest } from '../ingest/ingest.js';
+import { LabelsFolderError } from '../ingest/labels.js';
+import { logger } from '../util/logger.js';
+import { phaseProgress } from './progress.js';
+import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
+
+/** Errors a user can act on: printed as one line, exit status 1, no stack trace. */
+const USER_ERRORS = [DatasetNotFoundError, LabelsFolderError, DicomError];
+
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb(loadConfig().databaseUrl);
+  try {
+    return await fn(db);
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+async function runIngest(paths: string[], opts: { dataset: string; labels?: string; json?: boolean }) {
+  const progress = phaseProgress();
+  const summary = await withDb((db) =>
+    ingest(db, { dataset: opts.dataset, paths, labelsDir: opts.labels, cacheDir: loadConfig().cacheDir, onProgress: progress.update }),
+  ).finally(progress.stop);
+  logger.info({ dataset: summary.dataset, series: summary.series, errors: summary.errors, warnings: summary.warnings, ms: summary.durationMs }, 'ingest finished');
+  console.log(opts.json ? JSON.stringify(summary) : formatIngestSummary(summary));
+}
+
+function formatInspect(r: InspectResult): string {
+  const rows: [string, string | number][] = [
+    ['file', r.file],
+    ['SOP Instance UID', r.sopInstanceUid],
+    ['SOP Class UID', r.sopClassUid],
+    ['modality', r.modality],
+    ['transfer syntax', r.transferSyntaxUid],
+    ['size', `${r.columns} x ${r.rows} x ${r.frames} frame(s), ${r.samplesPerPixel} sample(s)`],
+    ['photometric', r.photometricInterpretation],
+    ['bits', `${r.bitsStored} of ${r.bitsAllocated}, ${r.pixelRepresentation ? 'signed' : 'unsigned'}`],
+    ['rescale', `slope ${r.rescaleSlope}, intercept ${r.rescaleIntercept}`],
+    ['stored values', `min ${r.pixel.min}, max ${r.pixel.max}, mean ${r.pixel.mean.toFixed(3)}`],
+  ];
+  if (r.modalityLut) rows.push(['after modality LUT', `min ${r.modalityLut.min}, max ${r.modalityLut.max}, mean ${r.modalityLut.mean.toFixed(3)}`]);
+  return rows.map(([k, v]) => `${k.padEnd(20)} ${v}`).join('\n');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('segfusion').description('DICOM to trained, evaluated segmentation models with multi-loss fusion').showHelpAfterError();
+
+  program
+    .command('ingest')
+    .description('import DICOM folders (and NIfTI label maps) into a dataset')
+    .argument('<paths...>', 'DICOM files or folders, scanned recursively')
+    .requiredOption('-d, --dataset <name>', 'dataset to create or add to')
+    .option('-l, --labels <dir>', 'folder of NIfTI label maps (+ labels.json, manifest.csv)')
+    .option('--json', 'print the summary as JSON')
+    .action(runIngest);
+
+  program
+    .command('inspect')
+    .description('header values and decoded pixel statistics of one DICOM file')
+    .argument('<file>')
+    .option('--json', 'print one JSON object')
+    .action(async (file: string, opts: { json?: boolean }) => {
+      try {
+        const result = await inspectFile(path.resolve(file));
+        console.log(opts.json ? JSON.stringify(result) : formatInspect(result));
+      } catch (err) {
+        const message = describeThrown(err);
+        if (opts.json) console.log(JSON.stringify({ error: message }));
+        else console.error(`error: ${message}`);
+        process.exitCode = 2;
+      }
+    });
+
+  const dataset = program.command('dataset').description('list, show and export datasets');
+  dataset
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const rows = await withDb(listDatasetSummaries);
+      console.log(opts.json ? JSON.stringify(rows) : table(['dataset', 'patients', 'series', 'created'], rows.map((r) => [r.name, r.patients, r.series, r.createdAt])));
+    });
+  dataset
+    .command('show')
+    .argument('<name>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const info = await withDb((db) => describeDataset(db, name));
+      console.log(opts.json ? JSON.stringify(info) : formatDatasetInfo(info));
+    });
+  dataset
+    .command('export')
+    .argument('<name>')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--format <format>', 'export layout (nnunet)', 'nnunet')
+    .action(async (name: string, opts: { out: string; format: string }) => {
+      if (opts.format !== 'nnunet') throw new Error(`--format must be "nnunet", got "${opts.format}"`);
+      const info = await withDb((db) => describeDataset(db, name));
+      const progress = phaseProgress();
+      const result = exportNnunet(info, opts.out, (d, t) => progress.update('export', d, t));
+      progress.stop();
+      console.log(`Wrote ${result.training.length} training and ${result.test.length} unlabelled case(s) to ${result.out}`);
+    });
+
+  program
+    .command('demo')
+    .description('write the synthetic demo CT cohort (and optionally ingest it as dataset "demo")')
+    .option('--out <dir>', 'output folder', 'datasets/demo')
+    .option('--patients <n>', 'number of patients', (v) => Number.parseInt(v, 10), DEMO_COHORT.patients)
+    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), DEMO_COHORT.seed)
+    .option('--ingest', 'ingest it into dataset "demo" afterwards')
+    .option('--force', 'regenerate even if the folder exists')
+    .action(async (opts: { out: string; patients: number; seed: number; ingest?: boolean; force?: boolean }) => {
+      if (!Number.isInteger(opts.patients) || opts.patients < 1) throw new Error(`--patients must be a positive integer, got ${opts.patients}`);
+      const marker = path.join(opts.out, 'labels', 'labels.json');
+      if (opts.force || !fs.existsSync(marker)) {
+        const progress = phaseProgress();
+        generateSyntheticCohort({ ...DEMO_COHORT, out: opts.out, patients: opts.patients, seed: opts.seed }, (d, t) => progress.update('generate', d, t));
+        progress.stop();
+        console.log(`Synthetic cohort written to ${opts.out}`);
+      } else console.log(`Synthetic cohort already in ${opts.out}`);
+      if (opts.ingest) await runIngest([path.join(opts.out, 'dicom')], { dataset: 'demo', labels: path.join(opts.out, 'labels') });
+    });
+
+  return program;
+}
+
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (err) {
+  if (USER_ERRORS.some((E) => err instanceof E) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError))) {
+    console.error(`error: ${describeThrown(err)}`);
+    logger.debug({ err }, 'command failed');
+  } else {
+    logger.error({ err }, 'unexpected failure');
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from './client.js';
+import type { SeriesPlan } from '../dicom/series.js';
+import type { VolumeGeometry } from '../data/geometry.js';
+
+export interface IssueRecord {
+  severity: 'error' | 'warning';
+  path: string;
+  reason: string;
+}
+
+export async function upsertDataset(db: Db, name: string) {
+  return db.dataset.upsert({ where: { name }, update: {}, create: { id: randomUUID(), name } });
+}
+
+export async function startIngestRun(db: Db, datasetId: string) {
+  return db.ingestRun.create({ data: { id: randomUUID(), datasetId, status: 'running' } });
+}
+
+export async function finishIngestRun(db: Db, runId: string, datasetId: string, status: 'completed' | 'failed', summary: unknown, issues: IssueRecord[]) {
+  await db.$transaction([
+    db.ingestIssue.createMany({ data: issues.map((i) => ({ id: randomUUID(), datasetId, ingestRunId: runId, ...i })) }),
+    db.ingestRun.update({ where: { id: runId }, data: { status, finishedAt: new Date(), summary: JSON.stringify(summary) } }),
+  ]);
+}
+
+export async function knownSourceFiles(db: Db, datasetId: string) {
+  const rows = await db.sourceFile.findMany({ where: { datasetId } });
+  return new Map(rows.map((r) => [r.path, r]));
+}
+
+export interface SourceFileRecord {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  status: 'dicom' | 'rejected';
+  header: string | null;
+}
+
+export async function saveSourceFiles(db: Db, datasetId: string, files: SourceFileRecord[]): Promise<void> {
+  const chunk = 200;
+  for (let i = 0; i < files.length; i += chunk) {
+    await db.$transaction(
+      files.slice(i, i + chunk).map((f) =>
+        db.sourceFile.upsert({
+          where: { datasetId_path: { datasetId, path: f.path } },
+          update: { size: f.size, mtimeMs: f.mtimeMs, status: f.status, header: f.header },
+          create: { id: randomUUID(), datasetId, ...f },
+        }),
+      ),
+    );
+  }
+}
+
+export async function seriesFingerprints(db: Db, datasetId: string) {
+  const rows = await db.series.findMany({ where: { datasetId }, select: { seriesInstanceUid: true, fingerprint: true, volumePath: true } });
+  return new Map(rows.map((r) => [r.seriesInstanceUid, r]));
+}
+
+/** Stores one series with its patient, study and instances in a single transaction. */
+export async function saveSeries(
+  db: Db,
+  datasetId: string,
+  plan: SeriesPlan,
+  volume: { fingerprint: string; volumePath: string; dtype: string; geometry: VolumeGeometry; min: number; max: number },
+): Promise<string> {
+  return db.$transaction(async (tx) => {
+    const patient = await tx.patient.upsert({
+      where: { datasetId_patientId: { datasetId, patientId: plan.patientId } },
+      update: {},
+      create: { id: randomUUID(), datasetId, patientId: plan.patientId },
+    });
+    const study = await tx.study.upsert({
+      where: { patientRef_studyInstanceUid: { patientRef: patient.id, studyInstanceUid: plan.studyInstanceUid } },
+      update: { studyDate: plan.studyDate, description: plan.studyDescription },
+      create: { id: randomUUID(), patientRef: patient.id, studyInstanceUid: plan.studyInstanceUid, studyDate: plan.studyDate, description: plan.studyDescription },
+    });
+    const g = volume.geometry;
+    const fields = {
+      studyRef: study.id,
+      modality: plan.modality,
+      description: plan.seriesDescription,
+      folder: plan.folder,
+      fingerprint: volume.fingerprint,
+      columns: g.size[0],
+      rows: g.size[1],
+      slices: g.size[2],
+      spacingX: g.spacing[0],
+      spacingY: g.spacing[1],
+      spacingZ: g.spacing[2],
+      geometry: JSON.stringify(g),
+      dtype: volume.dtype,
+      volumePath: volume.volumePath,
+      warnings: JSON.stringify(plan.warnings),
+      huMin: volume.min,
+      huMax: volume.max,
+    };
+    const series = await tx.series.upsert({
+      where: { datasetId_seriesInstanceUid: { datasetId, seriesInstanceUid: plan.seriesInstanceUid } },
+      update: fields,
+      create: { id: randomUUID(), datasetId, seriesInstanceUid: plan.seriesInstanceUid, ...fields },
+    });
+    await tx.instance.deleteMany({ where: { seriesRef: series.id } });
+    const sliceIndex = new Map<string, number>();
+    plan.slices.forEach((s, k) => {
+      if (!sliceIndex.has(s.sopInstanceUid)) sliceIndex.set(s.sopInstanceUid, k);
+    });
+    await tx.instance.createMany({
+      data: plan.instances.map((inst) => ({
+        id: randomUUID(),
+        seriesRef: series.id,
+        sopInstanceUid: inst.header.sopInstanceUid,
+        path: inst.path,
+        sliceIndex: sliceIndex.get(inst.header.sopInstanceUid) ?? -1,
+        frames: inst.header.frames,
+      })),
+    });
+    return series.id;
+  });
+}
+
+export async function datasetSeries(db: Db, datasetId: string) {
+  return db.series.findMany({
+    where: { datasetId },
+    include: { study: { include: { patient: true } }, label: true },
+    orderBy: [{ study: { patient: { patientId: 'asc' } } }, { seriesInstanceUid: 'asc' }],
+  });
+}
+
+export async function saveLabel(
+  db: Db,
+  seriesRef: string,
+  label: { sourcePath: string; kind: 'nifti' | 'seg'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> },
+): Promise<void> {
+  const data = { ...label, voxelCounts: JSON.stringify(label.voxelCounts) };
+  await db.labelMap.upsert({ where: { seriesRef }, update: data, create: { id: randomUUID(), seriesRef, ...data } });
+}
+
+export async function setClassMap(db: Db, datasetId: string, classMap: Record<string, string>): Promise<void> {
+  await db.dataset.update({ where: { id: datasetId }, data: { classMap: JSON.stringify(classMap) } });
+}
+
+export async function listDatasets(db: Db) {
+  return db.dataset.findMany({
+    orderBy: { name: 'asc' },
+    include: { _count: { select: { series: true, patients: true } } },
+  });
+}
+
+export async function findDataset(db: Db, name: string) {
+  return db.dataset.findUnique({ where: { name } });
+}
+
+export async function latestIngestRun(db: Db, datasetId: string) {
+  return db.ingestRun.findFirst({ where: { datasetId }, orderBy: { startedAt: 'desc' }, include: { issues: true } });
+}

@@ -1,0 +1,287 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/client.js';
+import {
+  datasetSeries,
+  finishIngestRun,
+  knownSourceFiles,
+  saveLabel,
+  saveSeries,
+  saveSourceFiles,
+  seriesFingerprints,
+  setClassMap,
+  startIngestRun,
+  upsertDataset,
+  type IssueRecord,
+  type SourceFileRecord,
+} from '../db/catalog.js';
+import { initCodecs } from '../dicom/codecs.js';
+import { DicomError, describeThrown } from '../dicom/errors.js';
+import { InstanceHeaderSchema, readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
+import { parseDicom } from '../dicom/parse.js';
+import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
+import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
+import { VolumeGeometrySchema } from '../data/geometry.js';
+import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
+import { buildVolume } from '../data/volume.js';
+import { dtypeOf, volumeExists, writeVolume } from '../data/volumeCache.js';
+import { NiftiError, readNifti } from '../nifti/nifti.js';
+import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { scanFiles } from './scan.js';
+
+export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
+
+export interface IngestOptions {
+  dataset: string;
+  paths: string[];
+  labelsDir?: string;
+  cacheDir: string;
+  onProgress?: (phase: IngestPhase, done: number, total: number) => void;
+}
+
+export interface IngestSummary {
+  dataset: string;
+  files: number;
+  dicomFiles: number;
+  rejectedFiles: number;
+  /** Files whose header came from the catalogue instead of being parsed again. */
+  unchangedFiles: number;
+  series: number;
+  seriesBuilt: number;
+  seriesUnchanged: number;
+  slices: number;
+  labelsMatched: number;
+  labelsRejected: number;
+  warnings: number;
+  errors: number;
+  issues: IssueRecord[];
+  seriesTable: { patientId: string; seriesInstanceUid: string; modality: string; size: string; spacing: string; label: string; warnings: number }[];
+  durationMs: number;
+}
+
+const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
+
+function readHeader(file: string): InstanceHeader {
+  const bytes = fs.readFileSync(file);
+  const parsed = parseDicom(bytes, file);
+  const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+  if (!header.seriesInstanceUid) throw new DicomError(`${file}: no SeriesInstanceUID (0020,000E)`, 'malformed');
+  if (!header.sopInstanceUid) throw new DicomError(`${file}: no SOPInstanceUID (0008,0018)`, 'malformed');
+  if (!transferSyntaxInfo(header.transferSyntaxUid)) {
+    throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
+  }
+  if (!header.hasPixelData) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  return header;
+}
+
+/**
+ * Imports DICOM folders (and optionally a labels folder) into a dataset. Every bad file is recorded with
+ * its reason and skipped. Each series is committed in its own transaction after its volume is cached,
+ * so an interrupted import leaves a consistent catalogue and a rerun finishes the rest; unchanged files
+ * and series are recognised (path, size, mtime) and skipped.
+ */
+export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary> {
+  const started = Date.now();
+  const dataset = await upsertDataset(db, opts.dataset);
+  const run = await startIngestRun(db, dataset.id);
+  const issues: IssueRecord[] = [];
+  try {
+    await initCodecs();
+    opts.onProgress?.('scan', 0, 1);
+    const labelsDir = opts.labelsDir ? path.resolve(opts.labelsDir) : undefined;
+    const files = scanFiles(opts.paths, labelsDir ? [labelsDir] : []);
+    opts.onProgress?.('scan', 1, 1);
+
+    const known = await knownSourceFiles(db, dataset.id);
+    const instances: InstanceRef[] = [];
+    const updates: SourceFileRecord[] = [];
+    let unchanged = 0;
+    let rejected = 0;
+    files.forEach((f, i) => {
+      const prev = known.get(f.path);
+      if (prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs && prev.status === 'dicom' && prev.header) {
+        const cached = InstanceHeaderSchema.safeParse(JSON.parse(prev.header));
+        if (cached.success) {
+          instances.push({ path: f.path, header: cached.data });
+          unchanged++;
+          opts.onProgress?.('headers', i + 1, files.length);
+          return;
+        }
+      }
+      try {
+        const header = readHeader(f.path);
+        instances.push({ path: f.path, header });
+        updates.push({ ...f, status: 'dicom', header: JSON.stringify(header) });
+      } catch (err) {
+        rejected++;
+        issues.push({ severity: 'error', path: f.path, reason: err instanceof DicomError ? err.message : `${f.path}: ${describeThrown(err)}` });
+        updates.push({ ...f, status: 'rejected', header: null });
+      }
+      opts.onProgress?.('headers', i + 1, files.length);
+    });
+    await saveSourceFiles(db, dataset.id, updates);
+
+    // Series touched by this import also keep files seen by earlier imports into the same dataset.
+    const touched = new Set(instances.map((i) => i.header.seriesInstanceUid));
+    const scanned = new Set(files.map((f) => f.path));
+    for (const prev of known.values()) {
+      if (scanned.has(prev.path) || prev.status !== 'dicom' || !prev.header || !fs.existsSync(prev.path)) continue;
+      const header = InstanceHeaderSchema.safeParse(JSON.parse(prev.header));
+      if (header.success && touched.has(header.data.seriesInstanceUid)) instances.push({ path: prev.path, header: header.data });
+    }
+
+    const folderOf = (p: string) => path.dirname(p);
+    let { plans, problems } = planSeries(instances, folderOf);
+    for (const p of problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid} (${p.paths.length} file(s)): ${p.reason}` });
+
+    const fingerprints = await seriesFingerprints(db, dataset.id);
+    const fileStat = new Map(files.map((f) => [f.path, f]));
+    let built = 0;
+    let skipped = 0;
+    let slices = 0;
+    for (let s = 0; s < plans.length; s++) {
+      let plan: SeriesPlan | undefined = plans[s];
+      const fingerprint = (p: SeriesPlan) =>
+        sha1(
+          p.instances
+            .map((i) => `${i.path}|${fileStat.get(i.path)?.size ?? ''}|${fileStat.get(i.path)?.mtimeMs ?? ''}|${i.header.sopInstanceUid}`)
+            .sort()
+            .join('\n'),
+        );
+      const existing = fingerprints.get(plan.seriesInstanceUid);
+      if (existing && existing.fingerprint === fingerprint(plan) && volumeExists(existing.volumePath)) {
+        skipped++;
+        slices += plan.slices.length;
+        opts.onProgress?.('volumes', s + 1, plans.length);
+        continue;
+      }
+      let volume = buildVolume(plan);
+      if (volume.failures.length) {
+        // Drop undecodable files and plan the series again, so the gap is reported as missing slices.
+        for (const f of volume.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
+        const bad = new Set(volume.failures.map((f) => f.path));
+        const retry = planSeries(plan.instances.filter((i) => !bad.has(i.path)), folderOf);
+        plan = retry.plans[0];
+        for (const p of retry.problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid}: ${p.reason}` });
+        if (!plan) {
+          opts.onProgress?.('volumes', s + 1, plans.length);
+          continue;
+        }
+        volume = buildVolume(plan);
+        if (volume.failures.length) continue;
+      }
+      const volumePath = writeVolume(path.join(opts.cacheDir, dataset.id), `${plan.seriesInstanceUid}.image`, 'image', plan.geometry, volume.data);
+      await saveSeries(db, dataset.id, plan, {
+        fingerprint: fingerprint(plan),
+        volumePath,
+        dtype: dtypeOf(volume.data),
+        geometry: plan.geometry,
+        min: volume.min,
+        max: volume.max,
+      });
+      plans[s] = plan;
+      built++;
+      slices += plan.slices.length;
+      opts.onProgress?.('volumes', s + 1, plans.length);
+    }
+    plans = plans.filter(Boolean);
+    for (const p of plans) for (const w of p.warnings) issues.push({ severity: 'warning', path: p.folder, reason: `series ${p.seriesInstanceUid}: ${w}` });
+
+    let labelsMatched = 0;
+    let labelsRejected = 0;
+    if (labelsDir) {
+      const result = await ingestLabels(db, dataset.id, labelsDir, opts, issues);
+      labelsMatched = result.matched;
+      labelsRejected = result.rejected;
+    }
+
+    const all = await datasetSeries(db, dataset.id);
+    const summary: IngestSummary = {
+      dataset: opts.dataset,
+      files: files.length,
+      dicomFiles: files.length - rejected,
+      rejectedFiles: rejected,
+      unchangedFiles: unchanged,
+      series: plans.length,
+      seriesBuilt: built,
+      seriesUnchanged: skipped,
+      slices,
+      labelsMatched,
+      labelsRejected,
+      warnings: issues.filter((i) => i.severity === 'warning').length,
+      errors: issues.filter((i) => i.severity === 'error').length,
+      issues,
+      seriesTable: all.map((s) => ({
+        patientId: s.study.patient.patientId,
+        seriesInstanceUid: s.seriesInstanceUid,
+        modality: s.modality,
+        size: `${s.columns}x${s.rows}x${s.slices}`,
+        spacing: [s.spacingX, s.spacingY, s.spacingZ].map((v) => v.toFixed(2)).join('x'),
+        label: s.label ? path.basename(s.label.sourcePath) : '',
+        warnings: (JSON.parse(s.warnings) as string[]).length,
+      })),
+      durationMs: Date.now() - started,
+    };
+    await finishIngestRun(db, run.id, dataset.id, 'completed', { ...summary, issues: undefined }, issues);
+    return summary;
+  } catch (err) {
+    await finishIngestRun(db, run.id, dataset.id, 'failed', { error: describeThrown(err) }, issues);
+    throw err;
+  }
+}
+
+async function ingestLabels(db: Db, datasetId: string, labelsDir: string, opts: IngestOptions, issues: IssueRecord[]): Promise<{ matched: number; rejected: number }> {
+  const { files, classMap } = readLabelsFolder(labelsDir);
+  const series = await datasetSeries(db, datasetId);
+  const keys = series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, patientId: s.study.patient.patientId, folder: s.folder, row: s }));
+  const claimed = new Map<string, string>();
+  const observed = new Set<number>();
+  let matched = 0;
+  let rejected = 0;
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f];
+    opts.onProgress?.('labels', f + 1, files.length);
+    const match = matchLabel(file, keys);
+    if ('error' in match) {
+      issues.push({ severity: 'error', path: file.path, reason: `label not matched: ${match.error}` });
+      rejected++;
+      continue;
+    }
+    const target = match.series.row;
+    if (claimed.has(target.id)) {
+      issues.push({ severity: 'error', path: file.path, reason: `label not matched: series ${target.seriesInstanceUid} already has label ${claimed.get(target.id)}` });
+      rejected++;
+      continue;
+    }
+    claimed.set(target.id, file.path);
+    const st = fs.statSync(file.path);
+    const fingerprint = sha1(`${file.path}|${st.size}|${st.mtimeMs}|${target.fingerprint}`);
+    if (target.label && target.label.fingerprint === fingerprint && volumeExists(target.label.volumePath)) {
+      for (const v of Object.keys(JSON.parse(target.label.voxelCounts) as Record<string, number>)) observed.add(Number(v));
+      matched++;
+      continue;
+    }
+    try {
+      const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
+      const aligned = alignLabelToSeries(readNifti(fs.readFileSync(file.path), file.path), geometry);
+      const counts: Record<string, number> = {};
+      for (const v of aligned) counts[v] = (counts[v] ?? 0) + 1;
+      for (const v of Object.keys(counts)) observed.add(Number(v));
+      if (classMap) {
+        const unknown = Object.keys(counts).filter((v) => !(v in classMap));
+        if (unknown.length) issues.push({ severity: 'warning', path: file.path, reason: `label values ${unknown.join(', ')} are not in labels.json` });
+      }
+      const volumePath = writeVolume(path.join(opts.cacheDir, datasetId), `${target.seriesInstanceUid}.label`, 'label', geometry, aligned);
+      await saveLabel(db, target.id, { sourcePath: file.path, kind: 'nifti', fingerprint, volumePath, voxelCounts: counts });
+      matched++;
+    } catch (err) {
+      if (!(err instanceof LabelMismatchError || err instanceof NiftiError)) throw err;
+      issues.push({ severity: 'error', path: file.path, reason: `label rejected for series ${target.seriesInstanceUid}: ${err.message}` });
+      rejected++;
+    }
+  }
+  const map: ClassMap = classMap ?? Object.fromEntries([...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : `class_${v}`]));
+  await setClassMap(db, datasetId, map);
+  return { matched, rejected };
+}
