@@ -1,0 +1,34 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSyntheticCohort, type SyntheticCase } from '../src/data/synthetic.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Debian's python3 (numpy, pydicom, nibabel), not a pyenv one earlier on PATH. */
+export const PYTHON = '/usr/bin/python3';
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `segfusion-${prefix}-`));
+}
+
+/** Environment for a CLI run against its own database and cache. */
+export function isolatedEnv(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_LOG_LEVEL: 'warn' };
+}
+
+export function cli(args: string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+}
+
+export function run(cmd: string, args: string[], opts: { input?: string } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, maxBuffer: 64 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A small synthetic cohort, sized for the 2-core CI machine. */
+export function smallCohort(dir: string, patients = 3): SyntheticCase[] {
+  return generateSyntheticCohort({ out: dir, patients, matrix: 64, slices: 12, seed: 7 });
+}
