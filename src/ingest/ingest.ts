@@ -100,7 +100,8 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     let rejected = 0;
     files.forEach((f, i) => {
       const prev = known.get(f.path);
-      if (prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs && prev.status === 'dicom' && prev.header) {
+      // mtimeMs goes through a float column and may come back with its last digits rounded.
+      if (prev && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01 && prev.status === 'dicom' && prev.header) {
         const cached = InstanceHeaderSchema.safeParse(JSON.parse(prev.header));
         if (cached.success) {
           instances.push({ path: f.path, header: cached.data });
