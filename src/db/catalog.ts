@@ -37,18 +37,15 @@ export interface SourceFileRecord {
   header: string | null;
 }
 
+/** Replaces the records of these paths; delete + createMany keeps thousands of files to a few statements. */
 export async function saveSourceFiles(db: Db, datasetId: string, files: SourceFileRecord[]): Promise<void> {
-  const chunk = 200;
+  const chunk = 500;
   for (let i = 0; i < files.length; i += chunk) {
-    await db.$transaction(
-      files.slice(i, i + chunk).map((f) =>
-        db.sourceFile.upsert({
-          where: { datasetId_path: { datasetId, path: f.path } },
-          update: { size: f.size, mtimeMs: f.mtimeMs, status: f.status, header: f.header },
-          create: { id: randomUUID(), datasetId, ...f },
-        }),
-      ),
-    );
+    const part = files.slice(i, i + chunk);
+    await db.$transaction([
+      db.sourceFile.deleteMany({ where: { datasetId, path: { in: part.map((f) => f.path) } } }),
+      db.sourceFile.createMany({ data: part.map((f) => ({ id: randomUUID(), datasetId, ...f })) }),
+    ]);
   }
 }
 

@@ -88,11 +88,20 @@ function swapInPlace(bytes: Uint8Array, width: number): void {
   }
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Native little-endian bytes -> stored values: BitsStored mask and two's-complement sign extension. */
 function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: number, signed: boolean, out: Int32Array, offset: number, count: number): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
   const shift = 32 - bitsStored;
+  if (bitsAllocated === 16 && bytes.byteOffset % 2 === 0 && LITTLE_ENDIAN_HOST) {
+    // Fast path for the common case: aligned 16-bit samples read through a typed view.
+    const words = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    if (signed) for (let i = 0; i < count; i++) out[offset + i] = ((words[i] & mask) << shift) >> shift;
+    else for (let i = 0; i < count; i++) out[offset + i] = words[i] & mask;
+    return;
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < count; i++) {
     let raw: number;
     if (bitsAllocated === 8 || bitsAllocated === 1) raw = bytes[i];
