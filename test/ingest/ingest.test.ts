@@ -6,21 +6,11 @@ import { before, describe, it } from 'node:test';
 import { lpsToRasAffine, multiply, voxelToLps, type Mat4 } from '../../src/data/geometry.js';
 import { readVolume } from '../../src/data/volumeCache.js';
 import type { SyntheticCase } from '../../src/data/synthetic.js';
+import type { IngestSummary } from '../../src/ingest/ingest.js';
 import { writeNifti } from '../../src/nifti/nifti.js';
 import { ROOT, cli, isolatedEnv, smallCohort, tempDir } from '../helpers.js';
 
-interface Summary {
-  files: number;
-  rejectedFiles: number;
-  unchangedFiles: number;
-  series: number;
-  seriesBuilt: number;
-  seriesUnchanged: number;
-  slices: number;
-  labelsMatched: number;
-  labelsRejected: number;
-  issues: { severity: string; path: string; reason: string }[];
-}
+type Summary = IngestSummary;
 
 function ingestJson(args: string[], env: NodeJS.ProcessEnv): Summary {
   const r = cli(['ingest', ...args, '--json'], env);

@@ -1,0 +1,192 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeDicomPart10, type DicomElement } from '../dicom/writer.js';
+import { writeNifti } from '../nifti/nifti.js';
+import { Random } from '../util/random.js';
+import { lpsToRasAffine, voxelToLps, type VolumeGeometry } from './geometry.js';
+
+export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
+const UID_ROOT = '1.2.826.0.1.3680043.10.1387';
+
+export interface SyntheticCohortOptions {
+  out: string;
+  patients: number;
+  /** In-plane matrix (rows = columns). */
+  matrix: number;
+  slices: number;
+  seed: number;
+}
+
+export const DEMO_COHORT: Omit<SyntheticCohortOptions, 'out'> = { patients: 12, matrix: 128, slices: 32, seed: 1387 };
+
+export const DEMO_CLASSES = { 0: 'background', 1: 'organ', 2: 'lesion' } as const;
+
+interface Ellipsoid {
+  center: [number, number, number];
+  radii: [number, number, number];
+}
+
+const inside = (e: Ellipsoid, p: [number, number, number]): boolean =>
+  ((p[0] - e.center[0]) / e.radii[0]) ** 2 + ((p[1] - e.center[1]) / e.radii[1]) ** 2 + ((p[2] - e.center[2]) / e.radii[2]) ** 2 <= 1;
+
+export interface SyntheticCase {
+  patientId: string;
+  studyUid: string;
+  seriesUid: string;
+  geometry: VolumeGeometry;
+  /** HU, i fastest. */
+  hu: Int16Array;
+  labels: Uint8Array;
+}
+
+/** One synthetic abdominal-CT-like volume: body, an organ with small lesions, an unlabelled bright distractor. */
+export function synthesizeCase(index: number, opts: Omit<SyntheticCohortOptions, 'out'>): SyntheticCase {
+  const rng = new Random(opts.seed * 7919 + index);
+  const n = opts.matrix;
+  const pixel = Math.round(rng.uniform(1.2, 1.5) * 1000) / 1000;
+  const thickness = 2.5;
+  const fov = n * pixel;
+  const geometry: VolumeGeometry = {
+    size: [n, n, opts.slices],
+    spacing: [pixel, pixel, thickness],
+    origin: [-fov / 2, -fov / 2 + rng.uniform(-5, 5), -opts.slices * thickness * 0.5 + rng.uniform(-10, 10)],
+    axes: [
+      [1, 0, 0],
+      [0, 1, 0],
+      [0, 0, 1],
+    ],
+  };
+  const zc = geometry.origin[2] + (opts.slices * thickness) / 2;
+  const yc = geometry.origin[1] + fov / 2;
+  const body: Ellipsoid = { center: [0, yc, zc], radii: [fov * 0.42, fov * 0.33, 1e6] };
+  const organ: Ellipsoid = {
+    center: [rng.uniform(-15, 5), yc + rng.uniform(-8, 8), zc + rng.uniform(-5, 5)],
+    radii: [rng.uniform(28, 38), rng.uniform(22, 30), rng.uniform(20, 28)],
+  };
+  const lesions: Ellipsoid[] = [];
+  const lesionHu: number[] = [];
+  const nLesions = rng.int(1, 3);
+  for (let l = 0; l < nLesions; l++) {
+    const r = rng.uniform(3.5, 6);
+    const c: [number, number, number] = [0, 1, 2].map((a) => organ.center[a] + rng.uniform(-0.5, 0.5) * organ.radii[a]) as [number, number, number];
+    lesions.push({ center: c, radii: [r, r, r] });
+    lesionHu.push(rng.next() < 0.5 ? 130 : -10);
+  }
+  const distractor: Ellipsoid = {
+    center: [organ.center[0] + organ.radii[0] + 18, organ.center[1] - 10, organ.center[2]],
+    radii: [8, 8, 8],
+  };
+  const organHu = rng.uniform(50, 70);
+  const hu = new Int16Array(n * n * opts.slices);
+  const labels = new Uint8Array(hu.length);
+  let v = 0;
+  for (let k = 0; k < opts.slices; k++) {
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++, v++) {
+        const p: [number, number, number] = [
+          geometry.origin[0] + i * pixel,
+          geometry.origin[1] + j * pixel,
+          geometry.origin[2] + k * thickness,
+        ];
+        let value = -1000;
+        let label = 0;
+        if (inside(body, p)) value = 20;
+        if (inside(distractor, p)) value = 260;
+        if (inside(organ, p)) {
+          value = organHu;
+          label = 1;
+          lesions.forEach((les, li) => {
+            if (inside(les, p)) {
+              value = organHu + lesionHu[li] - 60;
+              label = 2;
+            }
+          });
+        }
+        hu[v] = Math.max(-1024, Math.min(3000, Math.round(value + rng.normal() * 12)));
+        labels[v] = label;
+      }
+    }
+  }
+  const pad = String(index + 1).padStart(3, '0');
+  return {
+    patientId: `SYN${pad}`,
+    studyUid: `${UID_ROOT}.1.${opts.seed}.${index + 1}`,
+    seriesUid: `${UID_ROOT}.2.${opts.seed}.${index + 1}`,
+    geometry,
+    hu,
+    labels,
+  };
+}
+
+/** CT slices of a synthetic case as Part 10 files (unsigned 12-bit stored values, HU via rescale). */
+export function caseToDicom(c: SyntheticCase, seed: number): { fileName: string; bytes: Buffer }[] {
+  const [nx, ny, nz] = c.geometry.size;
+  const intercept = -1024;
+  const order = new Random(seed).shuffle([...Array(nz).keys()]);
+  return [...Array(nz).keys()].map((k) => {
+    const pixels = new Uint16Array(nx * ny);
+    const base = k * nx * ny;
+    for (let p = 0; p < pixels.length; p++) pixels[p] = c.hu[base + p] - intercept;
+    const sopUid = `${c.seriesUid}.${k + 1}`;
+    const ipp = [c.geometry.origin[0], c.geometry.origin[1], c.geometry.origin[2] + k * c.geometry.spacing[2]];
+    // Instance numbers run head to feet (reverse of position) and file names are shuffled, so that a
+    // reader sorting by either gets the volume wrong.
+    const elements: DicomElement[] = [
+      { tag: 0x00080008, vr: 'CS', value: 'ORIGINAL\\PRIMARY\\AXIAL' },
+      { tag: 0x00080016, vr: 'UI', value: CT_IMAGE_STORAGE },
+      { tag: 0x00080018, vr: 'UI', value: sopUid },
+      { tag: 0x00080020, vr: 'DA', value: '20260101' },
+      { tag: 0x00080060, vr: 'CS', value: 'CT' },
+      { tag: 0x00080070, vr: 'LO', value: 'SegFusion synthetic' },
+      { tag: 0x0008103e, vr: 'LO', value: 'Synthetic abdomen' },
+      { tag: 0x00100010, vr: 'PN', value: `Synthetic^${c.patientId}` },
+      { tag: 0x00100020, vr: 'LO', value: c.patientId },
+      { tag: 0x00180050, vr: 'DS', value: c.geometry.spacing[2] },
+      { tag: 0x00180088, vr: 'DS', value: c.geometry.spacing[2] },
+      { tag: 0x0020000d, vr: 'UI', value: c.studyUid },
+      { tag: 0x0020000e, vr: 'UI', value: c.seriesUid },
+      { tag: 0x00200011, vr: 'IS', value: 1 },
+      { tag: 0x00200013, vr: 'IS', value: nz - k },
+      { tag: 0x00200032, vr: 'DS', value: ipp },
+      { tag: 0x00200037, vr: 'DS', value: [...c.geometry.axes[0], ...c.geometry.axes[1]] },
+      { tag: 0x00200052, vr: 'UI', value: `${c.studyUid}.0` },
+      { tag: 0x00280002, vr: 'US', value: 1 },
+      { tag: 0x00280004, vr: 'CS', value: 'MONOCHROME2' },
+      { tag: 0x00280010, vr: 'US', value: ny },
+      { tag: 0x00280011, vr: 'US', value: nx },
+      { tag: 0x00280030, vr: 'DS', value: [c.geometry.spacing[1], c.geometry.spacing[0]] },
+      { tag: 0x00280100, vr: 'US', value: 16 },
+      { tag: 0x00280101, vr: 'US', value: 12 },
+      { tag: 0x00280102, vr: 'US', value: 11 },
+      { tag: 0x00280103, vr: 'US', value: 0 },
+      { tag: 0x00281050, vr: 'DS', value: 40 },
+      { tag: 0x00281051, vr: 'DS', value: 400 },
+      { tag: 0x00281052, vr: 'DS', value: intercept },
+      { tag: 0x00281053, vr: 'DS', value: 1 },
+      { tag: 0x7fe00010, vr: 'OW', value: pixels },
+    ];
+    return { fileName: `IM${String(order[k] + 1).padStart(4, '0')}`, bytes: writeDicomPart10(elements, CT_IMAGE_STORAGE, sopUid) };
+  });
+}
+
+/**
+ * Writes a synthetic cohort: out/dicom/<PatientID>/<series>/IMxxxx (no extension, as PACS exports often are),
+ * out/labels/<PatientID>.nii.gz and out/labels/labels.json. Deterministic for a given seed.
+ */
+export function generateSyntheticCohort(opts: SyntheticCohortOptions, onCase?: (done: number, total: number) => void): SyntheticCase[] {
+  const cases: SyntheticCase[] = [];
+  const labelsDir = path.join(opts.out, 'labels');
+  fs.mkdirSync(labelsDir, { recursive: true });
+  for (let p = 0; p < opts.patients; p++) {
+    const c = synthesizeCase(p, opts);
+    const seriesDir = path.join(opts.out, 'dicom', c.patientId, 'CT_abdomen');
+    fs.mkdirSync(seriesDir, { recursive: true });
+    for (const f of caseToDicom(c, opts.seed + p)) fs.writeFileSync(path.join(seriesDir, f.fileName), f.bytes);
+    const affine = lpsToRasAffine(voxelToLps(c.geometry));
+    fs.writeFileSync(path.join(labelsDir, `${c.patientId}.nii.gz`), writeNifti({ dims: c.geometry.size, affine, data: c.labels }, true));
+    cases.push(c);
+    onCase?.(p + 1, opts.patients);
+  }
+  fs.writeFileSync(path.join(labelsDir, 'labels.json'), JSON.stringify(DEMO_CLASSES, null, 2) + '\n');
+  return cases;
+}

@@ -1,0 +1,104 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { VolumeGeometrySchema, voxelCount, type VolumeGeometry } from './geometry.js';
+
+export const VolumeDtypeSchema = z.enum(['int16', 'float32', 'uint8']);
+export type VolumeDtype = z.infer<typeof VolumeDtypeSchema>;
+export type VolumeData = Int16Array | Float32Array | Uint8Array;
+
+/** Header stored beside each cached volume (`<name>.json` + raw little-endian `<name>.raw`). */
+export const VolumeHeaderSchema = z.object({
+  format: z.literal('segfusion-volume'),
+  version: z.literal(1),
+  kind: z.enum(['image', 'label']),
+  dtype: VolumeDtypeSchema,
+  geometry: VolumeGeometrySchema,
+  /** sha256 of the raw bytes, checked on read so a torn write is never trained on. */
+  sha256: z.string(),
+});
+export type VolumeHeader = z.infer<typeof VolumeHeaderSchema>;
+
+export interface Volume {
+  header: VolumeHeader;
+  data: VolumeData;
+}
+
+export class VolumeCacheError extends Error {
+  override name = 'VolumeCacheError';
+}
+
+export function dtypeOf(data: VolumeData): VolumeDtype {
+  if (data instanceof Int16Array) return 'int16';
+  if (data instanceof Uint8Array) return 'uint8';
+  return 'float32';
+}
+
+function atomicWrite(file: string, bytes: Uint8Array | string): void {
+  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * Writes a volume atomically (temp file + rename, data before header), so an interrupted ingest never
+ * leaves a header pointing at partial data. Returns the header path.
+ */
+export function writeVolume(dir: string, name: string, kind: 'image' | 'label', geometry: VolumeGeometry, data: VolumeData): string {
+  if (data.length !== voxelCount(geometry)) {
+    throw new VolumeCacheError(`volume ${name}: ${data.length} voxels for a ${geometry.size.join('x')} grid`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const header: VolumeHeader = {
+    format: 'segfusion-volume',
+    version: 1,
+    kind,
+    dtype: dtypeOf(data),
+    geometry,
+    sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+  };
+  atomicWrite(path.join(dir, `${name}.raw`), bytes);
+  const headerPath = path.join(dir, `${name}.json`);
+  atomicWrite(headerPath, JSON.stringify(header, null, 1));
+  return headerPath;
+}
+
+export function readVolumeHeader(headerPath: string): VolumeHeader {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(headerPath, 'utf8'));
+  } catch (err) {
+    throw new VolumeCacheError(`cached volume header ${headerPath} is unreadable: ${(err as Error).message}`);
+  }
+  const parsed = VolumeHeaderSchema.safeParse(raw);
+  if (!parsed.success) throw new VolumeCacheError(`cached volume header ${headerPath} is invalid: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+export function readVolume(headerPath: string, verify = true): Volume {
+  const header = readVolumeHeader(headerPath);
+  const rawPath = headerPath.replace(/\.json$/, '.raw');
+  const bytes = fs.readFileSync(rawPath);
+  if (verify) {
+    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (sha !== header.sha256) throw new VolumeCacheError(`cached volume ${rawPath} does not match its checksum; re-run ingest`);
+  }
+  const copy = new Uint8Array(bytes).buffer;
+  const data = header.dtype === 'int16' ? new Int16Array(copy) : header.dtype === 'uint8' ? new Uint8Array(copy) : new Float32Array(copy);
+  if (data.length !== voxelCount(header.geometry)) {
+    throw new VolumeCacheError(`cached volume ${rawPath} has ${data.length} voxels, header says ${header.geometry.size.join('x')}`);
+  }
+  return { header, data };
+}
+
+/** True when both files exist and the header parses: enough for an idempotent rerun to skip the work. */
+export function volumeExists(headerPath: string): boolean {
+  try {
+    readVolumeHeader(headerPath);
+    return fs.existsSync(headerPath.replace(/\.json$/, '.raw'));
+  } catch {
+    return false;
+  }
+}
