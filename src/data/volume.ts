@@ -3,7 +3,7 @@ import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader } from '../dicom/header.js';
 import { applyModalityLut, monochrome1Mirror } from '../dicom/modalityLut.js';
 import { parseDicom } from '../dicom/parse.js';
-import { decodePixels } from '../dicom/pixels.js';
+import { decodeFrameBytes, decodePixels } from '../dicom/pixels.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeData } from './volumeCache.js';
 
@@ -26,54 +26,155 @@ function toGray(values: Float32Array, samples: number, photometric: string): Flo
   return out;
 }
 
+/** Modality LUT of one grayscale frame into the volume, returning its [min, max] (one monomorphic pass). */
+function lutInto(stored: Int32Array, slope: number, intercept: number, target: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < stored.length; i++) {
+    const v = stored[i] * slope + intercept;
+    target[i] = v;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * 16-bit grayscale frame -> HU straight into an int16 volume, in one integer pass: BitsStored mask, sign
+ * extension and an integral modality LUT. min/max are taken on stored values (cheaper than on outputs)
+ * and mapped through the LUT, so the caller can tell whether any value overflowed int16.
+ */
+function storedToInt16(bytes: Uint8Array, bitsStored: number, signed: boolean, slope: number, intercept: number, target: Int16Array): [number, number] {
+  const words = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, target.length) : new Uint16Array(bytes.slice(0, target.length * 2).buffer);
+  const mask = (2 ** bitsStored - 1) | 0;
+  const shift = 32 - bitsStored;
+  const len = target.length;
+  let lo = 0x7fffffff;
+  let hi = -0x80000000;
+  if (signed) {
+    for (let i = 0; i < len; i++) {
+      const w = ((words[i] & mask) << shift) >> shift;
+      target[i] = Math.imul(w, slope) + intercept;
+      if (w < lo) lo = w;
+      if (w > hi) hi = w;
+    }
+  } else {
+    for (let i = 0; i < len; i++) {
+      const w = words[i] & mask;
+      target[i] = Math.imul(w, slope) + intercept;
+      if (w < lo) lo = w;
+      if (w > hi) hi = w;
+    }
+  }
+  const a = lo * slope + intercept;
+  const b = hi * slope + intercept;
+  return [Math.min(a, b), Math.max(a, b)];
+}
+
+/**
+ * The common CT case (16-bit grayscale, integral rescale, HU within int16) without intermediate arrays.
+ * Returns null as soon as a file does not qualify or a value does not fit; the generic path then runs.
+ */
+function buildInt16(plan: SeriesPlan): BuiltVolume | null {
+  if (!LITTLE_ENDIAN_HOST) return null;
+  const [nx, ny, nz] = plan.geometry.size;
+  const pixels = nx * ny;
+  const out = new Int16Array(pixels * nz);
+  const failures: BuiltVolume['failures'] = [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const [file, targets] of slicesByFile(plan)) {
+    try {
+      const parsed = parseDicom(fs.readFileSync(file), file);
+      const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+      const eligible =
+        h.samplesPerPixel === 1 &&
+        h.bitsAllocated === 16 &&
+        Number.isInteger(h.rescaleSlope) &&
+        Number.isInteger(h.rescaleIntercept) &&
+        Math.abs(h.rescaleSlope) < 2 ** 15 &&
+        Math.abs(h.rescaleIntercept) < 2 ** 30 &&
+        !monochrome1Mirror(h);
+      if (!eligible) return null;
+      const { frames } = decodeFrameBytes(parsed.dataSet, h, file);
+      for (const { frame, k } of targets) {
+        const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, out.subarray(k * pixels, (k + 1) * pixels));
+        if (lo < -32768 || hi > 32767) return null;
+        if (lo < min) min = lo;
+        if (hi > max) max = hi;
+      }
+    } catch (err) {
+      failures.push({ path: file, reason: err instanceof DicomError ? err.message : `${file}: ${(err as Error).message}` });
+    }
+  }
+  return failures.length ? { data: new Int16Array(0), min: 0, max: 0, failures } : { data: out, min, max, failures };
+}
+
+function slicesByFile(plan: SeriesPlan): Map<string, { frame: number; k: number }[]> {
+  const byFile = new Map<string, { frame: number; k: number }[]>();
+  plan.slices.forEach((s, k) => byFile.set(s.path, [...(byFile.get(s.path) ?? []), { frame: s.frame, k }]));
+  return byFile;
+}
+
 /**
  * Decodes every slice of a planned series into one volume (i fastest, then j, then slice), after the
- * modality LUT. Stored as int16 when every value is an integer in range (the usual CT case), else float32.
+ * modality LUT: int16 when the LUT is integral and every value fits (the usual CT case), else float32.
  */
 export function buildVolume(plan: SeriesPlan): BuiltVolume {
-  const [nx, ny] = plan.geometry.size;
+  return buildInt16(plan) ?? buildGeneric(plan);
+}
+
+/**
+ * Generic path for any pixel format into one volume (i fastest, then j, then slice), after the
+ * modality LUT. Stored as int16 when the LUT is integral and every value fits (the usual CT case), else
+ * float32. The LUT, mirroring and min/max run in one pass per frame, straight into the volume.
+ */
+function buildGeneric(plan: SeriesPlan): BuiltVolume {
+  const [nx, ny, nz] = plan.geometry.size;
   const pixels = nx * ny;
   const failures: BuiltVolume['failures'] = [];
-  const frames = new Map<string, { gray: Float32Array[] } | null>();
-  const slices: Float32Array[] = [];
-  for (const slice of plan.slices) {
-    let entry = frames.get(slice.path);
-    if (entry === undefined) {
-      try {
-        const parsed = parseDicom(fs.readFileSync(slice.path), slice.path);
-        const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
-        const decoded = decodePixels(parsed.dataSet, h, slice.path);
-        const perFrame = pixels * decoded.samplesPerPixel;
-        const mirror = monochrome1Mirror(h);
-        const gray = [...Array(decoded.frames).keys()].map((f) => {
-          const modality = applyModalityLut(decoded.values.subarray(f * perFrame, (f + 1) * perFrame), h.rescaleSlope, h.rescaleIntercept);
-          const g = toGray(modality, decoded.samplesPerPixel, decoded.photometric);
-          if (mirror) for (let i = 0; i < g.length; i++) g[i] = mirror(g[i]);
-          return g;
-        });
-        entry = { gray };
-      } catch (err) {
-        failures.push({ path: slice.path, reason: err instanceof DicomError ? err.message : `${slice.path}: ${(err as Error).message}` });
-        entry = null;
-      }
-      frames.set(slice.path, entry);
-    }
-    if (entry) slices.push(entry.gray[slice.frame]);
-  }
-  if (failures.length) return { data: new Float32Array(0), min: 0, max: 0, failures };
+  const out = new Float32Array(pixels * nz);
   let integral = true;
   let min = Infinity;
   let max = -Infinity;
-  const out = new Float32Array(pixels * slices.length);
-  slices.forEach((s, k) => {
-    out.set(s, k * pixels);
-    for (let i = 0; i < s.length; i++) {
-      const v = s[i];
-      if (v < min) min = v;
-      if (v > max) max = v;
-      if (integral && !Number.isInteger(v)) integral = false;
+  for (const [file, targets] of slicesByFile(plan)) {
+    try {
+      const parsed = parseDicom(fs.readFileSync(file), file);
+      const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+      const decoded = decodePixels(parsed.dataSet, h, file);
+      const perFrame = pixels * decoded.samplesPerPixel;
+      const mirror = monochrome1Mirror(h);
+      if (!Number.isInteger(h.rescaleSlope) || !Number.isInteger(h.rescaleIntercept) || decoded.samplesPerPixel !== 1) integral = false;
+      for (const { frame, k } of targets) {
+        const stored = decoded.values.subarray(frame * perFrame, (frame + 1) * perFrame);
+        const target = out.subarray(k * pixels, (k + 1) * pixels);
+        if (decoded.samplesPerPixel === 1) {
+          const range = lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
+          if (range[0] < min) min = range[0];
+          if (range[1] > max) max = range[1];
+        } else {
+          target.set(toGray(applyModalityLut(stored, h.rescaleSlope, h.rescaleIntercept), decoded.samplesPerPixel, decoded.photometric));
+        }
+        if (mirror || decoded.samplesPerPixel !== 1) {
+          for (let i = 0; i < pixels; i++) {
+            const v = mirror ? mirror(target[i]) : target[i];
+            target[i] = v;
+            if (v < min) min = v;
+            if (v > max) max = v;
+          }
+        }
+      }
+    } catch (err) {
+      failures.push({ path: file, reason: err instanceof DicomError ? err.message : `${file}: ${(err as Error).message}` });
     }
-  });
-  const data = integral && min >= -32768 && max <= 32767 ? Int16Array.from(out) : out;
-  return { data, min, max, failures };
+  }
+  if (failures.length) return { data: new Float32Array(0), min: 0, max: 0, failures };
+  if (integral && min >= -32768 && max <= 32767) {
+    const data = new Int16Array(out.length);
+    for (let i = 0; i < out.length; i++) data[i] = out[i];
+    return { data, min, max, failures };
+  }
+  return { data: out, min, max, failures };
 }

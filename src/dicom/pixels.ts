@@ -65,8 +65,10 @@ function nativeFrameBytes(ds: DataSet, h: InstanceHeader, ts: TransferSyntaxInfo
   if (h.bitsAllocated === 1) return [unpackBits(all, pixels * h.frames)];
   const frameBytes = frameBits / 8;
   return [...Array(h.frames).keys()].map((f) => {
+    // Little-endian frames are views into the file buffer; big-endian ones are copied before swapping.
+    if (!ts.bigEndian || h.bitsAllocated === 8) return all.subarray(f * frameBytes, (f + 1) * frameBytes);
     const bytes = all.slice(f * frameBytes, (f + 1) * frameBytes);
-    if (ts.bigEndian && h.bitsAllocated > 8) swapInPlace(bytes, h.bitsAllocated / 8);
+    swapInPlace(bytes, h.bitsAllocated / 8);
     return bytes;
   });
 }
@@ -132,42 +134,54 @@ function toInterleaved(values: Int32Array, offset: number, pixels: number, plana
   }
 }
 
-/** Decodes every frame's stored values for any supported transfer syntax. Codecs must be initialised. */
-export function decodePixels(ds: DataSet, h: InstanceHeader, source: string): DecodedPixels {
+/** Native little-endian bytes of every frame (decompressed where needed), before masking and sign extension. */
+export interface FrameBytes {
+  frames: Uint8Array[];
+  /** Photometric interpretation of the bytes (a JPEG codec may have converted YBR to RGB). */
+  photometric: string;
+  /** Planar configuration of the bytes. */
+  planar: number;
+}
+
+/** Decompresses (or, for native syntaxes, slices out) each frame. Not for 1-bit data. Codecs must be initialised. */
+export function decodeFrameBytes(ds: DataSet, h: InstanceHeader, source: string): FrameBytes {
   checkFormat(h, source);
   const ts = transferSyntaxInfo(h.transferSyntaxUid);
   if (!ts) throw new DicomError(`${source}: unsupported transfer syntax ${h.transferSyntaxUid}`, 'unsupported-syntax');
+  if (ts.codec === null) return { frames: nativeFrameBytes(ds, h, ts, source), photometric: h.photometricInterpretation, planar: h.planarConfiguration };
+  const pixels = h.rows * h.columns;
+  let photometric = h.photometricInterpretation;
+  let planar = h.planarConfiguration;
+  const frames = encapsulatedFrames(ds, h.frames, source).map((frame) => {
+    if (ts.codec === 'rle') {
+      planar = 0;
+      photometric = h.photometricInterpretation;
+      return decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+    }
+    const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
+    photometric = decoded.photometric;
+    planar = decoded.planar;
+    return decoded.bytes;
+  });
+  return { frames, photometric, planar };
+}
+
+/** Decodes every frame's stored values for any supported transfer syntax. Codecs must be initialised. */
+export function decodePixels(ds: DataSet, h: InstanceHeader, source: string): DecodedPixels {
+  checkFormat(h, source);
   const pixels = h.rows * h.columns;
   const samples = pixels * h.samplesPerPixel;
   const values = new Int32Array(samples * h.frames);
-  const signed = h.pixelRepresentation === 1;
-  let photometric = h.photometricInterpretation;
-  if (ts.codec === null) {
-    const frames = nativeFrameBytes(ds, h, ts, source);
-    if (h.bitsAllocated === 1) values.set(frames[0]);
-    else
-      frames.forEach((bytes, f) => {
-        toStoredValues(bytes, h.bitsAllocated, h.bitsStored, signed, values, f * samples, samples);
-        if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, h.planarConfiguration, h.photometricInterpretation);
-      });
-    if (photometric.endsWith('_422')) photometric = photometric.replace('_422', '');
-  } else {
-    const frames = encapsulatedFrames(ds, h.frames, source);
-    frames.forEach((frame, f) => {
-      let bytes: Uint8Array;
-      let planar = h.planarConfiguration;
-      if (ts.codec === 'rle') {
-        bytes = decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
-        planar = 0;
-      } else {
-        const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
-        bytes = decoded.bytes;
-        photometric = decoded.photometric;
-        planar = decoded.planar;
-      }
-      toStoredValues(bytes, h.bitsAllocated, h.bitsStored, signed, values, f * samples, samples);
-      if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, planar, 'RGB');
-    });
+  const ts = transferSyntaxInfo(h.transferSyntaxUid);
+  if (h.bitsAllocated === 1 && ts?.codec === null) {
+    values.set(nativeFrameBytes(ds, h, ts, source)[0]);
+    return { values, frames: h.frames, rows: h.rows, columns: h.columns, samplesPerPixel: h.samplesPerPixel, photometric: h.photometricInterpretation };
   }
+  const decoded = decodeFrameBytes(ds, h, source);
+  decoded.frames.forEach((bytes, f) => {
+    toStoredValues(bytes, h.bitsAllocated, h.bitsStored, h.pixelRepresentation === 1, values, f * samples, samples);
+    if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, decoded.planar, decoded.photometric);
+  });
+  const photometric = decoded.photometric.endsWith('_422') ? decoded.photometric.replace('_422', '') : decoded.photometric;
   return { values, frames: h.frames, rows: h.rows, columns: h.columns, samplesPerPixel: h.samplesPerPixel, photometric };
 }

@@ -24,11 +24,11 @@ import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.j
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
 import { VolumeGeometrySchema } from '../data/geometry.js';
 import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
-import { buildVolume } from '../data/volume.js';
-import { dtypeOf, volumeExists, writeVolume } from '../data/volumeCache.js';
+import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
 import { scanFiles } from './scan.js';
+import { VolumePool } from './volumePool.js';
 
 export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
 
@@ -138,55 +138,69 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
 
     const fingerprints = await seriesFingerprints(db, dataset.id);
     const fileStat = new Map(files.map((f) => [f.path, f]));
+    const fingerprint = (p: SeriesPlan) =>
+      sha1(
+        p.instances
+          .map((i) => `${i.path}|${fileStat.get(i.path)?.size ?? ''}|${fileStat.get(i.path)?.mtimeMs ?? ''}|${i.header.sopInstanceUid}`)
+          .sort()
+          .join('\n'),
+      );
     let built = 0;
     let skipped = 0;
     let slices = 0;
-    for (let s = 0; s < plans.length; s++) {
-      let plan: SeriesPlan | undefined = plans[s];
-      const fingerprint = (p: SeriesPlan) =>
-        sha1(
-          p.instances
-            .map((i) => `${i.path}|${fileStat.get(i.path)?.size ?? ''}|${fileStat.get(i.path)?.mtimeMs ?? ''}|${i.header.sopInstanceUid}`)
-            .sort()
-            .join('\n'),
-        );
+    let done = 0;
+    const cacheDir = path.join(opts.cacheDir, dataset.id);
+    const pool = new VolumePool();
+    // Volumes are built in parallel on worker threads; catalogue writes are serialised on this thread.
+    let dbQueue: Promise<unknown> = Promise.resolve();
+    const finalPlans: SeriesPlan[] = [];
+    const buildOne = async (initial: SeriesPlan): Promise<void> => {
+      let plan: SeriesPlan | undefined = initial;
       const existing = fingerprints.get(plan.seriesInstanceUid);
       if (existing && existing.fingerprint === fingerprint(plan) && volumeExists(existing.volumePath)) {
         skipped++;
         slices += plan.slices.length;
-        opts.onProgress?.('volumes', s + 1, plans.length);
-        continue;
+        finalPlans.push(plan);
+        return;
       }
-      let volume = buildVolume(plan);
-      if (volume.failures.length) {
+      const job = { cacheDir, name: `${plan.seriesInstanceUid}.image` };
+      let result = await pool.run(plan, job);
+      if (!result.ok) {
         // Drop undecodable files and plan the series again, so the gap is reported as missing slices.
-        for (const f of volume.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
-        const bad = new Set(volume.failures.map((f) => f.path));
+        for (const f of result.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
+        const bad = new Set(result.failures.map((f) => f.path));
         const retry = planSeries(plan.instances.filter((i) => !bad.has(i.path)), folderOf);
-        plan = retry.plans[0];
         for (const p of retry.problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid}: ${p.reason}` });
-        if (!plan) {
-          opts.onProgress?.('volumes', s + 1, plans.length);
-          continue;
+        plan = retry.plans[0];
+        if (!plan) return;
+        result = await pool.run(plan, job);
+        if (!result.ok) {
+          for (const f of result.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
+          return;
         }
-        volume = buildVolume(plan);
-        if (volume.failures.length) continue;
       }
-      const volumePath = writeVolume(path.join(opts.cacheDir, dataset.id), `${plan.seriesInstanceUid}.image`, 'image', plan.geometry, volume.data);
-      await saveSeries(db, dataset.id, plan, {
-        fingerprint: fingerprint(plan),
-        volumePath,
-        dtype: dtypeOf(volume.data),
-        geometry: plan.geometry,
-        min: volume.min,
-        max: volume.max,
-      });
-      plans[s] = plan;
+      const ready = plan;
+      const { volumePath, dtype, min, max } = result;
+      const save = dbQueue.then(() => saveSeries(db, dataset.id, ready, { fingerprint: fingerprint(ready), volumePath, dtype, geometry: ready.geometry, min, max }));
+      dbQueue = save.catch(() => undefined);
+      await save;
       built++;
-      slices += plan.slices.length;
-      opts.onProgress?.('volumes', s + 1, plans.length);
+      slices += ready.slices.length;
+      finalPlans.push(ready);
+    };
+    try {
+      await Promise.all(
+        plans.map((p) =>
+          buildOne(p).finally(() => {
+            done++;
+            opts.onProgress?.('volumes', done, plans.length);
+          }),
+        ),
+      );
+    } finally {
+      await pool.close();
     }
-    plans = plans.filter(Boolean);
+    plans = finalPlans.sort((a, b) => a.patientId.localeCompare(b.patientId) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid));
     for (const p of plans) for (const w of p.warnings) issues.push({ severity: 'warning', path: p.folder, reason: `series ${p.seriesInstanceUid}: ${w}` });
 
     let labelsMatched = 0;
