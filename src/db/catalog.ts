@@ -151,3 +151,9 @@ export async function findDataset(db: Db, name: string) {
 export async function latestIngestRun(db: Db, datasetId: string) {
   return db.ingestRun.findFirst({ where: { datasetId }, orderBy: { startedAt: 'desc' }, include: { issues: true } });
 }
+
+/** SOP Instance UID -> slice index of a series' volume (for mapping SEG frames onto it). */
+export async function seriesSliceIndex(db: Db, seriesRef: string): Promise<Map<string, number>> {
+  const rows = await db.instance.findMany({ where: { seriesRef }, select: { sopInstanceUid: true, sliceIndex: true } });
+  return new Map(rows.filter((r) => r.sliceIndex >= 0).map((r) => [r.sopInstanceUid, r.sliceIndex]));
+}

@@ -20,13 +20,14 @@ import { initCodecs } from '../dicom/codecs.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { InstanceHeaderSchema, readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { parseDicom } from '../dicom/parse.js';
+import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
 import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
 import { VolumeGeometrySchema } from '../data/geometry.js';
 import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
-import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { ingestLabels } from './ingestLabels.js';
 import { scanFiles } from './scan.js';
 import { VolumePool } from './volumePool.js';
 
@@ -132,8 +133,11 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       if (header.success && touched.has(header.data.seriesInstanceUid)) instances.push({ path: prev.path, header: header.data });
     }
 
+    // Segmentation objects are labels, not images: they are painted onto their series after the volumes exist.
+    const segPaths = instances.filter((i) => i.header.sopClassUid === SEGMENTATION_STORAGE).map((i) => i.path);
+    const images = instances.filter((i) => i.header.sopClassUid !== SEGMENTATION_STORAGE);
     const folderOf = (p: string) => path.dirname(p);
-    let { plans, problems } = planSeries(instances, folderOf);
+    let { plans, problems } = planSeries(images, folderOf);
     for (const p of problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid} (${p.paths.length} file(s)): ${p.reason}` });
 
     const fingerprints = await seriesFingerprints(db, dataset.id);
@@ -205,8 +209,8 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
 
     let labelsMatched = 0;
     let labelsRejected = 0;
-    if (labelsDir) {
-      const result = await ingestLabels(db, dataset.id, labelsDir, opts, issues);
+    if (labelsDir || segPaths.length) {
+      const result = await ingestLabels(db, dataset.id, { labelsDir, segPaths }, opts.onProgress, opts.cacheDir, issues);
       labelsMatched = result.matched;
       labelsRejected = result.rejected;
     }
@@ -244,59 +248,4 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     await finishIngestRun(db, run.id, dataset.id, 'failed', { error: describeThrown(err) }, issues);
     throw err;
   }
-}
-
-async function ingestLabels(db: Db, datasetId: string, labelsDir: string, opts: IngestOptions, issues: IssueRecord[]): Promise<{ matched: number; rejected: number }> {
-  const { files, classMap } = readLabelsFolder(labelsDir);
-  const series = await datasetSeries(db, datasetId);
-  const keys = series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, patientId: s.study.patient.patientId, folder: s.folder, row: s }));
-  const claimed = new Map<string, string>();
-  const observed = new Set<number>();
-  let matched = 0;
-  let rejected = 0;
-  for (let f = 0; f < files.length; f++) {
-    const file = files[f];
-    opts.onProgress?.('labels', f + 1, files.length);
-    const match = matchLabel(file, keys);
-    if ('error' in match) {
-      issues.push({ severity: 'error', path: file.path, reason: `label not matched: ${match.error}` });
-      rejected++;
-      continue;
-    }
-    const target = match.series.row;
-    if (claimed.has(target.id)) {
-      issues.push({ severity: 'error', path: file.path, reason: `label not matched: series ${target.seriesInstanceUid} already has label ${claimed.get(target.id)}` });
-      rejected++;
-      continue;
-    }
-    claimed.set(target.id, file.path);
-    const st = fs.statSync(file.path);
-    const fingerprint = sha1(`${file.path}|${st.size}|${st.mtimeMs}|${target.fingerprint}`);
-    if (target.label && target.label.fingerprint === fingerprint && volumeExists(target.label.volumePath)) {
-      for (const v of Object.keys(JSON.parse(target.label.voxelCounts) as Record<string, number>)) observed.add(Number(v));
-      matched++;
-      continue;
-    }
-    try {
-      const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
-      const aligned = alignLabelToSeries(readNifti(fs.readFileSync(file.path), file.path), geometry);
-      const counts: Record<string, number> = {};
-      for (const v of aligned) counts[v] = (counts[v] ?? 0) + 1;
-      for (const v of Object.keys(counts)) observed.add(Number(v));
-      if (classMap) {
-        const unknown = Object.keys(counts).filter((v) => !(v in classMap));
-        if (unknown.length) issues.push({ severity: 'warning', path: file.path, reason: `label values ${unknown.join(', ')} are not in labels.json` });
-      }
-      const volumePath = writeVolume(path.join(opts.cacheDir, datasetId), `${target.seriesInstanceUid}.label`, 'label', geometry, aligned);
-      await saveLabel(db, target.id, { sourcePath: file.path, kind: 'nifti', fingerprint, volumePath, voxelCounts: counts });
-      matched++;
-    } catch (err) {
-      if (!(err instanceof LabelMismatchError || err instanceof NiftiError)) throw err;
-      issues.push({ severity: 'error', path: file.path, reason: `label rejected for series ${target.seriesInstanceUid}: ${err.message}` });
-      rejected++;
-    }
-  }
-  const map: ClassMap = classMap ?? Object.fromEntries([...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : `class_${v}`]));
-  await setClassMap(db, datasetId, map);
-  return { matched, rejected };
 }

@@ -1,0 +1,147 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../db/client.js';
+import { datasetSeries, saveLabel, seriesSliceIndex, setClassMap, type IssueRecord } from '../db/catalog.js';
+import { DicomError } from '../dicom/errors.js';
+import { readInstanceHeader } from '../dicom/header.js';
+import { parseDicom, sniffDicom } from '../dicom/parse.js';
+import { readSegmentation } from '../dicom/seg.js';
+import { VolumeGeometrySchema } from '../data/geometry.js';
+import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
+import { segToLabelVolume } from '../data/segAlign.js';
+import { volumeExists, writeVolume } from '../data/volumeCache.js';
+import { NiftiError, readNifti } from '../nifti/nifti.js';
+import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+
+type SeriesRow = Awaited<ReturnType<typeof datasetSeries>>[number];
+
+const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
+
+/** DICOM files in a labels folder (SEG objects exported beside NIfTI maps), recognised by content. */
+function dicomFilesIn(dir: string): string[] {
+  return fs
+    .readdirSync(dir)
+    .filter((n) => !/\.(nii|nii\.gz|json|csv)$/i.test(n) && !n.startsWith('.'))
+    .map((n) => path.join(dir, n))
+    .filter((p) => {
+      if (!fs.statSync(p).isFile()) return false;
+      const fd = fs.openSync(p, 'r');
+      const head = Buffer.alloc(132);
+      fs.readSync(fd, head, 0, 132, 0);
+      fs.closeSync(fd);
+      return sniffDicom(head) !== null;
+    });
+}
+
+/**
+ * Attaches label maps to the dataset's series: NIfTI files from the labels folder (matched by name and
+ * mapped through both affines) and DICOM SEG objects (matched by their referenced series and instances).
+ * A series takes one label; a second one for it is an error. Records the class map and voxel counts.
+ */
+export async function ingestLabels(
+  db: Db,
+  datasetId: string,
+  sources: { labelsDir?: string; segPaths: string[] },
+  onProgress: ((phase: 'labels', done: number, total: number) => void) | undefined,
+  cacheDir: string,
+  issues: IssueRecord[],
+): Promise<{ matched: number; rejected: number }> {
+  const folder = sources.labelsDir ? readLabelsFolder(sources.labelsDir) : { files: [], classMap: null };
+  const segPaths = [...sources.segPaths, ...(sources.labelsDir ? dicomFilesIn(sources.labelsDir) : [])];
+  const series = await datasetSeries(db, datasetId);
+  const keys = series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, patientId: s.study.patient.patientId, folder: s.folder, row: s }));
+  const claimed = new Map<string, string>();
+  const observed = new Set<number>();
+  const segmentNames: ClassMap = {};
+  const total = folder.files.length + segPaths.length;
+  let done = 0;
+  let matched = 0;
+  let rejected = 0;
+
+  const reject = (file: string, reason: string) => {
+    issues.push({ severity: 'error', path: file, reason });
+    rejected++;
+  };
+  /** Stores one aligned label volume unless it is unchanged; a second label for a series is rejected. */
+  const attach = async (file: string, kind: 'nifti' | 'seg', target: SeriesRow, build: () => { data: Uint8Array; warnings: string[] }): Promise<void> => {
+    if (claimed.has(target.id)) return reject(file, `label not matched: series ${target.seriesInstanceUid} already has label ${claimed.get(target.id)}`);
+    claimed.set(target.id, file);
+    const st = fs.statSync(file);
+    const fingerprint = sha1(`${file}|${st.size}|${st.mtimeMs}|${target.fingerprint}`);
+    if (target.label && target.label.fingerprint === fingerprint && volumeExists(target.label.volumePath)) {
+      for (const v of Object.keys(JSON.parse(target.label.voxelCounts) as Record<string, number>)) observed.add(Number(v));
+      matched++;
+      return;
+    }
+    try {
+      const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
+      const { data, warnings } = build();
+      for (const w of warnings) issues.push({ severity: 'warning', path: file, reason: w });
+      const counts: Record<string, number> = {};
+      for (const v of data) counts[v] = (counts[v] ?? 0) + 1;
+      for (const v of Object.keys(counts)) observed.add(Number(v));
+      if (folder.classMap) {
+        const unknown = Object.keys(counts).filter((v) => !(v in folder.classMap!));
+        if (unknown.length) issues.push({ severity: 'warning', path: file, reason: `label values ${unknown.join(', ')} are not in labels.json` });
+      }
+      const volumePath = writeVolume(path.join(cacheDir, datasetId), `${target.seriesInstanceUid}.label`, 'label', geometry, data);
+      await saveLabel(db, target.id, { sourcePath: file, kind, fingerprint, volumePath, voxelCounts: counts });
+      matched++;
+    } catch (err) {
+      if (!(err instanceof LabelMismatchError || err instanceof NiftiError || err instanceof DicomError)) throw err;
+      reject(file, `label rejected for series ${target.seriesInstanceUid}: ${err.message}`);
+    }
+  };
+
+  for (const file of folder.files) {
+    onProgress?.('labels', ++done, total);
+    const match = matchLabel(file, keys);
+    if ('error' in match) {
+      reject(file.path, `label not matched: ${match.error}`);
+      continue;
+    }
+    const geometry = VolumeGeometrySchema.parse(JSON.parse(match.series.row.geometry));
+    await attach(file.path, 'nifti', match.series.row, () => ({ data: alignLabelToSeries(readNifti(fs.readFileSync(file.path), file.path), geometry), warnings: [] }));
+  }
+
+  for (const file of segPaths) {
+    onProgress?.('labels', ++done, total);
+    let seg;
+    try {
+      const parsed = parseDicom(fs.readFileSync(file), file);
+      seg = readSegmentation(parsed.dataSet, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), file);
+    } catch (err) {
+      if (!(err instanceof DicomError)) throw err;
+      reject(file, err.message);
+      continue;
+    }
+    const bySeries = seg.referencedSeriesInstanceUid ? series.find((s) => s.seriesInstanceUid === seg.referencedSeriesInstanceUid) : undefined;
+    const sops = new Set(seg.frames.map((f) => f.referencedSopInstanceUid).filter((u): u is string => u !== null));
+    let target = bySeries;
+    let sliceBySop = target ? await seriesSliceIndex(db, target.id) : new Map<string, number>();
+    if (!target) {
+      for (const s of series) {
+        const index = await seriesSliceIndex(db, s.id);
+        if ([...sops].some((u) => index.has(u))) {
+          target = s;
+          sliceBySop = index;
+          break;
+        }
+      }
+    }
+    if (!target) {
+      reject(file, `SEG not matched: referenced series ${seg.referencedSeriesInstanceUid ?? '(none)'} and its ${sops.size} referenced instance(s) are not in the dataset`);
+      continue;
+    }
+    for (const s of seg.segments) segmentNames[String(s.number)] = s.label || `segment_${s.number}`;
+    const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
+    await attach(file, 'seg', target, () => segToLabelVolume(seg, geometry, sliceBySop));
+  }
+
+  const derived: ClassMap = Object.fromEntries(
+    [...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : segmentNames[String(v)] ?? `class_${v}`]),
+  );
+  await setClassMap(db, datasetId, folder.classMap ?? derived);
+  return { matched, rejected };
+}
