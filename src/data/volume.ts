@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { DicomError } from '../dicom/errors.js';
-import { readInstanceHeader } from '../dicom/header.js';
+import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { applyModalityLut, monochrome1Mirror } from '../dicom/modalityLut.js';
-import { parseDicom } from '../dicom/parse.js';
+import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
 import { decodeFrameBytes, decodePixels } from '../dicom/pixels.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeData } from './volumeCache.js';
@@ -85,37 +85,48 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
   const failures: BuiltVolume['failures'] = [];
   let min = Infinity;
   let max = -Infinity;
-  for (const [file, targets] of slicesByFile(plan)) {
+  const completed = visitFiles(plan, failures, (parsed, h, file, targets) => {
+    const eligible =
+      h.samplesPerPixel === 1 &&
+      h.bitsAllocated === 16 &&
+      Number.isInteger(h.rescaleSlope) &&
+      Number.isInteger(h.rescaleIntercept) &&
+      Math.abs(h.rescaleSlope) < 2 ** 15 &&
+      Math.abs(h.rescaleIntercept) < 2 ** 30 &&
+      !monochrome1Mirror(h);
+    if (!eligible) return false;
+    const { frames } = decodeFrameBytes(parsed.dataSet, h, file);
+    for (const { frame, k } of targets) {
+      const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, out.subarray(k * pixels, (k + 1) * pixels));
+      if (lo < -32768 || hi > 32767) return false;
+      if (lo < min) min = lo;
+      if (hi > max) max = hi;
+    }
+    return true;
+  });
+  if (!completed) return null;
+  return failures.length ? { data: new Int16Array(0), min: 0, max: 0, failures } : { data: out, min, max, failures };
+}
+
+type SliceTarget = { frame: number; k: number };
+
+/**
+ * Reads and parses each file of a plan once and hands it to `visit` with the volume slices its frames
+ * fill. A file that cannot be read or decoded is recorded in `failures` and the others go on; `visit`
+ * returns false to stop early, and then so does this function.
+ */
+function visitFiles(plan: SeriesPlan, failures: BuiltVolume['failures'], visit: (parsed: ParsedDicom, h: InstanceHeader, file: string, targets: SliceTarget[]) => boolean): boolean {
+  const byFile = new Map<string, SliceTarget[]>();
+  plan.slices.forEach((s, k) => byFile.set(s.path, [...(byFile.get(s.path) ?? []), { frame: s.frame, k }]));
+  for (const [file, targets] of byFile) {
     try {
       const parsed = parseDicom(fs.readFileSync(file), file);
-      const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
-      const eligible =
-        h.samplesPerPixel === 1 &&
-        h.bitsAllocated === 16 &&
-        Number.isInteger(h.rescaleSlope) &&
-        Number.isInteger(h.rescaleIntercept) &&
-        Math.abs(h.rescaleSlope) < 2 ** 15 &&
-        Math.abs(h.rescaleIntercept) < 2 ** 30 &&
-        !monochrome1Mirror(h);
-      if (!eligible) return null;
-      const { frames } = decodeFrameBytes(parsed.dataSet, h, file);
-      for (const { frame, k } of targets) {
-        const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, out.subarray(k * pixels, (k + 1) * pixels));
-        if (lo < -32768 || hi > 32767) return null;
-        if (lo < min) min = lo;
-        if (hi > max) max = hi;
-      }
+      if (!visit(parsed, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), file, targets)) return false;
     } catch (err) {
       failures.push({ path: file, reason: err instanceof DicomError ? err.message : `${file}: ${(err as Error).message}` });
     }
   }
-  return failures.length ? { data: new Int16Array(0), min: 0, max: 0, failures } : { data: out, min, max, failures };
-}
-
-function slicesByFile(plan: SeriesPlan): Map<string, { frame: number; k: number }[]> {
-  const byFile = new Map<string, { frame: number; k: number }[]>();
-  plan.slices.forEach((s, k) => byFile.set(s.path, [...(byFile.get(s.path) ?? []), { frame: s.frame, k }]));
-  return byFile;
+  return true;
 }
 
 /**
@@ -127,9 +138,9 @@ export function buildVolume(plan: SeriesPlan): BuiltVolume {
 }
 
 /**
- * Generic path for any pixel format into one volume (i fastest, then j, then slice), after the
- * modality LUT. Stored as int16 when the LUT is integral and every value fits (the usual CT case), else
- * float32. The LUT, mirroring and min/max run in one pass per frame, straight into the volume.
+ * Generic path for any pixel format (colour, float rescale, MONOCHROME1, other bit depths): the LUT,
+ * mirroring and min/max go straight into a float32 volume, converted to int16 at the end when every
+ * value is an integer in range.
  */
 function buildGeneric(plan: SeriesPlan): BuiltVolume {
   const [nx, ny, nz] = plan.geometry.size;
@@ -139,37 +150,32 @@ function buildGeneric(plan: SeriesPlan): BuiltVolume {
   let integral = true;
   let min = Infinity;
   let max = -Infinity;
-  for (const [file, targets] of slicesByFile(plan)) {
-    try {
-      const parsed = parseDicom(fs.readFileSync(file), file);
-      const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
-      const decoded = decodePixels(parsed.dataSet, h, file);
-      const perFrame = pixels * decoded.samplesPerPixel;
-      const mirror = monochrome1Mirror(h);
-      if (!Number.isInteger(h.rescaleSlope) || !Number.isInteger(h.rescaleIntercept) || decoded.samplesPerPixel !== 1) integral = false;
-      for (const { frame, k } of targets) {
-        const stored = decoded.values.subarray(frame * perFrame, (frame + 1) * perFrame);
-        const target = out.subarray(k * pixels, (k + 1) * pixels);
-        if (decoded.samplesPerPixel === 1) {
-          const range = lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
-          if (range[0] < min) min = range[0];
-          if (range[1] > max) max = range[1];
-        } else {
-          target.set(toGray(applyModalityLut(stored, h.rescaleSlope, h.rescaleIntercept), decoded.samplesPerPixel, decoded.photometric));
-        }
-        if (mirror || decoded.samplesPerPixel !== 1) {
-          for (let i = 0; i < pixels; i++) {
-            const v = mirror ? mirror(target[i]) : target[i];
-            target[i] = v;
-            if (v < min) min = v;
-            if (v > max) max = v;
-          }
-        }
+  visitFiles(plan, failures, (parsed, h, file, targets) => {
+    const decoded = decodePixels(parsed.dataSet, h, file);
+    const perFrame = pixels * decoded.samplesPerPixel;
+    const mirror = monochrome1Mirror(h);
+    const gray = decoded.samplesPerPixel === 1;
+    if (!Number.isInteger(h.rescaleSlope) || !Number.isInteger(h.rescaleIntercept) || !gray) integral = false;
+    for (const { frame, k } of targets) {
+      const stored = decoded.values.subarray(frame * perFrame, (frame + 1) * perFrame);
+      const target = out.subarray(k * pixels, (k + 1) * pixels);
+      if (gray && !mirror) {
+        const range = lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
+        if (range[0] < min) min = range[0];
+        if (range[1] > max) max = range[1];
+        continue;
       }
-    } catch (err) {
-      failures.push({ path: file, reason: err instanceof DicomError ? err.message : `${file}: ${(err as Error).message}` });
+      if (gray) lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
+      else target.set(toGray(applyModalityLut(stored, h.rescaleSlope, h.rescaleIntercept), decoded.samplesPerPixel, decoded.photometric));
+      for (let i = 0; i < pixels; i++) {
+        const v = mirror ? mirror(target[i]) : target[i];
+        target[i] = v;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
     }
-  }
+    return true;
+  });
   if (failures.length) return { data: new Float32Array(0), min: 0, max: 0, failures };
   if (integral && min >= -32768 && max <= 32767) {
     const data = new Int16Array(out.length);

@@ -83,6 +83,21 @@ describe('pixel-format variants (pydicom, dcmtk and gdcm made them)', () => {
     assert.deepEqual([...vol.data], [...cases[0].hu]);
   });
 
+  it('ingests a MONOCHROME1 (non-CT) series mirrored, with the intensity range of the mirrored values', () => {
+    const env = isolatedEnv(dir);
+    const m1 = path.join(dir, 'm1');
+    fs.cpSync(path.join(dir, 'cohort', 'dicom', 'SYN001'), m1, { recursive: true });
+    const files = fs.readdirSync(path.join(m1, 'CT_abdomen')).map((f) => path.join(m1, 'CT_abdomen', f));
+    run('dcmodify', ['-nb', '-m', '(0028,0004)=MONOCHROME1', '-m', '(0008,0060)=MR', ...files]);
+    assert.equal(cli(['ingest', m1, '--dataset', 'm1'], env).status, 0);
+    const info = JSON.parse(cli(['dataset', 'show', 'm1', '--json'], env).stdout) as DatasetInfo;
+    const vol = readVolume(info.series[0].volumePath);
+    // Stored 12-bit unsigned, intercept -1024: LUT range [-1024, 3071], so mirrored = 2047 - HU.
+    const expected = [...cases[0].hu].map((hu) => 2047 - hu);
+    assert.deepEqual([...vol.data], expected);
+    assert.deepEqual(info.series[0].intensityRange, [Math.min(...expected), Math.max(...expected)]);
+  });
+
   it('mirrors MONOCHROME1 within the LUT range, except for CT', () => {
     const h = { ...decode(path.join(v, 'signed_junk.dcm')).header, photometricInterpretation: 'MONOCHROME1', pixelRepresentation: 0, rescaleSlope: 1, rescaleIntercept: 0 };
     assert.equal(monochrome1Mirror(h), null, 'CT keeps Hounsfield units');
