@@ -22,8 +22,8 @@ export function cli(args: string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<st
   return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), ...args], { cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
 }
 
-export function run(cmd: string, args: string[], opts: { input?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, maxBuffer: 64 * 1024 * 1024 });
+export function run(cmd: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, env: opts.env ?? process.env, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }

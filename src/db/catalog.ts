@@ -35,6 +35,8 @@ export interface SourceFileRecord {
   mtimeMs: number;
   status: 'dicom' | 'rejected';
   header: string | null;
+  /** Why a rejected file was rejected, reported again on reruns. */
+  reason: string | null;
 }
 
 /** Replaces the records of these paths; delete + createMany keeps thousands of files to a few statements. */

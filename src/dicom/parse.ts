@@ -45,16 +45,18 @@ function inflate(byteArray: Uint8Array, position: number): Uint8Array {
 }
 
 /**
- * Parses the data set with dicom-parser. Errors carry the reason: not DICOM, truncated, or malformed
+ * Parses the data set with dicom-parser; `untilPixelData` stops at the Pixel Data element header, so a
+ * header read needs only the bytes before the pixels. Errors carry the reason: not DICOM, truncated, or malformed
  * (bad VR or length), never dicom-parser's raw exception object.
  */
-export function parseDicom(bytes: Uint8Array, source: string): ParsedDicom {
+export function parseDicom(bytes: Uint8Array, source: string, options: { untilPixelData?: boolean } = {}): ParsedDicom {
   const sniff = sniffDicom(bytes);
   if (!sniff) throw new DicomError(`${source}: not a DICOM file (no "DICM" prefix and no recognisable data set)`, 'not-dicom');
   let dataSet: DataSet;
   try {
     dataSet = dicomParser.parseDicom(bytes, {
       ...(sniff.part10 ? {} : { TransferSyntaxUID: sniff.transferSyntaxUid }),
+      ...(options.untilPixelData ? { untilTag: 'x7fe00010' } : {}),
       inflater: inflate as unknown as (arr: Uint8Array, position: number) => void,
     });
   } catch (err) {

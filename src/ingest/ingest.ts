@@ -16,10 +16,9 @@ import {
   type IssueRecord,
   type SourceFileRecord,
 } from '../db/catalog.js';
-import { initCodecs } from '../dicom/codecs.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { InstanceHeaderSchema, readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
-import { parseDicom } from '../dicom/parse.js';
+import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
 import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
 import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
@@ -59,13 +58,42 @@ export interface IngestSummary {
   issues: IssueRecord[];
   seriesTable: { patientId: string; seriesInstanceUid: string; modality: string; size: string; spacing: string; label: string; warnings: number }[];
   durationMs: number;
+  /** Wall time of each phase: scan, headers (parse + catalogue), volumes (decode + cache), labels. */
+  phaseMs: Record<'scan' | 'headers' | 'volumes' | 'labels', number>;
 }
 
 const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
 
-function readHeader(file: string): InstanceHeader {
-  const bytes = fs.readFileSync(file);
-  const parsed = parseDicom(bytes, file);
+/** Header phase reads this much of each file first: enough for all but unusually large headers. */
+const HEADER_CHUNK = 64 * 1024;
+
+function readPrefix(file: string, length: number): Uint8Array {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    const n = fs.readSync(fd, buf, 0, length, 0);
+    return buf.subarray(0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Parses the header of one file up to its Pixel Data: from the first HEADER_CHUNK bytes when they hold
+ * it, else from the whole file (large headers, deflated data sets). Pixel data are checked when the
+ * volume is built.
+ */
+function readHeader(file: string, size: number): InstanceHeader {
+  let parsed: ParsedDicom | undefined;
+  if (size > HEADER_CHUNK) {
+    try {
+      parsed = parseDicom(readPrefix(file, HEADER_CHUNK), file, { untilPixelData: true });
+      if (!parsed.dataSet.elements.x7fe00010) parsed = undefined;
+    } catch {
+      parsed = undefined;
+    }
+  }
+  parsed ??= parseDicom(fs.readFileSync(file), file, { untilPixelData: true });
   const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
   if (!header.seriesInstanceUid) throw new DicomError(`${file}: no SeriesInstanceUID (0020,000E)`, 'malformed');
   if (!header.sopInstanceUid) throw new DicomError(`${file}: no SOPInstanceUID (0008,0018)`, 'malformed');
@@ -87,12 +115,20 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
   const dataset = await upsertDataset(db, opts.dataset);
   const run = await startIngestRun(db, dataset.id);
   const issues: IssueRecord[] = [];
+  const phaseMs: Record<'scan' | 'headers' | 'volumes' | 'labels', number> = { scan: 0, headers: 0, volumes: 0, labels: 0 };
+  let phaseStart = Date.now();
+  const endPhase = (phase: keyof typeof phaseMs) => {
+    phaseMs[phase] = Date.now() - phaseStart;
+    phaseStart = Date.now();
+  };
+  // Worker threads start now, so their start-up overlaps the header phase.
+  const pool = new VolumePool();
   try {
-    await initCodecs();
     opts.onProgress?.('scan', 0, 1);
     const labelsDir = opts.labelsDir ? path.resolve(opts.labelsDir) : undefined;
     const files = scanFiles(opts.paths, labelsDir ? [labelsDir] : []);
     opts.onProgress?.('scan', 1, 1);
+    endPhase('scan');
 
     const known = await knownSourceFiles(db, dataset.id);
     const instances: InstanceRef[] = [];
@@ -102,7 +138,14 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     files.forEach((f, i) => {
       const prev = known.get(f.path);
       // mtimeMs goes through a float column and may come back with its last digits rounded.
-      if (prev && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01 && prev.status === 'dicom' && prev.header) {
+      const same = prev && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01;
+      if (same && prev.status === 'rejected' && prev.reason) {
+        rejected++;
+        issues.push({ severity: 'error', path: f.path, reason: prev.reason });
+        opts.onProgress?.('headers', i + 1, files.length);
+        return;
+      }
+      if (same && prev.status === 'dicom' && prev.header) {
         const cached = InstanceHeaderSchema.safeParse(JSON.parse(prev.header));
         if (cached.success) {
           instances.push({ path: f.path, header: cached.data });
@@ -112,17 +155,19 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         }
       }
       try {
-        const header = readHeader(f.path);
+        const header = readHeader(f.path, f.size);
         instances.push({ path: f.path, header });
-        updates.push({ ...f, status: 'dicom', header: JSON.stringify(header) });
+        updates.push({ ...f, status: 'dicom', header: JSON.stringify(header), reason: null });
       } catch (err) {
         rejected++;
-        issues.push({ severity: 'error', path: f.path, reason: err instanceof DicomError ? err.message : `${f.path}: ${describeThrown(err)}` });
-        updates.push({ ...f, status: 'rejected', header: null });
+        const reason = err instanceof DicomError ? err.message : `${f.path}: ${describeThrown(err)}`;
+        issues.push({ severity: 'error', path: f.path, reason });
+        updates.push({ ...f, status: 'rejected', header: null, reason });
       }
       opts.onProgress?.('headers', i + 1, files.length);
     });
     await saveSourceFiles(db, dataset.id, updates);
+    endPhase('headers');
 
     // Series touched by this import also keep files seen by earlier imports into the same dataset.
     const touched = new Set(instances.map((i) => i.header.seriesInstanceUid));
@@ -154,10 +199,20 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     let slices = 0;
     let done = 0;
     const cacheDir = path.join(opts.cacheDir, dataset.id);
-    const pool = new VolumePool();
     // Volumes are built in parallel on worker threads; catalogue writes are serialised on this thread.
     let dbQueue: Promise<unknown> = Promise.resolve();
     const finalPlans: SeriesPlan[] = [];
+    // Files whose pixels cannot be decoded are remembered as rejected, so a rerun skips them (and the
+    // series fingerprint stays stable) without decoding them again.
+    const decodeRejects: SourceFileRecord[] = [];
+    const rejectDecodeFailures = (failures: { path: string; reason: string }[]) => {
+      for (const f of failures) {
+        issues.push({ severity: 'error', path: f.path, reason: f.reason });
+        const st = fileStat.get(f.path) ?? known.get(f.path);
+        if (st) decodeRejects.push({ path: f.path, size: st.size, mtimeMs: st.mtimeMs, status: 'rejected', header: null, reason: f.reason });
+        rejected++;
+      }
+    };
     const buildOne = async (initial: SeriesPlan): Promise<void> => {
       let plan: SeriesPlan | undefined = initial;
       const existing = fingerprints.get(plan.seriesInstanceUid);
@@ -171,7 +226,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       let result = await pool.run(plan, job);
       if (!result.ok) {
         // Drop undecodable files and plan the series again, so the gap is reported as missing slices.
-        for (const f of result.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
+        rejectDecodeFailures(result.failures);
         const bad = new Set(result.failures.map((f) => f.path));
         const retry = planSeries(plan.instances.filter((i) => !bad.has(i.path)), folderOf);
         for (const p of retry.problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid}: ${p.reason}` });
@@ -179,7 +234,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         if (!plan) return;
         result = await pool.run(plan, job);
         if (!result.ok) {
-          for (const f of result.failures) issues.push({ severity: 'error', path: f.path, reason: f.reason });
+          rejectDecodeFailures(result.failures);
           return;
         }
       }
@@ -192,18 +247,17 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       slices += ready.slices.length;
       finalPlans.push(ready);
     };
-    try {
-      await Promise.all(
-        plans.map((p) =>
-          buildOne(p).finally(() => {
-            done++;
-            opts.onProgress?.('volumes', done, plans.length);
-          }),
-        ),
-      );
-    } finally {
-      await pool.close();
-    }
+    await Promise.all(
+      plans.map((p) =>
+        buildOne(p).finally(() => {
+          done++;
+          opts.onProgress?.('volumes', done, plans.length);
+        }),
+      ),
+    );
+    await pool.close();
+    await saveSourceFiles(db, dataset.id, decodeRejects);
+    endPhase('volumes');
     plans = finalPlans.sort((a, b) => a.patientId.localeCompare(b.patientId) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid));
     for (const p of plans) for (const w of p.warnings) issues.push({ severity: 'warning', path: p.folder, reason: `series ${p.seriesInstanceUid}: ${w}` });
 
@@ -214,6 +268,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       labelsMatched = result.matched;
       labelsRejected = result.rejected;
     }
+    endPhase('labels');
 
     const all = await datasetSeries(db, dataset.id);
     const summary: IngestSummary = {
@@ -241,11 +296,14 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         warnings: (JSON.parse(s.warnings) as string[]).length,
       })),
       durationMs: Date.now() - started,
+      phaseMs,
     };
     await finishIngestRun(db, run.id, dataset.id, 'completed', { ...summary, issues: undefined }, issues);
     return summary;
   } catch (err) {
     await finishIngestRun(db, run.id, dataset.id, 'failed', { error: describeThrown(err) }, issues);
     throw err;
+  } finally {
+    await pool.close();
   }
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client.js';
 import { datasetSeries, saveLabel, seriesSliceIndex, setClassMap, type IssueRecord } from '../db/catalog.js';
+import { initCodecs } from '../dicom/codecs.js';
 import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader } from '../dicom/header.js';
 import { parseDicom, sniffDicom } from '../dicom/parse.js';
@@ -105,6 +106,7 @@ export async function ingestLabels(
     await attach(file.path, 'nifti', match.series.row, () => ({ data: alignLabelToSeries(readNifti(fs.readFileSync(file.path), file.path), geometry), warnings: [] }));
   }
 
+  if (segPaths.length) await initCodecs();
   for (const file of segPaths) {
     onProgress?.('labels', ++done, total);
     let seg;

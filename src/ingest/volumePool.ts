@@ -13,6 +13,8 @@ export class VolumePool {
   private readonly waiting: (() => void)[] = [];
   private readonly pending = new Map<number, { resolve: (r: VolumeJobResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
+  private failure: Error | undefined;
+  private closing = false;
 
   constructor(size = Math.max(1, Math.min(4, os.availableParallelism()))) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
@@ -26,9 +28,16 @@ export class VolumePool {
         if (msg.error !== undefined) p.reject(new Error(msg.error));
         else p.resolve(msg.result!);
       });
-      worker.on('error', (err) => {
+      // A dead worker fails the pool: queued and future jobs are rejected instead of waiting forever.
+      const fail = (err: Error) => {
+        this.failure ??= err;
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
+        for (const wake of this.waiting.splice(0)) wake();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (code !== 0 && !this.closing) fail(new Error(`volume worker exited with code ${code}`));
       });
       this.workers.push(worker);
       this.idle.push(worker);
@@ -41,7 +50,8 @@ export class VolumePool {
   }
 
   async run(plan: SeriesPlan, job: VolumeJob): Promise<VolumeJobResult> {
-    while (this.idle.length === 0) await new Promise<void>((r) => this.waiting.push(r));
+    while (this.idle.length === 0 && !this.failure) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.failure) throw this.failure;
     const worker = this.idle.pop()!;
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -51,6 +61,7 @@ export class VolumePool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 }
