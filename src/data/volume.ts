@@ -117,7 +117,7 @@ type SliceTarget = { frame: number; k: number };
  */
 function visitFiles(plan: SeriesPlan, failures: BuiltVolume['failures'], visit: (parsed: ParsedDicom, h: InstanceHeader, file: string, targets: SliceTarget[]) => boolean): boolean {
   const byFile = new Map<string, SliceTarget[]>();
-  plan.slices.forEach((s, k) => byFile.set(s.path, [...(byFile.get(s.path) ?? []), { frame: s.frame, k }]));
+  for (const s of plan.slices) byFile.set(s.path, [...(byFile.get(s.path) ?? []), { frame: s.frame, k: s.index }]);
   for (const [file, targets] of byFile) {
     try {
       const parsed = parseDicom(fs.readFileSync(file), file);
@@ -134,7 +134,30 @@ function visitFiles(plan: SeriesPlan, failures: BuiltVolume['failures'], visit: 
  * modality LUT: int16 when the LUT is integral and every value fits (the usual CT case), else float32.
  */
 export function buildVolume(plan: SeriesPlan): BuiltVolume {
-  return buildInt16(plan) ?? buildGeneric(plan);
+  const built = buildInt16(plan) ?? buildGeneric(plan);
+  if (!built.failures.length) fillMissingSlices(built.data, plan);
+  return built;
+}
+
+/**
+ * Grid slices with no acquired slice (see planSeries) get the linear interpolation of their nearest
+ * acquired neighbours, rounded for integer volumes; the series warning says so.
+ */
+function fillMissingSlices(data: VolumeData, plan: SeriesPlan): void {
+  const [nx, ny, nz] = plan.geometry.size;
+  const pixels = nx * ny;
+  const present = new Array<boolean>(nz).fill(false);
+  for (const s of plan.slices) present[s.index] = true;
+  const round = data instanceof Float32Array ? (v: number) => v : Math.round;
+  for (let k = 0; k < nz; k++) {
+    if (present[k]) continue;
+    let a = k - 1;
+    while (!present[a]) a--;
+    let b = k + 1;
+    while (!present[b]) b++;
+    const wb = (k - a) / (b - a);
+    for (let p = 0; p < pixels; p++) data[k * pixels + p] = round(data[a * pixels + p] * (1 - wb) + data[b * pixels + p] * wb);
+  }
 }
 
 /**

@@ -101,9 +101,7 @@ export async function saveSeries(
     });
     await tx.instance.deleteMany({ where: { seriesRef: series.id } });
     const sliceIndex = new Map<string, number>();
-    plan.slices.forEach((s, k) => {
-      if (!sliceIndex.has(s.sopInstanceUid)) sliceIndex.set(s.sopInstanceUid, k);
-    });
+    for (const s of plan.slices) if (!sliceIndex.has(s.sopInstanceUid)) sliceIndex.set(s.sopInstanceUid, s.index);
     await tx.instance.createMany({
       data: plan.instances.map((inst) => ({
         id: randomUUID(),

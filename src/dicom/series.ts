@@ -12,6 +12,8 @@ export interface SliceRef {
   sopInstanceUid: string;
   frame: number;
   position: Vec3;
+  /** Slice index in the volume grid; missing slices leave gaps that the volume builder interpolates. */
+  index: number;
 }
 
 export interface SeriesPlan {
@@ -108,7 +110,7 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
       if (!positions) return { seriesInstanceUid: uid, paths, reason: `${m.path} has no ImagePositionPatient` };
       return { seriesInstanceUid: uid, paths, reason: `${m.path} has ${m.header.frames} frames but ${positions.length} frame positions` };
     }
-    positions.forEach((position, frame) => slices.push({ path: m.path, sopInstanceUid: m.header.sopInstanceUid, frame, position }));
+    positions.forEach((position, frame) => slices.push({ path: m.path, sopInstanceUid: m.header.sopInstanceUid, frame, position, index: 0 }));
   }
   slices.sort((a, b) => dot(a.position, unitNormal) - dot(b.position, unitNormal));
 
@@ -131,7 +133,7 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
     const gaps = steps.map((s, i) => ({ i, ratio: s / median })).filter((g) => g.ratio > 1.5);
     for (const g of gaps) {
       const missing = Math.round(g.ratio) - 1;
-      warnings.push(`missing ${missing} slice(s) between positions ${dot(deduped[g.i].position, unitNormal).toFixed(2)} and ${dot(deduped[g.i + 1].position, unitNormal).toFixed(2)} mm (gap ${steps[g.i].toFixed(2)} mm, spacing ${median.toFixed(2)} mm)`);
+      warnings.push(`missing ${missing} slice(s) between positions ${dot(deduped[g.i].position, unitNormal).toFixed(2)} and ${dot(deduped[g.i + 1].position, unitNormal).toFixed(2)} mm (gap ${steps[g.i].toFixed(2)} mm, spacing ${median.toFixed(2)} mm); filled by interpolating the neighbouring slices`);
     }
     const regular = steps.filter((s) => s / median <= 1.5);
     const lo = Math.min(...regular);
@@ -140,6 +142,15 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
   } else {
     spacingZ = first.sliceThickness ?? 1;
   }
+
+  // Grid index of each slice from its position, so a missing slice keeps its place in the volume (and
+  // labels drawn on the complete grid still fit). Irregular spacing that would put two slices on one
+  // index falls back to consecutive indices.
+  const proj0 = deduped.length ? dot(deduped[0].position, unitNormal) : 0;
+  let indices = deduped.map((s) => Math.round((dot(s.position, unitNormal) - proj0) / median));
+  if (indices.some((k, i) => i > 0 && k <= indices[i - 1])) indices = deduped.map((_, i) => i);
+  deduped.forEach((s, i) => (s.index = indices[i]));
+  const gridSlices = deduped.length ? indices[indices.length - 1] + 1 : 0;
 
   let sliceDir: Vec3 = unitNormal;
   if (deduped.length > 1) {
@@ -150,7 +161,7 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
     if (tiltDeg > 0.05) {
       warnings.push(`gantry tilt of ${tiltDeg.toFixed(2)} degrees (slices are sheared; the volume keeps the acquired, non-orthogonal grid)`);
       sliceDir = [span[0] / len, span[1] / len, span[2] / len];
-      spacingZ = len / (deduped.length - 1);
+      spacingZ = len / (gridSlices - 1);
     }
   } else if (first.gantryTilt && Math.abs(first.gantryTilt) > 0.05) {
     warnings.push(`gantry tilt of ${first.gantryTilt} degrees recorded in (0018,1120)`);
@@ -172,7 +183,7 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
     slices: deduped,
     instances: unique,
     geometry: {
-      size: [first.columns, first.rows, deduped.length],
+      size: [first.columns, first.rows, gridSlices],
       spacing: [first.pixelSpacing[1], first.pixelSpacing[0], spacingZ],
       origin: deduped[0].position,
       axes: [rowDir, colDir, sliceDir],

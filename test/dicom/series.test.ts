@@ -74,6 +74,13 @@ describe('planSeries', () => {
     });
   }
 
+  it('keeps a missing slice as a gap in the grid', () => {
+    const { plans } = plan([0, 2, 6, 8].map((z, n) => slice(n, [0, 0, z])));
+    assert.deepEqual(plans[0].slices.map((s) => s.index), [0, 1, 3, 4]);
+    assert.equal(plans[0].geometry.size[2], 5);
+    assert.equal(plans[0].geometry.spacing[2], 2);
+  });
+
   it('keeps the acquired, sheared grid for a tilted series', () => {
     const { plans } = plan([0, 1, 2].map((k) => slice(k, [0, k * 0.5, k * 2])));
     const [, dy, dz] = plans[0].geometry.axes[2];

@@ -78,8 +78,18 @@ describe('segfusion ingest', () => {
     assert.equal(first.series, 3);
   });
 
-  it('reports the gap left by the corrupt slice as a missing slice', () => {
-    assert.ok(first.issues.some((i) => i.severity === 'warning' && /missing 1 slice/.test(i.reason)), JSON.stringify(first.issues));
+  it('reports the gap left by the corrupt slice as a missing slice and interpolates it in place', () => {
+    assert.ok(first.issues.some((i) => i.severity === 'warning' && /missing 1 slice.*filled by interpolating/.test(i.reason)), JSON.stringify(first.issues));
+    const info = JSON.parse(cli(['dataset', 'show', 'cohort', '--json'], env).stdout) as { series: { patientId: string; volumePath: string; label: { volumePath: string } | null }[] };
+    const s2 = info.series.find((s) => s.patientId === 'SYN002')!;
+    const vol = readVolume(s2.volumePath).data;
+    const [nx, ny, nz] = cases[1].geometry.size;
+    const n = nx * ny;
+    const differing = [...Array(nz).keys()].filter((k) => vol.subarray(k * n, (k + 1) * n).some((v, p) => v !== cases[1].hu[k * n + p]));
+    assert.equal(differing.length, 1, `slices differing from the source: ${differing.join(', ')}`);
+    const k = differing[0];
+    for (let p = 0; p < n; p++) assert.equal(vol[k * n + p], Math.round((cases[1].hu[(k - 1) * n + p] + cases[1].hu[(k + 1) * n + p]) / 2));
+    assert.deepEqual(readVolume(s2.label!.volumePath).data, cases[1].labels, 'the label still fits the complete grid');
   });
 
   it('builds volumes in HU equal to the generated data, sorted by position, not by file name', () => {
