@@ -36,6 +36,21 @@ export function sniffDicom(bytes: Uint8Array): { part10: true } | { part10: fals
   return null;
 }
 
+/** First element (depth-first, into sequence items) whose explicit VR is not a DICOM VR. */
+function findInvalidVr(ds: DataSet): { tag: string; vr: string } | null {
+  for (const el of Object.values(ds.elements)) {
+    if (el.vr !== undefined && !VR_CODES.has(el.vr)) {
+      const t = el.tag.slice(1).toUpperCase();
+      return { tag: `(${t.slice(0, 4)},${t.slice(4)})`, vr: el.vr };
+    }
+    for (const it of el.items ?? []) {
+      const nested = it.dataSet ? findInvalidVr(it.dataSet) : null;
+      if (nested) return nested;
+    }
+  }
+  return null;
+}
+
 function inflate(byteArray: Uint8Array, position: number): Uint8Array {
   const inflated = zlib.inflateRawSync(byteArray.subarray(position));
   const full = new Uint8Array(position + inflated.length);
@@ -63,6 +78,10 @@ export function parseDicom(bytes: Uint8Array, source: string, options: { untilPi
     const text = describeThrown(err);
     const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
     throw new DicomError(`${source}: ${truncated ? 'truncated' : 'malformed'} DICOM data (${text})`, truncated ? 'truncated' : 'malformed');
+  }
+  const badVr = findInvalidVr(dataSet);
+  if (badVr) {
+    throw new DicomError(`${source}: malformed DICOM data (element ${badVr.tag} has invalid VR "${badVr.vr}", so its length cannot be trusted)`, 'malformed');
   }
   const transferSyntaxUid = (sniff.part10 ? dataSet.string('x00020010') : sniff.transferSyntaxUid)?.trim() ?? '';
   if (!transferSyntaxUid) throw new DicomError(`${source}: meta header has no TransferSyntaxUID (0002,0010)`, 'malformed');

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** labels.json: label value -> class name, e.g. {"0": "background", "1": "liver", "2": "lesion"}. */
-export const ClassMapSchema = z.record(z.string().regex(/^\d+$/, 'label values must be integers 0..255'), z.string().min(1));
+export const ClassMapSchema = z.record(z.string(), z.string().min(1)).superRefine((map, ctx) => {
+  for (const key of Object.keys(map)) {
+    if (!/^\d+$/.test(key) || Number(key) > 255) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}": label values must be integers 0..255` });
+  }
+});
 export type ClassMap = z.infer<typeof ClassMapSchema>;
 
 export interface LabelFile {

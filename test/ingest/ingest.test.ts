@@ -60,6 +60,13 @@ describe('segfusion ingest', () => {
     const slice = fs.readFileSync(path.join(dicom, 'SYN002', 'CT_abdomen', 'IM0005'));
     fs.writeFileSync(path.join(dicom, 'SYN002', 'CT_abdomen', 'IM0005'), slice.subarray(0, slice.length - 3000));
     fs.writeFileSync(path.join(dicom, 'nopixels.dcm'), slice.subarray(0, slice.indexOf(Buffer.from([0xe0, 0x7f, 0x10, 0x00]))));
+    // A bad VR on Rows (0028,0010), and an ImagePositionPatient whose length runs past the end of the file.
+    const badVr = Buffer.from(slice);
+    badVr.write('ZZ', badVr.indexOf(Buffer.from([0x28, 0x00, 0x10, 0x00, 0x55, 0x53])) + 4, 'latin1');
+    fs.writeFileSync(path.join(dicom, 'badvr.dcm'), badVr);
+    const badLength = Buffer.from(slice);
+    badLength.writeUInt16LE(60000, badLength.indexOf(Buffer.from([0x20, 0x00, 0x32, 0x00, 0x44, 0x53])) + 6);
+    fs.writeFileSync(path.join(dicom, 'badlength.dcm'), badLength);
     // SYN001's label stored permuted and flipped (as a sagittal re-slice would be), SYN003's with the wrong spacing.
     const moved = relayout(cases[0], [2, 0, 1], [true, false, true]);
     fs.writeFileSync(path.join(labels, 'SYN001.nii.gz'), writeNifti(moved, true));
@@ -75,6 +82,8 @@ describe('segfusion ingest', () => {
     assert.match(byFile('README.txt'), /not a DICOM file/);
     assert.match(byFile('nopixels.dcm'), /no Pixel Data/);
     assert.match(byFile('IM0005'), /truncated|Pixel Data holds/);
+    assert.match(byFile('badvr.dcm'), /element \(0028,0010\) has invalid VR "ZZ"/);
+    assert.match(byFile('badlength.dcm'), /truncated|malformed/);
     assert.equal(first.series, 3);
   });
 
