@@ -37,26 +37,39 @@ export function sniffDicom(bytes: Uint8Array): { part10: true } | { part10: fals
 }
 
 /** First element (depth-first, into sequence items) whose explicit VR is not a DICOM VR. */
-function findInvalidVr(ds: DataSet): { tag: string; vr: string } | null {
+function findInvalidVr(ds: DataSet, from: number): { tag: string; vr: string } | null {
   for (const el of Object.values(ds.elements)) {
-    if (el.vr !== undefined && !VR_CODES.has(el.vr)) {
+    // Item delimiters carry no VR; for deflated files dicom-parser also lists what it read from the
+    // preamble before the data set (offsets below `from`), which is not part of the file's data.
+    if (el.dataOffset < from || !el.vr || el.tag.startsWith('xfffe')) continue;
+    if (!VR_CODES.has(el.vr)) {
       const t = el.tag.slice(1).toUpperCase();
       return { tag: `(${t.slice(0, 4)},${t.slice(4)})`, vr: el.vr };
     }
     for (const it of el.items ?? []) {
-      const nested = it.dataSet ? findInvalidVr(it.dataSet) : null;
+      const nested = it.dataSet ? findInvalidVr(it.dataSet, from) : null;
       if (nested) return nested;
     }
   }
   return null;
 }
 
+/**
+ * dicom-parser re-reads the whole buffer from offset 0 after inflating, so the inflater returns the
+ * untouched preamble and meta header followed by the inflated data set (as its own Node path does).
+ */
 function inflate(byteArray: Uint8Array, position: number): Uint8Array {
   const inflated = zlib.inflateRawSync(byteArray.subarray(position));
   const full = new Uint8Array(position + inflated.length);
   full.set(byteArray.subarray(0, position), 0);
   full.set(inflated, position);
   return full;
+}
+
+/** Offset where the data set proper starts: after the preamble, "DICM" and the group 0002 meta header. */
+function dataSetStart(ds: DataSet): number {
+  const groupLength = ds.elements.x00020000;
+  return groupLength ? groupLength.dataOffset + 4 + (ds.uint32('x00020000') ?? 0) : 0;
 }
 
 /**
@@ -79,7 +92,7 @@ export function parseDicom(bytes: Uint8Array, source: string, options: { untilPi
     const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
     throw new DicomError(`${source}: ${truncated ? 'truncated' : 'malformed'} DICOM data (${text})`, truncated ? 'truncated' : 'malformed');
   }
-  const badVr = findInvalidVr(dataSet);
+  const badVr = findInvalidVr(dataSet, sniff.part10 ? dataSetStart(dataSet) : 0);
   if (badVr) {
     throw new DicomError(`${source}: malformed DICOM data (element ${badVr.tag} has invalid VR "${badVr.vr}", so its length cannot be trusted)`, 'malformed');
   }
