@@ -65,7 +65,7 @@ export interface IngestSummary {
 const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
 
 /** Header phase reads this much of each file first: enough for all but unusually large headers. */
-const HEADER_CHUNK = 64 * 1024;
+const HEADER_CHUNK = 16 * 1024;
 
 function readPrefix(file: string, length: number): Uint8Array {
   const fd = fs.openSync(file, 'r');
@@ -166,7 +166,11 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       }
       opts.onProgress?.('headers', i + 1, files.length);
     });
-    await saveSourceFiles(db, dataset.id, updates);
+    // Catalogue writes are serialised on this thread; the file records go first, while the workers
+    // already decode volumes.
+    const sourceFilesSaved = saveSourceFiles(db, dataset.id, updates);
+    sourceFilesSaved.catch(() => undefined); // awaited (and rethrown) below; this only marks it handled
+    let dbQueue: Promise<unknown> = sourceFilesSaved;
     endPhase('headers');
 
     // Series touched by this import also keep files seen by earlier imports into the same dataset.
@@ -200,7 +204,6 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     let done = 0;
     const cacheDir = path.join(opts.cacheDir, dataset.id);
     // Volumes are built in parallel on worker threads; catalogue writes are serialised on this thread.
-    let dbQueue: Promise<unknown> = Promise.resolve();
     const finalPlans: SeriesPlan[] = [];
     // Files whose pixels cannot be decoded are remembered as rejected, so a rerun skips them (and the
     // series fingerprint stays stable) without decoding them again.
@@ -256,6 +259,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       ),
     );
     await pool.close();
+    await sourceFilesSaved;
     await saveSourceFiles(db, dataset.id, decodeRejects);
     endPhase('volumes');
     plans = finalPlans.sort((a, b) => a.patientId.localeCompare(b.patientId) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid));
