@@ -1,0 +1,124 @@
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type Conv2DBackpropFilterAttrs,
+  type Conv2DBackpropInputAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+const BACKEND = 'wasm';
+
+interface WasmBackendLike {
+  disposeData(dataId: object): unknown;
+}
+
+/** Runs another wasm kernel directly (no tape, no engine bookkeeping), as tfjs backends do internally. */
+function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackendLike): TensorInfo {
+  const kernel = getKernel(name, BACKEND);
+  if (!kernel) throw new Error(`wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm first`);
+  return kernel.kernelFunc({ inputs, attrs, backend: backend as never }) as TensorInfo;
+}
+
+function dispose(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/**
+ * dW = conv2d(transpose(x) [Cin,H,W,B], transpose(dy) [OH,OW,B,Cout], dilation = stride), transposed
+ * back to [KH,KW,Cin,Cout]: the filter gradient as one XNNPACK convolution. Padding is made explicit so
+ * the output is exactly KH x KW; input rows and columns that the forward pass never read are cropped.
+ */
+const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+  const b = backend as unknown as WasmBackendLike;
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const [batch, height, width, inChannels] = x.shape;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+  const { top, left } = info.padInfo;
+  let bottom = kh + (oh - 1) * sh - height - top;
+  let right = kw + (ow - 1) * sw - width - left;
+  const temps: TensorInfo[] = [];
+  let input = x;
+  if (bottom < 0 || right < 0) {
+    input = run('Slice', { x }, { begin: [0, 0, 0, 0], size: [batch, height + Math.min(0, bottom), width + Math.min(0, right), inChannels] }, b);
+    temps.push(input);
+    bottom = Math.max(0, bottom);
+    right = Math.max(0, right);
+  }
+  const xt = run('Transpose', { x: input }, { perm: [3, 1, 2, 0] }, b);
+  const dyt = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, b);
+  const conv = run('Conv2D', { x: xt, filter: dyt }, { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined as never }, b);
+  const out = run('Transpose', { x: conv }, { perm: [1, 2, 0, 3] }, b);
+  dispose(b, ...temps, xt, dyt, conv);
+  return out;
+};
+
+/**
+ * dX = conv2d(zero-dilated dy, filter flipped in space with in/out channels swapped), stride 1: the input
+ * gradient as one XNNPACK convolution instead of upstream's scalar loop. Paddings that would need
+ * negative amounts (pads larger than the filter) fall back to the stock kernel.
+ */
+function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
+  return ({ inputs, attrs, backend }) => {
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+    const b = backend as unknown as WasmBackendLike;
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const [batch, height, width] = inputShape;
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
+    const dilatedH = (oh - 1) * sh + 1;
+    const dilatedW = (ow - 1) * sw + 1;
+    const top = kh - 1 - info.padInfo.top;
+    const left = kw - 1 - info.padInfo.left;
+    const bottom = height + kh - 1 - dilatedH - top;
+    const right = width + kw - 1 - dilatedW - left;
+    if (top < 0 || left < 0 || bottom < 0 || right < 0) {
+      if (!stock) throw new Error(`Conv2DBackpropInput: padding ${JSON.stringify(info.padInfo)} with a ${kh}x${kw} filter is not supported`);
+      return stock({ inputs, attrs, backend });
+    }
+    const temps: TensorInfo[] = [];
+    let spread = dy;
+    if (sh > 1 || sw > 1) {
+      const outChannels = dy.shape[3];
+      const r6 = run('Reshape', { x: dy }, { shape: [batch, oh, 1, ow, 1, outChannels] }, b);
+      const padded = run('PadV2', { x: r6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }, b);
+      const r4 = run('Reshape', { x: padded }, { shape: [batch, oh * sh, ow * sw, outChannels] }, b);
+      spread = run('Slice', { x: r4 }, { begin: [0, 0, 0, 0], size: [batch, dilatedH, dilatedW, outChannels] }, b);
+      temps.push(r6, padded, r4, spread);
+    }
+    const flipped = run('Reverse', { x: filter }, { dims: [0, 1] }, b);
+    const swapped = run('Transpose', { x: flipped }, { perm: [0, 1, 3, 2] }, b);
+    const out = run('Conv2D', { x: spread, filter: swapped }, { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined as never }, b);
+    dispose(b, ...temps, flipped, swapped);
+    return out;
+  };
+}
+
+let registered = false;
+
+/**
+ * Registers SegFusion's training kernels on the wasm backend: Conv2DBackpropFilter (missing upstream)
+ * and a Conv2DBackpropInput built on XNNPACK's Conv2D (upstream's is a slow scalar loop). Idempotent.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  const stock = getKernel(Conv2DBackpropInput, BACKEND);
+  const stockInput = stock?.kernelFunc;
+  if (stock) unregisterKernel(Conv2DBackpropInput, BACKEND);
+  if (getKernel(Conv2DBackpropFilter, BACKEND)) unregisterKernel(Conv2DBackpropFilter, BACKEND);
+  const configs: KernelConfig[] = [
+    { kernelName: Conv2DBackpropFilter, backendName: BACKEND, kernelFunc: backpropFilter },
+    { kernelName: Conv2DBackpropInput, backendName: BACKEND, kernelFunc: makeBackpropInput(stockInput) },
+  ];
+  for (const c of configs) registerKernel(c);
+  registered = true;
+}
