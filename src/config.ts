@@ -5,6 +5,7 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   SEGFUSION_DATA_DIR: z.string().min(1).optional(),
   SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SEGFUSION_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
 });
 
 export interface AppConfig {
@@ -15,6 +16,8 @@ export interface AppConfig {
   /** Where decoded volumes and label maps are cached. */
   cacheDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Forces one TF.js backend instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
+  backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | undefined;
 }
 
 let cached: AppConfig | undefined;
@@ -29,6 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     cacheDir: path.join(dataDir, 'cache'),
     logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
+    backend: parsed.SEGFUSION_BACKEND,
   };
   if (env === process.env) cached = config;
   return config;

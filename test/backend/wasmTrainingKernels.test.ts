@@ -33,7 +33,7 @@ function gradients(c: Case, x: Float32Array, w: Float32Array, seed: number) {
     const outShape = tf.conv2d(xt, wt, c.stride, c.pad).shape;
     const dy = tf.tensor(data(outShape.reduce((a, b) => a * b, 1), seed), outShape);
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([xt, wt]);
-    return { dx: dx.dataSync().slice(), dw: dw.dataSync().slice() };
+    return { dx: Float32Array.from(dx.dataSync()), dw: Float32Array.from(dw.dataSync()) };
   });
 }
 

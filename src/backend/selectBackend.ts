@@ -1,0 +1,73 @@
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs';
+import { useWasmBackend } from './wasmBackend.js';
+
+export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_ORDER)[number];
+
+/** What a run records about the backend it trained on. */
+export interface BackendReport {
+  choice: BackendChoice;
+  /** tf.getBackend() after selection. */
+  tfBackend: string;
+  /** Version of the package that provides it. */
+  version: string;
+  /** Why earlier choices were skipped, in order. */
+  skipped: { choice: BackendChoice; reason: string }[];
+  warning?: string;
+}
+
+export class BackendUnavailableError extends Error {
+  override name = 'BackendUnavailableError';
+}
+
+const PACKAGES: Record<BackendChoice, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+function packageVersion(name: string): string {
+  try {
+    return (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function activate(choice: BackendChoice): Promise<void> {
+  if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
+    // Optional dependencies: absent, or present without libtensorflow when its download failed at install.
+    const spec = PACKAGES[choice];
+    await import(spec);
+    if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend did not initialise');
+    return;
+  }
+  if (choice === 'wasm') return useWasmBackend();
+  if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not initialise');
+}
+
+/**
+ * Selects the TF.js backend: the forced one, or the first that loads of tfjs-node-gpu (CUDA), tfjs-node
+ * (libtensorflow), wasm with SegFusion's training kernels, and the pure-JS cpu backend.
+ */
+export async function selectBackend(forced?: BackendChoice): Promise<BackendReport> {
+  const candidates = forced ? [forced] : [...BACKEND_ORDER];
+  const skipped: BackendReport['skipped'] = [];
+  for (const choice of candidates) {
+    try {
+      await activate(choice);
+      return {
+        choice,
+        tfBackend: tf.getBackend(),
+        version: packageVersion(PACKAGES[choice]),
+        skipped,
+        ...(choice === 'cpu' ? { warning: 'the pure-JS cpu backend is very slow for training (minutes per U-Net step); install @tensorflow/tfjs-node or use the wasm backend' } : {}),
+      };
+    } catch (err) {
+      skipped.push({ choice, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) });
+    }
+  }
+  throw new BackendUnavailableError(`no TF.js backend could be loaded: ${skipped.map((s) => `${s.choice}: ${s.reason}`).join('; ')}`);
+}
