@@ -1,0 +1,58 @@
+import { applyControls, FusionOptionError, type FusionControls } from './controls.js';
+import type { FusionStep, FusionStrategy } from './strategy.js';
+
+/** Shared bookkeeping: warm-up, controls (normalise, bounds, EMA), history and state. */
+export abstract class BaseStrategy implements FusionStrategy {
+  readonly history: { step: number; epoch: number; weights: number[] }[] = [];
+  protected current: number[];
+
+  protected constructor(
+    readonly name: string,
+    readonly lossNames: readonly string[],
+    protected readonly controls: FusionControls,
+    protected readonly initial: number[],
+  ) {
+    if (lossNames.length === 0) throw new FusionOptionError(`${name}: needs at least one loss`);
+    if (initial.length !== lossNames.length) throw new FusionOptionError(`${name}: ${initial.length} initial weights for ${lossNames.length} losses`);
+    this.current = [...initial];
+  }
+
+  /** True when update() already applies the controls (learned weights, whose graph must see the same values). */
+  protected get appliesOwnControls(): boolean {
+    return false;
+  }
+
+  /** The strategy's own rule: raw weights for this batch, before the common controls. */
+  protected abstract update(step: FusionStep): number[];
+
+  weights(step: FusionStep): number[] {
+    if (step.losses.length !== this.lossNames.length) {
+      throw new FusionOptionError(`${this.name}: got ${step.losses.length} loss values for ${this.lossNames.length} losses (${this.lossNames.join(', ')})`);
+    }
+    const inWarmup = step.epoch < this.controls.warmupEpochs;
+    const raw = this.update(step);
+    const w = inWarmup ? [...this.initial] : this.appliesOwnControls ? raw : applyControls(raw, this.history.length ? this.current : null, this.controls);
+    this.current = w;
+    this.history.push({ step: step.step, epoch: step.epoch, weights: [...w] });
+    return [...w];
+  }
+
+  state(): unknown {
+    return { current: this.current, extra: this.extraState() };
+  }
+
+  restore(state: unknown): void {
+    const s = state as { current: number[]; extra: unknown };
+    if (!Array.isArray(s?.current) || s.current.length !== this.lossNames.length) throw new FusionOptionError(`${this.name}: saved state does not fit ${this.lossNames.length} losses`);
+    this.current = [...s.current];
+    this.restoreExtra(s.extra);
+  }
+
+  protected extraState(): unknown {
+    return null;
+  }
+
+  protected restoreExtra(extra: unknown): void {
+    void extra;
+  }
+}

@@ -1,0 +1,37 @@
+/** Batch statistics that batch-adaptive weighting reads; computed by the trainer from yTrue and yPred. */
+export interface BatchStats {
+  /** Share of non-background voxels in the batch's ground truth, in [0, 1]. */
+  foregroundFraction: number;
+  /** Per class: whether the class occurs in the batch's ground truth. */
+  classPresent: boolean[];
+  /** Per class: TP / (TP + FN) of the thresholded prediction in this batch; null when the class is absent. */
+  sensitivity: (number | null)[];
+  /** Per class: TN / (TN + FP); null when every voxel is the class. */
+  specificity: (number | null)[];
+}
+
+/** What a strategy sees each batch. */
+export interface FusionStep {
+  epoch: number;
+  /** Global batch counter, from 0. */
+  step: number;
+  /** Value of each loss term on this batch, in the order the strategy was built with. */
+  losses: number[];
+  batch?: BatchStats;
+  /** GradNorm only: ‖∇_W L_i‖ of each unweighted loss at the last shared layer W. */
+  gradientNorms?: number[];
+}
+
+/**
+ * A loss-fusion strategy: L = Σ_i w_i(t) L_i. `weights(step)` returns the weights to use for this batch
+ * and records them; `history` exposes every batch's weights for plotting.
+ */
+export interface FusionStrategy {
+  readonly name: string;
+  readonly lossNames: readonly string[];
+  weights(step: FusionStep): number[];
+  readonly history: readonly { step: number; epoch: number; weights: number[] }[];
+  /** Serializable state, so a resumed run continues with the same weights. */
+  state(): unknown;
+  restore(state: unknown): void;
+}
