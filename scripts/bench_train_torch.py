@@ -1,0 +1,84 @@
+#!/usr/bin/python3
+"""PyTorch (CPU) reference for `npm run bench:train`: the same 2D U-Net and step as SegFusion's.
+
+Depth 4, 16 base filters, 2 x (3x3 conv without bias + BatchNorm + ReLU) per level, 2x2 max-pool,
+2x2 stride-2 transposed convolutions, skip concatenation, 1x1 head, softmax; fused loss = Dice + focal
+(gamma 2); Adam (lr 1e-3). Prints JSON: parameter count and per-step milliseconds after warm-up.
+
+Usage: bench_train_torch.py BATCH SIZE CLASSES STEPS WARMUP THREADS
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+batch, size, classes, steps, warmup, threads = (int(v) for v in sys.argv[1:7])
+torch.set_num_threads(threads)
+torch.manual_seed(0)
+
+
+def block(cin, cout):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    def __init__(self, depth=4, base=16, cin=1, classes=3):
+        super().__init__()
+        self.down = nn.ModuleList()
+        c = cin
+        for level in range(depth):
+            self.down.append(block(c, base * 2 ** level))
+            c = base * 2 ** level
+        self.bottleneck = block(c, base * 2 ** depth)
+        self.up = nn.ModuleList()
+        self.upblocks = nn.ModuleList()
+        c = base * 2 ** depth
+        for level in reversed(range(depth)):
+            f = base * 2 ** level
+            self.up.append(nn.ConvTranspose2d(c, f, 2, stride=2))
+            self.upblocks.append(block(2 * f, f))
+            c = f
+        self.head = nn.Conv2d(c, classes, 1)
+
+    def forward(self, x):
+        skips = []
+        for b in self.down:
+            x = b(x)
+            skips.append(x)
+            x = nn.functional.max_pool2d(x, 2)
+        x = self.bottleneck(x)
+        for up, b, skip in zip(self.up, self.upblocks, reversed(skips)):
+            x = b(torch.cat([skip, up(x)], 1))
+        return torch.softmax(self.head(x), 1)
+
+
+def loss_fn(p, t):
+    dims = (0, 2, 3)
+    dice = (2 * (p * t).sum(dims) + 1e-5) / (p.sum(dims) + t.sum(dims) + 1e-5)
+    dice_loss = (1 - dice[1:]).mean()
+    pc = p.clamp(1e-7, 1 - 1e-7)
+    focal = -(t * (1 - pc) ** 2 * torch.log(pc)).sum(1).mean()
+    return dice_loss + focal
+
+
+model = UNet(classes=classes)
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+x = torch.randn(batch, 1, size, size)
+labels = torch.randint(0, classes, (batch, size, size))
+t = nn.functional.one_hot(labels, classes).permute(0, 3, 1, 2).float()
+times = []
+for i in range(warmup + steps):
+    start = time.perf_counter()
+    opt.zero_grad()
+    loss = loss_fn(model(x), t)
+    loss.backward()
+    opt.step()
+    elapsed = (time.perf_counter() - start) * 1000
+    if i >= warmup:
+        times.append(elapsed)
+print(json.dumps({'params': sum(p.numel() for p in model.parameters()), 'msPerStep': statistics.median(times), 'torch': torch.__version__, 'threads': threads}))

@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import { InstanceNormalization } from './instanceNormalization.js';
+
+/** U-Net configuration; part of every run's recorded config and of exported models' metadata. */
+export const UNetConfigSchema = z
+  .object({
+    /** Number of down-sampling steps (default 4). */
+    depth: z.number().int().min(1).max(6).default(4),
+    /** Filters at the first level, doubled at each level down (default 16). */
+    baseFilters: z.number().int().min(1).max(256).default(16),
+    normalization: z.enum(['batch', 'instance', 'none']).default('batch'),
+    /** Dropout rate at the bottleneck, in [0, 0.9] (default 0). */
+    dropout: z.number().min(0).max(0.9).default(0),
+    /** Adjacent slices fed as channels (2.5D); odd, the centre slice is the one segmented (default 1). */
+    inputSlices: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'inputSlices must be odd').default(1),
+    /** Output classes including background (>= 2). */
+    classes: z.number().int().min(2).max(255),
+    /** Input height and width in pixels; must be divisible by 2^depth. */
+    inputSize: z.number().int().min(8).max(1024).default(128),
+  })
+  .superRefine((c, ctx) => {
+    if (c.inputSize % 2 ** c.depth !== 0) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: `inputSize ${c.inputSize} must be divisible by 2^depth = ${2 ** c.depth}` });
+  });
+export type UNetConfig = z.infer<typeof UNetConfigSchema>;
+export type UNetConfigInput = z.input<typeof UNetConfigSchema>;
+
+export class ModelConfigError extends RangeError {
+  override name = 'ModelConfigError';
+}
+
+export interface UNet {
+  config: UNetConfig;
+  /** Input [batch, size, size, inputSlices] -> softmax probabilities [batch, size, size, classes]. */
+  model: tf.LayersModel;
+  /** The final 1x1 convolution: the last layer shared by every loss (GradNorm measures gradients there). */
+  head: tf.layers.Layer;
+  /** Trainable parameters (batch-norm moving statistics excluded, as PyTorch's parameters() does). */
+  parameters: number;
+}
+
+function normalize(x: tf.SymbolicTensor, kind: UNetConfig['normalization'], name: string): tf.SymbolicTensor {
+  if (kind === 'batch') return tf.layers.batchNormalization({ axis: -1, name }).apply(x) as tf.SymbolicTensor;
+  if (kind === 'instance') return new InstanceNormalization({ name }).apply(x) as tf.SymbolicTensor;
+  return x;
+}
+
+/** Two 3x3 convolutions, each followed by normalisation and ReLU. */
+function block(x: tf.SymbolicTensor, filters: number, c: UNetConfig, name: string): tf.SymbolicTensor {
+  let y = x;
+  for (let i = 0; i < 2; i++) {
+    y = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: c.normalization === 'none', kernelInitializer: 'heNormal', name: `${name}_conv${i}` }).apply(y) as tf.SymbolicTensor;
+    y = normalize(y, c.normalization, `${name}_norm${i}`);
+    y = tf.layers.reLU({ name: `${name}_relu${i}` }).apply(y) as tf.SymbolicTensor;
+  }
+  return y;
+}
+
+/**
+ * 2D U-Net (Ronneberger et al. 2015) as nnU-Net configures it for 2D: 2 conv-norm-ReLU per level,
+ * max-pool down, 2x2 transposed-convolution up, skip concatenation, 1x1 head and softmax.
+ */
+export function buildUNet(input: UNetConfigInput): UNet {
+  const parsed = UNetConfigSchema.safeParse(input);
+  if (!parsed.success) throw new ModelConfigError(`U-Net config: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+  const c = parsed.data;
+  const inputs = tf.input({ shape: [c.inputSize, c.inputSize, c.inputSlices], name: 'slices' });
+  const skips: tf.SymbolicTensor[] = [];
+  let x = inputs;
+  for (let level = 0; level < c.depth; level++) {
+    x = block(x, c.baseFilters * 2 ** level, c, `down${level}`);
+    skips.push(x);
+    x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${level}` }).apply(x) as tf.SymbolicTensor;
+  }
+  x = block(x, c.baseFilters * 2 ** c.depth, c, 'bottleneck');
+  if (c.dropout > 0) x = tf.layers.dropout({ rate: c.dropout, name: 'bottleneck_dropout' }).apply(x) as tf.SymbolicTensor;
+  for (let level = c.depth - 1; level >= 0; level--) {
+    const filters = c.baseFilters * 2 ** level;
+    x = tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: 'heNormal', name: `up${level}_transpose` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.concatenate({ axis: -1, name: `up${level}_concat` }).apply([skips[level], x]) as tf.SymbolicTensor;
+    x = block(x, filters, c, `up${level}`);
+  }
+  const head = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, name: 'head' });
+  const logits = head.apply(x) as tf.SymbolicTensor;
+  const probabilities = tf.layers.softmax({ axis: -1, name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
+  const model = tf.model({ inputs, outputs: probabilities, name: 'segfusion_unet' });
+  const parameters = model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+  return { config: c, model, head, parameters };
+}
