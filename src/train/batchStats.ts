@@ -9,9 +9,10 @@ import type { BatchStats } from '../fusion/strategy.js';
 export function batchStats(yTrue: tf.Tensor4D, yPred: tf.Tensor4D): BatchStats {
   const classes = yTrue.shape[3];
   const counts = tf.tidy(() => {
-    const predicted = tf.oneHot(tf.argMax(yPred, -1), classes);
-    const tp = tf.sum(tf.mul(yTrue, predicted), [0, 1, 2]);
-    const gt = tf.sum(yTrue, [0, 1, 2]);
+    const predicted = tf.cast(tf.oneHot(tf.argMax(yPred, -1), classes), 'float32');
+    const truth = tf.cast(yTrue, 'float32');
+    const tp = tf.sum(tf.mul(truth, predicted), [0, 1, 2]);
+    const gt = tf.sum(truth, [0, 1, 2]);
     const pred = tf.sum(predicted, [0, 1, 2]);
     return tf.stack([tp, gt, pred]);
   });
