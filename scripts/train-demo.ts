@@ -21,9 +21,9 @@ import { Random } from '../src/util/random.js';
 const { values } = parseArgs({
   options: {
     strategy: { type: 'string', default: 'batchAdaptive' },
-    steps: { type: 'string', default: '300' },
+    steps: { type: 'string', default: '600' },
     batch: { type: 'string', default: '8' },
-    patients: { type: 'string', default: '6' },
+    patients: { type: 'string', default: '11' },
     seed: { type: 'string', default: '1' },
   },
 });
