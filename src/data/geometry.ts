@@ -46,8 +46,6 @@ export function lpsToRasAffine(m: Mat4): Mat4 {
   return m.map((row, r) => (r < 2 ? row.map((v) => -v) : [...row]));
 }
 
-export const rasToLpsAffine = lpsToRasAffine;
-
 export function multiply(a: Mat4, b: Mat4): Mat4 {
   return a.map((row) => b[0].map((_, c) => row.reduce((s, v, k) => s + v * b[k][c], 0)));
 }

@@ -28,10 +28,7 @@ const byUid = new Map(entries.map((e) => [e.uid, e]));
 
 export const IMPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2';
 export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
-export const DEFLATED_EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1.99';
 
 export function transferSyntaxInfo(uid: string): TransferSyntaxInfo | undefined {
   return byUid.get(uid);
 }
-
-export const SUPPORTED_TRANSFER_SYNTAXES: readonly TransferSyntaxInfo[] = entries;

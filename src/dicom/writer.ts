@@ -1,3 +1,5 @@
+import { EXPLICIT_VR_LITTLE_ENDIAN } from './transferSyntax.js';
+
 /**
  * Minimal DICOM Part 10 writer (explicit VR little endian), used to generate the synthetic demo cohort and
  * test fixtures. dcmtk converts its output into the compressed transfer syntaxes; the reader is checked
@@ -14,7 +16,6 @@ export interface DicomElement {
 }
 
 const LONG_VRS = new Set(['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'SQ', 'UT', 'UC', 'UR', 'UN']);
-export const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 
 function encodeValue(el: DicomElement): Buffer {
   const { vr, value } = el;
