@@ -190,11 +190,14 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     for (const p of problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid} (${p.paths.length} file(s)): ${p.reason}` });
 
     const fingerprints = await seriesFingerprints(db, dataset.id);
-    const fileStat = new Map(files.map((f) => [f.path, f]));
+    // Files from earlier imports keep their recorded size and mtime, so a series built from several
+    // imports has the same fingerprint whichever folder is ingested again.
+    const fileStat = new Map<string, { size: number; mtimeMs: number }>([...known.values()].map((k) => [k.path, k]));
+    for (const f of files) fileStat.set(f.path, f);
     const fingerprint = (p: SeriesPlan) =>
       sha1(
         p.instances
-          .map((i) => `${i.path}|${fileStat.get(i.path)?.size ?? ''}|${fileStat.get(i.path)?.mtimeMs ?? ''}|${i.header.sopInstanceUid}`)
+          .map((i) => `${i.path}|${fileStat.get(i.path)?.size ?? ''}|${Math.round(fileStat.get(i.path)?.mtimeMs ?? 0)}|${i.header.sopInstanceUid}`)
           .sort()
           .join('\n'),
       );
@@ -211,7 +214,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     const rejectDecodeFailures = (failures: { path: string; reason: string }[]) => {
       for (const f of failures) {
         issues.push({ severity: 'error', path: f.path, reason: f.reason });
-        const st = fileStat.get(f.path) ?? known.get(f.path);
+        const st = fileStat.get(f.path);
         if (st) decodeRejects.push({ path: f.path, size: st.size, mtimeMs: st.mtimeMs, status: 'rejected', header: null, reason: f.reason });
         rejected++;
       }

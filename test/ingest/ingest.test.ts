@@ -146,6 +146,26 @@ describe('segfusion ingest', () => {
   });
 });
 
+describe('a series split across two imports', () => {
+  it('is built from both folders and stays unchanged when either folder is ingested again', () => {
+    const dir = tempDir('split');
+    const env = isolatedEnv(dir);
+    smallCohort(path.join(dir, 'cohort'), 1);
+    const series = path.join(dir, 'cohort', 'dicom', 'SYN001', 'CT_abdomen');
+    const [a, b] = [path.join(dir, 'a'), path.join(dir, 'b')];
+    fs.mkdirSync(a);
+    fs.mkdirSync(b);
+    fs.readdirSync(series)
+      .sort()
+      .forEach((name, i) => fs.copyFileSync(path.join(series, name), path.join(i % 2 ? b : a, name)));
+    ingestJson([a, '--dataset', 'split'], env);
+    const both = ingestJson([b, '--dataset', 'split'], env);
+    assert.equal(both.series, 1);
+    assert.equal(both.slices, 12);
+    for (const folder of [a, b]) assert.equal(ingestJson([folder, '--dataset', 'split'], env).seriesBuilt, 0, `rerun of ${path.basename(folder)}`);
+  });
+});
+
 describe('an ingest killed with SIGKILL', () => {
   it('leaves a consistent catalogue that a rerun completes', async () => {
     const dir = tempDir('kill');
