@@ -10,7 +10,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from '../src/backend/batchNormGradient.js';
 import { selectBackend, type BackendChoice } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
 import { createFusionStrategy } from '../src/fusion/createStrategy.js';
@@ -39,7 +38,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function timeBackend(choice: BackendChoice | undefined, n: number, w: number) {
   const report = await selectBackend(choice);
-  registerBatchNormGradient();
   const net = buildUNet({ classes, inputSize: size, depth: 4, baseFilters: 16 });
   const losses = [
     { name: 'dice', fn: createDiceLoss() },

@@ -5,7 +5,6 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from '../src/backend/batchNormGradient.js';
 import { selectBackend } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
 import { DEMO_COHORT, synthesizeCase, type SyntheticCase } from '../src/data/synthetic.js';
@@ -31,7 +30,6 @@ const steps = Number(values.steps);
 const batchSize = Number(values.batch);
 const size = 64;
 const backend = await selectBackend(loadConfig().backend);
-registerBatchNormGradient();
 
 /** 2x2 average of the image (CT window [-160, 240] HU scaled to about [-1, 1]), 2x2 max of labels (keeps lesions). */
 function slices(c: SyntheticCase): { image: Float32Array; label: Uint8Array }[] {

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { registerBatchNormGradient } from './batchNormGradient.js';
 import { useWasmBackend } from './wasmBackend.js';
 
 export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -50,7 +51,8 @@ async function activate(choice: BackendChoice): Promise<void> {
 
 /**
  * Selects the TF.js backend: the forced one, or the first that loads of tfjs-node-gpu (CUDA), tfjs-node
- * (libtensorflow), wasm with SegFusion's training kernels, and the pure-JS cpu backend.
+ * (libtensorflow), wasm with SegFusion's training kernels, and the pure-JS cpu backend. Also installs
+ * the Tile-free batch-norm gradient, which serves every backend.
  */
 export async function selectBackend(forced?: BackendChoice): Promise<BackendReport> {
   const candidates = forced ? [forced] : [...BACKEND_ORDER];
@@ -58,6 +60,7 @@ export async function selectBackend(forced?: BackendChoice): Promise<BackendRepo
   for (const choice of candidates) {
     try {
       await activate(choice);
+      registerBatchNormGradient();
       return {
         choice,
         tfBackend: tf.getBackend(),

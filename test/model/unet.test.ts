@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from '../../src/backend/batchNormGradient.js';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
 import { createFocalLoss } from '../../src/losses/focal.js';
@@ -11,7 +10,6 @@ import { Random } from '../../src/util/random.js';
 describe('U-Net', () => {
   before(async () => {
     await selectBackend('wasm');
-    registerBatchNormGradient();
   });
 
   it('has the reference model size of the PyTorch twin (scripts/bench_train_torch.py)', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from '../../src/backend/batchNormGradient.js';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { createFusionStrategy } from '../../src/fusion/createStrategy.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
@@ -35,7 +34,6 @@ function batch(size: number, n: number) {
 describe('trainStep on the wasm backend', () => {
   before(async () => {
     await selectBackend('wasm');
-    registerBatchNormGradient();
   });
 
   for (const strategy of ['static', 'uncertainty', 'dwa', 'gradnorm', 'batchAdaptive'] as const) {
