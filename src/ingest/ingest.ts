@@ -27,7 +27,7 @@ import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { ingestLabels } from './ingestLabels.js';
-import { scanFiles } from './scan.js';
+import { scanFiles, type ScannedFile } from './scan.js';
 import { VolumePool } from './volumePool.js';
 
 export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
@@ -121,8 +121,9 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     phaseMs[phase] = Date.now() - phaseStart;
     phaseStart = Date.now();
   };
-  // Worker threads start now, so their start-up overlaps the header phase.
-  const pool = new VolumePool();
+  // Worker threads start only when there is decoding to do (never on an unchanged rerun).
+  let pool: VolumePool | undefined;
+  const workers = () => (pool ??= new VolumePool());
   try {
     opts.onProgress?.('scan', 0, 1);
     const labelsDir = opts.labelsDir ? path.resolve(opts.labelsDir) : undefined;
@@ -131,23 +132,28 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     endPhase('scan');
 
     const known = await knownSourceFiles(db, dataset.id);
+    // mtimeMs goes through a float column and may come back with its last digits rounded.
+    type KnownFile = NonNullable<ReturnType<typeof known.get>>;
+    const unchangedSince = (f: ScannedFile, prev: KnownFile | undefined): prev is KnownFile =>
+      prev !== undefined && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01;
+    // New or changed files will almost surely need decoding: start the workers now, so their start-up
+    // overlaps the header phase.
+    if (files.some((f) => !unchangedSince(f, known.get(f.path)))) workers();
     const instances: InstanceRef[] = [];
     const updates: SourceFileRecord[] = [];
     let unchanged = 0;
     let rejected = 0;
     files.forEach((f, i) => {
       const prev = known.get(f.path);
-      // mtimeMs goes through a float column and may come back with its last digits rounded.
-      const same = prev && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01;
-      if (same && prev.status === 'rejected' && prev.reason) {
-        rejected++;
-        issues.push({ severity: 'error', path: f.path, reason: prev.reason });
-        opts.onProgress?.('headers', i + 1, files.length);
-        return;
-      }
-      if (same && prev.status === 'dicom' && prev.header) {
-        const cached = InstanceHeaderSchema.safeParse(JSON.parse(prev.header));
-        if (cached.success) {
+      if (unchangedSince(f, prev)) {
+        if (prev.status === 'rejected' && prev.reason) {
+          rejected++;
+          issues.push({ severity: 'error', path: f.path, reason: prev.reason });
+          opts.onProgress?.('headers', i + 1, files.length);
+          return;
+        }
+        const cached = prev.status === 'dicom' && prev.header ? InstanceHeaderSchema.safeParse(JSON.parse(prev.header)) : null;
+        if (cached?.success) {
           instances.push({ path: f.path, header: cached.data });
           unchanged++;
           opts.onProgress?.('headers', i + 1, files.length);
@@ -229,7 +235,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         return;
       }
       const job = { cacheDir, name: `${plan.seriesInstanceUid}.image` };
-      let result = await pool.run(plan, job);
+      let result = await workers().run(plan, job);
       if (!result.ok) {
         // Drop undecodable files and plan the series again, so the gap is reported as missing slices.
         rejectDecodeFailures(result.failures);
@@ -238,7 +244,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         for (const p of retry.problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid}: ${p.reason}` });
         plan = retry.plans[0];
         if (!plan) return;
-        result = await pool.run(plan, job);
+        result = await workers().run(plan, job);
         if (!result.ok) {
           rejectDecodeFailures(result.failures);
           return;
@@ -261,7 +267,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         }),
       ),
     );
-    await pool.close();
+    await pool?.close();
     await sourceFilesSaved;
     await saveSourceFiles(db, dataset.id, decodeRejects);
     endPhase('volumes');
@@ -311,6 +317,6 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     await finishIngestRun(db, run.id, dataset.id, 'failed', { error: describeThrown(err) }, issues);
     throw err;
   } finally {
-    await pool.close();
+    await pool?.close();
   }
 }
