@@ -19,7 +19,10 @@ export class VolumePool {
   constructor(size = Math.max(1, Math.min(4, os.availableParallelism()))) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`pool size must be a positive integer, got ${size}`);
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(new URL('./volumeWorkerEntry.js', import.meta.url));
+      // Compiled (dist/) workers load the worker module itself; from the TypeScript sources they go through
+      // an entry that registers tsx first, since worker threads do not inherit module hooks.
+      const entry = import.meta.url.endsWith('.ts') ? './volumeWorkerEntry.js' : './volumeWorker.js';
+      const worker = new Worker(new URL(entry, import.meta.url));
       worker.on('message', (msg: { id: number; result?: VolumeJobResult; error?: string }) => {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
