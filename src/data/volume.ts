@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { DicomError } from '../dicom/errors.js';
+import { failureReason } from '../dicom/errors.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { applyModalityLut, monochrome1Mirror } from '../dicom/modalityLut.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
-import { decodeFrameBytes, decodePixels } from '../dicom/pixels.js';
+import { decodeFrameBytes, decodePixels, LITTLE_ENDIAN_HOST } from '../dicom/pixels.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeData } from './volumeCache.js';
 
@@ -38,8 +38,6 @@ function lutInto(stored: Int32Array, slope: number, intercept: number, target: F
   }
   return [lo, hi];
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * 16-bit grayscale frame -> HU straight into an int16 volume, in one integer pass: BitsStored mask, sign
@@ -123,7 +121,7 @@ function visitFiles(plan: SeriesPlan, failures: BuiltVolume['failures'], visit: 
       const parsed = parseDicom(fs.readFileSync(file), file);
       if (!visit(parsed, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), file, targets)) return false;
     } catch (err) {
-      failures.push({ path: file, reason: err instanceof DicomError ? err.message : `${file}: ${(err as Error).message}` });
+      failures.push({ path: file, reason: failureReason(file, err) });
     }
   }
   return true;

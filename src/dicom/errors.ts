@@ -9,6 +9,11 @@ export class DicomError extends Error {
   }
 }
 
+/** The reason recorded for a file that failed: a DicomError already names the file, anything else gets its path. */
+export function failureReason(file: string, err: unknown): string {
+  return err instanceof DicomError ? err.message : `${file}: ${describeThrown(err)}`;
+}
+
 /** dicom-parser throws plain strings as well as Errors; keep the text either way. */
 export function describeThrown(err: unknown): string {
   if (err instanceof Error) return err.message;

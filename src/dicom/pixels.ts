@@ -90,7 +90,7 @@ function swapInPlace(bytes: Uint8Array, width: number): void {
   }
 }
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Native little-endian bytes -> stored values: BitsStored mask and two's-complement sign extension. */
 function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: number, signed: boolean, out: Int32Array, offset: number, count: number): void {

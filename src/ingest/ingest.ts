@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client.js';
@@ -16,7 +15,7 @@ import {
   type IssueRecord,
   type SourceFileRecord,
 } from '../db/catalog.js';
-import { DicomError, describeThrown } from '../dicom/errors.js';
+import { DicomError, describeThrown, failureReason } from '../dicom/errors.js';
 import { InstanceHeaderSchema, readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
 import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
@@ -28,6 +27,7 @@ import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { ingestLabels } from './ingestLabels.js';
 import { scanFiles, type ScannedFile } from './scan.js';
+import { readPrefix, sha1 } from '../util/files.js';
 import { VolumePool } from './volumePool.js';
 
 export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
@@ -62,21 +62,8 @@ export interface IngestSummary {
   phaseMs: Record<'scan' | 'headers' | 'volumes' | 'labels', number>;
 }
 
-const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
-
 /** Header phase reads this much of each file first: enough for all but unusually large headers. */
 const HEADER_CHUNK = 16 * 1024;
-
-function readPrefix(file: string, length: number): Uint8Array {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    const n = fs.readSync(fd, buf, 0, length, 0);
-    return buf.subarray(0, n);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /**
  * Parses the header of one file up to its Pixel Data: from the first HEADER_CHUNK bytes when they hold
@@ -166,7 +153,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         updates.push({ ...f, status: 'dicom', header: JSON.stringify(header), reason: null });
       } catch (err) {
         rejected++;
-        const reason = err instanceof DicomError ? err.message : `${f.path}: ${describeThrown(err)}`;
+        const reason = failureReason(f.path, err);
         issues.push({ severity: 'error', path: f.path, reason });
         updates.push({ ...f, status: 'rejected', header: null, reason });
       }

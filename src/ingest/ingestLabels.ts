@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../db/client.js';
@@ -14,10 +13,9 @@ import { segToLabelVolume } from '../data/segAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { readPrefix, sha1 } from '../util/files.js';
 
 type SeriesRow = Awaited<ReturnType<typeof datasetSeries>>[number];
-
-const sha1 = (text: string) => crypto.createHash('sha1').update(text).digest('hex');
 
 /** DICOM files in a labels folder (SEG objects exported beside NIfTI maps), recognised by content. */
 function dicomFilesIn(dir: string): string[] {
@@ -25,14 +23,7 @@ function dicomFilesIn(dir: string): string[] {
     .readdirSync(dir)
     .filter((n) => !/\.(nii|nii\.gz|json|csv)$/i.test(n) && !n.startsWith('.'))
     .map((n) => path.join(dir, n))
-    .filter((p) => {
-      if (!fs.statSync(p).isFile()) return false;
-      const fd = fs.openSync(p, 'r');
-      const head = Buffer.alloc(132);
-      fs.readSync(fd, head, 0, 132, 0);
-      fs.closeSync(fd);
-      return sniffDicom(head) !== null;
-    });
+    .filter((p) => fs.statSync(p).isFile() && sniffDicom(readPrefix(p, 132)) !== null);
 }
 
 /**
