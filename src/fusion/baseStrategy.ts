@@ -5,6 +5,8 @@ import type { FusionStep, FusionStrategy } from './strategy.js';
 export abstract class BaseStrategy implements FusionStrategy {
   readonly history: { step: number; epoch: number; weights: number[] }[] = [];
   protected current: number[];
+  /** Whether `current` holds the weights of a previous batch (EMA smoothing starts from those). */
+  private hasPrevious = false;
 
   protected constructor(
     readonly name: string,
@@ -31,8 +33,9 @@ export abstract class BaseStrategy implements FusionStrategy {
     }
     const inWarmup = step.epoch < this.controls.warmupEpochs;
     const raw = this.update(step);
-    const w = inWarmup ? [...this.initial] : this.appliesOwnControls ? raw : applyControls(raw, this.history.length ? this.current : null, this.controls);
+    const w = inWarmup ? [...this.initial] : this.appliesOwnControls ? raw : applyControls(raw, this.hasPrevious ? this.current : null, this.controls);
     this.current = w;
+    this.hasPrevious = true;
     this.history.push({ step: step.step, epoch: step.epoch, weights: [...w] });
     return [...w];
   }
@@ -45,6 +48,7 @@ export abstract class BaseStrategy implements FusionStrategy {
     const s = state as { current: number[]; extra: unknown };
     if (!Array.isArray(s?.current) || s.current.length !== this.lossNames.length) throw new FusionOptionError(`${this.name}: saved state does not fit ${this.lossNames.length} losses`);
     this.current = [...s.current];
+    this.hasPrevious = true;
     this.restoreExtra(s.extra);
   }
 

@@ -128,10 +128,11 @@ describe('createFusionStrategy and state', () => {
   });
 
   it('restores saved state, so a resumed run continues with the same weights', () => {
-    const a = new DwaStrategy(['a', 'b'], { lossSmoothing: 0.5 });
+    const options = { lossSmoothing: 0.5, controls: { smoothing: 0.8 } };
+    const a = new DwaStrategy(['a', 'b'], options);
     a.weights({ epoch: 0, step: 0, losses: [1, 2] });
     a.weights({ epoch: 0, step: 1, losses: [0.5, 2] });
-    const b = new DwaStrategy(['a', 'b'], { lossSmoothing: 0.5 });
+    const b = new DwaStrategy(['a', 'b'], options);
     b.restore(JSON.parse(JSON.stringify(a.state())));
     near(b.weights({ epoch: 0, step: 2, losses: [0.4, 1.9] }), a.weights({ epoch: 0, step: 2, losses: [0.4, 1.9] }));
   });
