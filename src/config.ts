@@ -15,6 +15,8 @@ export interface AppConfig {
   dataDir: string;
   /** Where decoded volumes and label maps are cached. */
   cacheDir: string;
+  /** Per-run folders: checkpoints and predictions. */
+  runsDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Forces one TF.js backend instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
   backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | undefined;
@@ -31,6 +33,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl: parsed.DATABASE_URL ?? `file:${path.join(dataDir, 'segfusion.db')}`,
     dataDir,
     cacheDir: path.join(dataDir, 'cache'),
+    runsDir: path.join(dataDir, 'runs'),
     logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
     backend: parsed.SEGFUSION_BACKEND,
   };

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { openDb, type Db } from '../db/client.js';
 import { describeDataset, listDatasetSummaries, DatasetNotFoundError } from '../data/datasetInfo.js';
 import { exportNnunet } from '../data/exportNnunet.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
@@ -12,19 +11,13 @@ import { ingest } from '../ingest/ingest.js';
 import { LabelsFolderError } from '../ingest/labels.js';
 import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
+import { addModelCommands } from './modelCommands.js';
+import { addTrainCommands } from './trainCommands.js';
+import { withDb } from './withDb.js';
 import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
 
 /** Errors a user can act on: printed as one line, exit status 1, no stack trace. */
 const USER_ERRORS = [DatasetNotFoundError, LabelsFolderError, DicomError];
-
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(loadConfig().databaseUrl);
-  try {
-    return await fn(db);
-  } finally {
-    await db.$disconnect();
-  }
-}
 
 async function runIngest(paths: string[], opts: { dataset: string; labels?: string; json?: boolean }) {
   const progress = phaseProgress();
@@ -131,6 +124,8 @@ export function buildProgram(): Command {
       if (opts.ingest) await runIngest([path.join(opts.out, 'dicom')], { dataset: 'demo', labels: path.join(opts.out, 'labels') });
     });
 
+  addTrainCommands(program);
+  addModelCommands(program);
   return program;
 }
 

@@ -6,7 +6,8 @@ import { EXPLICIT_VR_LITTLE_ENDIAN } from './transferSyntax.js';
  * against dcmtk and pydicom rather than against this writer alone.
  */
 
-export type DicomValue = string | number | number[] | Uint8Array | Int16Array | Uint16Array;
+/** A sequence (SQ) value is its items, each a list of elements. */
+export type DicomValue = string | number | number[] | Uint8Array | Int16Array | Uint16Array | DicomElement[][];
 
 export interface DicomElement {
   /** Tag as 0xGGGGEEEE. */
@@ -17,14 +18,32 @@ export interface DicomElement {
 
 const LONG_VRS = new Set(['OB', 'OW', 'OF', 'OD', 'OL', 'OV', 'SQ', 'UT', 'UC', 'UR', 'UN']);
 
+/** Items with explicit lengths (FFFE,E000), elements sorted by tag as PS3.5 requires. */
+function encodeItems(items: DicomElement[][]): Buffer {
+  return Buffer.concat(
+    items.map((elements) => {
+      const body = Buffer.concat([...elements].sort((a, b) => a.tag - b.tag).map(encodeElement));
+      const head = Buffer.alloc(8);
+      head.writeUInt16LE(0xfffe, 0);
+      head.writeUInt16LE(0xe000, 2);
+      head.writeUInt32LE(body.length, 4);
+      return Buffer.concat([head, body]);
+    }),
+  );
+}
+
 function encodeValue(el: DicomElement): Buffer {
   const { vr, value } = el;
+  if (vr === 'SQ') {
+    if (!Array.isArray(value) || !value.every(Array.isArray)) throw new TypeError(`SQ element ${el.tag.toString(16)} needs a list of items`);
+    return encodeItems(value as DicomElement[][]);
+  }
   if (value instanceof Uint8Array || value instanceof Int16Array || value instanceof Uint16Array) {
     const buf = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
     return buf.length % 2 === 0 ? buf : Buffer.concat([buf, Buffer.alloc(1)]);
   }
   if (vr === 'US' || vr === 'SS' || vr === 'UL' || vr === 'SL' || vr === 'FL' || vr === 'FD') {
-    const values = Array.isArray(value) ? value : [Number(value)];
+    const values = Array.isArray(value) ? (value as number[]) : [Number(value)];
     const size = vr === 'US' || vr === 'SS' ? 2 : vr === 'FD' ? 8 : 4;
     const buf = Buffer.alloc(values.length * size);
     values.forEach((v, i) => {
@@ -38,7 +57,7 @@ function encodeValue(el: DicomElement): Buffer {
     });
     return buf;
   }
-  const text = Array.isArray(value) ? value.map((v) => formatDs(v)).join('\\') : typeof value === 'number' ? formatDs(value) : value;
+  const text = Array.isArray(value) ? (value as number[]).map((v) => formatDs(v)).join('\\') : typeof value === 'number' ? formatDs(value) : value;
   const buf = Buffer.from(text, 'latin1');
   if (buf.length % 2 === 0) return buf;
   return Buffer.concat([buf, Buffer.from(vr === 'UI' ? [0] : [0x20])]);

@@ -5,29 +5,23 @@ import {
   datasetSeries,
   finishIngestRun,
   knownSourceFiles,
-  saveLabel,
   saveSeries,
   saveSourceFiles,
   seriesFingerprints,
-  setClassMap,
   startIngestRun,
   upsertDataset,
   type IssueRecord,
   type SourceFileRecord,
 } from '../db/catalog.js';
-import { DicomError, describeThrown, failureReason } from '../dicom/errors.js';
-import { InstanceHeaderSchema, readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
-import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
+import { describeThrown, failureReason } from '../dicom/errors.js';
+import { InstanceHeaderSchema } from '../dicom/header.js';
 import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
 import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
-import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
-import { VolumeGeometrySchema } from '../data/geometry.js';
-import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
-import { volumeExists, writeVolume } from '../data/volumeCache.js';
-import { NiftiError, readNifti } from '../nifti/nifti.js';
+import { volumeExists } from '../data/volumeCache.js';
 import { ingestLabels } from './ingestLabels.js';
+import { readHeader } from './readHeader.js';
 import { scanFiles, type ScannedFile } from './scan.js';
-import { readPrefix, sha1 } from '../util/files.js';
+import { sha1 } from '../util/files.js';
 import { VolumePool } from './volumePool.js';
 
 export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
@@ -60,35 +54,6 @@ export interface IngestSummary {
   durationMs: number;
   /** Wall time of each phase: scan, headers (parse + catalogue), volumes (decode + cache), labels. */
   phaseMs: Record<'scan' | 'headers' | 'volumes' | 'labels', number>;
-}
-
-/** Header phase reads this much of each file first: enough for all but unusually large headers. */
-const HEADER_CHUNK = 16 * 1024;
-
-/**
- * Parses the header of one file up to its Pixel Data: from the first HEADER_CHUNK bytes when they hold
- * it, else from the whole file (large headers, deflated data sets). Pixel data are checked when the
- * volume is built.
- */
-function readHeader(file: string, size: number): InstanceHeader {
-  let parsed: ParsedDicom | undefined;
-  if (size > HEADER_CHUNK) {
-    try {
-      parsed = parseDicom(readPrefix(file, HEADER_CHUNK), file, { untilPixelData: true });
-      if (!parsed.dataSet.elements.x7fe00010) parsed = undefined;
-    } catch {
-      parsed = undefined;
-    }
-  }
-  parsed ??= parseDicom(fs.readFileSync(file), file, { untilPixelData: true });
-  const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
-  if (!header.seriesInstanceUid) throw new DicomError(`${file}: no SeriesInstanceUID (0020,000E)`, 'malformed');
-  if (!header.sopInstanceUid) throw new DicomError(`${file}: no SOPInstanceUID (0008,0018)`, 'malformed');
-  if (!transferSyntaxInfo(header.transferSyntaxUid)) {
-    throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
-  }
-  if (!header.hasPixelData) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
-  return header;
 }
 
 /**

@@ -39,17 +39,31 @@ export interface UNet {
   parameters: number;
 }
 
+/** Seeded initialisers: the same config and seed give the same initial weights on every run. */
+class Initializers {
+  private next: number;
+  constructor(seed: number | undefined) {
+    this.next = seed ?? Math.floor(Math.random() * 2 ** 31);
+  }
+  heNormal(): ReturnType<typeof tf.initializers.heNormal> {
+    return tf.initializers.heNormal({ seed: this.next++ });
+  }
+  glorotUniform(): ReturnType<typeof tf.initializers.heNormal> {
+    return tf.initializers.glorotUniform({ seed: this.next++ });
+  }
+}
+
 function normalize(x: tf.SymbolicTensor, kind: UNetConfig['normalization'], name: string): tf.SymbolicTensor {
-  if (kind === 'batch') return tf.layers.batchNormalization({ axis: -1, name }).apply(x) as tf.SymbolicTensor;
+  if (kind === 'batch') return tf.layers.batchNormalization({ axis: -1, momentum: 0.9, name }).apply(x) as tf.SymbolicTensor;
   if (kind === 'instance') return new InstanceNormalization({ name }).apply(x) as tf.SymbolicTensor;
   return x;
 }
 
 /** Two 3x3 convolutions, each followed by normalisation and ReLU. */
-function block(x: tf.SymbolicTensor, filters: number, c: UNetConfig, name: string): tf.SymbolicTensor {
+function block(x: tf.SymbolicTensor, filters: number, c: UNetConfig, init: Initializers, name: string): tf.SymbolicTensor {
   let y = x;
   for (let i = 0; i < 2; i++) {
-    y = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: c.normalization === 'none', kernelInitializer: 'heNormal', name: `${name}_conv${i}` }).apply(y) as tf.SymbolicTensor;
+    y = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: c.normalization === 'none', kernelInitializer: init.heNormal(), name: `${name}_conv${i}` }).apply(y) as tf.SymbolicTensor;
     y = normalize(y, c.normalization, `${name}_norm${i}`);
     y = tf.layers.reLU({ name: `${name}_relu${i}` }).apply(y) as tf.SymbolicTensor;
   }
@@ -58,29 +72,33 @@ function block(x: tf.SymbolicTensor, filters: number, c: UNetConfig, name: strin
 
 /**
  * 2D U-Net (Ronneberger et al. 2015) as nnU-Net configures it for 2D: 2 conv-norm-ReLU per level,
- * max-pool down, 2x2 transposed-convolution up, skip concatenation, 1x1 head and softmax.
+ * max-pool down, 2x2 transposed-convolution up, skip concatenation, 1x1 head and softmax. The input's
+ * height and width are left open: training uses inputSize patches, inference whole slices of any size
+ * divisible by 2^depth. `seed` makes the initial weights (and dropout masks) reproducible.
  */
-export function buildUNet(input: UNetConfigInput): UNet {
+export function buildUNet(input: UNetConfigInput, options: { seed?: number } = {}): UNet {
   const parsed = UNetConfigSchema.safeParse(input);
   if (!parsed.success) throw new ModelConfigError(`U-Net config: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
   const c = parsed.data;
-  const inputs = tf.input({ shape: [c.inputSize, c.inputSize, c.inputSlices], name: 'slices' });
+  const init = new Initializers(options.seed);
+  // tfjs accepts null (any size) spatial dimensions although its typing says number[].
+  const inputs = tf.input({ shape: [null, null, c.inputSlices] as unknown as number[], name: 'slices' });
   const skips: tf.SymbolicTensor[] = [];
   let x = inputs;
   for (let level = 0; level < c.depth; level++) {
-    x = block(x, c.baseFilters * 2 ** level, c, `down${level}`);
+    x = block(x, c.baseFilters * 2 ** level, c, init, `down${level}`);
     skips.push(x);
     x = tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${level}` }).apply(x) as tf.SymbolicTensor;
   }
-  x = block(x, c.baseFilters * 2 ** c.depth, c, 'bottleneck');
-  if (c.dropout > 0) x = tf.layers.dropout({ rate: c.dropout, name: 'bottleneck_dropout' }).apply(x) as tf.SymbolicTensor;
+  x = block(x, c.baseFilters * 2 ** c.depth, c, init, 'bottleneck');
+  if (c.dropout > 0) x = tf.layers.dropout({ rate: c.dropout, seed: options.seed, name: 'bottleneck_dropout' }).apply(x) as tf.SymbolicTensor;
   for (let level = c.depth - 1; level >= 0; level--) {
     const filters = c.baseFilters * 2 ** level;
-    x = tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: 'heNormal', name: `up${level}_transpose` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.conv2dTranspose({ filters, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: init.heNormal(), name: `up${level}_transpose` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.concatenate({ axis: -1, name: `up${level}_concat` }).apply([skips[level], x]) as tf.SymbolicTensor;
-    x = block(x, filters, c, `up${level}`);
+    x = block(x, filters, c, init, `up${level}`);
   }
-  const head = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, name: 'head' });
+  const head = tf.layers.conv2d({ filters: c.classes, kernelSize: 1, kernelInitializer: init.glorotUniform(), name: 'head' });
   const logits = head.apply(x) as tf.SymbolicTensor;
   const probabilities = tf.layers.softmax({ axis: -1, name: 'probabilities' }).apply(logits) as tf.SymbolicTensor;
   const model = tf.model({ inputs, outputs: probabilities, name: 'segfusion_unet' });

@@ -39,6 +39,18 @@ export class Random {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** The generator's full state, so a resumed run draws the same numbers as an uninterrupted one. */
+  snapshot(): { state: number; spare: number | null } {
+    return { state: this.state, spare: this.spare ?? null };
+  }
+
+  static fromSnapshot(s: { state: number; spare: number | null }): Random {
+    const r = new Random(0);
+    r.state = s.state >>> 0;
+    r.spare = s.spare ?? undefined;
+    return r;
+  }
+
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {
       const j = Math.floor(this.next() * (i + 1));

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { exportRun } from '../export/exportRun.js';
+import { predictSeries } from '../predict/predictSeries.js';
+import { phaseProgress } from './progress.js';
+import { table } from './tables.js';
+import { withDb } from './withDb.js';
+
+export function addModelCommands(program: Command): void {
+  program
+    .command('export')
+    .description("export a run's best model: TF.js layers model, segfusion.json and a model card")
+    .argument('<run>', 'run id (see: segfusion runs list)')
+    .requiredOption('--out <dir>', 'output folder')
+    .option('--zip', 'also write DIR.zip with the same files')
+    .option('--json', 'print JSON')
+    .action(async (runId: string, o: { out: string; zip?: boolean; json?: boolean }) => {
+      const result = await withDb((db) => exportRun(db, runId, { out: o.out, zip: o.zip, runsDir: loadConfig().runsDir }));
+      if (o.json) console.log(JSON.stringify({ out: result.out, zip: result.zip, files: result.files, runId }));
+      else console.log(`Exported run ${runId} to ${result.out}${result.zip ? ` and ${result.zip}` : ''}: ${result.files.join(', ')}`);
+    });
+
+  program
+    .command('predict')
+    .description('segment a DICOM series with an exported model')
+    .requiredOption('--model <dir>', 'exported model folder (segfusion export)')
+    .requiredOption('--input <dir>', 'folder holding the DICOM series')
+    .requiredOption('--out <file>', 'label map to write (.nii.gz or .nii)')
+    .option('--seg <file>', 'also write a DICOM SEG referencing the source images')
+    .option('--series <uid>', 'SeriesInstanceUID, when the folder holds several series')
+    .option('--json', 'print JSON')
+    .action(async (o: { model: string; input: string; out: string; seg?: string; series?: string; json?: boolean }) => {
+      const progress = phaseProgress();
+      const r = await predictSeries({ modelDir: o.model, input: o.input, out: o.out, seg: o.seg, seriesInstanceUid: o.series, backend: loadConfig().backend, onProgress: progress.update }).finally(progress.stop);
+      if (o.json) {
+        console.log(JSON.stringify(r));
+        return;
+      }
+      for (const s of r.skipped) console.error(`skipped ${s.path}: ${s.reason}`);
+      console.log(table(['class', 'voxels', 'volume (ml)'], Object.entries(r.classes).map(([name, c]) => [name, c.voxels, c.ml])));
+      console.log(`Label map: ${r.out}${r.seg ? `\nDICOM SEG: ${r.seg}` : ''}`);
+    });
+}

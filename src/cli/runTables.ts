@@ -1,0 +1,43 @@
+import type { RunListItem, RunReport } from '../train/runReport.js';
+import { table } from './tables.js';
+
+const num = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
+const duration = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
+
+export function formatRunList(runs: RunListItem[]): string {
+  if (runs.length === 0) return 'No runs yet (start one with: segfusion train --dataset NAME)';
+  return table(
+    ['run', 'dataset', 'status', 'strategy', 'epochs', 'best val Dice', 'duration', 'created'],
+    runs.map((r) => [r.id, r.dataset, r.status, r.strategy, `${r.epochsDone}/${r.totalEpochs}`, r.bestDice === null ? '-' : `${num(r.bestDice)} (epoch ${r.bestEpoch})`, duration(r.durationMs), r.createdAt]),
+  );
+}
+
+/** Run header, per-class test table (mean ± std, median over cases) and per-case test rows. */
+export function formatRunReport(r: RunReport): string {
+  const lines = [
+    `Run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status} on dataset ${r.dataset}, ${r.strategy} fusion, seed ${r.seed}`,
+    `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch ?? '-'}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}`,
+  ];
+  if (r.error) lines.push(`Error: ${r.error}`);
+  if (r.test) {
+    const cell = (a: { mean: number | null; std: number | null; median: number | null }, d = 3) => (a.mean === null ? '-' : `${num(a.mean, d)} ± ${num(a.std, d)} (median ${num(a.median, d)})`);
+    lines.push(
+      'Test split, per class (mean ± std over cases):',
+      table(
+        ['class', 'Dice', 'sensitivity', 'specificity', 'precision', 'HD95 (mm)', 'ASSD (mm)'],
+        Object.entries(r.test).map(([cls, m]) => [cls, cell(m.dice), cell(m.sensitivity), cell(m.specificity, 4), cell(m.precision), cell(m.hd95, 1), cell(m.assd, 2)]),
+      ),
+    );
+    const cases = r.cases.filter((c) => c.split === 'test');
+    if (cases.length) {
+      lines.push(
+        'Test split, per case:',
+        table(
+          ['patient', 'class', 'Dice', 'sensitivity', 'precision', 'HD95 (mm)', 'GT voxels', 'predicted'],
+          cases.map((c) => [c.patientId, c.className, num(c.dice), num(c.sensitivity), num(c.precision), num(c.hd95, 1), c.groundTruthVoxels, c.predictedVoxels]),
+        ),
+      );
+    }
+  }
+  return lines.join('\n');
+}

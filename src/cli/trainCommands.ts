@@ -1,0 +1,170 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { BACKEND_ORDER, type BackendChoice } from '../backend/selectBackend.js';
+import { loadConfig } from '../config.js';
+import { claimJob } from '../db/jobs.js';
+import { findDataset } from '../db/catalog.js';
+import { DatasetNotFoundError } from '../data/datasetInfo.js';
+import { launchRun, queueResume, reconcileRuns, runTrainingJob } from '../jobs/trainingJobs.js';
+import { runWorker } from '../jobs/worker.js';
+import { RunConfigError } from '../train/runConfig.js';
+import { listRunItems, runReport, type RunReport } from '../train/runReport.js';
+import { formatRunList, formatRunReport } from './runTables.js';
+import { trainProgress } from './trainProgress.js';
+import { withDb } from './withDb.js';
+
+interface TrainFlags {
+  dataset?: string;
+  config?: string;
+  resume?: string;
+  name?: string;
+  epochs?: number;
+  batchesPerEpoch?: number;
+  batchSize?: number;
+  patchSize?: number;
+  lr?: number;
+  strategy?: string;
+  seed?: number;
+  fold?: string;
+  backend?: string;
+  json?: boolean;
+}
+
+const int = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new RunConfigError(`${flag} must be an integer, got "${v}"`);
+  return n;
+};
+
+/** The run config from --config plus the flags that override it (validated later, in one place). */
+function configFromFlags(f: TrainFlags): Record<string, unknown> {
+  let base: Record<string, unknown> = {};
+  if (f.config) {
+    try {
+      base = JSON.parse(fs.readFileSync(f.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new RunConfigError(`--config ${f.config}: ${(err as Error).message}`);
+    }
+  }
+  const section = (key: string) => ({ ...((base[key] as Record<string, unknown> | undefined) ?? {}) });
+  const config: Record<string, unknown> = { ...base };
+  if (f.dataset) config.dataset = f.dataset;
+  if (f.epochs !== undefined) config.epochs = f.epochs;
+  if (f.batchesPerEpoch !== undefined) config.batchesPerEpoch = f.batchesPerEpoch;
+  if (f.seed !== undefined) config.seed = f.seed;
+  if (f.batchSize !== undefined || f.patchSize !== undefined) config.sampling = { ...section('sampling'), ...(f.batchSize !== undefined ? { batchSize: f.batchSize } : {}), ...(f.patchSize !== undefined ? { patchSize: f.patchSize } : {}) };
+  if (f.lr !== undefined) config.optimizer = { ...section('optimizer'), learningRate: f.lr };
+  if (f.strategy) config.fusion = { ...section('fusion'), strategy: f.strategy };
+  if (f.fold) {
+    const m = /^(\d+)\/(\d+)$/.exec(f.fold);
+    if (!m) throw new RunConfigError(`--fold must look like i/k (e.g. 0/5), got "${f.fold}"`);
+    config.split = { ...section('split'), fold: { index: Number(m[1]), folds: Number(m[2]) } };
+  }
+  return config;
+}
+
+function backendOf(flag: string | undefined): BackendChoice | undefined {
+  if (flag === undefined) return loadConfig().backend;
+  if (!(BACKEND_ORDER as readonly string[]).includes(flag)) throw new RunConfigError(`--backend must be one of ${BACKEND_ORDER.join(', ')}, got "${flag}"`);
+  return flag as BackendChoice;
+}
+
+function testLine(r: RunReport) {
+  return { runId: r.id, status: r.status, error: r.error, bestEpoch: r.bestEpoch, bestValidationDice: r.bestDice, test: r.test };
+}
+
+async function train(f: TrainFlags): Promise<void> {
+  const cfg = loadConfig();
+  const backend = backendOf(f.backend);
+  const report = await withDb(async (db) => {
+    let job;
+    if (f.resume) job = await queueResume(db, f.resume, cfg.runsDir);
+    else {
+      if (!f.dataset && !f.config) throw new RunConfigError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
+      job = (await launchRun(db, configFromFlags(f), { name: f.name })).job;
+    }
+    // The foreground command is its own worker: it claims the job it just queued.
+    const claimed = await claimJob(db, job.id, `cli:${process.pid}`);
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write('\nStopping after this batch (Ctrl-C again to quit at once)...\n');
+    };
+    process.on('SIGINT', onSigint);
+    const progress = trainProgress();
+    try {
+      await runTrainingJob(db, claimed, { cacheDir: cfg.cacheDir, runsDir: cfg.runsDir, backend, onEvent: progress.onEvent, stopRequested: () => interrupted });
+    } finally {
+      progress.stop();
+      process.off('SIGINT', onSigint);
+    }
+    return runReport(db, claimed.runId as string);
+  });
+  if (!f.json) console.log(formatRunReport(report));
+  else console.log(JSON.stringify(testLine(report)));
+  if (report.status !== 'completed') process.exitCode = 1;
+}
+
+export function addTrainCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train a segmentation model on a dataset (foreground job), or resume a stopped run')
+    .option('-d, --dataset <name>', 'dataset to train on')
+    .option('-c, --config <file>', 'run config JSON (see docs/user-guide.md); flags override it')
+    .option('--resume <run>', 'continue an interrupted, cancelled or failed run from its latest checkpoint')
+    .option('--name <name>', 'a name for the run')
+    .option('--epochs <n>', 'epochs', int('--epochs'))
+    .option('--batches-per-epoch <n>', 'batches per epoch', int('--batches-per-epoch'))
+    .option('--batch-size <n>', 'patches per batch', int('--batch-size'))
+    .option('--patch-size <n>', 'patch side in pixels', int('--patch-size'))
+    .option('--lr <rate>', 'Adam learning rate', Number)
+    .option('--strategy <name>', 'fusion strategy: static, uncertainty, dwa, gradnorm, batchAdaptive')
+    .option('--seed <n>', 'random seed', int('--seed'))
+    .option('--fold <i/k>', 'k-fold cross-validation: train fold i of k')
+    .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
+    .option('--json', 'print one JSON line at the end: runId, status and test per-class metrics')
+    .action(train);
+
+  const runs = program.command('runs').description('list and show training runs');
+  runs
+    .command('list')
+    .option('-d, --dataset <name>', 'only runs of this dataset')
+    .option('--status <status>', 'only runs with this status')
+    .option('--json', 'print JSON')
+    .action(async (o: { dataset?: string; status?: string; json?: boolean }) => {
+      const list = await withDb(async (db) => {
+        await reconcileRuns(db);
+        const dataset = o.dataset ? await findDataset(db, o.dataset) : null;
+        if (o.dataset && !dataset) throw new DatasetNotFoundError(o.dataset);
+        return listRunItems(db, { datasetId: dataset?.id, status: o.status, take: 1000 });
+      });
+      console.log(o.json ? JSON.stringify(list) : formatRunList(list.runs));
+    });
+  runs
+    .command('show')
+    .argument('<run>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o: { json?: boolean }) => {
+      const report = await withDb(async (db) => {
+        await reconcileRuns(db);
+        return runReport(db, id);
+      });
+      console.log(o.json ? JSON.stringify(report) : formatRunReport(report));
+    });
+
+  program
+    .command('worker')
+    .description('execute queued training jobs, one at a time, until stopped (Ctrl-C)')
+    .option('--once', 'exit when the queue is empty')
+    .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
+    .action(async (o: { once?: boolean; backend?: string }) => {
+      const cfg = loadConfig();
+      const backend = backendOf(o.backend);
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      process.once('SIGTERM', () => controller.abort());
+      const done = await withDb((db) => runWorker(db, { cacheDir: cfg.cacheDir, runsDir: cfg.runsDir, backend, once: o.once, signal: controller.signal, onEvent: trainProgress().onEvent }));
+      console.log(`worker stopped after ${done} job(s)`);
+    });
+}

@@ -1,0 +1,163 @@
+import type { Random } from '../util/random.js';
+import type { PreprocessedCase } from './preprocess.js';
+
+export interface AugmentationOptions {
+  flip: number;
+  rotation: number;
+  maxRotationDegrees: number;
+  scaling: number;
+  scaleRange: readonly [number, number];
+  intensity: number;
+  intensityScale: number;
+  intensityShift: number;
+  noise: number;
+  noiseStd: number;
+}
+
+export interface SamplerOptions {
+  patchSize: number;
+  batchSize: number;
+  foregroundFraction: number;
+  inputSlices: number;
+  classes: number;
+  augmentation: AugmentationOptions | null;
+}
+
+/** One batch: x is [batch, size, size, inputSlices] (channels last), y is [batch, size, size] class indices. */
+export interface Batch {
+  x: Float32Array;
+  y: Uint8Array;
+  /** Share of patches that were centred on a labelled voxel, for the record. */
+  foregroundPatches: number;
+}
+
+interface IndexedCase {
+  c: PreprocessedCase;
+  /** Per class (index = class): flat voxel indices of that class. */
+  voxelsOf: Int32Array[];
+  /** Foreground classes present in the case. */
+  present: number[];
+  padValue: number;
+}
+
+export class SamplerError extends Error {
+  override name = 'SamplerError';
+}
+
+/**
+ * Draws 2D/2.5D training patches. A `foregroundFraction` share of patches is centred (with a random
+ * offset of up to a quarter patch) on a voxel of a class drawn uniformly among the foreground classes of
+ * the case, so a lesion class of a few hundred voxels is seen as often as a large organ. Augmentations are
+ * applied while sampling, by mapping each output pixel through one flip/rotation/scale transform around
+ * the patch centre: images bilinear (outside the volume: the case's minimum), labels nearest (outside:
+ * background). Every random draw comes from the `rng` passed in, so a run is reproducible and resumable.
+ */
+export class PatchSampler {
+  private readonly cases: IndexedCase[];
+
+  constructor(
+    cases: PreprocessedCase[],
+    private readonly o: SamplerOptions,
+  ) {
+    if (cases.length === 0) throw new SamplerError('no training cases to sample from');
+    if (o.inputSlices % 2 !== 1) throw new SamplerError(`inputSlices must be odd, got ${o.inputSlices}`);
+    this.cases = cases.map((c) => {
+      if (!c.label) throw new SamplerError(`case ${c.seriesInstanceUid} has no label map`);
+      const counts = new Int32Array(o.classes);
+      for (const v of c.label) {
+        if (v >= o.classes) throw new SamplerError(`case ${c.seriesInstanceUid} has label ${v}, but the plan has ${o.classes} classes`);
+        counts[v]++;
+      }
+      const voxelsOf = [...counts].map((n) => new Int32Array(n));
+      const fill = new Int32Array(o.classes);
+      c.label.forEach((v, i) => (voxelsOf[v][fill[v]++] = i));
+      let padValue = Infinity;
+      for (const v of c.image) if (v < padValue) padValue = v;
+      return { c, voxelsOf, present: [...counts.keys()].filter((k) => k > 0 && counts[k] > 0), padValue };
+    });
+  }
+
+  batch(rng: Random): Batch {
+    const { patchSize: p, batchSize: b, inputSlices: k } = this.o;
+    const x = new Float32Array(b * p * p * k);
+    const y = new Uint8Array(b * p * p);
+    let foregroundPatches = 0;
+    for (let n = 0; n < b; n++) {
+      const ic = this.cases[Math.floor(rng.next() * this.cases.length)];
+      const [nx, ny, nz] = ic.c.geometry.size;
+      let ci: number;
+      let cj: number;
+      let ck: number;
+      if (ic.present.length > 0 && rng.next() < this.o.foregroundFraction) {
+        const cls = ic.present[Math.floor(rng.next() * ic.present.length)];
+        const list = ic.voxelsOf[cls];
+        const v = list[Math.floor(rng.next() * list.length)];
+        ck = Math.floor(v / (nx * ny));
+        cj = Math.floor((v % (nx * ny)) / nx) + (rng.next() - 0.5) * (p / 2);
+        ci = (v % nx) + (rng.next() - 0.5) * (p / 2);
+        foregroundPatches++;
+      } else {
+        ck = Math.floor(rng.next() * nz);
+        cj = rng.next() * ny;
+        ci = rng.next() * nx;
+      }
+      this.samplePatch(ic, ci, cj, ck, rng, x.subarray(n * p * p * k, (n + 1) * p * p * k), y.subarray(n * p * p, (n + 1) * p * p));
+    }
+    return { x, y, foregroundPatches: foregroundPatches / b };
+  }
+
+  private samplePatch(ic: IndexedCase, ci: number, cj: number, ck: number, rng: Random, x: Float32Array, y: Uint8Array): void {
+    const { patchSize: p, inputSlices: k } = this.o;
+    const a = this.o.augmentation;
+    const [nx, ny, nz] = ic.c.geometry.size;
+    let fx = 1;
+    let fy = 1;
+    let angle = 0;
+    let scale = 1;
+    if (a) {
+      if (rng.next() < a.flip) fx = -1;
+      if (rng.next() < a.flip) fy = -1;
+      if (rng.next() < a.rotation) angle = ((rng.next() * 2 - 1) * a.maxRotationDegrees * Math.PI) / 180;
+      if (rng.next() < a.scaling) scale = a.scaleRange[0] + rng.next() * (a.scaleRange[1] - a.scaleRange[0]);
+    }
+    // Output offset (u, v) from the centre maps to source offset M (u, v): flip, then scale, then rotate.
+    const cos = Math.cos(angle) * scale;
+    const sin = Math.sin(angle) * scale;
+    const m00 = cos * fx;
+    const m01 = -sin * fy;
+    const m10 = sin * fx;
+    const m11 = cos * fy;
+    const image = ic.c.image;
+    const label = ic.c.label as Uint8Array;
+    const half = (k - 1) / 2;
+    const plane = nx * ny;
+    for (let v = 0; v < p; v++) {
+      const dv = v - p / 2 + 0.5;
+      for (let u = 0; u < p; u++) {
+        const du = u - p / 2 + 0.5;
+        const sx = ci + m00 * du + m01 * dv;
+        const sy = cj + m10 * du + m11 * dv;
+        const out = v * p + u;
+        const ri = Math.round(sx);
+        const rj = Math.round(sy);
+        y[out] = ri >= 0 && ri < nx && rj >= 0 && rj < ny ? label[ck * plane + rj * nx + ri] : 0;
+        const x0 = Math.floor(sx);
+        const y0 = Math.floor(sy);
+        const wx = sx - x0;
+        const wy = sy - y0;
+        for (let s = 0; s < k; s++) {
+          const kk = Math.min(nz - 1, Math.max(0, ck + s - half)) * plane;
+          const at = (i: number, j: number) => (i >= 0 && i < nx && j >= 0 && j < ny ? image[kk + j * nx + i] : ic.padValue);
+          x[out * k + s] = (at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx) * (1 - wy) + (at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx) * wy;
+        }
+      }
+    }
+    if (!a) return;
+    if (rng.next() < a.intensity) {
+      const gain = 1 + (rng.next() * 2 - 1) * a.intensityScale;
+      const shift = (rng.next() * 2 - 1) * a.intensityShift;
+      for (let i = 0; i < x.length; i++) x[i] = x[i] * gain + shift;
+    }
+    if (rng.next() < a.noise) for (let i = 0; i < x.length; i++) x[i] += rng.normal() * a.noiseStd;
+  }
+}

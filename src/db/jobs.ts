@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from './client.js';
+
+export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export async function enqueueJob(db: Db, j: { kind: 'train'; runId: string; payload?: unknown }) {
+  return db.job.create({ data: { id: randomUUID(), kind: j.kind, runId: j.runId, status: 'queued', payload: JSON.stringify(j.payload ?? {}) } });
+}
+
+/**
+ * Claims the oldest queued job for a worker. The conditional update (status still "queued") makes the
+ * claim safe when several workers poll the same database: only one of them changes the row.
+ */
+export async function claimNextJob(db: Db, workerId: string) {
+  for (;;) {
+    const next = await db.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' } });
+    if (!next) return null;
+    const { count } = await db.job.updateMany({ where: { id: next.id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
+    if (count === 1) return { ...next, status: 'running', workerId };
+  }
+}
+
+export async function finishJob(db: Db, id: string, status: JobStatus, error: string | null = null) {
+  await db.job.update({ where: { id }, data: { status, error, finishedAt: new Date() } });
+}
+
+export async function findJob(db: Db, id: string) {
+  return db.job.findUnique({ where: { id } });
+}
+
+export async function listJobs(db: Db, o: { status?: string; take: number; skip: number }) {
+  return db.job.findMany({ where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip });
+}
+
+/** Asks a job to stop: a queued job is cancelled at once, a running one at its next batch. */
+export async function requestCancel(db: Db, id: string) {
+  await db.$transaction([
+    db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() } }),
+    db.job.updateMany({ where: { id, status: 'running' }, data: { cancelRequested: true } }),
+  ]);
+  return db.job.findUnique({ where: { id } });
+}
+
+export async function cancelRequested(db: Db, id: string): Promise<boolean> {
+  const job = await db.job.findUnique({ where: { id }, select: { cancelRequested: true } });
+  return job?.cancelRequested ?? false;
+}
+
+export class JobStateError extends Error {
+  override name = 'JobStateError';
+}
+
+/** Claims one given queued job (the foreground `train` command executes the job it queued). */
+export async function claimJob(db: Db, id: string, workerId: string) {
+  const { count } = await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
+  const job = await db.job.findUnique({ where: { id } });
+  if (count !== 1 || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
+  return job;
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { Db } from './client.js';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
+
+export async function createRun(db: Db, r: { datasetId: string; name?: string; config: unknown; strategy: string; seed: number; totalEpochs: number }) {
+  return db.run.create({
+    data: { id: randomUUID(), datasetId: r.datasetId, name: r.name ?? null, status: 'queued', config: JSON.stringify(r.config), strategy: r.strategy, seed: r.seed, totalEpochs: r.totalEpochs },
+  });
+}
+
+export async function findRun(db: Db, id: string) {
+  return db.run.findUnique({ where: { id }, include: { dataset: { select: { name: true } } } });
+}
+
+/** Marks a run as running in this process (pid and host let others recognise it once it is dead). */
+export async function markRunning(db: Db, id: string, fields: { backend: string; versions: string }) {
+  await db.run.update({
+    where: { id },
+    data: { status: 'running', startedAt: new Date(), finishedAt: null, error: null, pid: process.pid, host: os.hostname(), heartbeatAt: new Date(), ...fields },
+  });
+}
+
+export async function saveRunManifests(db: Db, id: string, m: { split: string; plan: string }) {
+  await db.run.update({ where: { id }, data: m });
+}
+
+export async function heartbeat(db: Db, id: string) {
+  await db.run.update({ where: { id }, data: { heartbeatAt: new Date() } });
+}
+
+export async function finishRun(db: Db, id: string, status: RunStatus, fields: { error?: string | null; testSummary?: string; durationMs?: number } = {}) {
+  await db.run.update({ where: { id }, data: { status, finishedAt: new Date(), pid: null, ...fields } });
+}
+
+export interface EpochRecord {
+  epoch: number;
+  learningRate: number;
+  loss: number;
+  terms: Record<string, number>;
+  weights: Record<string, number>;
+  valDice: number | null;
+  valMetrics: Record<string, Record<string, number | null>>;
+  durationMs: number;
+}
+
+export interface TraceRecord {
+  step: number;
+  epoch: number;
+  learningRate: number;
+  loss: number;
+  terms: number[];
+  weights: number[];
+}
+
+/** One transaction per epoch: its record, its batch traces and the run's progress fields. */
+export async function saveEpoch(
+  db: Db,
+  runId: string,
+  e: EpochRecord,
+  traces: TraceRecord[],
+  progress: { epochsDone: number; bestEpoch: number | null; bestDice: number | null; durationMs: number },
+) {
+  await db.$transaction([
+    db.runEpoch.create({ data: { id: randomUUID(), runId, ...e, terms: JSON.stringify(e.terms), weights: JSON.stringify(e.weights), valMetrics: JSON.stringify(e.valMetrics) } }),
+    db.batchTrace.createMany({ data: traces.map((t) => ({ id: randomUUID(), runId, ...t, terms: JSON.stringify(t.terms), weights: JSON.stringify(t.weights) })) }),
+    db.run.update({ where: { id: runId }, data: { ...progress, heartbeatAt: new Date() } }),
+  ]);
+}
+
+/** On resume: forget what the killed attempt recorded after the checkpoint it resumes from. */
+export async function discardAfterEpoch(db: Db, runId: string, epoch: number) {
+  await db.$transaction([db.runEpoch.deleteMany({ where: { runId, epoch: { gt: epoch } } }), db.batchTrace.deleteMany({ where: { runId, epoch: { gt: epoch } } })]);
+}
+
+export async function upsertArtifact(db: Db, runId: string, a: { kind: string; name: string; path: string; sha256: string; bytes: number; epoch?: number | null }) {
+  const data = { path: a.path, sha256: a.sha256, bytes: a.bytes, epoch: a.epoch ?? null, createdAt: new Date() };
+  await db.artifact.upsert({ where: { runId_kind_name: { runId, kind: a.kind, name: a.name } }, update: data, create: { id: randomUUID(), runId, kind: a.kind, name: a.name, ...data } });
+}
+
+export interface CaseMetricRecord {
+  split: 'validation' | 'test';
+  seriesInstanceUid: string;
+  patientId: string;
+  classIndex: number;
+  className: string;
+  dice: number;
+  iou: number;
+  sensitivity: number | null;
+  specificity: number | null;
+  precision: number | null;
+  hd95: number | null;
+  assd: number | null;
+  groundTruthVoxels: number;
+  predictedVoxels: number;
+}
+
+export async function saveCaseMetrics(db: Db, runId: string, rows: CaseMetricRecord[]) {
+  await db.$transaction([db.caseMetric.deleteMany({ where: { runId } }), db.caseMetric.createMany({ data: rows.map((r) => ({ id: randomUUID(), runId, ...r })) })]);
+}
+
+export async function listRuns(db: Db, o: { datasetId?: string; status?: string; take: number; skip: number }) {
+  const where = { ...(o.datasetId ? { datasetId: o.datasetId } : {}), ...(o.status ? { status: o.status } : {}) };
+  const [total, rows] = await Promise.all([
+    db.run.count({ where }),
+    db.run.findMany({ where, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip, include: { dataset: { select: { name: true } } } }),
+  ]);
+  return { total, rows };
+}
+
+/** A run with its epochs, case metrics and artifacts: four indexed queries, whatever the number of epochs. */
+export async function runDetail(db: Db, id: string) {
+  return db.run.findUnique({
+    where: { id },
+    include: {
+      dataset: { select: { name: true } },
+      epochs: { orderBy: { epoch: 'asc' } },
+      caseMetrics: { orderBy: [{ split: 'asc' }, { patientId: 'asc' }, { classIndex: 'asc' }] },
+      artifacts: { orderBy: { createdAt: 'asc' } },
+    },
+  });
+}
+
+export async function runTraces(db: Db, runId: string) {
+  return db.batchTrace.findMany({ where: { runId }, orderBy: { step: 'asc' } });
+}
+
+export async function runningRuns(db: Db) {
+  return db.run.findMany({ where: { status: 'running' }, select: { id: true, pid: true, host: true, heartbeatAt: true } });
+}
+
+export async function markInterrupted(db: Db, ids: string[]) {
+  if (ids.length === 0) return;
+  await db.$transaction([
+    db.run.updateMany({ where: { id: { in: ids }, status: 'running' }, data: { status: 'interrupted', pid: null, error: 'the process running it stopped without finishing (killed or crashed); resume with: segfusion train --resume RUN' } }),
+    db.job.updateMany({ where: { runId: { in: ids }, status: 'running' }, data: { status: 'interrupted', finishedAt: new Date() } }),
+  ]);
+}

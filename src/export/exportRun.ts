@@ -1,0 +1,65 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import type { Db } from '../db/client.js';
+import { upsertArtifact } from '../db/runs.js';
+import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
+import { MODEL_JSON, WEIGHTS_BIN } from '../model/modelIo.js';
+import { checkpointDir } from '../train/checkpoint.js';
+import { parseRunConfig } from '../train/runConfig.js';
+import { runReport } from '../train/runReport.js';
+import { runDir } from '../train/trainer.js';
+import { EXPORT_MANIFEST, ExportError, type ExportManifest } from './exportManifest.js';
+import { modelCard } from './modelCard.js';
+
+export interface ExportResult {
+  out: string;
+  files: string[];
+  zip: string | null;
+  manifest: ExportManifest;
+}
+
+/**
+ * Exports a run's best checkpoint: the TF.js layers model (model.json + weight shard), segfusion.json
+ * and MODEL_CARD.md; with `zip`, also OUT.zip holding the same files. Recorded as an artifact.
+ */
+export async function exportRun(db: Db, runId: string, o: { out: string; runsDir: string; zip?: boolean }): Promise<ExportResult> {
+  const run = await runReport(db, runId);
+  const best = checkpointDir(runDir(o.runsDir, runId), 'best');
+  if (!best || !run.plan) throw new ExportError(`run ${runId} (${run.status}) has no best checkpoint yet: it must finish at least one epoch`);
+  const config = parseRunConfig(run.config);
+  const plan = PreprocessingPlanSchema.parse(run.plan);
+  const manifest: ExportManifest = {
+    format: 'segfusion-model',
+    version: 1,
+    runId,
+    runName: run.name,
+    exportedAt: new Date().toISOString(),
+    classes: plan.classNames,
+    inputSlices: config.model.inputSlices,
+    sizeMultiple: 2 ** config.model.depth,
+    patchSize: config.sampling.patchSize,
+    preprocessing: plan,
+    model: { ...config.model, classes: plan.classes },
+    trainingConfig: config as unknown as Record<string, unknown>,
+    metrics: { bestEpoch: run.bestEpoch, bestValidationDice: run.bestDice, test: run.test },
+    datasetFingerprint: plan.datasetFingerprint,
+    versions: run.versions ?? {},
+    backend: run.backend,
+  };
+  const out = path.resolve(o.out);
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of [MODEL_JSON, WEIGHTS_BIN]) fs.copyFileSync(path.join(best, f), path.join(out, f));
+  fs.writeFileSync(path.join(out, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2));
+  fs.writeFileSync(path.join(out, 'MODEL_CARD.md'), modelCard(manifest, run));
+  const files = [MODEL_JSON, WEIGHTS_BIN, EXPORT_MANIFEST, 'MODEL_CARD.md'];
+  let zip: string | null = null;
+  if (o.zip) {
+    zip = `${out}.zip`;
+    fs.writeFileSync(zip, zipSync(Object.fromEntries(files.map((f) => [f, new Uint8Array(fs.readFileSync(path.join(out, f)))]))));
+  }
+  const weights = fs.readFileSync(path.join(out, WEIGHTS_BIN));
+  await upsertArtifact(db, runId, { kind: 'export', name: out, path: zip ?? out, sha256: crypto.createHash('sha256').update(weights).digest('hex'), bytes: weights.length, epoch: run.bestEpoch });
+  return { out, files, zip, manifest };
+}

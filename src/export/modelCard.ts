@@ -1,0 +1,39 @@
+import type { RunReport } from '../train/runReport.js';
+import type { ExportManifest } from './exportManifest.js';
+
+const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '–' : v.toFixed(d));
+
+/** A model card (Mitchell et al. 2019, abridged) in markdown: intended use, data, training, per-class results. */
+export function modelCard(m: ExportManifest, run: RunReport): string {
+  const rows = Object.entries(m.metrics.test ?? {}).map(
+    ([cls, s]) => `| ${cls} | ${num(s.dice.mean)} ± ${num(s.dice.std)} | ${num(s.dice.median)} | ${num(s.sensitivity.mean)} | ${num(s.specificity.mean, 4)} | ${num(s.precision.mean)} | ${num(s.hd95.mean, 1)} | ${num(s.assd.mean, 2)} | ${s.dice.n} |`,
+  );
+  const cfg = run.config as { losses?: { name: string }[]; fusion?: { strategy: string }; epochs?: number };
+  return [
+    `# SegFusion model ${m.runName ?? m.runId}`,
+    '',
+    `Run \`${m.runId}\`, exported ${m.exportedAt}. Research use only: not a medical device, not validated for clinical decisions.`,
+    '',
+    '## Intended use',
+    `2D${m.inputSlices > 1 ? `.5 (${m.inputSlices} slices)` : ''} U-Net segmentation of **${m.classes.slice(1).join(', ')}** on ${m.preprocessing.modality} series similar to dataset \`${run.dataset}\`.`,
+    '',
+    '## Data',
+    `- Dataset \`${run.dataset}\` (fingerprint \`${m.datasetFingerprint.slice(0, 16)}…\`); patient-level split: ${run.split ? `${run.split.train.length} train, ${run.split.validation.length} validation, ${run.split.test.length} test patients` : 'unknown'}.`,
+    `- Preprocessing: in-plane resampling to ${m.preprocessing.targetSpacing.map((v) => v.toFixed(3)).join(' x ')} mm; intensity ${JSON.stringify(m.preprocessing.intensity)}.`,
+    '',
+    '## Training',
+    `- Losses ${(cfg.losses ?? []).map((l) => l.name).join(' + ')} fused with **${cfg.fusion?.strategy ?? run.strategy}** weighting; ${run.epochsDone} of ${cfg.epochs ?? run.totalEpochs} epochs, best validation Dice ${num(m.metrics.bestValidationDice)} at epoch ${m.metrics.bestEpoch ?? '–'}.`,
+    `- Backend ${String(m.backend?.choice ?? 'unknown')}; SegFusion ${m.versions.segfusion}, TF.js ${m.versions.tfjs}, Node ${m.versions.node}; seed ${run.seed}.`,
+    '',
+    '## Results on the test split (best checkpoint, on each series\' own grid)',
+    '',
+    '| class | Dice (mean ± std) | Dice median | sensitivity | specificity | precision | HD95 (mm) | ASSD (mm) | cases |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...(rows.length ? rows : ['| – | no test cases | | | | | | | |']),
+    '',
+    '## Limitations',
+    '- Evaluated only on the held-out patients of one dataset; performance on other scanners, protocols or populations is unknown.',
+    '- Small structures are sensitive to resampling: check HD95 and sensitivity, not Dice alone.',
+    '',
+  ].join('\n');
+}

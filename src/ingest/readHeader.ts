@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import { DicomError } from '../dicom/errors.js';
+import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
+import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
+import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
+import { readPrefix } from '../util/files.js';
+
+/** Header phase reads this much of each file first: enough for all but unusually large headers. */
+const HEADER_CHUNK = 16 * 1024;
+
+/**
+ * Parses the header of one file up to its Pixel Data: from the first HEADER_CHUNK bytes when they hold
+ * it, else from the whole file (large headers, deflated data sets). Pixel data are checked when the
+ * volume is built.
+ */
+export function readHeader(file: string, size: number): InstanceHeader {
+  let parsed: ParsedDicom | undefined;
+  if (size > HEADER_CHUNK) {
+    try {
+      parsed = parseDicom(readPrefix(file, HEADER_CHUNK), file, { untilPixelData: true });
+      if (!parsed.dataSet.elements.x7fe00010) parsed = undefined;
+    } catch {
+      parsed = undefined;
+    }
+  }
+  parsed ??= parseDicom(fs.readFileSync(file), file, { untilPixelData: true });
+  const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+  if (!header.seriesInstanceUid) throw new DicomError(`${file}: no SeriesInstanceUID (0020,000E)`, 'malformed');
+  if (!header.sopInstanceUid) throw new DicomError(`${file}: no SOPInstanceUID (0008,0018)`, 'malformed');
+  if (!transferSyntaxInfo(header.transferSyntaxUid)) {
+    throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
+  }
+  if (!header.hasPixelData) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  return header;
+}

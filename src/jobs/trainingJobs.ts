@@ -1,0 +1,94 @@
+import os from 'node:os';
+import type { BackendChoice } from '../backend/selectBackend.js';
+import type { Db } from '../db/client.js';
+import { findDataset } from '../db/catalog.js';
+import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
+import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
+import { DatasetNotFoundError } from '../data/datasetInfo.js';
+import { checkpointDir } from '../train/checkpoint.js';
+import type { TrainingEvent } from '../train/events.js';
+import { parseRunConfig, type RunConfig } from '../train/runConfig.js';
+import { executeRun, runDir, RunStateError, type RunOutcome } from '../train/trainer.js';
+
+/** Validates a run config, stores the run (queued) and its training job. */
+export async function launchRun(db: Db, input: unknown, o: { name?: string } = {}) {
+  const config: RunConfig = parseRunConfig(input);
+  const dataset = await findDataset(db, config.dataset);
+  if (!dataset) throw new DatasetNotFoundError(config.dataset);
+  const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs });
+  const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false } });
+  return { run, job };
+}
+
+/**
+ * Queues a stopped run (interrupted, cancelled or failed) to continue from its latest checkpoint; a run
+ * stopped before its first checkpoint starts over.
+ */
+export async function queueResume(db: Db, runId: string, runsDir: string) {
+  await reconcileRuns(db);
+  const run = await findRun(db, runId);
+  if (!run) throw new RunStateError(`run ${runId} does not exist (see: segfusion runs list)`);
+  if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) throw new RunStateError(`run ${runId} is ${run.status}; only interrupted, cancelled or failed runs can be resumed`);
+  const resume = checkpointDir(runDir(runsDir, runId), 'latest') !== null;
+  await db.run.update({ where: { id: runId }, data: { status: 'queued' } });
+  return enqueueJob(db, { kind: 'train', runId, payload: { resume } });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A run on another host counts as dead when it has not reported for this long. */
+const STALE_MS = 10 * 60 * 1000;
+
+/**
+ * Marks runs left "running" by a process that no longer exists (kill -9, crash, reboot) as interrupted,
+ * with their jobs. Called before listing, resuming and by workers when they start.
+ */
+export async function reconcileRuns(db: Db): Promise<string[]> {
+  const host = os.hostname();
+  const dead = (await runningRuns(db))
+    .filter((r) => (r.host === host && r.pid !== null && r.pid !== process.pid ? !processAlive(r.pid) : r.host !== host && (!r.heartbeatAt || Date.now() - r.heartbeatAt.getTime() > STALE_MS)))
+    .map((r) => r.id);
+  await markInterrupted(db, dead);
+  return dead;
+}
+
+export interface JobRunOptions {
+  cacheDir: string;
+  runsDir: string;
+  backend?: BackendChoice;
+  onEvent?: (e: TrainingEvent) => void;
+  /** Extra stop signal (Ctrl-C in the CLI), besides a cancel requested through the job. */
+  stopRequested?: () => boolean;
+}
+
+/** Runs a claimed training job to its end and records the job's outcome. */
+export async function runTrainingJob(db: Db, job: { id: string; runId: string | null; payload: string }, o: JobRunOptions): Promise<RunOutcome> {
+  if (!job.runId) throw new RunStateError(`job ${job.id} has no run`);
+  const payload = JSON.parse(job.payload) as { resume?: boolean };
+  let lastPoll = 0;
+  let cancelled = false;
+  const shouldStop = async () => {
+    if (o.stopRequested?.()) return true;
+    // The database is asked at most once a second, not on every batch.
+    if (!cancelled && Date.now() - lastPoll > 1000) {
+      lastPoll = Date.now();
+      cancelled = await cancelRequested(db, job.id);
+    }
+    return cancelled;
+  };
+  try {
+    const outcome = await executeRun(db, job.runId, { resume: payload.resume ?? false, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop });
+    await finishJob(db, job.id, outcome.status, outcome.error ?? null);
+    return outcome;
+  } catch (err) {
+    await finishJob(db, job.id, 'failed', err instanceof Error ? err.message : String(err));
+    throw err;
+  }
+}

@@ -1,0 +1,41 @@
+import os from 'node:os';
+import type { Db } from '../db/client.js';
+import { claimNextJob } from '../db/jobs.js';
+import { logger } from '../util/logger.js';
+import { reconcileRuns, runTrainingJob, type JobRunOptions } from './trainingJobs.js';
+
+export interface WorkerOptions extends JobRunOptions {
+  /** Identifies this worker in the jobs table (default host:pid). */
+  workerId?: string;
+  pollMs?: number;
+  /** Return when the queue is empty instead of waiting for more jobs. */
+  once?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Executes queued jobs one at a time (one training per worker: two would share the CPU and both crawl),
+ * oldest first, until the signal aborts (or, with `once`, until the queue is empty).
+ */
+export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
+  const workerId = o.workerId ?? `${os.hostname()}:${process.pid}`;
+  await reconcileRuns(db);
+  let done = 0;
+  while (!o.signal?.aborted) {
+    const job = await claimNextJob(db, workerId);
+    if (!job) {
+      if (o.once) break;
+      await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
+      continue;
+    }
+    logger.info({ job: job.id, run: job.runId, workerId }, 'job started');
+    try {
+      const outcome = await runTrainingJob(db, job, { ...o, stopRequested: () => (o.signal?.aborted ?? false) || (o.stopRequested?.() ?? false) });
+      logger.info({ job: job.id, status: outcome.status }, 'job finished');
+    } catch (err) {
+      logger.error({ err, job: job.id }, 'job failed');
+    }
+    done++;
+  }
+  return done;
+}

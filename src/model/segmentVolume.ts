@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import { resampleInPlane } from '../data/resample.js';
+
+export interface SegmentOptions {
+  inputSlices: number;
+  classes: number;
+  /** Height and width are padded to a multiple of this (2^depth of the U-Net). */
+  multiple: number;
+  /** Slices per forward pass (default 4). */
+  batchSlices?: number;
+  /** In-plane size [x, y] to resample the probabilities to before arg-max (predict: the series' own grid). */
+  outputSize?: readonly [number, number];
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Segments a preprocessed volume slice by slice (each with its inputSlices-1 neighbours as channels,
+ * clamped at the ends), padding height and width to the U-Net's multiple with the volume minimum. When
+ * `outputSize` is given, per-class probabilities are resampled bilinearly to it before the arg-max:
+ * smoother than resampling the labels (nnU-Net does the same). Returns class indices, i fastest.
+ */
+export function segmentVolume(model: tf.LayersModel, image: Float32Array, size: readonly [number, number, number], o: SegmentOptions): Uint8Array {
+  const [nx, ny, nz] = size;
+  const k = o.inputSlices;
+  const half = (k - 1) / 2;
+  const px = Math.ceil(nx / o.multiple) * o.multiple;
+  const py = Math.ceil(ny / o.multiple) * o.multiple;
+  const [ox, oy] = o.outputSize ?? [nx, ny];
+  const out = new Uint8Array(ox * oy * nz);
+  let padValue = Infinity;
+  for (const v of image) if (v < padValue) padValue = v;
+  const step = o.batchSlices ?? 4;
+  for (let z0 = 0; z0 < nz; z0 += step) {
+    const n = Math.min(step, nz - z0);
+    const x = new Float32Array(n * py * px * k).fill(padValue);
+    for (let b = 0; b < n; b++) {
+      for (let s = 0; s < k; s++) {
+        const src = Math.min(nz - 1, Math.max(0, z0 + b + s - half)) * nx * ny;
+        for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) x[((b * py + j) * px + i) * k + s] = image[src + j * nx + i];
+      }
+    }
+    const probs = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, py, px, k])) as tf.Tensor4D).dataSync() as Float32Array);
+    for (let b = 0; b < n; b++) {
+      // Per-class planes cropped to the volume, optionally resampled, then arg-max.
+      const planes: ArrayLike<number>[] = [];
+      for (let c = 0; c < o.classes; c++) {
+        const plane = new Float32Array(nx * ny);
+        for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) plane[j * nx + i] = probs[((b * py + j) * px + i) * o.classes + c];
+        planes.push(ox === nx && oy === ny ? plane : resampleInPlane(plane, [nx, ny, 1], [ox, oy], 'linear'));
+      }
+      const base = (z0 + b) * ox * oy;
+      for (let p = 0; p < ox * oy; p++) {
+        let best = 0;
+        for (let c = 1; c < o.classes; c++) if (planes[c][p] > planes[best][p]) best = c;
+        out[base + p] = best;
+      }
+    }
+    o.onProgress?.(z0 + n, nz);
+  }
+  return out;
+}

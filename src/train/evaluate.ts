@@ -1,0 +1,56 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { VolumeGeometry } from '../data/geometry.js';
+import type { PreprocessedCase } from '../data/preprocess.js';
+import { aggregate, classMetrics, type Aggregate, type ClassMetrics } from '../metrics/segmentationMetrics.js';
+import { segmentVolume } from '../model/segmentVolume.js';
+
+export interface CaseResult {
+  seriesInstanceUid: string;
+  patientId: string;
+  /** Predicted class indices on the evaluation grid. */
+  prediction: Uint8Array;
+  geometry: VolumeGeometry;
+  /** Index = class; class 0 (background) is null. */
+  metrics: (ClassMetrics | null)[];
+}
+
+export interface EvaluateOptions {
+  inputSlices: number;
+  classes: number;
+  multiple: number;
+  /** Evaluate on each series' own grid (predictions resampled back) instead of the plan's grid. */
+  sourceGrid: boolean;
+  /** Ground truth on the evaluation grid. */
+  truth: (c: PreprocessedCase) => Uint8Array;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Segments each case and scores every foreground class against its ground truth (3D, in mm). */
+export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], o: EvaluateOptions): CaseResult[] {
+  return cases.map((c, i) => {
+    const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
+    const prediction = segmentVolume(model, c.image, c.geometry.size, { inputSlices: o.inputSlices, classes: o.classes, multiple: o.multiple, outputSize: [geometry.size[0], geometry.size[1]] });
+    const truth = o.truth(c);
+    const metrics = [...Array(o.classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, geometry)));
+    o.onProgress?.(i + 1, cases.length);
+    return { seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, prediction, geometry, metrics };
+  });
+}
+
+export const METRIC_NAMES = ['dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** Per foreground class: mean, std and median over cases of each metric (undefined values left out). */
+export function summarize(results: CaseResult[], classNames: string[]): Record<string, Record<MetricName, Aggregate>> {
+  const out: Record<string, Record<MetricName, Aggregate>> = {};
+  for (let cls = 1; cls < classNames.length; cls++) {
+    out[classNames[cls]] = Object.fromEntries(METRIC_NAMES.map((m) => [m, aggregate(results.map((r) => r.metrics[cls]?.[m] ?? null))])) as Record<MetricName, Aggregate>;
+  }
+  return out;
+}
+
+/** Mean foreground Dice: the mean over classes of each class's mean Dice over cases (early stopping's signal). */
+export function meanForegroundDice(summary: Record<string, Record<MetricName, Aggregate>>): number | null {
+  const means = Object.values(summary).map((s) => s.dice.mean).filter((v): v is number => v !== null);
+  return means.length ? means.reduce((a, b) => a + b, 0) / means.length : null;
+}

@@ -1,0 +1,87 @@
+import type { Db } from '../db/client.js';
+import { listRuns, runDetail } from '../db/runs.js';
+import { RunStateError } from './trainer.js';
+
+const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+export interface RunListItem {
+  id: string;
+  name: string | null;
+  dataset: string;
+  status: string;
+  strategy: string;
+  seed: number;
+  epochsDone: number;
+  totalEpochs: number;
+  bestDice: number | null;
+  bestEpoch: number | null;
+  durationMs: number;
+  createdAt: string;
+  tags: string[];
+}
+
+export async function listRunItems(db: Db, o: { datasetId?: string; status?: string; take?: number; skip?: number } = {}): Promise<{ total: number; runs: RunListItem[] }> {
+  const { total, rows } = await listRuns(db, { take: o.take ?? 50, skip: o.skip ?? 0, datasetId: o.datasetId, status: o.status });
+  return {
+    total,
+    runs: rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      dataset: r.dataset.name,
+      status: r.status,
+      strategy: r.strategy,
+      seed: r.seed,
+      epochsDone: r.epochsDone,
+      totalEpochs: r.totalEpochs,
+      bestDice: r.bestDice,
+      bestEpoch: r.bestEpoch,
+      durationMs: r.durationMs,
+      createdAt: r.createdAt.toISOString(),
+      tags: JSON.parse(r.tags) as string[],
+    })),
+  };
+}
+
+/** Everything stored about a run, as plain JSON (CLI `runs show --json`, the dashboard's run page). */
+export async function runReport(db: Db, id: string) {
+  const r = await runDetail(db, id);
+  if (!r) throw new RunStateError(`run ${id} does not exist (see: segfusion runs list)`);
+  return {
+    id: r.id,
+    name: r.name,
+    dataset: r.dataset.name,
+    status: r.status,
+    error: r.error,
+    strategy: r.strategy,
+    seed: r.seed,
+    config: JSON.parse(r.config) as Record<string, unknown>,
+    split: json<{ train: string[]; validation: string[]; test: string[] }>(r.split),
+    plan: json<Record<string, unknown>>(r.plan),
+    backend: json<Record<string, unknown>>(r.backend),
+    versions: json<Record<string, string>>(r.versions),
+    createdAt: r.createdAt.toISOString(),
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    durationMs: r.durationMs,
+    epochsDone: r.epochsDone,
+    totalEpochs: r.totalEpochs,
+    bestEpoch: r.bestEpoch,
+    bestDice: r.bestDice,
+    tags: JSON.parse(r.tags) as string[],
+    notes: r.notes,
+    test: json<Record<string, Record<string, { mean: number | null; std: number | null; median: number | null; n: number }>>>(r.testSummary),
+    epochs: r.epochs.map((e) => ({
+      epoch: e.epoch,
+      learningRate: e.learningRate,
+      loss: e.loss,
+      terms: JSON.parse(e.terms) as Record<string, number>,
+      weights: JSON.parse(e.weights) as Record<string, number>,
+      valDice: e.valDice,
+      valMetrics: JSON.parse(e.valMetrics) as Record<string, Record<string, number | null>>,
+      durationMs: e.durationMs,
+    })),
+    cases: r.caseMetrics.map(({ id: _id, runId: _run, ...m }) => m),
+    artifacts: r.artifacts.map((a) => ({ kind: a.kind, name: a.name, path: a.path, sha256: a.sha256, bytes: a.bytes, epoch: a.epoch })),
+  };
+}
+export type RunReport = Awaited<ReturnType<typeof runReport>>;

@@ -1,0 +1,217 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendChoice } from '../backend/selectBackend.js';
+import type { Db } from '../db/client.js';
+import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, upsertArtifact, type CaseMetricRecord, type TraceRecord } from '../db/runs.js';
+import { describeDataset } from '../data/datasetInfo.js';
+import { PatchSampler } from '../data/patchSampler.js';
+import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
+import { SplitSchema } from '../data/split.js';
+import { readVolume, writeVolume } from '../data/volumeCache.js';
+import { createFusionStrategy } from '../fusion/createStrategy.js';
+import { buildUNet } from '../model/unet.js';
+import { Random } from '../util/random.js';
+import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
+import type { TrainingEvent } from './events.js';
+import { buildLosses, parseRunConfig } from './runConfig.js';
+import { learningRateAt } from './schedule.js';
+import { casesOf, drawSplit, planFor, preprocessAll } from './trainingData.js';
+import { trainStep } from './trainStep.js';
+
+export interface ExecuteOptions {
+  /** Continue from the latest checkpoint instead of starting over. */
+  resume: boolean;
+  cacheDir: string;
+  runsDir: string;
+  backend?: BackendChoice;
+  onEvent?: (e: TrainingEvent) => void;
+  /** Polled before every batch; true stops the run cleanly (status "cancelled", resumable). */
+  shouldStop?: () => boolean | Promise<boolean>;
+}
+
+export interface RunOutcome {
+  runId: string;
+  status: 'completed' | 'cancelled' | 'failed';
+  error?: string;
+}
+
+export class RunStateError extends Error {
+  override name = 'RunStateError';
+}
+
+/** Batch traces kept per run, at most: longer runs keep every k-th batch. */
+const MAX_TRACES = 2000;
+
+const versions = () => ({
+  segfusion: (createRequire(import.meta.url)('../../package.json') as { version: string }).version,
+  node: process.version,
+  tfjs: tf.version.tfjs,
+});
+
+export const runDir = (runsDir: string, runId: string) => path.join(runsDir, runId);
+
+/**
+ * Executes (or resumes) a stored run: split and preprocessing plan (recorded), patch sampling, the
+ * Adam loop with the fused loss and its per-batch weights, validation on whole volumes each epoch,
+ * checkpoints (latest and best) each epoch, early stopping, then the test evaluation of the best
+ * checkpoint on each series' own grid. Errors end the run as "failed" with the message stored.
+ */
+export async function executeRun(db: Db, runId: string, o: ExecuteOptions): Promise<RunOutcome> {
+  const run = await findRun(db, runId);
+  if (!run) throw new RunStateError(`run ${runId} does not exist (see: segfusion runs list)`);
+  if (run.status === 'running') throw new RunStateError(`run ${runId} is already running (pid ${run.pid} on ${run.host})`);
+  if (run.status === 'completed') throw new RunStateError(`run ${runId} has already completed`);
+  const emit = (e: TrainingEvent) => o.onEvent?.(e);
+  const backend = await selectBackend(o.backend);
+  await markRunning(db, runId, { backend: JSON.stringify(backend), versions: JSON.stringify(versions()) });
+  emit({ type: 'status', runId, status: 'running', message: `${o.resume ? 'resuming' : 'starting'} on the ${backend.choice} backend` });
+  try {
+    return await train(db, run, o, emit);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    await finishRun(db, runId, 'failed', { error });
+    emit({ type: 'status', runId, status: 'failed', message: error });
+    return { runId, status: 'failed', error };
+  }
+}
+
+async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>>>, o: ExecuteOptions, emit: (e: TrainingEvent) => void): Promise<RunOutcome> {
+  const runId = run.id;
+  const config = parseRunConfig(JSON.parse(run.config));
+  const dir = runDir(o.runsDir, runId);
+  fs.mkdirSync(dir, { recursive: true });
+  const info = await describeDataset(db, run.dataset.name);
+  const split = o.resume && run.split ? SplitSchema.parse(JSON.parse(run.split)) : drawSplit(info, config);
+  const refs = casesOf(info, split);
+  const plan = o.resume && run.plan ? PreprocessingPlanSchema.parse(JSON.parse(run.plan)) : planFor(info, refs, config);
+  await saveRunManifests(db, runId, { split: JSON.stringify(split), plan: JSON.stringify(plan) });
+  const all = [...refs.train, ...refs.validation, ...refs.test];
+  const prepared = preprocessAll(all, plan, o.cacheDir, (done, total) => emit({ type: 'preprocess', runId, done, total }));
+  const ofSplit = (r: typeof refs.train) => prepared.filter((c) => r.some((x) => x.seriesInstanceUid === c.seriesInstanceUid));
+  const trainCases = ofSplit(refs.train);
+  const valCases = ofSplit(refs.validation);
+  const testCases = ofSplit(refs.test);
+
+  const classes = plan.classes;
+  const net = buildUNet({ ...config.model, classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
+  const losses = buildLosses(config);
+  const lossNames = losses.map((l) => l.name);
+  const fusion = createFusionStrategy(lossNames, config.fusion);
+  const optimizer = tf.train.adam(config.optimizer.learningRate);
+  const sampler = new PatchSampler(trainCases, { ...config.sampling, inputSlices: config.model.inputSlices, classes });
+  const multiple = 2 ** config.model.depth;
+  const evalOptions = { inputSlices: config.model.inputSlices, classes, multiple };
+
+  let state: CheckpointState = { format: 'segfusion-checkpoint', version: 1, epoch: -1 as number, step: 0, rng: new Random(config.seed).snapshot(), fusion: null, bestEpoch: null, bestDice: null, epochsSinceBest: 0, durationMs: 0 };
+  if (o.resume) {
+    state = await restoreWeights(dir, 'latest', net.model);
+    await restoreOptimizer(dir, optimizer);
+    fusion.restore(state.fusion);
+    await discardAfterEpoch(db, runId, state.epoch);
+  } else await discardAfterEpoch(db, runId, -1);
+  const rng = Random.fromSnapshot(state.rng);
+  const totalSteps = config.epochs * config.batchesPerEpoch;
+  const traceEvery = Math.max(1, Math.ceil(totalSteps / MAX_TRACES));
+  const attemptStart = Date.now();
+  const stepsAtStart = state.step;
+  let step = state.step;
+  let lastHeartbeat = Date.now();
+  const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
+
+  for (let epoch = state.epoch + 1; epoch < config.epochs; epoch++) {
+    const epochStart = Date.now();
+    const traces: TraceRecord[] = [];
+    const sums = { loss: 0, terms: lossNames.map(() => 0), weights: lossNames.map(() => 0) };
+    let lr = 0;
+    for (let b = 0; b < config.batchesPerEpoch; b++) {
+      if (await o.shouldStop?.()) {
+        await finishRun(db, runId, 'cancelled', { durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: `cancelled during epoch ${epoch}; resume continues after epoch ${state.epoch}` });
+        emit({ type: 'status', runId, status: 'cancelled', message: `cancelled at epoch ${epoch}, batch ${b}` });
+        net.model.dispose();
+        return { runId, status: 'cancelled' };
+      }
+      lr = learningRateAt(step, { ...config.optimizer, epochs: config.epochs, batchesPerEpoch: config.batchesPerEpoch });
+      // tfjs keeps Adam's rate in a plain field that applyGradients reads on every step.
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const batch = sampler.batch(rng);
+      const p = config.sampling.patchSize;
+      const n = config.sampling.batchSize;
+      const x = tf.tensor4d(batch.x, [n, p, p, config.model.inputSlices]);
+      const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(Int32Array.from(batch.y), 'int32'), classes), [n, p, p, classes]) as tf.Tensor4D);
+      const r = trainStep(net, losses, fusion, optimizer, x, y, epoch, step);
+      tf.dispose([x, y]);
+      if (!Number.isFinite(r.loss)) throw new RunStateError(`the fused loss became ${r.loss} at epoch ${epoch}, batch ${b} (terms ${r.terms.join(', ')}); lower the learning rate`);
+      sums.loss += r.loss;
+      r.terms.forEach((t, i) => (sums.terms[i] += t));
+      r.weights.forEach((w, i) => (sums.weights[i] += w));
+      if (step % traceEvery === 0) traces.push({ step, epoch, learningRate: lr, loss: r.loss, terms: r.terms, weights: r.weights });
+      step++;
+      const perStep = (Date.now() - attemptStart) / (step - stepsAtStart);
+      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), etaMs: perStep * (totalSteps - step) });
+      if (Date.now() - lastHeartbeat > 15_000) {
+        await heartbeat(db, runId);
+        lastHeartbeat = Date.now();
+      }
+    }
+    const results = evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: false, truth: (c) => c.label as Uint8Array, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) });
+    const summary = summarize(results, plan.classNames);
+    const valDice = meanForegroundDice(summary);
+    const improved = valDice !== null && (state.bestDice === null || valDice > state.bestDice);
+    const mean = (v: number) => v / config.batchesPerEpoch;
+    const durationMs = Math.round(state.durationMs + Date.now() - attemptStart);
+    state = {
+      ...state,
+      epoch,
+      step,
+      rng: rng.snapshot(),
+      fusion: fusion.state(),
+      bestEpoch: improved ? epoch : state.bestEpoch,
+      bestDice: improved ? valDice : state.bestDice,
+      epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
+    };
+    const valMetrics = Object.fromEntries(Object.entries(summary).map(([cls, m]) => [cls, Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]))]));
+    await saveEpoch(
+      db,
+      runId,
+      { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart },
+      traces,
+      { epochsDone: epoch + 1, bestEpoch: state.bestEpoch, bestDice: state.bestDice, durationMs },
+    );
+    const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: state.durationMs + (Date.now() - attemptStart) }, improved);
+    await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
+    if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
+    emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
+    if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
+      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best ${state.bestDice?.toFixed(3)} at epoch ${state.bestEpoch})` });
+      break;
+    }
+  }
+
+  // Final evaluation with the best checkpoint, on each series' own grid.
+  await restoreWeights(dir, 'best', net.model);
+  const sourceTruth = (refsOf: typeof refs.train) => (c: (typeof prepared)[number]) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
+  const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
+    { split: 'validation', results: evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) }) },
+    { split: 'test', results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }) },
+  ];
+  net.model.dispose();
+  const rows: CaseMetricRecord[] = [];
+  for (const { split: s, results } of evaluated) {
+    for (const r of results) {
+      const file = writeVolume(path.join(dir, 'predictions'), r.seriesInstanceUid, 'label', r.geometry, r.prediction);
+      const header = readVolume(file, false).header;
+      await upsertArtifact(db, runId, { kind: 'prediction', name: r.seriesInstanceUid, path: file, sha256: header.sha256, bytes: r.prediction.length, epoch: state.bestEpoch });
+      r.metrics.forEach((m, cls) => {
+        if (m) rows.push({ split: s, seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, classIndex: cls, className: plan.classNames[cls], ...m });
+      });
+    }
+  }
+  await saveCaseMetrics(db, runId, rows);
+  const testSummary = summarize(evaluated[1].results, plan.classNames);
+  await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
+  emit({ type: 'status', runId, status: 'completed', message: `best validation Dice ${state.bestDice?.toFixed(3)} at epoch ${state.bestEpoch}` });
+  return { runId, status: 'completed' };
+}
