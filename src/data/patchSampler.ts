@@ -93,13 +93,13 @@ export class PatchSampler {
         const list = ic.voxelsOf[cls];
         const v = list[Math.floor(rng.next() * list.length)];
         ck = Math.floor(v / (nx * ny));
-        cj = Math.floor((v % (nx * ny)) / nx) + (rng.next() - 0.5) * (p / 2);
-        ci = (v % nx) + (rng.next() - 0.5) * (p / 2);
+        cj = Math.floor((v % (nx * ny)) / nx) + Math.floor((rng.next() - 0.5) * (p / 2));
+        ci = (v % nx) + Math.floor((rng.next() - 0.5) * (p / 2));
         foregroundPatches++;
       } else {
         ck = Math.floor(rng.next() * nz);
-        cj = rng.next() * ny;
-        ci = rng.next() * nx;
+        cj = Math.floor(rng.next() * ny);
+        ci = Math.floor(rng.next() * nx);
       }
       this.samplePatch(ic, ci, cj, ck, rng, x.subarray(n * p * p * k, (n + 1) * p * p * k), y.subarray(n * p * p, (n + 1) * p * p));
     }
@@ -121,6 +121,7 @@ export class PatchSampler {
       if (rng.next() < a.scaling) scale = a.scaleRange[0] + rng.next() * (a.scaleRange[1] - a.scaleRange[0]);
     }
     // Output offset (u, v) from the centre maps to source offset M (u, v): flip, then scale, then rotate.
+    // Integer centre and offsets: without augmentation a patch is an exact crop, never interpolated.
     const cos = Math.cos(angle) * scale;
     const sin = Math.sin(angle) * scale;
     const m00 = cos * fx;
@@ -132,9 +133,9 @@ export class PatchSampler {
     const half = (k - 1) / 2;
     const plane = nx * ny;
     for (let v = 0; v < p; v++) {
-      const dv = v - p / 2 + 0.5;
+      const dv = v - p / 2;
       for (let u = 0; u < p; u++) {
-        const du = u - p / 2 + 0.5;
+        const du = u - p / 2;
         const sx = ci + m00 * du + m01 * dv;
         const sy = cj + m10 * du + m11 * dv;
         const out = v * p + u;

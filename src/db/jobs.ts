@@ -32,9 +32,10 @@ export async function listJobs(db: Db, o: { status?: string; take: number; skip:
   return db.job.findMany({ where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip });
 }
 
-/** Asks a job to stop: a queued job is cancelled at once, a running one at its next batch. */
+/** Asks a job to stop: a queued job (and its run) is cancelled at once, a running one at its next batch. */
 export async function requestCancel(db: Db, id: string) {
   await db.$transaction([
+    db.run.updateMany({ where: { status: 'queued', jobs: { some: { id, status: 'queued' } } }, data: { status: 'cancelled', finishedAt: new Date() } }),
     db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() } }),
     db.job.updateMany({ where: { id, status: 'running' }, data: { cancelRequested: true } }),
   ]);

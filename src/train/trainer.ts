@@ -127,6 +127,9 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
     const sums = { loss: 0, terms: lossNames.map(() => 0), weights: lossNames.map(() => 0) };
     let lr = 0;
     for (let b = 0; b < config.batchesPerEpoch; b++) {
+      // One turn of the event loop per batch: signals (Ctrl-C), timers and I/O are otherwise starved by
+      // the synchronous training step, and a cancel would never be seen.
+      await new Promise((resolve) => setImmediate(resolve));
       if (await o.shouldStop?.()) {
         await finishRun(db, runId, 'cancelled', { durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: `cancelled during epoch ${epoch}; resume continues after epoch ${state.epoch}` });
         emit({ type: 'status', runId, status: 'cancelled', message: `cancelled at epoch ${epoch}, batch ${b}` });

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { segToLabelVolume } from '../../src/data/segAlign.js';
+import { readInstanceHeader } from '../../src/dicom/header.js';
+import { parseDicom } from '../../src/dicom/parse.js';
+import { readSegmentation } from '../../src/dicom/seg.js';
+import { writeSegmentation } from '../../src/dicom/segWriter.js';
+import type { SyntheticCase } from '../../src/data/synthetic.js';
+import { PYTHON, run, smallCohort, tempDir } from '../helpers.js';
+
+describe('writeSegmentation', () => {
+  let dir: string;
+  let c: SyntheticCase;
+  let segFile: string;
+  let slices: { sopClassUid: string; sopInstanceUid: string }[];
+
+  before(() => {
+    dir = tempDir('segwriter');
+    c = smallCohort(dir, 1)[0];
+    const files = fs.readdirSync(path.join(dir, 'dicom'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+    const parsed = files.map((f) => parseDicom(fs.readFileSync(f), f));
+    const headers = parsed.map((p) => readInstanceHeader(p.dataSet, p.transferSyntaxUid));
+    // Slice index from the position along z (axis-aligned synthetic geometry).
+    slices = new Array(c.geometry.size[2]);
+    headers.forEach((h) => {
+      const k = Math.round((h.framePositions![0][2] - c.geometry.origin[2]) / c.geometry.spacing[2]);
+      slices[k] = { sopClassUid: h.sopClassUid, sopInstanceUid: h.sopInstanceUid };
+    });
+    segFile = path.join(dir, 'seg.dcm');
+    fs.writeFileSync(segFile, writeSegmentation({ dataSet: parsed[0].dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }, { number: 2, label: 'lesion' }], algorithm: { name: 'test', version: '1' } }));
+  });
+
+  it('reads back through SegFusion\'s own SEG reader onto the same label volume', () => {
+    const parsed = parseDicom(fs.readFileSync(segFile), segFile);
+    const seg = readSegmentation(parsed.dataSet, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), segFile);
+    assert.equal(seg.referencedSeriesInstanceUid, c.seriesUid);
+    assert.deepEqual(seg.segments, [{ number: 1, label: 'organ' }, { number: 2, label: 'lesion' }]);
+    const bySop = new Map(slices.map((s, k) => [s.sopInstanceUid, k]));
+    const { data } = segToLabelVolume(seg, c.geometry, bySop);
+    assert.deepEqual(data, c.labels);
+  });
+
+  it('parses cleanly with dcmtk and pydicom, frames referencing their source images', () => {
+    run('dcmdump', ['-q', '+E', segFile]);
+    const script = `
+import pydicom, json
+ds = pydicom.dcmread(${JSON.stringify(segFile)})
+a = ds.pixel_array.reshape(int(ds.NumberOfFrames), ds.Rows, ds.Columns)
+fr = ds.PerFrameFunctionalGroupsSequence
+out = {"modality": ds.Modality, "patient": ds.PatientID, "study": ds.StudyInstanceUID, "type": ds.SegmentationType,
+       "voxels": {}, "refs": []}
+for i, f in enumerate(fr):
+    s = int(f.SegmentIdentificationSequence[0].ReferencedSegmentNumber)
+    out["voxels"][s] = out["voxels"].get(s, 0) + int(a[i].sum())
+    out["refs"].append([s, f.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID, [float(v) for v in f.PlanePositionSequence[0].ImagePositionPatient]])
+print(json.dumps(out))`;
+    const r = JSON.parse(run(PYTHON, ['-c', script])) as { modality: string; patient: string; study: string; type: string; voxels: Record<string, number>; refs: [number, string, number[]][] };
+    assert.equal(r.modality, 'SEG');
+    assert.equal(r.patient, c.patientId);
+    assert.equal(r.study, c.studyUid);
+    assert.equal(r.type, 'BINARY');
+    for (const cls of [1, 2]) assert.equal(r.voxels[cls], c.labels.reduce((n, v) => n + (v === cls ? 1 : 0), 0));
+    for (const [, sop, ipp] of r.refs) {
+      const k = slices.findIndex((s) => s.sopInstanceUid === sop);
+      assert.ok(k >= 0);
+      assert.ok(Math.abs(ipp[2] - (c.geometry.origin[2] + k * c.geometry.spacing[2])) < 1e-3);
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { openDb, type Db } from '../../src/db/client.js';
+import { claimNextJob, requestCancel } from '../../src/db/jobs.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { launchRun, reconcileRuns } from '../../src/jobs/trainingJobs.js';
+import { runWorker } from '../../src/jobs/worker.js';
+import type { TrainingEvent } from '../../src/train/events.js';
+import { smallCohort, tempDir } from '../helpers.js';
+
+const config = { dataset: 'jobs', model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 } };
+
+describe('training jobs and the worker', () => {
+  let dir: string;
+  let db: Db;
+
+  before(async () => {
+    dir = tempDir('jobs');
+    db = await openDb(`file:${path.join(dir, 'db.sqlite')}`);
+    smallCohort(path.join(dir, 'cohort'), 4);
+    await ingest(db, { dataset: 'jobs', paths: [path.join(dir, 'cohort', 'dicom')], labelsDir: path.join(dir, 'cohort', 'labels'), cacheDir: path.join(dir, 'cache') });
+  });
+  after(async () => db.$disconnect());
+
+  it('claims the oldest queued job once, however many workers ask', async () => {
+    const a = await launchRun(db, config);
+    const b = await launchRun(db, config);
+    const first = await claimNextJob(db, 'w1');
+    assert.equal(first?.id, a.job.id);
+    const second = await claimNextJob(db, 'w2');
+    assert.equal(second?.id, b.job.id);
+    assert.equal(await claimNextJob(db, 'w3'), null);
+    await db.job.deleteMany();
+    await db.run.deleteMany();
+  });
+
+  it('a cancel through the job API: a queued job is cancelled at once, a running one at its next batch', async () => {
+    const running = await launchRun(db, config);
+    const queued = await launchRun(db, config);
+    assert.equal((await requestCancel(db, queued.job.id))?.status, 'cancelled');
+    assert.equal((await db.run.findUnique({ where: { id: queued.run.id } }))?.status, 'cancelled');
+    const batches: number[] = [];
+    const onEvent = (e: TrainingEvent) => {
+      if (e.type !== 'batch') return;
+      batches.push(e.step);
+      if (e.step === 2) void requestCancel(db, running.job.id);
+    };
+    const done = await runWorker(db, { cacheDir: path.join(dir, 'cache'), runsDir: path.join(dir, 'runs'), once: true, pollMs: 10, onEvent });
+    assert.equal(done, 1, 'the cancelled queued job is never executed');
+    const job = await db.job.findUnique({ where: { id: running.job.id } });
+    const run = await db.run.findUnique({ where: { id: running.run.id } });
+    assert.equal(job?.status, 'cancelled');
+    assert.equal(run?.status, 'cancelled');
+    // Requested during batch 2, seen before batch 3 (the request's write may still be in flight: one more).
+    assert.ok(batches.length <= 4, `ran ${batches.length} batches for a cancel at batch 2`);
+  });
+
+  it('marks a run whose process died as interrupted (with its job), and leaves live ones alone', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
+    const a = await launchRun(db, config);
+    const b = await launchRun(db, config);
+    await db.run.update({ where: { id: a.run.id }, data: { status: 'running', pid: dead, host: os.hostname() } });
+    await db.job.update({ where: { id: a.job.id }, data: { status: 'running' } });
+    await db.run.update({ where: { id: b.run.id }, data: { status: 'running', pid: process.ppid, host: os.hostname() } });
+    assert.deepEqual(await reconcileRuns(db), [a.run.id]);
+    assert.equal((await db.run.findUnique({ where: { id: a.run.id } }))?.status, 'interrupted');
+    assert.equal((await db.job.findUnique({ where: { id: a.job.id } }))?.status, 'interrupted');
+    assert.equal((await db.run.findUnique({ where: { id: b.run.id } }))?.status, 'running');
+  });
+});

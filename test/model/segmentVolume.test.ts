@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/backend/selectBackend.js';
+import { segmentVolume } from '../../src/model/segmentVolume.js';
+import { Random } from '../../src/util/random.js';
+
+/**
+ * A 1x1 convolution with fixed weights: logits [0, 10 (x_channel - 0.5)], so class 1 wherever the chosen
+ * input channel exceeds 0.5. Which channel it reads tells whether neighbouring slices were stacked right.
+ */
+function thresholdModel(inputSlices: number, channel: number): tf.LayersModel {
+  const input = tf.input({ shape: [null, null, inputSlices] as unknown as number[] });
+  const conv = tf.layers.conv2d({ filters: 2, kernelSize: 1 });
+  const out = tf.layers.softmax({ axis: -1 }).apply(conv.apply(input)) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: out });
+  const kernel = new Float32Array(inputSlices * 2);
+  kernel[channel * 2 + 1] = 10;
+  conv.setWeights([tf.tensor4d(kernel, [1, 1, inputSlices, 2]), tf.tensor1d([0, -5])]);
+  return model;
+}
+
+const size: [number, number, number] = [10, 6, 5];
+const volume = (() => {
+  const r = new Random(3);
+  return Float32Array.from({ length: 300 }, () => (r.next() < 0.4 ? 1 : 0));
+})();
+
+describe('segmentVolume', () => {
+  before(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('pads to the size multiple and crops back (10x6 slices, multiple 4)', () => {
+    const labels = segmentVolume(thresholdModel(1, 0), volume, size, { inputSlices: 1, classes: 2, multiple: 4 });
+    assert.deepEqual([...labels], [...volume]);
+  });
+
+  for (const [channel, offset] of [[0, -1], [2, 1]] as const) {
+    it(`2.5D: channel ${channel} holds slice k${offset > 0 ? '+' : ''}${offset}, clamped at the ends`, () => {
+      const labels = segmentVolume(thresholdModel(3, channel), volume, size, { inputSlices: 3, classes: 2, multiple: 2, batchSlices: 2 });
+      for (let k = 0; k < 5; k++) {
+        const src = Math.min(4, Math.max(0, k + offset));
+        assert.deepEqual([...labels.subarray(k * 60, (k + 1) * 60)], [...volume.subarray(src * 60, (src + 1) * 60)], `slice ${k}`);
+      }
+    });
+  }
+
+  it('resamples probabilities to outputSize before the arg-max (2x upsampling keeps a solid block)', () => {
+    const block = new Float32Array(300);
+    for (let k = 0; k < 5; k++) for (let j = 1; j < 5; j++) for (let i = 2; i < 8; i++) block[k * 60 + j * 10 + i] = 1;
+    const labels = segmentVolume(thresholdModel(1, 0), block, size, { inputSlices: 1, classes: 2, multiple: 2, outputSize: [20, 12] });
+    assert.equal(labels.length, 20 * 12 * 5);
+    // Block i in [2, 8) x j in [1, 5) becomes [4, 16) x [2, 10) at twice the resolution.
+    let ones = 0;
+    for (const v of labels) ones += v;
+    assert.equal(ones, 12 * 8 * 5);
+    assert.equal(labels[2 * 20 + 4], 1);
+    assert.equal(labels[2 * 20 + 3], 0);
+  });
+});

@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { readVolume } from '../../src/data/volumeCache.js';
+import { readNifti } from '../../src/nifti/nifti.js';
+import type { RunReport } from '../../src/train/runReport.js';
+import { cli, isolatedEnv, ROOT, run, smallCohort, tempDir } from '../helpers.js';
+
+/** Sized for the 2-core CI machine: a few seconds per run. */
+const CONFIG = {
+  dataset: 'tiny',
+  seed: 5,
+  split: { test: 0.2, validation: 0.25 },
+  model: { depth: 2, baseFilters: 8 },
+  sampling: { patchSize: 32, batchSize: 4 },
+  epochs: 4,
+  batchesPerEpoch: 6,
+  patience: 0,
+};
+
+const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() as string) as T;
+
+function ok(r: ReturnType<typeof cli>): string {
+  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Epoch records that must match between an uninterrupted and a resumed run. */
+const curve = (r: RunReport) => r.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, valDice: e.valDice, weights: e.weights }));
+
+describe('segfusion train (end to end, CLI)', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let configFile: string;
+  let reference: RunReport;
+
+  before(() => {
+    dir = tempDir('train');
+    env = isolatedEnv(dir);
+    smallCohort(path.join(dir, 'cohort'), 6);
+    ok(cli(['ingest', path.join(dir, 'cohort', 'dicom'), '--dataset', 'tiny', '--labels', path.join(dir, 'cohort', 'labels')], env));
+    configFile = path.join(dir, 'run.json');
+    fs.writeFileSync(configFile, JSON.stringify(CONFIG));
+  });
+
+  it('trains, evaluates the best checkpoint on the test split and stores everything', () => {
+    const line = lastJson<{ runId: string; status: string; test: Record<string, { dice: { mean: number } }> }>(ok(cli(['train', '--config', configFile, '--json'], env)));
+    assert.equal(line.status, 'completed');
+    assert.deepEqual(Object.keys(line.test), ['organ', 'lesion']);
+    reference = JSON.parse(ok(cli(['runs', 'show', line.runId, '--json'], env))) as RunReport;
+    const r = reference;
+    assert.equal(r.epochs.length, 4);
+    assert.equal(r.epochsDone, 4);
+    assert.ok(r.split);
+    const { train, validation, test } = r.split;
+    assert.equal(new Set([...train, ...validation, ...test]).size, 6, 'no patient in two splits');
+    assert.equal(test.length, 1);
+    assert.equal(r.plan?.format, 'segfusion-preprocessing');
+    assert.equal((r.backend as { choice: string }).choice, 'wasm');
+    assert.ok(r.bestEpoch !== null && r.bestDice === Math.max(...r.epochs.map((e) => e.valDice ?? -1)));
+    assert.ok(r.epochs.every((e) => Object.keys(e.weights).join() === 'dice,focal,sensitivitySpecificity' && Number.isFinite(e.loss)));
+    // Per-case, per-class metrics for validation and test; predictions and both checkpoints as artifacts.
+    assert.equal(r.cases.filter((c) => c.split === 'test').length, 2);
+    assert.equal(r.cases.filter((c) => c.split === 'validation').length, 2 * validation.length);
+    const kinds = r.artifacts.map((a) => a.kind).sort();
+    assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
+    for (const a of r.artifacts) assert.ok(fs.existsSync(a.path), a.path);
+    const traces = new Database(path.join(dir, 'db.sqlite'), { readonly: true }).prepare('SELECT COUNT(*) AS n FROM BatchTrace WHERE runId = ?').get(r.id) as { n: number };
+    assert.equal(traces.n, 24);
+    const list = lastJson<{ total: number; runs: { id: string; status: string }[] }>(ok(cli(['runs', 'list', '--json'], env)));
+    assert.deepEqual(list.runs.map((x) => [x.id, x.status]), [[r.id, 'completed']]);
+  });
+
+  it('is deterministic: kill -9 mid-run, resume, and the curves equal the uninterrupted run', async () => {
+    const db = new Database(path.join(dir, 'db.sqlite'), { readonly: true });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'train', '--config', configFile, '--json'], { cwd: ROOT, env, stdio: 'ignore' });
+    let runId: string | undefined;
+    for (let i = 0; i < 600 && !runId; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const row = db.prepare("SELECT r.id FROM Run r JOIN RunEpoch e ON e.runId = r.id WHERE r.status = 'running' GROUP BY r.id HAVING COUNT(*) >= 1").get() as { id: string } | undefined;
+      runId = row?.id;
+    }
+    assert.ok(runId, 'the run never finished its first epoch');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    db.close();
+    const killed = JSON.parse(ok(cli(['runs', 'show', runId, '--json'], env))) as RunReport;
+    assert.equal(killed.status, 'interrupted');
+    assert.ok(killed.epochsDone >= 1 && killed.epochsDone < 4, `killed after ${killed.epochsDone} epochs`);
+    const resumed = lastJson<{ runId: string; status: string }>(ok(cli(['train', '--resume', runId, '--json'], env)));
+    assert.deepEqual(resumed.status, 'completed');
+    const r = JSON.parse(ok(cli(['runs', 'show', runId, '--json'], env))) as RunReport;
+    assert.deepEqual(curve(r), curve(reference));
+    assert.deepEqual(r.test, reference.test);
+  });
+
+  it('Ctrl-C stops at the next batch as "cancelled"; a cancelled run resumes', async () => {
+    const db = new Database(path.join(dir, 'db.sqlite'), { readonly: true });
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'train', '--config', configFile, '--epochs', '3'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    for (let i = 0; i < 600 && !stderr.includes('epoch 0:'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /Stopping after this batch/);
+    const row = db.prepare('SELECT id, status FROM Run ORDER BY createdAt DESC LIMIT 1').get() as { id: string; status: string };
+    db.close();
+    assert.equal(row.status, 'cancelled');
+    assert.equal(lastJson<{ status: string }>(ok(cli(['train', '--resume', row.id, '--json'], env))).status, 'completed');
+  });
+
+  it('exports the best model, and predict in a fresh process reproduces the run\'s test prediction (NIfTI + DICOM SEG)', () => {
+    const out = path.join(dir, 'export');
+    ok(cli(['export', reference.id, '--out', out, '--zip'], env));
+    for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
+    assert.ok(fs.statSync(`${out}.zip`).size > 1000);
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8')) as { classes: string[]; runId: string };
+    assert.deepEqual(manifest.classes, ['background', 'organ', 'lesion']);
+    assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /\| lesion \|/);
+
+    const patient = reference.split!.test[0];
+    const mask = path.join(dir, 'pred', 'mask.nii.gz');
+    const seg = path.join(dir, 'pred', 'seg.dcm');
+    const result = lastJson<{ seriesInstanceUid: string; classes: Record<string, { voxels: number }> }>(ok(cli(['predict', '--model', out, '--input', path.join(dir, 'cohort', 'dicom', patient), '--out', mask, '--seg', seg, '--json'], env)));
+    const stored = reference.artifacts.find((a) => a.kind === 'prediction' && a.name === result.seriesInstanceUid);
+    assert.ok(stored, 'the run stored a prediction for this series');
+    const expected = readVolume(stored.path).data;
+    const nifti = readNifti(new Uint8Array(fs.readFileSync(mask)));
+    assert.deepEqual([...nifti.data], [...expected]);
+    const testCase = reference.cases.find((c) => c.split === 'test' && c.className === 'organ');
+    assert.equal(result.classes.organ.voxels, testCase?.predictedVoxels);
+    run('dcmdump', ['-q', '+E', seg]);
+  });
+
+  it('rejects a bad config with the field and reason, and no run is created', () => {
+    const bad = path.join(dir, 'bad.json');
+    fs.writeFileSync(bad, JSON.stringify({ ...CONFIG, sampling: { patchSize: 30 } }));
+    const r = cli(['train', '--config', bad], env);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /sampling\.patchSize: patchSize 30 must be divisible by 2\^depth = 4/);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    const missing = cli(['train', '--dataset', 'nope'], env);
+    assert.match(missing.stderr, /dataset "nope" does not exist/);
+  });
+});
