@@ -53,6 +53,11 @@ class Initializers {
   }
 }
 
+/**
+ * Batch norm with momentum 0.9 (PyTorch's default, written 0.1 there): tfjs's default 0.99 leaves the
+ * moving statistics near their initial values for hundreds of steps, so early validation would score a
+ * network that inference does not yet see.
+ */
 function normalize(x: tf.SymbolicTensor, kind: UNetConfig['normalization'], name: string): tf.SymbolicTensor {
   if (kind === 'batch') return tf.layers.batchNormalization({ axis: -1, momentum: 0.9, name }).apply(x) as tf.SymbolicTensor;
   if (kind === 'instance') return new InstanceNormalization({ name }).apply(x) as tf.SymbolicTensor;

@@ -75,6 +75,9 @@ describe('segfusion train (end to end, CLI)', () => {
   });
 
   it('is deterministic: kill -9 mid-run, resume, and the curves equal the uninterrupted run', async () => {
+    const cached = () => fs.readdirSync(path.join(dir, 'data', 'cache', 'preprocessed')).sort();
+    const before = cached();
+    assert.ok(before.length > 0);
     const db = new Database(path.join(dir, 'db.sqlite'), { readonly: true });
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'train', '--config', configFile, '--json'], { cwd: ROOT, env, stdio: 'ignore' });
     let runId: string | undefined;
@@ -96,6 +99,7 @@ describe('segfusion train (end to end, CLI)', () => {
     const r = JSON.parse(ok(cli(['runs', 'show', runId, '--json'], env))) as RunReport;
     assert.deepEqual(curve(r), curve(reference));
     assert.deepEqual(r.test, reference.test);
+    assert.deepEqual(cached(), before, 'the second run reused the preprocessed volumes');
   });
 
   it('Ctrl-C stops at the next batch as "cancelled"; a cancelled run resumes', async () => {
@@ -137,6 +141,10 @@ describe('segfusion train (end to end, CLI)', () => {
     run('dcmdump', ['-q', '+E', seg]);
   });
 
+  it('a worker with an empty queue exits after zero jobs', () => {
+    assert.match(ok(cli(['worker', '--once'], env)), /worker stopped after 0 job\(s\)/);
+  });
+
   it('rejects a bad config with the field and reason, and no run is created', () => {
     const bad = path.join(dir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ ...CONFIG, sampling: { patchSize: 30 } }));
@@ -144,7 +152,10 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /sampling\.patchSize: patchSize 30 must be divisible by 2\^depth = 4/);
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/);
+    const runs = () => lastJson<{ total: number }>(ok(cli(['runs', 'list', '--json'], env))).total;
+    const count = runs();
     const missing = cli(['train', '--dataset', 'nope'], env);
     assert.match(missing.stderr, /dataset "nope" does not exist/);
+    assert.equal(runs(), count);
   });
 });
