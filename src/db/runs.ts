@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import type { ClassMetrics } from '../metrics/segmentationMetrics.js';
 import type { Db } from './client.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
@@ -79,22 +80,13 @@ export async function upsertArtifact(db: Db, runId: string, a: { kind: string; n
   await db.artifact.upsert({ where: { runId_kind_name: { runId, kind: a.kind, name: a.name } }, update: data, create: { id: randomUUID(), runId, kind: a.kind, name: a.name, ...data } });
 }
 
-export interface CaseMetricRecord {
+export type CaseMetricRecord = ClassMetrics & {
   split: 'validation' | 'test';
   seriesInstanceUid: string;
   patientId: string;
   classIndex: number;
   className: string;
-  dice: number;
-  iou: number;
-  sensitivity: number | null;
-  specificity: number | null;
-  precision: number | null;
-  hd95: number | null;
-  assd: number | null;
-  groundTruthVoxels: number;
-  predictedVoxels: number;
-}
+};
 
 export async function saveCaseMetrics(db: Db, runId: string, rows: CaseMetricRecord[]) {
   await db.$transaction([db.caseMetric.deleteMany({ where: { runId } }), db.caseMetric.createMany({ data: rows.map((r) => ({ id: randomUUID(), runId, ...r })) })]);

@@ -2,26 +2,28 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { InstanceNormalization } from './instanceNormalization.js';
 
+/** The architecture a run config chooses (classes and patch size come from the dataset and sampling). */
+export const UNetArchitectureSchema = z.object({
+  /** Number of down-sampling steps (default 3). */
+  depth: z.number().int().min(1).max(6).default(3),
+  /** Filters at the first level, doubled at each level down (default 16). */
+  baseFilters: z.number().int().min(1).max(256).default(16),
+  normalization: z.enum(['batch', 'instance', 'none']).default('batch'),
+  /** Dropout rate at the bottleneck, in [0, 0.9] (default 0). */
+  dropout: z.number().min(0).max(0.9).default(0),
+  /** Adjacent slices fed as channels (2.5D); odd, the centre slice is the one segmented (default 1). */
+  inputSlices: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'inputSlices must be odd').default(1),
+});
+
 /** U-Net configuration; part of every run's recorded config and of exported models' metadata. */
-export const UNetConfigSchema = z
-  .object({
-    /** Number of down-sampling steps (default 4). */
-    depth: z.number().int().min(1).max(6).default(4),
-    /** Filters at the first level, doubled at each level down (default 16). */
-    baseFilters: z.number().int().min(1).max(256).default(16),
-    normalization: z.enum(['batch', 'instance', 'none']).default('batch'),
-    /** Dropout rate at the bottleneck, in [0, 0.9] (default 0). */
-    dropout: z.number().min(0).max(0.9).default(0),
-    /** Adjacent slices fed as channels (2.5D); odd, the centre slice is the one segmented (default 1). */
-    inputSlices: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'inputSlices must be odd').default(1),
-    /** Output classes including background (>= 2). */
-    classes: z.number().int().min(2).max(255),
-    /** Input height and width in pixels; must be divisible by 2^depth. */
-    inputSize: z.number().int().min(8).max(1024).default(128),
-  })
-  .superRefine((c, ctx) => {
-    if (c.inputSize % 2 ** c.depth !== 0) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: `inputSize ${c.inputSize} must be divisible by 2^depth = ${2 ** c.depth}` });
-  });
+export const UNetConfigSchema = UNetArchitectureSchema.extend({
+  /** Output classes including background (>= 2). */
+  classes: z.number().int().min(2).max(255),
+  /** Input height and width in pixels (the training patch size); must be divisible by 2^depth. */
+  inputSize: z.number().int().min(8).max(1024).default(128),
+}).superRefine((c, ctx) => {
+  if (c.inputSize % 2 ** c.depth !== 0) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: `inputSize ${c.inputSize} must be divisible by 2^depth = ${2 ** c.depth}` });
+});
 export type UNetConfig = z.infer<typeof UNetConfigSchema>;
 export type UNetConfigInput = z.input<typeof UNetConfigSchema>;
 

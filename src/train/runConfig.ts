@@ -6,6 +6,7 @@ import { createFocalLoss } from '../losses/focal.js';
 import { createSensitivitySpecificityLoss } from '../losses/sensitivitySpecificity.js';
 import { createTverskyLoss } from '../losses/tversky.js';
 import type { LossFn } from '../losses/types.js';
+import { UNetArchitectureSchema } from '../model/unet.js';
 import type { NamedLoss } from './trainStep.js';
 
 const LOSS_FACTORIES: Record<string, (options: never) => LossFn> = {
@@ -47,15 +48,7 @@ export const RunConfigSchema = z
       })
       .prefault({})
       .refine((s) => !s.fold || s.fold.index < s.fold.folds, { message: 'fold index must be below the number of folds', path: ['fold', 'index'] }),
-    model: z
-      .object({
-        depth: z.number().int().min(1).max(6).default(3),
-        baseFilters: z.number().int().min(1).max(256).default(16),
-        normalization: z.enum(['batch', 'instance', 'none']).default('batch'),
-        dropout: z.number().min(0).max(0.9).default(0),
-        inputSlices: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'inputSlices must be odd').default(1),
-      })
-      .prefault({}),
+    model: UNetArchitectureSchema.prefault({}),
     preprocessing: z
       .object({
         /** In-plane spacing in mm [x, y]; default: the median over the training series. */
