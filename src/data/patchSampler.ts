@@ -1,5 +1,5 @@
-import type { Random } from '../util/random.js';
-import type { PreprocessedCase } from './preprocess.js';
+import { Random } from '../util/random.js';
+import type { VolumeSlices } from './volumeSlices.js';
 
 export interface AugmentationOptions {
   flip: number;
@@ -31,14 +31,24 @@ export interface Batch {
   foregroundPatches: number;
 }
 
+/** A training case as the sampler reads it: slices on demand, the value to pad with outside. */
+export interface SamplerCase {
+  seriesInstanceUid: string;
+  image: VolumeSlices<Float32Array>;
+  label: VolumeSlices<Uint8Array>;
+  padValue: number;
+}
+
 interface IndexedCase {
-  c: PreprocessedCase;
-  /** Per class (index = class): flat voxel indices of that class. */
+  c: SamplerCase;
+  /** Per class (index = class): flat voxel indices of (a seeded sample of) that class. */
   voxelsOf: Int32Array[];
   /** Foreground classes present in the case. */
   present: number[];
-  padValue: number;
 }
+
+/** Voxel locations kept per class and case (nnU-Net keeps 10,000 too): enough to centre patches anywhere. */
+export const MAX_LOCATIONS = 10_000;
 
 export class SamplerError extends Error {
   override name = 'SamplerError';
@@ -55,25 +65,38 @@ export class SamplerError extends Error {
 export class PatchSampler {
   private readonly cases: IndexedCase[];
 
+  /**
+   * Indexes each case's class locations in one pass over its label slices, keeping a seeded uniform
+   * sample (reservoir sampling) of at most MAX_LOCATIONS voxels per class.
+   */
   constructor(
-    cases: PreprocessedCase[],
+    cases: SamplerCase[],
     private readonly o: SamplerOptions,
+    seed = 0,
   ) {
     if (cases.length === 0) throw new SamplerError('no training cases to sample from');
     if (o.inputSlices % 2 !== 1) throw new SamplerError(`inputSlices must be odd, got ${o.inputSlices}`);
+    const rng = new Random(seed);
     this.cases = cases.map((c) => {
-      if (!c.label) throw new SamplerError(`case ${c.seriesInstanceUid} has no label map`);
-      const counts = new Int32Array(o.classes);
-      for (const v of c.label) {
-        if (v >= o.classes) throw new SamplerError(`case ${c.seriesInstanceUid} has label ${v}, but the plan has ${o.classes} classes`);
-        counts[v]++;
+      const [nx, ny, nz] = c.label.geometry.size;
+      const plane = nx * ny;
+      const seen = new Float64Array(o.classes);
+      const kept = [...Array(o.classes).keys()].map(() => new Int32Array(MAX_LOCATIONS));
+      for (let k = 0; k < nz; k++) {
+        const slice = c.label.slice(k);
+        for (let p = 0; p < plane; p++) {
+          const v = slice[p];
+          if (v >= o.classes) throw new SamplerError(`case ${c.seriesInstanceUid} has label ${v}, but the plan has ${o.classes} classes`);
+          const n = seen[v]++;
+          if (n < MAX_LOCATIONS) kept[v][n] = k * plane + p;
+          else {
+            const j = Math.floor(rng.next() * (n + 1));
+            if (j < MAX_LOCATIONS) kept[v][j] = k * plane + p;
+          }
+        }
       }
-      const voxelsOf = [...counts].map((n) => new Int32Array(n));
-      const fill = new Int32Array(o.classes);
-      c.label.forEach((v, i) => (voxelsOf[v][fill[v]++] = i));
-      let padValue = Infinity;
-      for (const v of c.image) if (v < padValue) padValue = v;
-      return { c, voxelsOf, present: [...counts.keys()].filter((k) => k > 0 && counts[k] > 0), padValue };
+      const voxelsOf = kept.map((list, v) => list.subarray(0, Math.min(MAX_LOCATIONS, seen[v])));
+      return { c, voxelsOf, present: [...seen.keys()].filter((k) => k > 0 && seen[k] > 0) };
     });
   }
 
@@ -84,7 +107,7 @@ export class PatchSampler {
     let foregroundPatches = 0;
     for (let n = 0; n < b; n++) {
       const ic = this.cases[Math.floor(rng.next() * this.cases.length)];
-      const [nx, ny, nz] = ic.c.geometry.size;
+      const [nx, ny, nz] = ic.c.image.geometry.size;
       let ci: number;
       let cj: number;
       let ck: number;
@@ -109,7 +132,7 @@ export class PatchSampler {
   private samplePatch(ic: IndexedCase, ci: number, cj: number, ck: number, rng: Random, x: Float32Array, y: Uint8Array): void {
     const { patchSize: p, inputSlices: k } = this.o;
     const a = this.o.augmentation;
-    const [nx, ny, nz] = ic.c.geometry.size;
+    const [nx, ny, nz] = ic.c.image.geometry.size;
     let fx = 1;
     let fy = 1;
     let angle = 0;
@@ -128,10 +151,10 @@ export class PatchSampler {
     const m01 = -sin * fy;
     const m10 = sin * fx;
     const m11 = cos * fy;
-    const image = ic.c.image;
-    const label = ic.c.label as Uint8Array;
     const half = (k - 1) / 2;
-    const plane = nx * ny;
+    const label = ic.c.label.slice(ck);
+    const images = [...Array(k).keys()].map((s) => ic.c.image.slice(Math.min(nz - 1, Math.max(0, ck + s - half))));
+    const pad = ic.c.padValue;
     for (let v = 0; v < p; v++) {
       const dv = v - p / 2;
       for (let u = 0; u < p; u++) {
@@ -141,14 +164,14 @@ export class PatchSampler {
         const out = v * p + u;
         const ri = Math.round(sx);
         const rj = Math.round(sy);
-        y[out] = ri >= 0 && ri < nx && rj >= 0 && rj < ny ? label[ck * plane + rj * nx + ri] : 0;
+        y[out] = ri >= 0 && ri < nx && rj >= 0 && rj < ny ? label[rj * nx + ri] : 0;
         const x0 = Math.floor(sx);
         const y0 = Math.floor(sy);
         const wx = sx - x0;
         const wy = sy - y0;
         for (let s = 0; s < k; s++) {
-          const kk = Math.min(nz - 1, Math.max(0, ck + s - half)) * plane;
-          const at = (i: number, j: number) => (i >= 0 && i < nx && j >= 0 && j < ny ? image[kk + j * nx + i] : ic.padValue);
+          const image = images[s];
+          const at = (i: number, j: number) => (i >= 0 && i < nx && j >= 0 && j < ny ? image[j * nx + i] : pad);
           x[out * k + s] = (at(x0, y0) * (1 - wx) + at(x0 + 1, y0) * wx) * (1 - wy) + (at(x0, y0 + 1) * (1 - wx) + at(x0 + 1, y0 + 1) * wx) * wy;
         }
       }

@@ -15,15 +15,20 @@ export interface CaseRef {
   labelPath: string | null;
 }
 
-/** A case on the plan's grid: normalised intensities and labels, ready for patch sampling. */
+/**
+ * A case on the plan's grid, cached on disk: normalised float32 intensities and uint8 labels. Only the
+ * paths and geometry are held, so a run over hundreds of series does not keep their voxels in memory.
+ */
 export interface PreprocessedCase {
   seriesInstanceUid: string;
   patientId: string;
   geometry: VolumeGeometry;
   /** The series' own grid, to map predictions back. */
   sourceGeometry: VolumeGeometry;
-  image: Float32Array;
-  label: Uint8Array | null;
+  imagePath: string;
+  labelPath: string | null;
+  /** Smallest normalised intensity: what lies outside the image when patches or slices are padded. */
+  padValue: number;
 }
 
 /** Resamples and normalises one image volume as the plan says (training and predict share this). */
@@ -48,21 +53,27 @@ export function preprocessCase(ref: CaseRef, plan: PreprocessingPlan, cacheDir: 
     .digest('hex');
   const dir = path.join(cacheDir, 'preprocessed');
   const imagePath = path.join(dir, `${key}-image.json`);
-  const labelPath = path.join(dir, `${key}-label.json`);
-  const base = { seriesInstanceUid: ref.seriesInstanceUid, patientId: ref.patientId, sourceGeometry: imageHeader.geometry };
-  if (volumeExists(imagePath) && (!labelHeader || volumeExists(labelPath))) {
-    const image = readVolume(imagePath);
-    return { ...base, geometry: image.header.geometry, image: image.data as Float32Array, label: labelHeader ? (readVolume(labelPath).data as Uint8Array) : null };
+  const labelPath = labelHeader ? path.join(dir, `${key}-label.json`) : null;
+  const base = { seriesInstanceUid: ref.seriesInstanceUid, patientId: ref.patientId, sourceGeometry: imageHeader.geometry, imagePath, labelPath };
+  if (volumeExists(imagePath) && (!labelPath || volumeExists(labelPath))) {
+    const header = readVolumeHeader(imagePath);
+    if (header.range) return { ...base, geometry: header.geometry, padValue: header.range[0] };
   }
   const source = readVolume(ref.volumePath);
   const { image, geometry } = preprocessImage(source.data, source.header.geometry, plan);
-  let label: Uint8Array | null = null;
-  if (ref.labelPath) {
+  if (ref.labelPath && labelPath) {
     const raw = readVolume(ref.labelPath).data as Uint8Array;
     const same = geometry.size[0] === imageHeader.geometry.size[0] && geometry.size[1] === imageHeader.geometry.size[1];
-    label = same ? raw : resampleInPlane(raw, imageHeader.geometry.size, [geometry.size[0], geometry.size[1]], 'nearest');
-    writeVolume(dir, `${key}-label`, 'label', geometry, label);
+    writeVolume(dir, `${key}-label`, 'label', geometry, same ? raw : resampleInPlane(raw, imageHeader.geometry.size, [geometry.size[0], geometry.size[1]], 'nearest'));
   }
+  // The image is written last: its presence means the case is complete.
   writeVolume(dir, `${key}-image`, 'image', geometry, image);
-  return { ...base, geometry, image, label };
+  let padValue = Infinity;
+  for (const v of image) if (v < padValue) padValue = v;
+  return { ...base, geometry, padValue };
+}
+
+/** The preprocessed image (and label) of a case, whole: for validation and evaluation, one case at a time. */
+export function loadPreprocessed(c: PreprocessedCase): { image: Float32Array; label: Uint8Array | null } {
+  return { image: readVolume(c.imagePath, false).data as Float32Array, label: c.labelPath ? (readVolume(c.labelPath, false).data as Uint8Array) : null };
 }

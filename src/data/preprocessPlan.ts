@@ -32,9 +32,8 @@ export type PreprocessingPlan = z.infer<typeof PreprocessingPlanSchema>;
 export interface PlanInput {
   modality: string;
   spacing: readonly [number, number, number];
-  /** Modality-LUT values (HU for CT). */
-  image: ArrayLike<number>;
-  label: Uint8Array;
+  /** Modality-LUT values (HU for CT) and labels, read when needed: one case is in memory at a time. */
+  load(): { image: ArrayLike<number>; label: Uint8Array };
 }
 
 const FOREGROUND_SAMPLES = 100_000;
@@ -42,7 +41,7 @@ const FOREGROUND_SAMPLES = 100_000;
 /**
  * Plans preprocessing from the training cases only (validation and test must not influence it):
  * median in-plane spacing, and for CT the 0.5/99.5 foreground percentiles with mean and std of the
- * clipped foreground, from up to 100k seeded samples of labelled voxels.
+ * clipped foreground, from up to 100k seeded samples of labelled voxels (an equal share per case).
  */
 export function planPreprocessing(
   cases: PlanInput[],
@@ -58,12 +57,17 @@ export function planPreprocessing(
   if (modality !== 'CT') intensity = { kind: 'zscore' };
   else if (o.window) intensity = { kind: 'window', ...o.window };
   else {
-    const foreground = cases.reduce((n, c) => n + c.label.reduce((m, v) => m + (v > 0 ? 1 : 0), 0), 0);
-    if (foreground === 0) throw new RangeError('planPreprocessing: the training labels have no foreground voxel to take CT intensity statistics from');
-    const keep = Math.min(1, FOREGROUND_SAMPLES / foreground);
     const rng = new Random(o.seed);
+    const quota = FOREGROUND_SAMPLES / cases.length;
     const samples: number[] = [];
-    for (const c of cases) for (let v = 0; v < c.label.length; v++) if (c.label[v] > 0 && rng.next() < keep) samples.push(c.image[v]);
+    for (const c of cases) {
+      const { image, label } = c.load();
+      let foreground = 0;
+      for (let v = 0; v < label.length; v++) if (label[v] > 0) foreground++;
+      const keep = Math.min(1, quota / Math.max(1, foreground));
+      for (let v = 0; v < label.length; v++) if (label[v] > 0 && rng.next() < keep) samples.push(image[v]);
+    }
+    if (samples.length === 0) throw new RangeError('planPreprocessing: the training labels have no foreground voxel to take CT intensity statistics from');
     const values = Float64Array.from(samples);
     const clip: [number, number] = [percentile(values, o.clipPercentiles[0]), percentile(values, o.clipPercentiles[1])];
     let sum = 0;

@@ -17,6 +17,8 @@ export const VolumeHeaderSchema = z.object({
   geometry: VolumeGeometrySchema,
   /** sha256 of the raw bytes, checked on read so a torn write is never trained on. */
   sha256: z.string(),
+  /** Smallest and largest voxel value (absent in caches written before version 0.1 recorded it). */
+  range: z.tuple([z.number(), z.number()]).optional(),
 });
 export type VolumeHeader = z.infer<typeof VolumeHeaderSchema>;
 
@@ -33,6 +35,17 @@ export function dtypeOf(data: VolumeData): VolumeDtype {
   if (data instanceof Int16Array) return 'int16';
   if (data instanceof Uint8Array) return 'uint8';
   return 'float32';
+}
+
+function valueRange(data: VolumeData): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return data.length ? [lo, hi] : [0, 0];
 }
 
 function atomicWrite(file: string, bytes: Uint8Array | string): void {
@@ -58,6 +71,7 @@ export function writeVolume(dir: string, name: string, kind: 'image' | 'label', 
     dtype: dtypeOf(data),
     geometry,
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
+    range: valueRange(data),
   };
   atomicWrite(path.join(dir, `${name}.raw`), bytes);
   const headerPath = path.join(dir, `${name}.json`);

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { VolumeGeometry } from '../data/geometry.js';
-import type { PreprocessedCase } from '../data/preprocess.js';
+import { loadPreprocessed, type PreprocessedCase } from '../data/preprocess.js';
 import { aggregate, classMetrics, type Aggregate, type ClassMetrics } from '../metrics/segmentationMetrics.js';
 import { segmentVolume } from '../model/segmentVolume.js';
 
@@ -20,17 +20,22 @@ export interface EvaluateOptions {
   multiple: number;
   /** Evaluate on each series' own grid (predictions resampled back) instead of the plan's grid. */
   sourceGrid: boolean;
-  /** Ground truth on the evaluation grid. */
-  truth: (c: PreprocessedCase) => Uint8Array;
+  /** Ground truth on the evaluation grid (default: the preprocessed label). */
+  truth?: (c: PreprocessedCase) => Uint8Array;
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Segments each case and scores every foreground class against its ground truth (3D, in mm). */
+/**
+ * Segments each case and scores every foreground class against its ground truth (3D, in mm). Cases are
+ * loaded one at a time.
+ */
 export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], o: EvaluateOptions): CaseResult[] {
   return cases.map((c, i) => {
     const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
-    const prediction = segmentVolume(model, c.image, c.geometry.size, { inputSlices: o.inputSlices, classes: o.classes, multiple: o.multiple, outputSize: [geometry.size[0], geometry.size[1]] });
-    const truth = o.truth(c);
+    const { image, label } = loadPreprocessed(c);
+    const prediction = segmentVolume(model, image, c.geometry.size, { inputSlices: o.inputSlices, classes: o.classes, multiple: o.multiple, outputSize: [geometry.size[0], geometry.size[1]] });
+    const truth = o.truth ? o.truth(c) : label;
+    if (!truth) throw new RangeError(`case ${c.seriesInstanceUid} has no label to evaluate against`);
     const metrics = [...Array(o.classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, geometry)));
     o.onProgress?.(i + 1, cases.length);
     return { seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, prediction, geometry, metrics };

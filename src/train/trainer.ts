@@ -9,6 +9,7 @@ import { describeDataset } from '../data/datasetInfo.js';
 import { PatchSampler } from '../data/patchSampler.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { SplitSchema } from '../data/split.js';
+import { FileSlices } from '../data/volumeSlices.js';
 import { readVolume, writeVolume } from '../data/volumeCache.js';
 import { createFusionStrategy } from '../fusion/createStrategy.js';
 import { buildUNet } from '../model/unet.js';
@@ -101,7 +102,11 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   const lossNames = losses.map((l) => l.name);
   const fusion = createFusionStrategy(lossNames, config.fusion);
   const optimizer = tf.train.adam(config.optimizer.learningRate);
-  const sampler = new PatchSampler(trainCases, { ...config.sampling, inputSlices: config.model.inputSlices, classes });
+  const sampler = new PatchSampler(
+    trainCases.map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, image: new FileSlices<Float32Array>(c.imagePath), label: new FileSlices<Uint8Array>(c.labelPath as string), padValue: c.padValue })),
+    { ...config.sampling, inputSlices: config.model.inputSlices, classes },
+    config.seed,
+  );
   const multiple = 2 ** config.model.depth;
   const evalOptions = { inputSlices: config.model.inputSlices, classes, multiple };
 
@@ -159,7 +164,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
         lastHeartbeat = Date.now();
       }
     }
-    const results = evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: false, truth: (c) => c.label as Uint8Array, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) });
+    const results = evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: false, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) });
     const summary = summarize(results, plan.classNames);
     const valDice = meanForegroundDice(summary);
     const improved = valDice !== null && (state.bestDice === null || valDice > state.bestDice);

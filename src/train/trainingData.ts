@@ -39,10 +39,11 @@ export function classNamesOf(info: DatasetInfo): string[] {
 
 /** Plans preprocessing from the training cases (read from the volume cache). */
 export function planFor(info: DatasetInfo, cases: SplitCases, config: RunConfig): PreprocessingPlan {
-  const inputs = cases.train.map((c) => {
-    const image = readVolume(c.volumePath);
-    return { modality: c.modality, spacing: image.header.geometry.spacing, image: image.data, label: readVolume(c.labelPath as string).data as Uint8Array };
-  });
+  const inputs = cases.train.map((c) => ({
+    modality: c.modality,
+    spacing: readVolumeHeader(c.volumePath).geometry.spacing,
+    load: () => ({ image: readVolume(c.volumePath).data, label: readVolume(c.labelPath as string).data as Uint8Array }),
+  }));
   // Content checksums of every image and label the run uses, whatever the split.
   const fingerprint = datasetFingerprint(
     [...cases.train, ...cases.validation, ...cases.test].map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, image: readVolumeHeader(c.volumePath).sha256, label: c.labelPath ? readVolumeHeader(c.labelPath).sha256 : null })),

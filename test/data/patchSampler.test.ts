@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { VolumeGeometry } from '../../src/data/geometry.js';
-import { PatchSampler, SamplerError, type AugmentationOptions } from '../../src/data/patchSampler.js';
-import type { PreprocessedCase } from '../../src/data/preprocess.js';
+import { MAX_LOCATIONS, PatchSampler, SamplerError, type AugmentationOptions, type SamplerCase } from '../../src/data/patchSampler.js';
+import { FileSlices, MemorySlices } from '../../src/data/volumeSlices.js';
+import { writeVolume } from '../../src/data/volumeCache.js';
+import { tempDir } from '../helpers.js';
 import { Random } from '../../src/util/random.js';
 
 const size: [number, number, number] = [24, 20, 6];
 const geometry: VolumeGeometry = { size, spacing: [1, 1, 2], origin: [0, 0, 0], axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] };
 
 /** image = 10000 k + 100 j + i (each voxel says where it is); a big organ (1) and a 2x2 lesion (2) on slice 3. */
-function makeCase(): PreprocessedCase {
+function volumes(): { image: Float32Array; label: Uint8Array } {
   const [nx, ny, nz] = size;
   const image = new Float32Array(nx * ny * nz);
   const label = new Uint8Array(image.length);
@@ -21,7 +23,12 @@ function makeCase(): PreprocessedCase {
         if (k >= 1 && k <= 4 && i >= 4 && i < 16 && j >= 4 && j < 14) label[v] = 1;
       }
   for (const [i, j] of [[10, 8], [11, 8], [10, 9], [11, 9]]) label[3 * nx * ny + j * nx + i] = 2;
-  return { seriesInstanceUid: '1.2.3', patientId: 'P', geometry, sourceGeometry: geometry, image, label };
+  return { image, label };
+}
+
+function makeCase(): SamplerCase & { labels: Uint8Array } {
+  const { image, label } = volumes();
+  return { seriesInstanceUid: '1.2.3', image: new MemorySlices(image, geometry), label: new MemorySlices(label, geometry), padValue: 0, labels: label };
 }
 
 const none = null;
@@ -93,7 +100,7 @@ describe('PatchSampler', () => {
         const value = b.x[n * 64 + p];
         if (value <= 0) continue;
         const [k, j, i] = [Math.floor(value / 10000), Math.floor((value % 10000) / 100), value % 100];
-        assert.equal(b.y[n * 64 + p], c.label![k * 480 + j * 24 + i]);
+        assert.equal(b.y[n * 64 + p], c.labels[k * 480 + j * 24 + i]);
         // Flipped in x and y: moving right along the patch moves left in the image.
         const right = b.x[n * 64 + p + 1];
         if (p % 8 < 7 && right > 0) {
@@ -103,6 +110,39 @@ describe('PatchSampler', () => {
       }
     }
     assert.ok(mirrored > 100);
+  });
+
+  it('reads cached volumes slice by slice and draws the same batches as from memory', () => {
+    const dir = tempDir('slices');
+    const { image, label } = volumes();
+    const fromFiles: SamplerCase = {
+      seriesInstanceUid: '1.2.3',
+      image: new FileSlices<Float32Array>(writeVolume(dir, 'image', 'image', geometry, image), 4),
+      label: new FileSlices<Uint8Array>(writeVolume(dir, 'label', 'label', geometry, label), 4),
+      padValue: 0,
+    };
+    const a = new PatchSampler([fromFiles], base, 7).batch(new Random(11));
+    const b = new PatchSampler([makeCase()], base, 7).batch(new Random(11));
+    assert.deepEqual(a.x, b.x);
+    assert.deepEqual(a.y, b.y);
+  });
+
+  it(`keeps at most ${MAX_LOCATIONS} locations per class and case, a uniform sample over the whole volume`, () => {
+    // 40,000 organ voxels over two slices; image = 1000 k + j tells where a patch centre came from.
+    const big: VolumeGeometry = { ...geometry, size: [200, 100, 2] };
+    const image = Float32Array.from({ length: 40000 }, (_, v) => 1000 * Math.floor(v / 20000) + Math.floor((v % 20000) / 200));
+    const c: SamplerCase = { seriesInstanceUid: 'big', image: new MemorySlices(image, big), label: new MemorySlices(new Uint8Array(40000).fill(1), big), padValue: -1 };
+    const b = new PatchSampler([c], { ...base, foregroundFraction: 1, batchSize: 400, inputSlices: 1, classes: 2 }, 3).batch(new Random(2));
+    let secondSlice = 0;
+    let lowerHalf = 0;
+    for (let n = 0; n < 400; n++) {
+      const centre = b.x[n * 64 + 4 * 8 + 4];
+      if (centre >= 1000) secondSlice++;
+      if (centre % 1000 >= 50) lowerHalf++;
+    }
+    // Keeping only the first 10,000 voxels seen would put every centre in slice 0, rows 0-49.
+    assert.ok(secondSlice > 150 && secondSlice < 250, `${secondSlice} of 400 centres in slice 1`);
+    assert.ok(lowerHalf > 150 && lowerHalf < 250, `${lowerHalf} of 400 centres in rows 50-99`);
   });
 
   it('rejects a label value beyond the planned classes, naming it', () => {

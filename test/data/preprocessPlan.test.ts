@@ -7,14 +7,14 @@ const common = { classNames: names, clipPercentiles: [0.5, 99.5] as [number, num
 
 describe('planPreprocessing', () => {
   it('CT: median spacing, foreground percentiles (numpy linear interpolation) and clipped mean/std', () => {
-    // Foreground values 1..1000 (all sampled: fewer than 100k); numpy.percentile(range(1, 1001), [0.5, 99.5]) = [5.995, 995.005].
+    // Foreground values 1..1000 (all sampled: fewer than the 33k share of each of the 3 cases); numpy.percentile(range(1, 1001), [0.5, 99.5]) = [5.995, 995.005].
     const image = Float32Array.from({ length: 2000 }, (_, i) => (i < 1000 ? i + 1 : -1000));
     const label = Uint8Array.from({ length: 2000 }, (_, i) => (i < 1000 ? 1 : 0));
     const plan = planPreprocessing(
       [
-        { modality: 'CT', spacing: [0.8, 0.8, 2], image, label },
-        { modality: 'CT', spacing: [1.2, 1.0, 2], image: new Float32Array(4), label: new Uint8Array(4) },
-        { modality: 'CT', spacing: [0.7, 0.9, 2], image: new Float32Array(4), label: new Uint8Array(4) },
+        { modality: 'CT', spacing: [0.8, 0.8, 2], load: () => ({ image, label }) },
+        { modality: 'CT', spacing: [1.2, 1.0, 2], load: () => ({ image: new Float32Array(4), label: new Uint8Array(4) }) },
+        { modality: 'CT', spacing: [0.7, 0.9, 2], load: () => ({ image: new Float32Array(4), label: new Uint8Array(4) }) },
       ],
       common,
     );
@@ -28,14 +28,14 @@ describe('planPreprocessing', () => {
   });
 
   it('a user window and non-CT modalities pick their normalisation; targetSpacing overrides the median', () => {
-    const input = [{ modality: 'CT', spacing: [1, 1, 1] as [number, number, number], image: new Float32Array(1), label: new Uint8Array(1) }];
+    const input = [{ modality: 'CT', spacing: [1, 1, 1] as [number, number, number], load: () => ({ image: new Float32Array(1), label: new Uint8Array(1) }) }];
     assert.deepEqual(planPreprocessing(input, { ...common, window: { center: 40, width: 400 } }).intensity, { kind: 'window', center: 40, width: 400 });
     assert.deepEqual(planPreprocessing([{ ...input[0], modality: 'MR' }], common).intensity, { kind: 'zscore' });
     assert.deepEqual(planPreprocessing([{ ...input[0], modality: 'MR' }], { ...common, targetSpacing: [0.5, 0.6] }).targetSpacing, [0.5, 0.6]);
   });
 
   it('refuses CT statistics without any labelled voxel', () => {
-    assert.throws(() => planPreprocessing([{ modality: 'CT', spacing: [1, 1, 1], image: new Float32Array(3), label: new Uint8Array(3) }], common), /no foreground voxel/);
+    assert.throws(() => planPreprocessing([{ modality: 'CT', spacing: [1, 1, 1], load: () => ({ image: new Float32Array(3), label: new Uint8Array(3) }) }], common), /no foreground voxel/);
   });
 });
 
