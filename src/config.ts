@@ -6,6 +6,9 @@ const EnvSchema = z.object({
   SEGFUSION_DATA_DIR: z.string().min(1).optional(),
   SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SEGFUSION_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SEGFUSION_TOKEN: z.string().min(16, 'SEGFUSION_TOKEN must have at least 16 characters').optional(),
+  SEGFUSION_INGEST_ROOTS: z.string().min(1).optional(),
 });
 
 export interface AppConfig {
@@ -20,6 +23,12 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Forces one TF.js backend instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
   backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | undefined;
+  /** Dashboard port (default 8080). */
+  port: number;
+  /** Bearer token the API requires when the server listens beyond 127.0.0.1. */
+  token: string | undefined;
+  /** Folders the dashboard may ingest from (path-delimited list; default ./datasets). */
+  ingestRoots: string[];
 }
 
 let cached: AppConfig | undefined;
@@ -36,6 +45,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     runsDir: path.join(dataDir, 'runs'),
     logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
     backend: parsed.SEGFUSION_BACKEND,
+    port: parsed.PORT ?? 8080,
+    token: parsed.SEGFUSION_TOKEN,
+    ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets').split(path.delimiter).filter(Boolean).map((r) => path.resolve(r)),
   };
   if (env === process.env) cached = config;
   return config;

@@ -12,6 +12,7 @@ import { LabelsFolderError } from '../ingest/labels.js';
 import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
 import { addModelCommands } from './modelCommands.js';
+import { addServeCommand } from './serveCommand.js';
 import { addTrainCommands } from './trainCommands.js';
 import { withDb } from './withDb.js';
 import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
@@ -126,6 +127,7 @@ export function buildProgram(): Command {
 
   addTrainCommands(program);
   addModelCommands(program);
+  addServeCommand(program);
   return program;
 }
 

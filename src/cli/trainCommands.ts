@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_ORDER, type BackendChoice } from '../backend/selectBackend.js';
+import { BACKEND_ORDER } from '../backend/selectBackend.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
@@ -9,6 +9,7 @@ import { launchRun, queueResume, reconcileRuns, runTrainingJob } from '../jobs/t
 import { runWorker } from '../jobs/worker.js';
 import { RunConfigError } from '../train/runConfig.js';
 import { listRunItems, runReport, type RunReport } from '../train/runReport.js';
+import { backendOf, int } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
 import { trainProgress } from './trainProgress.js';
 import { withDb } from './withDb.js';
@@ -29,12 +30,6 @@ interface TrainFlags {
   backend?: string;
   json?: boolean;
 }
-
-const int = (flag: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new RunConfigError(`${flag} must be an integer, got "${v}"`);
-  return n;
-};
 
 /** The run config from --config plus the flags that override it (validated later, in one place). */
 function configFromFlags(f: TrainFlags): Record<string, unknown> {
@@ -61,12 +56,6 @@ function configFromFlags(f: TrainFlags): Record<string, unknown> {
     config.split = { ...section('split'), fold: { index: Number(m[1]), folds: Number(m[2]) } };
   }
   return config;
-}
-
-function backendOf(flag: string | undefined): BackendChoice | undefined {
-  if (flag === undefined) return loadConfig().backend;
-  if (!(BACKEND_ORDER as readonly string[]).includes(flag)) throw new RunConfigError(`--backend must be one of ${BACKEND_ORDER.join(', ')}, got "${flag}"`);
-  return flag as BackendChoice;
 }
 
 function testLine(r: RunReport) {

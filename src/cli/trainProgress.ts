@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { TrainingEvent } from '../train/events.js';
+import type { WorkerEvent } from '../jobs/worker.js';
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
 const minutes = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
@@ -8,7 +8,7 @@ const minutes = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((
  * Live training display on stderr: one bar over all batches with epoch, batch, loss terms, fusion
  * weights and ETA, and a line per finished epoch above it. Silent when stderr is not a terminal.
  */
-export function trainProgress(): { onEvent: (e: TrainingEvent) => void; stop: () => void } {
+export function trainProgress(): { onEvent: (e: WorkerEvent) => void; stop: () => void } {
   const tty = process.stderr.isTTY;
   const multi = new cliProgress.MultiBar(
     { format: 'epoch {epoch} [{bar}] {percentage}% | batch {batchInEpoch} | {terms} | w {weights} | ETA {eta_t}', stream: process.stderr, hideCursor: true, clearOnComplete: true, noTTYOutput: false },
@@ -19,6 +19,7 @@ export function trainProgress(): { onEvent: (e: TrainingEvent) => void; stop: ()
   return {
     onEvent(e) {
       if (e.type === 'status') log(`[${e.status}] ${e.message}`);
+      else if (e.type === 'job') log(`job ${e.jobId} (${e.kind}): ${e.status}`);
       else if (e.type === 'epoch') {
         const perClass = Object.entries(e.valMetrics).map(([c, m]) => `${c} ${m.dice === null || m.dice === undefined ? '-' : fmt(m.dice)}`).join(', ');
         log(`epoch ${e.epoch}: loss ${fmt(e.loss)}, validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})${e.best ? ' *best' : ''}`);

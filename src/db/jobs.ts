@@ -3,8 +3,8 @@ import type { Db } from './client.js';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
-export async function enqueueJob(db: Db, j: { kind: 'train'; runId: string; payload?: unknown }) {
-  return db.job.create({ data: { id: randomUUID(), kind: j.kind, runId: j.runId, status: 'queued', payload: JSON.stringify(j.payload ?? {}) } });
+export async function enqueueJob(db: Db, j: { kind: 'train' | 'ingest'; runId?: string; payload?: unknown }) {
+  return db.job.create({ data: { id: randomUUID(), kind: j.kind, runId: j.runId ?? null, status: 'queued', payload: JSON.stringify(j.payload ?? {}) } });
 }
 
 /**
@@ -20,8 +20,8 @@ export async function claimNextJob(db: Db, workerId: string) {
   }
 }
 
-export async function finishJob(db: Db, id: string, status: JobStatus, error: string | null = null) {
-  await db.job.update({ where: { id }, data: { status, error, finishedAt: new Date() } });
+export async function finishJob(db: Db, id: string, status: JobStatus, error: string | null = null, result?: unknown) {
+  await db.job.update({ where: { id }, data: { status, error, finishedAt: new Date(), ...(result === undefined ? {} : { result: JSON.stringify(result) }) } });
 }
 
 export async function findJob(db: Db, id: string) {

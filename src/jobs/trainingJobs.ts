@@ -8,7 +8,7 @@ import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import type { TrainingEvent } from '../train/events.js';
 import { parseRunConfig, type RunConfig } from '../train/runConfig.js';
-import { executeRun, runDir, RunStateError, type RunOutcome } from '../train/trainer.js';
+import { executeRun, runDir, RunNotFoundError, RunStateError, type RunOutcome } from '../train/trainer.js';
 
 /** Validates a run config, stores the run (queued) and its training job. */
 export async function launchRun(db: Db, input: unknown, o: { name?: string } = {}) {
@@ -27,7 +27,7 @@ export async function launchRun(db: Db, input: unknown, o: { name?: string } = {
 export async function queueResume(db: Db, runId: string, runsDir: string) {
   await reconcileRuns(db);
   const run = await findRun(db, runId);
-  if (!run) throw new RunStateError(`run ${runId} does not exist (see: segfusion runs list)`);
+  if (!run) throw new RunNotFoundError(runId);
   if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) throw new RunStateError(`run ${runId} is ${run.status}; only interrupted, cancelled or failed runs can be resumed`);
   const resume = checkpointDir(runDir(runsDir, runId), 'latest') !== null;
   await db.run.update({ where: { id: runId }, data: { status: 'queued' } });

@@ -2,9 +2,15 @@ import os from 'node:os';
 import type { Db } from '../db/client.js';
 import { claimNextJob } from '../db/jobs.js';
 import { logger } from '../util/logger.js';
+import type { TrainingEvent } from '../train/events.js';
+import { runIngestJob, type IngestEvent } from './ingestJobs.js';
 import { reconcileRuns, runTrainingJob, type JobRunOptions } from './trainingJobs.js';
 
-export interface WorkerOptions extends JobRunOptions {
+/** Everything a worker reports: training and ingest progress, and job status changes. */
+export type WorkerEvent = TrainingEvent | IngestEvent | { type: 'job'; jobId: string; kind: string; runId: string | null; status: string };
+
+export interface WorkerOptions extends Omit<JobRunOptions, 'onEvent'> {
+  onEvent?: (e: WorkerEvent) => void;
   /** Identifies this worker in the jobs table (default host:pid). */
   workerId?: string;
   pollMs?: number;
@@ -28,13 +34,17 @@ export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
       continue;
     }
-    logger.info({ job: job.id, run: job.runId, workerId }, 'job started');
+    logger.info({ job: job.id, kind: job.kind, run: job.runId, workerId }, 'job started');
+    o.onEvent?.({ type: 'job', jobId: job.id, kind: job.kind, runId: job.runId, status: 'running' });
+    let status = 'failed';
     try {
-      const outcome = await runTrainingJob(db, job, { ...o, stopRequested: () => (o.signal?.aborted ?? false) || (o.stopRequested?.() ?? false) });
-      logger.info({ job: job.id, status: outcome.status }, 'job finished');
+      if (job.kind === 'ingest') status = (await runIngestJob(db, job, { cacheDir: o.cacheDir, onEvent: o.onEvent })) ? 'completed' : 'failed';
+      else status = (await runTrainingJob(db, job, { ...o, stopRequested: () => (o.signal?.aborted ?? false) || (o.stopRequested?.() ?? false) })).status;
+      logger.info({ job: job.id, status }, 'job finished');
     } catch (err) {
       logger.error({ err, job: job.id }, 'job failed');
     }
+    o.onEvent?.({ type: 'job', jobId: job.id, kind: job.kind, runId: job.runId, status });
     done++;
   }
   return done;

@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 import { listRuns, runDetail } from '../db/runs.js';
-import { RunStateError } from './trainer.js';
+import { RunNotFoundError } from './trainer.js';
 
 const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -45,7 +45,7 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
 /** Everything stored about a run, as plain JSON (CLI `runs show --json`, the dashboard's run page). */
 export async function runReport(db: Db, id: string) {
   const r = await runDetail(db, id);
-  if (!r) throw new RunStateError(`run ${id} does not exist (see: segfusion runs list)`);
+  if (!r) throw new RunNotFoundError(id);
   return {
     id: r.id,
     name: r.name,

@@ -39,8 +39,16 @@ export interface RunOutcome {
   error?: string;
 }
 
+/** The run cannot do what was asked in its current state (e.g. resume a completed run). */
 export class RunStateError extends Error {
   override name = 'RunStateError';
+}
+
+export class RunNotFoundError extends Error {
+  override name = 'RunNotFoundError';
+  constructor(readonly runId: string) {
+    super(`run ${runId} does not exist (see: segfusion runs list)`);
+  }
 }
 
 /** Batch traces kept per run, at most: longer runs keep every k-th batch. */
@@ -62,7 +70,7 @@ export const runDir = (runsDir: string, runId: string) => path.join(runsDir, run
  */
 export async function executeRun(db: Db, runId: string, o: ExecuteOptions): Promise<RunOutcome> {
   const run = await findRun(db, runId);
-  if (!run) throw new RunStateError(`run ${runId} does not exist (see: segfusion runs list)`);
+  if (!run) throw new RunNotFoundError(runId);
   if (run.status === 'running') throw new RunStateError(`run ${runId} is already running (pid ${run.pid} on ${run.host})`);
   if (run.status === 'completed') throw new RunStateError(`run ${runId} has already completed`);
   const emit = (e: TrainingEvent) => o.onEvent?.(e);

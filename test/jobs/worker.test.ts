@@ -7,8 +7,8 @@ import { openDb, type Db } from '../../src/db/client.js';
 import { claimNextJob, requestCancel } from '../../src/db/jobs.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { launchRun, reconcileRuns } from '../../src/jobs/trainingJobs.js';
-import { runWorker } from '../../src/jobs/worker.js';
-import type { TrainingEvent } from '../../src/train/events.js';
+import { runWorker, type WorkerEvent } from '../../src/jobs/worker.js';
+
 import { smallCohort, tempDir } from '../helpers.js';
 
 const config = { dataset: 'jobs', model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 } };
@@ -43,7 +43,7 @@ describe('training jobs and the worker', () => {
     assert.equal((await requestCancel(db, queued.job.id))?.status, 'cancelled');
     assert.equal((await db.run.findUnique({ where: { id: queued.run.id } }))?.status, 'cancelled');
     const batches: number[] = [];
-    const onEvent = (e: TrainingEvent) => {
+    const onEvent = (e: WorkerEvent) => {
       if (e.type !== 'batch') return;
       batches.push(e.step);
       if (e.step === 2) void requestCancel(db, running.job.id);

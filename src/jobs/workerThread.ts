@@ -1,0 +1,38 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { BackendChoice } from '../backend/selectBackend.js';
+import type { WorkerEvent } from './worker.js';
+
+export interface WorkerThreadOptions {
+  databaseUrl: string;
+  cacheDir: string;
+  runsDir: string;
+  backend?: BackendChoice;
+  pollMs?: number;
+}
+
+/**
+ * Runs the job worker on a worker thread, so training and ingestion never block the server's event loop.
+ * Its events are re-emitted as 'event'; stop() lets the current batch finish (the run becomes
+ * "cancelled", resumable) and waits for the thread to end.
+ */
+export class WorkerThread extends EventEmitter<{ event: [WorkerEvent]; error: [Error] }> {
+  private readonly worker: Worker;
+  private readonly exited: Promise<number>;
+
+  constructor(o: WorkerThreadOptions) {
+    super();
+    const entry = import.meta.url.endsWith('.ts') ? './workerThreadEntry.js' : './workerThreadMain.js';
+    this.worker = new Worker(new URL(entry, import.meta.url), { workerData: o });
+    this.worker.on('message', (e: WorkerEvent) => this.emit('event', e));
+    this.worker.on('error', (err) => this.emit('error', err));
+    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+  }
+
+  async stop(timeoutMs = 30_000): Promise<void> {
+    this.worker.postMessage({ stop: true });
+    const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,17 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { openDb } from '../db/client.js';
+import { runWorker } from './worker.js';
+import type { WorkerThreadOptions } from './workerThread.js';
+
+/** The job worker inside a worker thread: its own database connection, events posted to the parent. */
+const o = workerData as WorkerThreadOptions;
+const controller = new AbortController();
+parentPort?.on('message', (m: { stop?: boolean }) => {
+  if (m.stop) controller.abort();
+});
+const db = await openDb(o.databaseUrl);
+try {
+  await runWorker(db, { cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, signal: controller.signal, onEvent: (e) => parentPort?.postMessage(e) });
+} finally {
+  await db.$disconnect();
+}

@@ -1,0 +1,50 @@
+import path from 'node:path';
+import express from 'express';
+import helmet from 'helmet';
+import { requireToken } from './auth.js';
+import type { ServerContext } from './context.js';
+import { errorHandler } from './errorHandler.js';
+import { notFound } from './httpErrors.js';
+import { datasetsRouter } from './routes/datasetsRouter.js';
+import { eventsRouter } from './routes/eventsRouter.js';
+import { jobsRouter } from './routes/jobsRouter.js';
+import { runsRouter } from './routes/runsRouter.js';
+
+export interface WebAssets {
+  /** index.html and styles.css. */
+  staticDir: string;
+  /** The bundled front end (app.js, app.css). */
+  bundleDir: string;
+}
+
+/**
+ * The Express application: helmet headers, a 100 kB JSON limit, the token check on /api, the JSON API,
+ * the dashboard's static files (any non-API path serves index.html: the UI routes by hash), and the
+ * single error middleware.
+ */
+export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // Plain HTTP (usually on 127.0.0.1): no HSTS and no upgrade of requests to https, which would break
+  // the dashboard when it is reached over a LAN address.
+  app.use(helmet({ hsts: false, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.get('/api/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  const api = express.Router();
+  api.use(requireToken(ctx.token));
+  api.use(express.json({ limit: '100kb' }));
+  api.use('/datasets', datasetsRouter(ctx));
+  api.use('/runs', runsRouter(ctx));
+  api.use('/jobs', jobsRouter(ctx));
+  api.use('/events', eventsRouter(ctx));
+  api.use((req) => {
+    throw notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`);
+  });
+  app.use('/api', api);
+  app.use(express.static(web.bundleDir, { index: false }));
+  app.use(express.static(web.staticDir, { index: 'index.html' }));
+  app.get('/', (_req, res) => res.sendFile(path.join(web.staticDir, 'index.html')));
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { Db } from '../db/client.js';
+import type { EventBus } from './eventBus.js';
+
+/** What request handlers may use; built once by startServer. */
+export interface ServerContext {
+  db: Db;
+  events: EventBus;
+  runsDir: string;
+  ingestRoots: string[];
+  token: string | undefined;
+}

@@ -1,0 +1,74 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ServerContext } from '../context.js';
+import { caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
+import {
+  cancelRun,
+  compareRuns,
+  CompareQuerySchema,
+  createRun,
+  CreateRunSchema,
+  deleteRun,
+  exportZip,
+  getRun,
+  listRunsPage,
+  metricsCsv,
+  resumeRun,
+  RunListQuerySchema,
+  runCurves,
+  updateRun,
+  UpdateRunSchema,
+} from '../services/runsService.js';
+
+const IdSchema = z.object({ id: z.string().min(1) });
+
+export function runsRouter(ctx: ServerContext): Router {
+  const r = Router();
+  r.get('/', async (req, res) => {
+    res.json(await listRunsPage(ctx.db, RunListQuerySchema.parse(req.query)));
+  });
+  r.post('/', async (req, res) => {
+    res.status(201).json(await createRun(ctx.db, CreateRunSchema.parse(req.body)));
+  });
+  r.get('/compare', async (req, res) => {
+    res.json(await compareRuns(ctx.db, CompareQuerySchema.parse(req.query).runs));
+  });
+  r.get('/:id', async (req, res) => {
+    res.json(await getRun(ctx.db, IdSchema.parse(req.params).id));
+  });
+  r.patch('/:id', async (req, res) => {
+    res.json(await updateRun(ctx.db, IdSchema.parse(req.params).id, UpdateRunSchema.parse(req.body)));
+  });
+  r.delete('/:id', async (req, res) => {
+    await deleteRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir);
+    res.status(204).end();
+  });
+  r.post('/:id/cancel', async (req, res) => {
+    const job = await cancelRun(ctx.db, IdSchema.parse(req.params).id);
+    res.status(202).json({ jobId: job?.id, status: job?.status });
+  });
+  r.post('/:id/resume', async (req, res) => {
+    const job = await resumeRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir);
+    res.status(202).json({ jobId: job.id, status: job.status });
+  });
+  r.get('/:id/curves', async (req, res) => {
+    res.json(await runCurves(ctx.db, IdSchema.parse(req.params).id));
+  });
+  r.get('/:id/metrics.csv', async (req, res) => {
+    const id = IdSchema.parse(req.params).id;
+    res.type('text/csv').attachment(`segfusion-${id}-metrics.csv`).send(await metricsCsv(ctx.db, id));
+  });
+  r.get('/:id/export.zip', async (req, res) => {
+    const id = IdSchema.parse(req.params).id;
+    res.download(await exportZip(ctx.db, id, ctx.runsDir), `segfusion-model-${id}.zip`);
+  });
+  r.get('/:id/cases/:series', async (req, res) => {
+    const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
+    res.json(await caseInfo(ctx.db, p.id, p.series));
+  });
+  r.get('/:id/cases/:series/slices/:k', async (req, res) => {
+    const p = SliceParamsSchema.parse(req.params);
+    res.set('Cache-Control', 'private, max-age=300').json(await caseSlice(ctx.db, p.id, p.series, p.k));
+  });
+  return r;
+}

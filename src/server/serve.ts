@@ -1,0 +1,71 @@
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BackendChoice } from '../backend/selectBackend.js';
+import type { AppConfig } from '../config.js';
+import { openDb } from '../db/client.js';
+import { findDataset } from '../db/catalog.js';
+import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
+import { ingest } from '../ingest/ingest.js';
+import { reconcileRuns } from '../jobs/trainingJobs.js';
+import { WorkerThread } from '../jobs/workerThread.js';
+import { logger } from '../util/logger.js';
+import { createApp } from './app.js';
+import { EventBus } from './eventBus.js';
+import { buildWebBundle, WEB_ASSETS } from './webBundle.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  /** Run queued jobs on a worker thread of this process (default); false leaves them to `segfusion worker`. */
+  worker: boolean;
+  /** Generate and ingest the synthetic demo cohort as dataset "demo" when it is missing. */
+  demo: { dir: string; patients: number } | null;
+  backend?: BackendChoice;
+  onProgress?: (message: string) => void;
+}
+
+export class ServeError extends Error {
+  override name = 'ServeError';
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Starts the dashboard and API; resolves once it listens (GET /api/health answers from then on). */
+export async function startServer(config: AppConfig, o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
+  if (!LOOPBACK.has(o.host) && !config.token) {
+    throw new ServeError(`listening on ${o.host} exposes the API beyond this machine: set SEGFUSION_TOKEN (16+ characters), which every API call must then carry`);
+  }
+  const db = await openDb(config.databaseUrl);
+  await reconcileRuns(db);
+  await buildWebBundle();
+  if (o.demo && !(await findDataset(db, 'demo'))) {
+    if (!fs.existsSync(path.join(o.demo.dir, 'labels', 'labels.json'))) {
+      o.onProgress?.(`generating the demo cohort in ${o.demo.dir}`);
+      generateSyntheticCohort({ ...DEMO_COHORT, patients: o.demo.patients, out: o.demo.dir });
+    }
+    o.onProgress?.('ingesting dataset "demo"');
+    await ingest(db, { dataset: 'demo', paths: [path.join(o.demo.dir, 'dicom')], labelsDir: path.join(o.demo.dir, 'labels'), cacheDir: config.cacheDir });
+  }
+  const events = new EventBus();
+  const worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
+  worker?.on('event', (e) => events.publish(e));
+  worker?.on('error', (err) => logger.error({ err }, 'job worker thread failed'));
+  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token }, WEB_ASSETS);
+  const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
+    const s = app.listen(o.port, o.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
+  return {
+    url,
+    async close() {
+      // A running training stops after its current batch and stays resumable.
+      await worker?.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.$disconnect();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { FileSlices } from '../../data/volumeSlices.js';
+import { runReport } from '../../train/runReport.js';
+import { notFound } from '../httpErrors.js';
+
+export const SliceParamsSchema = z.object({ id: z.string().min(1), series: z.string().min(1), k: z.coerce.number().int().min(0) });
+
+const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+/** Where a case's image, ground truth and the run's prediction live (all on the series' own grid). */
+async function caseVolumes(db: Db, runId: string, seriesUid: string) {
+  const report = await runReport(db, runId);
+  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, dataset: { name: report.dataset } }, include: { label: true, study: { include: { patient: true } } } });
+  if (!series) throw notFound(`series ${seriesUid} is not in dataset ${report.dataset}`);
+  const prediction = report.artifacts.find((a) => a.kind === 'prediction' && a.name === seriesUid);
+  return { report, series, imagePath: series.volumePath, labelPath: series.label?.volumePath ?? null, predictionPath: prediction?.path ?? null };
+}
+
+/** A case of a run: its geometry, per-class metrics, and whether ground truth and prediction exist. */
+export async function caseInfo(db: Db, runId: string, seriesUid: string) {
+  const v = await caseVolumes(db, runId, seriesUid);
+  const image = new FileSlices(v.imagePath, 1);
+  return {
+    runId,
+    seriesInstanceUid: seriesUid,
+    patientId: v.series.study.patient.patientId,
+    size: image.geometry.size,
+    spacing: image.geometry.spacing,
+    modality: v.series.modality,
+    hasLabel: v.labelPath !== null,
+    hasPrediction: v.predictionPath !== null,
+    classNames: (v.report.plan?.classNames as string[] | undefined) ?? [],
+    metrics: v.report.cases.filter((c) => c.seriesInstanceUid === seriesUid),
+  };
+}
+
+/**
+ * One slice for the case viewer: modality-LUT values (HU for CT) as float32, ground truth and prediction
+ * as uint8, base64-encoded; the browser applies window/level and overlays on a canvas.
+ */
+export async function caseSlice(db: Db, runId: string, seriesUid: string, k: number) {
+  const v = await caseVolumes(db, runId, seriesUid);
+  const image = new FileSlices(v.imagePath, 1);
+  const [width, height, slices] = image.geometry.size;
+  if (k >= slices) throw new z.ZodError([{ code: 'custom', path: ['k'], message: `slice ${k} is outside 0..${slices - 1}`, input: k }]);
+  const values = Float32Array.from(image.slice(k));
+  return {
+    k,
+    width,
+    height,
+    slices,
+    image: b64(values),
+    label: v.labelPath ? b64(new FileSlices<Uint8Array>(v.labelPath, 1).slice(k)) : null,
+    prediction: v.predictionPath ? b64(new FileSlices<Uint8Array>(v.predictionPath, 1).slice(k)) : null,
+  };
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
+import { queueIngest } from '../../jobs/ingestJobs.js';
+import { forbidden } from '../httpErrors.js';
+
+export const IngestRequestSchema = z.object({
+  dataset: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only'),
+  path: z.string().min(1).max(4096),
+  labels: z.string().min(1).max(4096).optional(),
+});
+export type IngestRequest = z.infer<typeof IngestRequestSchema>;
+
+export const PageSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+export async function listDatasetsPage(db: Db, page: z.infer<typeof PageSchema>) {
+  const all = await listDatasetSummaries(db);
+  return { total: all.length, items: all.slice(page.offset, page.offset + page.limit) };
+}
+
+export const datasetDetail = describeDataset;
+
+/**
+ * Resolves a server-side folder against the configured ingest roots, following symbolic links first so
+ * neither "../" nor a link can reach outside them; says which roots are allowed when it refuses.
+ */
+export function resolveInsideRoots(requested: string, roots: string[], field: string): string {
+  const absolute = path.resolve(roots[0] ?? '.', requested);
+  let real: string;
+  try {
+    real = fs.realpathSync(absolute);
+  } catch {
+    throw new z.ZodError([{ code: 'custom', path: [field], message: `folder "${requested}" does not exist`, input: requested }]);
+  }
+  if (!fs.statSync(real).isDirectory()) throw new z.ZodError([{ code: 'custom', path: [field], message: `"${requested}" is not a folder`, input: requested }]);
+  const inside = roots.some((root) => {
+    let r: string;
+    try {
+      r = fs.realpathSync(root);
+    } catch {
+      return false;
+    }
+    const rel = path.relative(r, real);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  });
+  if (!inside) throw forbidden(`${field} "${requested}" is outside the folders the server may ingest from (${roots.join(', ')}; set SEGFUSION_INGEST_ROOTS)`);
+  return real;
+}
+
+export async function ingestFromRoots(db: Db, request: IngestRequest, roots: string[]) {
+  const folder = resolveInsideRoots(request.path, roots, 'path');
+  const labels = request.labels ? resolveInsideRoots(request.labels, roots, 'labels') : undefined;
+  return queueIngest(db, { dataset: request.dataset, paths: [folder], labels });
+}

@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import { findDataset } from '../../db/catalog.js';
+import { requestCancel } from '../../db/jobs.js';
+import { runTraces } from '../../db/runs.js';
+import { DatasetNotFoundError } from '../../data/datasetInfo.js';
+import { exportRun } from '../../export/exportRun.js';
+import { launchRun, queueResume, reconcileRuns } from '../../jobs/trainingJobs.js';
+import { RunConfigSchema } from '../../train/runConfig.js';
+import { listRunItems, runReport } from '../../train/runReport.js';
+import { runDir, RunNotFoundError, RunStateError } from '../../train/trainer.js';
+import { PageSchema } from './datasetsService.js';
+
+export const RunListQuerySchema = PageSchema.extend({
+  dataset: z.string().min(1).optional(),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted']).optional(),
+});
+
+const Tags = z.array(z.string().min(1).max(40)).max(20);
+
+export const CreateRunSchema = z.object({
+  name: z.string().min(1).max(200).optional(),
+  tags: Tags.optional(),
+  notes: z.string().max(10_000).optional(),
+  config: RunConfigSchema,
+});
+
+export const UpdateRunSchema = z
+  .object({ name: z.string().min(1).max(200).nullable().optional(), tags: Tags.optional(), notes: z.string().max(10_000).nullable().optional() })
+  .refine((u) => Object.keys(u).length > 0, 'give at least one of name, tags, notes');
+
+export async function listRunsPage(db: Db, q: z.infer<typeof RunListQuerySchema>) {
+  await reconcileRuns(db);
+  const dataset = q.dataset ? await findDataset(db, q.dataset) : null;
+  if (q.dataset && !dataset) throw new DatasetNotFoundError(q.dataset);
+  const { total, runs } = await listRunItems(db, { datasetId: dataset?.id, status: q.status, take: q.limit, skip: q.offset });
+  return { total, items: runs };
+}
+
+export async function createRun(db: Db, body: z.infer<typeof CreateRunSchema>) {
+  const { run, job } = await launchRun(db, body.config, { name: body.name });
+  if (body.tags || body.notes) await db.run.update({ where: { id: run.id }, data: { tags: JSON.stringify(body.tags ?? []), notes: body.notes ?? null } });
+  return { run: await runReport(db, run.id), jobId: job.id };
+}
+
+export async function getRun(db: Db, id: string) {
+  await reconcileRuns(db);
+  return runReport(db, id);
+}
+
+/** Everything a run's charts need: per-epoch records and the (down-sampled) per-batch traces. */
+export async function runCurves(db: Db, id: string) {
+  const report = await runReport(db, id);
+  const traces = await runTraces(db, id);
+  return {
+    lossNames: (report.config.losses as { name: string }[] | undefined)?.map((l) => l.name) ?? [],
+    epochs: report.epochs,
+    batches: traces.map((t) => ({ step: t.step, epoch: t.epoch, learningRate: t.learningRate, loss: t.loss, terms: JSON.parse(t.terms) as number[], weights: JSON.parse(t.weights) as number[] })),
+  };
+}
+
+export async function updateRun(db: Db, id: string, u: z.infer<typeof UpdateRunSchema>) {
+  const exists = await db.run.findUnique({ where: { id }, select: { id: true } });
+  if (!exists) throw new RunNotFoundError(id);
+  await db.run.update({ where: { id }, data: { ...(u.name !== undefined ? { name: u.name } : {}), ...(u.tags ? { tags: JSON.stringify(u.tags) } : {}), ...(u.notes !== undefined ? { notes: u.notes } : {}) } });
+  return runReport(db, id);
+}
+
+/** Deletes a run that is not active, with its records (cascade) and its folder (checkpoints, predictions, exports). */
+export async function deleteRun(db: Db, id: string, runsDir: string) {
+  await reconcileRuns(db);
+  const run = await db.run.findUnique({ where: { id }, select: { status: true } });
+  if (!run) throw new RunNotFoundError(id);
+  if (run.status === 'running' || run.status === 'queued') throw new RunStateError(`run ${id} is ${run.status}; cancel it before deleting it`);
+  await db.run.delete({ where: { id } });
+  fs.rmSync(runDir(runsDir, id), { recursive: true, force: true });
+}
+
+export async function cancelRun(db: Db, id: string) {
+  const job = await db.job.findFirst({ where: { runId: id, status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'desc' } });
+  if (!job) {
+    if (!(await db.run.findUnique({ where: { id }, select: { id: true } }))) throw new RunNotFoundError(id);
+    throw new RunStateError(`run ${id} has no queued or running job to cancel`);
+  }
+  return requestCancel(db, job.id);
+}
+
+export const resumeRun = queueResume;
+
+/** Exports the best checkpoint into the run's folder and returns the zip to send. */
+export async function exportZip(db: Db, id: string, runsDir: string): Promise<string> {
+  const result = await exportRun(db, id, { out: path.join(runDir(runsDir, id), 'export', 'segfusion-model'), zip: true, runsDir });
+  return result.zip as string;
+}
+
+const CSV_COLUMNS = ['split', 'patientId', 'seriesInstanceUid', 'className', 'dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd', 'groundTruthVoxels', 'predictedVoxels'] as const;
+
+/** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
+export async function metricsCsv(db: Db, id: string): Promise<string> {
+  const report = await runReport(db, id);
+  const quote = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [CSV_COLUMNS.join(','), ...report.cases.map((c) => CSV_COLUMNS.map((k) => quote(c[k])).join(','))].join('\n') + '\n';
+}
+
+export const CompareQuerySchema = z.object({
+  runs: z
+    .string()
+    .transform((s) => s.split(',').filter(Boolean))
+    .pipe(z.array(z.string().min(1)).min(2, 'compare needs 2 to 4 runs').max(4, 'compare needs 2 to 4 runs')),
+});
+
+/** 2-4 runs side by side: their epochs and test summaries (the client plots and diffs them). */
+export async function compareRuns(db: Db, ids: string[]) {
+  const reports = await Promise.all(ids.map((id) => runReport(db, id)));
+  return reports.map((r) => ({ id: r.id, name: r.name, dataset: r.dataset, strategy: r.strategy, status: r.status, bestDice: r.bestDice, bestEpoch: r.bestEpoch, durationMs: r.durationMs, epochs: r.epochs, test: r.test, config: r.config }));
+}

@@ -1,0 +1,102 @@
+import { api, ApiError, subscribe } from '../api.js';
+import { fmt, h, sortableTable } from '../dom.js';
+import type { DatasetInfo } from '../types.js';
+
+type Summary = { name: string; patients: number; series: number; createdAt: string };
+
+/** Datasets list with a form to ingest a server-side folder, showing the job's progress live. */
+export async function datasetsPage(root: HTMLElement): Promise<() => void> {
+  const { items } = await api<{ items: Summary[] }>('/datasets?limit=500');
+  const status = h('div', { id: 'ingest-status', class: 'muted' });
+  const bar = h('div', { class: 'progress' }, h('div', { style: 'width:0%' }));
+  const form = h(
+    'form',
+    { class: 'grid', id: 'ingest' },
+    h('label', { for: 'ingest-dataset' }, 'Dataset name'),
+    h('input', { id: 'ingest-dataset', name: 'dataset', required: true }),
+    h('label', { for: 'ingest-path' }, 'DICOM folder (on the server)'),
+    h('input', { id: 'ingest-path', name: 'path', required: true, placeholder: 'datasets/my-study/dicom' }),
+    h('label', { for: 'ingest-labels' }, 'Labels folder (optional)'),
+    h('input', { id: 'ingest-labels', name: 'labels' }),
+    h('span'),
+    h('button', { type: 'submit' }, 'Ingest'),
+  );
+  let jobId: string | null = null;
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    try {
+      const r = await api<{ jobId: string }>('/datasets/ingest', { method: 'POST', body: { dataset: data.get('dataset'), path: data.get('path'), ...(data.get('labels') ? { labels: data.get('labels') } : {}) } });
+      jobId = r.jobId;
+      status.textContent = 'queued';
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.message : String(err);
+    }
+  });
+  const unsubscribe = subscribe((type, e) => {
+    if (e.jobId !== jobId) return;
+    if (type === 'ingest') {
+      status.textContent = `${e.phase as string}: ${e.done as number}/${e.total as number}`;
+      (bar.firstChild as HTMLElement).style.width = `${(100 * (e.done as number)) / Math.max(1, e.total as number)}%`;
+    } else if (type === 'job' && e.status !== 'running') {
+      status.textContent = `ingest ${e.status as string}`;
+      if (e.status === 'completed') location.reload();
+    }
+  });
+  root.append(
+    h('h1', {}, 'Datasets'),
+    sortableTable<Summary>(
+      [
+        { label: 'dataset', value: (d) => d.name, render: (d) => h('a', { href: `#/datasets/${encodeURIComponent(d.name)}` }, d.name) },
+        { label: 'patients', value: (d) => d.patients, numeric: true, digits: 0 },
+        { label: 'series', value: (d) => d.series, numeric: true, digits: 0 },
+        { label: 'created', value: (d) => d.createdAt, render: (d) => new Date(d.createdAt).toLocaleString() },
+      ],
+      items,
+      { id: 'datasets' },
+    ),
+    h('h2', {}, 'Ingest a folder'),
+    form,
+    bar,
+    status,
+  );
+  return unsubscribe;
+}
+
+/** One dataset: series geometry, class map with voxel counts, warnings and rejected files. */
+export async function datasetPage(root: HTMLElement, name: string): Promise<() => void> {
+  const d = await api<DatasetInfo>(`/datasets/${encodeURIComponent(name)}`);
+  type S = DatasetInfo['series'][number];
+  const list = h('div');
+  root.append(
+    h('h1', {}, `Dataset ${d.name}`),
+    h('p', { class: 'muted' }, `${d.patients} patient(s), ${d.series.length} series, ${d.series.filter((s) => s.label).length} labelled`),
+    h('h2', {}, 'Classes'),
+    h('table', { id: 'classes' }, h('thead', {}, h('tr', {}, h('th', {}, 'value'), h('th', {}, 'class'), h('th', {}, 'voxels'))), h('tbody', {}, ...Object.entries(d.classMap).map(([v, c]) => h('tr', {}, h('td', {}, v), h('td', {}, c), h('td', { class: 'num' }, d.classVoxels[v] ?? 0))))),
+    h('h2', {}, 'Series'),
+    sortableTable<S>(
+      [
+        { label: 'patient', value: (s) => s.patientId },
+        { label: 'modality', value: (s) => s.modality },
+        { label: 'voxels', value: (s) => s.geometry.size.join(' x ') },
+        { label: 'spacing (mm)', value: (s) => s.geometry.spacing.map((v) => fmt(v, 2)).join(' x ') },
+        { label: 'intensity', value: (s) => `${s.intensityRange[0]} .. ${s.intensityRange[1]}` },
+        { label: 'label', value: (s) => (s.label ? s.label.kind : 'none') },
+        { label: 'warnings', value: (s) => s.warnings.join('; ') || '–' },
+      ],
+      d.series,
+      { id: 'series' },
+    ),
+    list,
+  );
+  if (d.lastIngest) {
+    list.append(
+      h('h2', {}, `Last ingest (${new Date(d.lastIngest.startedAt).toLocaleString()}, ${d.lastIngest.status})`),
+      d.lastIngest.errors.length ? h('h3', {}, `Rejected files (${d.lastIngest.errors.length})`) : h('p', { class: 'muted' }, 'No rejected files.'),
+      h('ul', { id: 'rejected' }, ...d.lastIngest.errors.map((e) => h('li', {}, h('code', {}, e.path), `: ${e.reason}`))),
+      d.lastIngest.warnings.length ? h('h3', {}, `Warnings (${d.lastIngest.warnings.length})`) : '',
+      h('ul', {}, ...d.lastIngest.warnings.map((w) => h('li', {}, w.reason))),
+    );
+  }
+  return () => undefined;
+}

@@ -1,0 +1,180 @@
+import { api, ApiError, subscribe, withToken } from '../api.js';
+import { LineChart, type Series } from '../charts.js';
+import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
+import type { Curves, RunReport } from '../types.js';
+
+type CaseRow = RunReport['cases'][number];
+const METRICS = ['dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd'] as const;
+
+/** Per class: mean ± std (median) over cases of each metric. */
+function classTable(cases: CaseRow[], split: string): HTMLElement {
+  const rows = cases.filter((c) => c.split === split);
+  if (!rows.length) return h('p', { class: 'muted' }, `No ${split} cases evaluated yet (the best checkpoint is evaluated when the run ends).`);
+  const classes = [...new Set(rows.map((c) => c.className))];
+  return h(
+    'table',
+    { 'data-table': `classes-${split}` },
+    h('thead', {}, h('tr', {}, h('th', {}, 'class'), ...METRICS.map((m) => h('th', {}, m)), h('th', {}, 'cases'))),
+    h(
+      'tbody',
+      {},
+      ...classes.map((cls) => {
+        const of = rows.filter((c) => c.className === cls);
+        return h(
+          'tr',
+          {},
+          h('td', {}, cls),
+          ...METRICS.map((m) => {
+            const a = aggregate(of.map((c) => c[m]));
+            const d = m === 'hd95' || m === 'assd' ? 2 : 3;
+            return h('td', { class: 'num' }, a.mean === null ? '–' : `${fmt(a.mean, d)} ± ${fmt(a.std, d)} (${fmt(a.median, d)})`);
+          }),
+          h('td', { class: 'num' }, of.length),
+        );
+      }),
+    ),
+  );
+}
+
+function caseTable(run: RunReport, split: string): HTMLElement {
+  const rows = run.cases.filter((c) => c.split === split);
+  if (!rows.length) return h('span');
+  return sortableTable<CaseRow>(
+    [
+      { label: 'patient', value: (c) => c.patientId, render: (c) => h('a', { href: `#/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}` }, c.patientId) },
+      { label: 'class', value: (c) => c.className },
+      ...METRICS.map((m) => ({ label: m, value: (c: CaseRow) => c[m], numeric: true, digits: m === 'hd95' || m === 'assd' ? 2 : 3 })),
+      { label: 'GT voxels', value: (c) => c.groundTruthVoxels, numeric: true, digits: 0 },
+      { label: 'predicted', value: (c) => c.predictedVoxels, numeric: true, digits: 0 },
+    ],
+    rows,
+    { 'data-table': `cases-${split}` },
+  );
+}
+
+/**
+ * A run's page, live while it trains: loss terms, fused loss, fusion weights and learning rate per
+ * batch (appended from server-sent events), validation metrics per epoch, per-class and per-case
+ * tables, config and preprocessing plan, and the run's actions.
+ */
+export async function runPage(root: HTMLElement, id: string): Promise<() => void> {
+  let run = await api<RunReport>(`/runs/${id}`);
+  let curves = await api<Curves>(`/runs/${id}/curves`);
+  const header = h('div');
+  const progress = h('div', { id: 'live', class: 'muted' });
+  const charts = {
+    loss: new LineChart('Loss per batch (fused and each term)', 'batch', { log: true }),
+    weights: new LineChart('Fusion weights per batch', 'batch'),
+    lr: new LineChart('Learning rate', 'batch'),
+    epochWeights: new LineChart('Fusion weights per epoch (mean)', 'epoch'),
+    dice: new LineChart('Validation Dice per class', 'epoch'),
+    sens: new LineChart('Validation sensitivity per class', 'epoch'),
+    spec: new LineChart('Validation specificity per class', 'epoch'),
+  };
+  const tables = h('div');
+  root.append(header, progress, h('div', { class: 'charts' }, ...Object.values(charts).map((c) => c.el)), tables);
+
+  const drawBatches = () => {
+    const b = curves.batches;
+    const x = b.map((t) => t.step);
+    charts.loss.update(x, [{ label: 'fused', values: b.map((t) => t.loss) }, ...curves.lossNames.map((n, i): Series => ({ label: n, values: b.map((t) => t.terms[i]), dash: true }))]);
+    charts.weights.update(x, curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]) })));
+    charts.lr.update(x, [{ label: 'learning rate', values: b.map((t) => t.learningRate) }]);
+  };
+  const drawEpochs = () => {
+    const e = run.epochs;
+    const x = e.map((r) => r.epoch);
+    const classes = Object.keys(e[0]?.valMetrics ?? {});
+    const perClass = (m: string) => classes.map((c) => ({ label: c, values: e.map((r) => r.valMetrics[c]?.[m] ?? null) }));
+    charts.dice.update(x, [...perClass('dice'), { label: 'mean (early stopping)', values: e.map((r) => r.valDice), dash: true }]);
+    charts.sens.update(x, perClass('sensitivity'));
+    charts.spec.update(x, perClass('specificity'));
+    charts.epochWeights.update(x, curves.lossNames.map((n) => ({ label: n, values: e.map((r) => r.weights[n] ?? null) })));
+  };
+  const drawHeader = () => {
+    clear(header);
+    const active = run.status === 'running' || run.status === 'queued';
+    const resumable = ['interrupted', 'cancelled', 'failed'].includes(run.status);
+    const act = (label: string, fn: () => Promise<unknown>, cls = '') =>
+      h('button', {
+        class: cls,
+        'data-action': label.toLowerCase(),
+        onclick: async () => {
+          try {
+            await fn();
+            await refresh();
+          } catch (err) {
+            alert((err as Error).message);
+          }
+        },
+      }, label);
+    const tags = h('input', { value: run.tags.join(', '), id: 'tags', placeholder: 'tags, comma-separated' });
+    const notes = h('textarea', { id: 'notes', rows: 2, cols: 60, placeholder: 'notes' }, run.notes ?? '');
+    header.append(
+      h('h1', {}, `Run ${run.name ?? run.id.slice(0, 8)} `, statusBadge(run.status)),
+      h('p', { class: 'muted' }, `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch ?? '–'} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`),
+      run.error ? h('div', { class: 'banner' }, run.error) : '',
+      h(
+        'div',
+        { class: 'toolbar' },
+        active ? act('Cancel', () => api(`/runs/${id}/cancel`, { method: 'POST' }), 'secondary') : null,
+        resumable ? act('Resume', () => api(`/runs/${id}/resume`, { method: 'POST' })) : null,
+        run.bestEpoch !== null ? h('a', { href: withToken(`/api/runs/${id}/export.zip`), 'data-action': 'export' }, h('button', { class: 'secondary' }, 'Download model (zip)')) : null,
+        run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/metrics.csv`), 'data-action': 'csv' }, h('button', { class: 'secondary' }, 'Metrics CSV')) : null,
+        !active
+          ? act('Delete', async () => {
+              if (!confirm(`Delete run ${run.name ?? run.id} with its checkpoints and predictions?`)) throw new Error('kept');
+              await api(`/runs/${id}`, { method: 'DELETE' });
+              location.hash = '#/runs';
+            }, 'danger')
+          : null,
+      ),
+      h('div', { class: 'toolbar' }, tags, notes, act('Save', () => api(`/runs/${id}`, { method: 'PATCH', body: { tags: tags.value.split(',').map((t) => t.trim()).filter(Boolean), notes: notes.value || null } }), 'secondary')),
+    );
+  };
+  const drawTables = () => {
+    clear(tables);
+    tables.append(
+      h('h2', {}, 'Test split, per class (mean ± std (median) over cases)'),
+      classTable(run.cases, 'test'),
+      h('h2', {}, 'Test split, per case'),
+      caseTable(run, 'test'),
+      h('h2', {}, 'Validation split, per class'),
+      classTable(run.cases, 'validation'),
+      h('h2', {}, 'Validation split, per case'),
+      caseTable(run, 'validation'),
+      h('h2', {}, 'Configuration'),
+      h('pre', { id: 'config' }, JSON.stringify(run.config, null, 2)),
+      h('h2', {}, 'Preprocessing plan and split'),
+      h('pre', {}, JSON.stringify({ plan: run.plan, split: run.split }, null, 2)),
+    );
+  };
+  const refresh = async () => {
+    try {
+      run = await api<RunReport>(`/runs/${id}`);
+      curves = await api<Curves>(`/runs/${id}/curves`);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return;
+      throw err;
+    }
+    drawHeader();
+    drawBatches();
+    drawEpochs();
+    drawTables();
+  };
+  drawHeader();
+  drawBatches();
+  drawEpochs();
+  drawTables();
+  const unsubscribe = subscribe((type, e) => {
+    if (type === 'batch') {
+      const names = curves.lossNames;
+      curves.batches.push({ step: e.step as number, epoch: e.epoch as number, learningRate: e.learningRate as number, loss: e.loss as number, terms: names.map((n) => (e.terms as Record<string, number>)[n]), weights: names.map((n) => (e.weights as Record<string, number>)[n]) });
+      drawBatches();
+      progress.textContent = `epoch ${(e.epoch as number) + 1}/${e.epochs as number}, batch ${(e.batch as number) + 1}/${e.batchesPerEpoch as number}, loss ${fmt(e.loss as number)}, ETA ${duration(e.etaMs as number)}`;
+    } else if (type === 'evaluate') progress.textContent = `evaluating ${e.split as string}: case ${e.done as number}/${e.total as number}`;
+    else if (type === 'preprocess') progress.textContent = `preprocessing case ${e.done as number}/${e.total as number}`;
+    else if (type === 'epoch' || type === 'status' || type === 'job') void refresh();
+  }, id);
+  return unsubscribe;
+}

@@ -1,0 +1,32 @@
+// Response shapes of the API, taken from the server's own types so both sides change together.
+export type { RunListItem, RunReport } from '../train/runReport.js';
+export type { DatasetInfo } from '../data/datasetInfo.js';
+
+export interface Curves {
+  lossNames: string[];
+  epochs: import('../train/runReport.js').RunReport['epochs'];
+  batches: { step: number; epoch: number; learningRate: number; loss: number; terms: number[]; weights: number[] }[];
+}
+
+export interface CaseInfo {
+  runId: string;
+  seriesInstanceUid: string;
+  patientId: string;
+  size: [number, number, number];
+  spacing: [number, number, number];
+  modality: string;
+  hasLabel: boolean;
+  hasPrediction: boolean;
+  classNames: string[];
+  metrics: import('../train/runReport.js').RunReport['cases'];
+}
+
+export interface SliceData {
+  k: number;
+  width: number;
+  height: number;
+  slices: number;
+  image: string;
+  label: string | null;
+  prediction: string | null;
+}

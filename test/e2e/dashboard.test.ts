@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { unzipSync } from 'fflate';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { selectBackend } from '../../src/backend/selectBackend.js';
+import { loadConfig } from '../../src/config.js';
+import { loadModel } from '../../src/model/modelIo.js';
+import { startServer } from '../../src/server/serve.js';
+import { ROOT, tempDir } from '../helpers.js';
+
+/** Debian's chromium, installed by .ci/run. */
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
+
+describe('dashboard in a real browser (chromium + playwright-core)', () => {
+  let dir: string;
+  let url: string;
+  let close: () => Promise<void>;
+  let browser: Browser;
+  let page: Page;
+  const runIds: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    dir = tempDir('e2e');
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data') });
+    const server = await startServer(config, { host: '127.0.0.1', port: 0, worker: true, demo: { dir: path.join(dir, 'demo'), patients: 4 } });
+    url = server.url;
+    close = server.close;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+    page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+  });
+  after(async () => {
+    await browser?.close();
+    await close?.();
+  });
+
+  async function launch(name: string, strategy: string): Promise<string> {
+    await page.goto(`${url}/#/new`);
+    await page.waitForSelector('#launch');
+    await page.fill('#f-name', name);
+    await page.selectOption('#f-size', { index: 0 });
+    await page.selectOption('#f-strategy', strategy);
+    await page.fill('#f-epochs', '3');
+    await page.fill('#f-batchesPerEpoch', '8');
+    await page.fill('#f-batchSize', '4');
+    await page.fill('#f-patchSize', '32');
+    await page.click('#launch button[type=submit]');
+    await page.waitForURL(/#\/runs\/[0-9a-f-]+$/);
+    const id = page.url().split('/').pop() as string;
+    runIds.push(id);
+    return id;
+  }
+
+  it('shows the demo dataset with its series and classes', async () => {
+    await page.goto(`${url}/#/datasets`);
+    await page.click('#datasets a');
+    await page.waitForSelector('#series tbody tr');
+    assert.equal(await page.locator('#series tbody tr').count(), 4);
+    assert.deepEqual(await page.locator('#classes tbody td:nth-child(2)').allTextContents(), ['background', 'organ', 'lesion']);
+    await shot('dataset');
+  });
+
+  it('validates the launch form: the wrong field gets the API\'s reason', async () => {
+    await page.goto(`${url}/#/new`);
+    await page.waitForSelector('#launch');
+    await page.fill('#f-patchSize', '30');
+    await page.click('#launch button[type=submit]');
+    const error = page.locator('[data-error-for="config.sampling.patchSize"]');
+    await error.filter({ hasText: 'divisible' }).waitFor();
+    assert.match(await error.textContent() ?? '', /patchSize 30 must be divisible by 2\^depth = 8/);
+    assert.ok(await page.locator('#f-patchSize.invalid').count());
+    await shot('launch-form-error');
+  });
+
+  it('launches a run from the form and its curves grow live until it completes', async () => {
+    await launch('e2e adaptive', 'batchAdaptive');
+    const loss = page.locator('[data-chart^="Loss per batch"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-chart^="Loss per batch"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 120_000 });
+    const first = Number(await loss.getAttribute('data-points'));
+    await page.waitForFunction((n) => Number(document.querySelector('[data-chart^="Loss per batch"]')?.getAttribute('data-points')) > n, first, { timeout: 120_000 });
+    await page.locator('#live').filter({ hasText: /epoch \d\/3/ }).waitFor();
+    await shot('run-live');
+    await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });
+    await page.waitForSelector('[data-table="classes-test"] tbody tr');
+    assert.deepEqual(await page.locator('[data-table="classes-test"] tbody td:first-child').allTextContents(), ['organ', 'lesion']);
+    assert.ok(Number(await page.locator('[data-chart^="Validation Dice"]').getAttribute('data-points')) === 3);
+    await shot('run-completed');
+  });
+
+  it('sorts the per-case table and opens the case viewer, moving through slices', async () => {
+    await page.click('[data-table="cases-test"] th:has-text("dice")');
+    await page.click('[data-table="cases-test"] tbody a');
+    await page.waitForSelector('#slice[data-slice]');
+    const start = Number(await page.getAttribute('#slice', 'data-slice'));
+    await page.keyboard.press('ArrowUp');
+    await page.waitForFunction((s) => Number(document.querySelector('#slice')?.getAttribute('data-slice')) === s + 1, start);
+    await page.locator('#slice-slider').fill('3');
+    await page.waitForFunction(() => document.querySelector('#slice')?.getAttribute('data-slice') === '3');
+    await page.selectOption('#preset', 'CT bone');
+    assert.equal(await page.inputValue('#ww'), '1800');
+    assert.ok((await page.locator('#case-metrics tbody tr').count()) >= 2);
+    // The canvas shows the image: not a uniform colour.
+    const distinct = await page.evaluate(() => {
+      const c = document.querySelector('#slice') as HTMLCanvasElement;
+      const d = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+      return new Set(Array.from({ length: d.length / 4 }, (_, i) => d[i * 4])).size;
+    });
+    assert.ok(distinct > 10, `${distinct} grey levels`);
+    await page.locator('#slice-slider').fill('16');
+    await page.waitForFunction(() => document.querySelector('#slice')?.getAttribute('data-slice') === '16');
+    await shot('case-viewer');
+  });
+
+  it('compares two runs side by side', async () => {
+    await launch('e2e static', 'static');
+    await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });
+    await page.goto(`${url}/#/runs`);
+    await page.waitForSelector('#runs');
+    for (const id of runIds) await page.check(`input[data-run="${id}"]`);
+    await page.click('#compare');
+    await page.waitForSelector('#compare-metrics tbody tr');
+    assert.equal(await page.locator('#compare-metrics thead th').count(), 4);
+    assert.ok((await page.locator('#compare-metrics td.best').count()) > 0);
+    await shot('compare');
+    await page.goto(`${url}/#/runs`);
+    await page.waitForSelector('#runs tbody tr');
+    await shot('runs');
+  });
+
+  it('downloads the exported model and the metrics CSV, and the model loads', async () => {
+    await page.goto(`${url}/#/runs/${runIds[0]}`);
+    await page.waitForSelector('[data-action="export"]');
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"] button')]);
+    const files = unzipSync(new Uint8Array(fs.readFileSync(await zip.path())));
+    assert.deepEqual(Object.keys(files).sort(), ['MODEL_CARD.md', 'group1-shard1of1.bin', 'model.json', 'segfusion.json']);
+    const out = path.join(dir, 'downloaded-model');
+    fs.mkdirSync(out);
+    for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(out, name), bytes);
+    await selectBackend('cpu');
+    const model = await loadModel(out);
+    const y = model.predict(tf.zeros([1, 32, 32, 1])) as tf.Tensor;
+    assert.deepEqual(y.shape, [1, 32, 32, 3]);
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="csv"] button')]);
+    const text = fs.readFileSync(await csv.path(), 'utf8');
+    assert.match(text.split('\n')[0], /^split,patientId,seriesInstanceUid,className,dice/);
+    assert.ok(text.split('\n').some((l) => l.startsWith('test,')));
+  });
+});

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { ServeError, startServer } from '../../src/server/serve.js';
+import { tempDir } from '../helpers.js';
+
+type Json = Record<string, unknown> & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
+
+describe('JSON API', () => {
+  let dir: string;
+  let base: string;
+  let close: () => Promise<void>;
+  const call = async (p: string, init: { method?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}) => {
+    const res = await fetch(`${base}${p}`, {
+      method: init.method ?? 'GET',
+      headers: { ...(init.body !== undefined || init.raw ? { 'content-type': 'application/json' } : {}), ...init.headers },
+      body: init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body)),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, json: (text ? JSON.parse(text) : {}) as Json, text };
+  };
+
+  before(async () => {
+    dir = tempDir('api');
+    fs.mkdirSync(path.join(dir, 'roots', 'inside'), { recursive: true });
+    fs.symlinkSync('/etc', path.join(dir, 'roots', 'escape'));
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_INGEST_ROOTS: path.join(dir, 'roots') });
+    const server = await startServer(config, { host: '127.0.0.1', port: 0, worker: false, demo: { dir: path.join(dir, 'demo'), patients: 3 } });
+    base = server.url;
+    close = server.close;
+  });
+  after(async () => close());
+
+  it('answers health, with helmet headers', async () => {
+    const r = await call('/api/health');
+    assert.deepEqual(r.json, { status: 'ok' });
+    assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  });
+
+  it('lists the demo dataset ingested on first start, with pagination', async () => {
+    const r = await call('/api/datasets?limit=10&offset=0');
+    assert.equal(r.json.total, 1);
+    assert.equal((r.json.items as { name: string; patients: number }[])[0].patients, 3);
+    const bad = await call('/api/datasets?limit=0');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error?.issues?.[0].field, 'limit');
+  });
+
+  const invalid: [string, unknown, string, RegExp][] = [
+    ['a patch size the U-Net cannot halve', { config: { dataset: 'demo', sampling: { patchSize: 30 } } }, 'config.sampling.patchSize', /must be divisible by 2\^depth = 8/],
+    ['no dataset', { config: {} }, 'config.dataset', /./],
+    ['an unknown strategy', { config: { dataset: 'demo', fusion: { strategy: 'magic' } } }, 'config.fusion.strategy', /./],
+    ['a negative learning rate', { config: { dataset: 'demo', optimizer: { learningRate: -1 } } }, 'config.optimizer.learningRate', /./],
+    ['tags that are not strings', { tags: [1], config: { dataset: 'demo' } }, 'tags.0', /./],
+  ];
+  for (const [name, body, field, message] of invalid) {
+    it(`POST /api/runs with ${name}: 400 naming ${field}`, async () => {
+      const r = await call('/api/runs', { method: 'POST', body });
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error?.code, 'validation');
+      const issue = r.json.error?.issues?.find((i) => i.field === field);
+      assert.ok(issue, JSON.stringify(r.json));
+      assert.match(issue.message, message);
+      assert.doesNotMatch(r.text, /at .+\.(ts|js):\d+/, 'no stack trace');
+    });
+  }
+
+  it('404s unknown runs, datasets, jobs and endpoints in the one error shape', async () => {
+    for (const p of ['/api/runs/nope', '/api/datasets/nope', '/api/jobs/nope', '/api/nothing-here', '/api/runs/nope/curves']) {
+      const r = await call(p);
+      assert.equal(r.status, 404, p);
+      assert.equal(r.json.error?.code, 'not_found', p);
+    }
+    const dataset = await call('/api/runs', { method: 'POST', body: { config: { dataset: 'nope' } } });
+    assert.equal(dataset.status, 404);
+    assert.match(dataset.json.error?.message ?? '', /dataset "nope" does not exist/);
+  });
+
+  it('rejects malformed and oversized bodies', async () => {
+    const malformed = await call('/api/runs', { method: 'POST', raw: '{"config":' });
+    assert.equal(malformed.status, 400);
+    const big = await call('/api/runs', { method: 'POST', raw: JSON.stringify({ notes: 'x'.repeat(200_000), config: { dataset: 'demo' } }) });
+    assert.equal(big.status, 413);
+  });
+
+  it('ingests only inside the configured roots: no "../", no symbolic link out', async () => {
+    for (const p of [path.join(dir, 'roots', '..'), '../../../../../etc', path.join(dir, 'roots', 'escape'), '/etc']) {
+      const r = await call('/api/datasets/ingest', { method: 'POST', body: { dataset: 'x', path: p } });
+      assert.equal(r.status, 403, `${p}: ${r.text}`);
+      assert.match(r.json.error?.message ?? '', /outside the folders the server may ingest from/);
+    }
+    const missing = await call('/api/datasets/ingest', { method: 'POST', body: { dataset: 'x', path: 'missing' } });
+    assert.equal(missing.status, 400);
+    assert.equal(missing.json.error?.issues?.[0].field, 'path');
+    const bad = await call('/api/datasets/ingest', { method: 'POST', body: { dataset: '../x', path: 'inside' } });
+    assert.equal(bad.json.error?.issues?.[0].field, 'dataset');
+    const ok = await call('/api/datasets/ingest', { method: 'POST', body: { dataset: 'x', path: 'inside' } });
+    assert.equal(ok.status, 202);
+    assert.equal((await call(`/api/jobs/${ok.json.jobId as string}`)).json.kind, 'ingest');
+  });
+
+  it('launches, tags, cancels and deletes a run', async () => {
+    const created = await call('/api/runs', { method: 'POST', body: { name: 'api run', tags: ['a'], config: { dataset: 'demo', epochs: 2 } } });
+    assert.equal(created.status, 201, created.text);
+    const run = created.json.run as { id: string; status: string; tags: string[] };
+    assert.equal(run.status, 'queued');
+    assert.deepEqual(run.tags, ['a']);
+    const patched = await call(`/api/runs/${run.id}`, { method: 'PATCH', body: { tags: ['b', 'c'], notes: 'baseline' } });
+    assert.deepEqual([patched.json.tags, patched.json.notes], [['b', 'c'], 'baseline']);
+    assert.equal((await call(`/api/runs/${run.id}`, { method: 'PATCH', body: {} })).status, 400);
+    assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 409, 'a queued run is not deleted');
+    assert.equal((await call(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status, 202);
+    assert.equal((await call(`/api/runs/${run.id}`)).json.status, 'cancelled');
+    const list = await call('/api/runs?status=cancelled');
+    assert.deepEqual((list.json.items as { id: string }[]).map((r) => r.id), [run.id]);
+    assert.equal((await call(`/api/runs/${run.id}/export.zip`)).status, 409, 'nothing to export before a checkpoint');
+    assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await call(`/api/runs/${run.id}`)).status, 404);
+    assert.equal((await call('/api/runs/compare?runs=a')).status, 400);
+  });
+});
+
+describe('serving beyond 127.0.0.1', () => {
+  it('refuses to start without SEGFUSION_TOKEN', async () => {
+    const dir = tempDir('token');
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data') });
+    await assert.rejects(startServer(config, { host: '0.0.0.0', port: 0, worker: false, demo: null }), (e: unknown) => e instanceof ServeError && /set SEGFUSION_TOKEN/.test(e.message));
+  });
+
+  it('then checks the token on every API call (header or query), not on health', async () => {
+    const dir = tempDir('token');
+    const token = 'a-long-enough-test-token';
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_TOKEN: token });
+    const server = await startServer(config, { host: '0.0.0.0', port: 0, worker: false, demo: null });
+    const url = server.url.replace('0.0.0.0', '127.0.0.1');
+    try {
+      assert.equal((await fetch(`${url}/api/health`)).status, 200);
+      const denied = await fetch(`${url}/api/runs`);
+      assert.equal(denied.status, 401);
+      assert.equal(((await denied.json()) as Json).error?.code, 'unauthorized');
+      assert.equal((await fetch(`${url}/api/runs`, { headers: { authorization: 'Bearer wrong-token-of-some-length' } })).status, 401);
+      assert.equal((await fetch(`${url}/api/runs`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+      assert.equal((await fetch(`${url}/api/runs?token=${token}`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
