@@ -15,7 +15,8 @@ export function tempDir(prefix: string): string {
 
 /** Environment for a CLI run against its own database and cache. */
 export function isolatedEnv(dir: string): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_LOG_LEVEL: 'warn' };
+  const { SEGFUSION_TOKEN: _token, PORT: _port, SEGFUSION_INGEST_ROOTS: _roots, ...env } = process.env;
+  return { ...env, DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_LOG_LEVEL: 'warn' };
 }
 
 export function cli(args: string[], env: NodeJS.ProcessEnv): SpawnSyncReturns<string> {

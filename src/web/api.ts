@@ -50,5 +50,8 @@ export function subscribe(onEvent: (type: string, data: Record<string, unknown>)
   for (const type of ['batch', 'epoch', 'status', 'evaluate', 'preprocess', 'ingest', 'job']) {
     source.addEventListener(type, (e) => onEvent(type, JSON.parse((e as MessageEvent<string>).data) as Record<string, unknown>));
   }
-  return () => source.close();
+  return () => {
+    source.close();
+    if (status) status.textContent = '';
+  };
 }
