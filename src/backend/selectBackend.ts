@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from './batchNormGradient.js';
 import { useWasmBackend } from './wasmBackend.js';
 
-export const BACKEND_ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_ORDER)[number];
+import { BACKEND_ORDER, type BackendChoice } from './backendChoice.js';
+
+export { BACKEND_ORDER, type BackendChoice };
 
 /** What a run records about the backend it trained on. */
 export interface BackendReport {

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { exportRun } from '../export/exportRun.js';
-import { predictSeries } from '../predict/predictSeries.js';
 import { phaseProgress } from './progress.js';
 import { table } from './tables.js';
 import { withDb } from './withDb.js';
@@ -15,6 +13,7 @@ export function addModelCommands(program: Command): void {
     .option('--zip', 'also write DIR.zip with the same files')
     .option('--json', 'print JSON')
     .action(async (runId: string, o: { out: string; zip?: boolean; json?: boolean }) => {
+      const { exportRun } = await import('../export/exportRun.js');
       const result = await withDb((db) => exportRun(db, runId, { out: o.out, zip: o.zip, runsDir: loadConfig().runsDir }));
       if (o.json) console.log(JSON.stringify({ out: result.out, zip: result.zip, files: result.files, runId }));
       else console.log(`Exported run ${runId} to ${result.out}${result.zip ? ` and ${result.zip}` : ''}: ${result.files.join(', ')}`);
@@ -30,6 +29,7 @@ export function addModelCommands(program: Command): void {
     .option('--series <uid>', 'SeriesInstanceUID, when the folder holds several series')
     .option('--json', 'print JSON')
     .action(async (o: { model: string; input: string; out: string; seg?: string; series?: string; json?: boolean }) => {
+      const { predictSeries } = await import('../predict/predictSeries.js');
       const progress = phaseProgress();
       const r = await predictSeries({ modelDir: o.model, input: o.input, out: o.out, seg: o.seg, seriesInstanceUid: o.series, backend: loadConfig().backend, onProgress: progress.update }).finally(progress.stop);
       if (o.json) {

@@ -1,17 +1,21 @@
-import { BACKEND_ORDER, type BackendChoice } from '../backend/selectBackend.js';
+import { BACKEND_ORDER, type BackendChoice } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
-import { RunConfigError } from '../train/runConfig.js';
+
+/** A command-line value that cannot be used; printed as one line. */
+export class CliOptionError extends Error {
+  override name = 'CliOptionError';
+}
 
 /** Commander parser for an integer flag, naming the flag when the value is not one. */
 export const int = (flag: string) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new RunConfigError(`${flag} must be an integer, got "${v}"`);
+  if (!Number.isInteger(n)) throw new CliOptionError(`${flag} must be an integer, got "${v}"`);
   return n;
 };
 
 /** --backend, else SEGFUSION_BACKEND, else undefined (the first that loads). */
 export function backendOf(flag: string | undefined): BackendChoice | undefined {
   if (flag === undefined) return loadConfig().backend;
-  if (!(BACKEND_ORDER as readonly string[]).includes(flag)) throw new RunConfigError(`--backend must be one of ${BACKEND_ORDER.join(', ')}, got "${flag}"`);
+  if (!(BACKEND_ORDER as readonly string[]).includes(flag)) throw new CliOptionError(`--backend must be one of ${BACKEND_ORDER.join(', ')}, got "${flag}"`);
   return flag as BackendChoice;
 }

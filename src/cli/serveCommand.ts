@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { BACKEND_ORDER } from '../backend/selectBackend.js';
+import { BACKEND_ORDER } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
 import { DEMO_COHORT } from '../data/synthetic.js';
-import { startServer } from '../server/serve.js';
 import { backendOf, int } from './options.js';
 
 export function addServeCommand(program: Command): void {
@@ -17,6 +16,7 @@ export function addServeCommand(program: Command): void {
     .option('--demo-patients <n>', 'patients in the demo cohort', int('--demo-patients'), DEMO_COHORT.patients)
     .option('--backend <name>', `TF.js backend for training: ${BACKEND_ORDER.join(', ')}`)
     .action(async (o: { port?: number; host: string; worker: boolean; demo: boolean; demoDir: string; demoPatients: number; backend?: string }) => {
+      const { startServer } = await import('../server/serve.js');
       const config = loadConfig();
       const server = await startServer(config, {
         host: o.host,

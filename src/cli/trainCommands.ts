@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_ORDER } from '../backend/selectBackend.js';
+import { BACKEND_ORDER } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
-import { launchRun, queueResume, reconcileRuns, runTrainingJob } from '../jobs/trainingJobs.js';
-import { runWorker } from '../jobs/worker.js';
-import { RunConfigError } from '../train/runConfig.js';
-import { listRunItems, runReport, type RunReport } from '../train/runReport.js';
-import { backendOf, int } from './options.js';
+import type { RunReport } from '../train/runReport.js';
+import { backendOf, CliOptionError, int } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
 import { trainProgress } from './trainProgress.js';
 import { withDb } from './withDb.js';
@@ -38,7 +35,7 @@ function configFromFlags(f: TrainFlags): Record<string, unknown> {
     try {
       base = JSON.parse(fs.readFileSync(f.config, 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new RunConfigError(`--config ${f.config}: ${(err as Error).message}`);
+      throw new CliOptionError(`--config ${f.config}: ${(err as Error).message}`);
     }
   }
   const section = (key: string) => ({ ...((base[key] as Record<string, unknown> | undefined) ?? {}) });
@@ -52,7 +49,7 @@ function configFromFlags(f: TrainFlags): Record<string, unknown> {
   if (f.strategy) config.fusion = { ...section('fusion'), strategy: f.strategy };
   if (f.fold) {
     const m = /^(\d+)\/(\d+)$/.exec(f.fold);
-    if (!m) throw new RunConfigError(`--fold must look like i/k (e.g. 0/5), got "${f.fold}"`);
+    if (!m) throw new CliOptionError(`--fold must look like i/k (e.g. 0/5), got "${f.fold}"`);
     config.split = { ...section('split'), fold: { index: Number(m[1]), folds: Number(m[2]) } };
   }
   return config;
@@ -62,14 +59,20 @@ function testLine(r: RunReport) {
   return { runId: r.id, status: r.status, error: r.error, bestEpoch: r.bestEpoch, bestValidationDice: r.bestDice, test: r.test };
 }
 
+// Training modules (TF.js) are imported when a command needs them, so every other command starts fast.
+const jobs = () => import('../jobs/trainingJobs.js');
+const reports = () => import('../train/runReport.js');
+
 async function train(f: TrainFlags): Promise<void> {
+  const { launchRun, queueResume, runTrainingJob } = await jobs();
+  const { runReport } = await reports();
   const cfg = loadConfig();
   const backend = backendOf(f.backend);
   const report = await withDb(async (db) => {
     let job;
     if (f.resume) job = await queueResume(db, f.resume, cfg.runsDir);
     else {
-      if (!f.dataset && !f.config) throw new RunConfigError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
+      if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
       job = (await launchRun(db, configFromFlags(f), { name: f.name })).job;
     }
     // The foreground command is its own worker: it claims the job it just queued.
@@ -122,6 +125,7 @@ export function addTrainCommands(program: Command): void {
     .option('--status <status>', 'only runs with this status')
     .option('--json', 'print JSON')
     .action(async (o: { dataset?: string; status?: string; json?: boolean }) => {
+      const [{ reconcileRuns }, { listRunItems }] = await Promise.all([jobs(), reports()]);
       const list = await withDb(async (db) => {
         await reconcileRuns(db);
         const dataset = o.dataset ? await findDataset(db, o.dataset) : null;
@@ -135,6 +139,7 @@ export function addTrainCommands(program: Command): void {
     .argument('<run>')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
+      const [{ reconcileRuns }, { runReport }] = await Promise.all([jobs(), reports()]);
       const report = await withDb(async (db) => {
         await reconcileRuns(db);
         return runReport(db, id);
@@ -148,6 +153,7 @@ export function addTrainCommands(program: Command): void {
     .option('--once', 'exit when the queue is empty')
     .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
     .action(async (o: { once?: boolean; backend?: string }) => {
+      const { runWorker } = await import('../jobs/worker.js');
       const cfg = loadConfig();
       const backend = backendOf(o.backend);
       const controller = new AbortController();

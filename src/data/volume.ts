@@ -49,21 +49,31 @@ function storedToInt16(bytes: Uint8Array, bitsStored: number, signed: boolean, s
   const mask = (2 ** bitsStored - 1) | 0;
   const shift = 32 - bitsStored;
   const len = target.length;
-  let lo = 0x7fffffff;
-  let hi = -0x80000000;
-  if (signed) {
+  if (len === 0) return [intercept, intercept];
+  // Separate monomorphic loops: the sign extension and the rescale slope (1 in almost every CT) are
+  // decided once, not per voxel; min/max start at the first value so one comparison often suffices.
+  let lo = signed ? ((words[0] & mask) << shift) >> shift : words[0] & mask;
+  let hi = lo;
+  if (signed && slope === 1) {
     for (let i = 0; i < len; i++) {
       const w = ((words[i] & mask) << shift) >> shift;
-      target[i] = Math.imul(w, slope) + intercept;
+      target[i] = w + intercept;
       if (w < lo) lo = w;
-      if (w > hi) hi = w;
+      else if (w > hi) hi = w;
+    }
+  } else if (slope === 1) {
+    for (let i = 0; i < len; i++) {
+      const w = words[i] & mask;
+      target[i] = w + intercept;
+      if (w < lo) lo = w;
+      else if (w > hi) hi = w;
     }
   } else {
     for (let i = 0; i < len; i++) {
-      const w = words[i] & mask;
+      const w = signed ? ((words[i] & mask) << shift) >> shift : words[i] & mask;
       target[i] = Math.imul(w, slope) + intercept;
       if (w < lo) lo = w;
-      if (w > hi) hi = w;
+      else if (w > hi) hi = w;
     }
   }
   const a = lo * slope + intercept;

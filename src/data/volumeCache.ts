@@ -56,9 +56,10 @@ function atomicWrite(file: string, bytes: Uint8Array | string): void {
 
 /**
  * Writes a volume atomically (temp file + rename, data before header), so an interrupted ingest never
- * leaves a header pointing at partial data. Returns the header path.
+ * leaves a header pointing at partial data. `range` (min, max) is computed when the caller does not
+ * already know it. Returns the header path.
  */
-export function writeVolume(dir: string, name: string, kind: 'image' | 'label', geometry: VolumeGeometry, data: VolumeData): string {
+export function writeVolume(dir: string, name: string, kind: 'image' | 'label', geometry: VolumeGeometry, data: VolumeData, range?: [number, number]): string {
   if (data.length !== voxelCount(geometry)) {
     throw new VolumeCacheError(`volume ${name}: ${data.length} voxels for a ${geometry.size.join('x')} grid`);
   }
@@ -71,7 +72,7 @@ export function writeVolume(dir: string, name: string, kind: 'image' | 'label', 
     dtype: dtypeOf(data),
     geometry,
     sha256: crypto.createHash('sha256').update(bytes).digest('hex'),
-    range: valueRange(data),
+    range: range ?? valueRange(data),
   };
   atomicWrite(path.join(dir, `${name}.raw`), bytes);
   const headerPath = path.join(dir, `${name}.json`);

@@ -5,9 +5,17 @@ import { ensureMigrated } from './migrate.js';
 
 export type Db = PrismaClient;
 
-/** Opens the catalogue database, applying pending migrations first. */
+/**
+ * Opens the catalogue database, applying pending migrations first. SQLite runs in WAL mode: the
+ * dashboard reads while a worker thread writes a training run, without either waiting for the other;
+ * synchronous=NORMAL is WAL's usual pairing (no corruption on a crash, one fsync per checkpoint instead
+ * of one per transaction).
+ */
 export async function openDb(databaseUrl: string): Promise<Db> {
   await ensureMigrated(databaseUrl);
   const adapter = new PrismaBetterSQLite3({ url: `file:${sqlitePath(databaseUrl)}` });
-  return new PrismaClient({ adapter });
+  const db = new PrismaClient({ adapter });
+  await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+  await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  return db;
 }

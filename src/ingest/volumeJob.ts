@@ -16,6 +16,6 @@ export type VolumeJobResult =
 export function buildAndCacheVolume(plan: SeriesPlan, job: VolumeJob): VolumeJobResult {
   const volume = buildVolume(plan);
   if (volume.failures.length) return { ok: false, failures: volume.failures };
-  const volumePath = writeVolume(path.resolve(job.cacheDir), job.name, 'image', plan.geometry, volume.data);
+  const volumePath = writeVolume(path.resolve(job.cacheDir), job.name, 'image', plan.geometry, volume.data, [volume.min, volume.max]);
   return { ok: true, volumePath, dtype: dtypeOf(volume.data), min: volume.min, max: volume.max };
 }
