@@ -48,14 +48,22 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     await ingest(db, { dataset: 'demo', paths: [path.join(o.demo.dir, 'dicom')], labelsDir: path.join(o.demo.dir, 'labels'), cacheDir: config.cacheDir });
   }
   const events = new EventBus();
+  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token }, WEB_ASSETS);
+  let server: ReturnType<typeof app.listen>;
+  try {
+    server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
+      // Express 5 hands listen errors (e.g. EADDRINUSE) to this callback.
+      const s = app.listen(o.port, o.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    await db.$disconnect();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ServeError(code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use; choose another with --port or PORT` : `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`);
+  }
+  // The worker starts once the server listens, so a failed start leaves no thread behind.
   const worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
   worker?.on('event', (e) => events.publish(e));
   worker?.on('error', (err) => logger.error({ err }, 'job worker thread failed'));
-  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token }, WEB_ASSETS);
-  const server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
-    const s = app.listen(o.port, o.host, () => resolve(s));
-    s.once('error', reject);
-  });
   const { port } = server.address() as AddressInfo;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   return {

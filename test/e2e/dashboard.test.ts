@@ -28,7 +28,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run does)`);
     fs.mkdirSync(SHOTS, { recursive: true });
     dir = tempDir('e2e');
-    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data') });
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_INGEST_ROOTS: dir });
     const server = await startServer(config, { host: '127.0.0.1', port: 0, worker: true, demo: { dir: path.join(dir, 'demo'), patients: 4 } });
     url = server.url;
     close = server.close;
@@ -44,6 +44,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   async function launch(name: string, strategy: string): Promise<string> {
     await page.goto(`${url}/#/new`);
     await page.waitForSelector('#launch');
+    await page.selectOption('#f-dataset', 'demo');
     await page.fill('#f-name', name);
     await page.selectOption('#f-size', { index: 0 });
     await page.selectOption('#f-strategy', strategy);
@@ -65,6 +66,21 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal(await page.locator('#series tbody tr').count(), 4);
     assert.deepEqual(await page.locator('#classes tbody td:nth-child(2)').allTextContents(), ['background', 'organ', 'lesion']);
     await shot('dataset');
+  });
+
+  it('ingests a server-side folder from the form, with progress, into a new dataset', async () => {
+    await page.goto(`${url}/#/datasets`);
+    await page.waitForSelector('#ingest');
+    await page.fill('#ingest-dataset', 'again');
+    await page.fill('#ingest-path', path.join(dir, 'demo', 'dicom'));
+    await page.fill('#ingest-labels', path.join(dir, 'demo', 'labels'));
+    await page.click('#ingest button[type=submit]');
+    await page.waitForSelector('#datasets a:has-text("again")', { timeout: 60_000 });
+    await page.fill('#ingest-dataset', 'outside');
+    await page.fill('#ingest-path', '/etc');
+    await page.click('#ingest button[type=submit]');
+    await page.locator('#ingest-status').filter({ hasText: 'outside the folders the server may ingest from' }).waitFor();
+    await shot('datasets');
   });
 
   it('validates the launch form: the wrong field gets the API\'s reason', async () => {

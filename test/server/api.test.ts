@@ -123,6 +123,20 @@ describe('JSON API', () => {
   });
 });
 
+describe('starting the server', () => {
+  it('says so when the port is taken', async () => {
+    const dir = tempDir('port');
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data') });
+    const first = await startServer(config, { host: '127.0.0.1', port: 0, worker: false, demo: null });
+    const port = Number(new URL(first.url).port);
+    try {
+      await assert.rejects(startServer(config, { host: '127.0.0.1', port, worker: false, demo: null }), (e: unknown) => e instanceof ServeError && new RegExp(`port ${port} on 127.0.0.1 is already in use`).test(e.message));
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe('serving beyond 127.0.0.1', () => {
   it('refuses to start without SEGFUSION_TOKEN', async () => {
     const dir = tempDir('token');
