@@ -4,17 +4,22 @@ import type { Db } from '../db/client.js';
 import { findDataset } from '../db/catalog.js';
 import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
-import { DatasetNotFoundError } from '../data/datasetInfo.js';
+import { DatasetNotFoundError, describeDataset } from '../data/datasetInfo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import type { TrainingEvent } from '../train/events.js';
 import { parseRunConfig, type RunConfig } from '../train/runConfig.js';
+import { drawSplit } from '../train/trainingData.js';
 import { executeRun, runDir, RunNotFoundError, RunStateError, type RunOutcome } from '../train/trainer.js';
 
-/** Validates a run config, stores the run (queued) and its training job. */
+/**
+ * Validates a run config against its dataset (it exists, has labelled series, and the split leaves
+ * patients to train on), then stores the run (queued) and its training job.
+ */
 export async function launchRun(db: Db, input: unknown, o: { name?: string } = {}) {
   const config: RunConfig = parseRunConfig(input);
   const dataset = await findDataset(db, config.dataset);
   if (!dataset) throw new DatasetNotFoundError(config.dataset);
+  drawSplit(await describeDataset(db, config.dataset), config);
   const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs });
   const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false } });
   return { run, job };

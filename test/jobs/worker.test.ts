@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { openDb, type Db } from '../../src/db/client.js';
 import { claimNextJob, requestCancel } from '../../src/db/jobs.js';
 import { ingest } from '../../src/ingest/ingest.js';
+import { SplitError } from '../../src/data/split.js';
 import { launchRun, reconcileRuns } from '../../src/jobs/trainingJobs.js';
 import { runWorker, type WorkerEvent } from '../../src/jobs/worker.js';
 
@@ -24,6 +25,11 @@ describe('training jobs and the worker', () => {
     await ingest(db, { dataset: 'jobs', paths: [path.join(dir, 'cohort', 'dicom')], labelsDir: path.join(dir, 'cohort', 'labels'), cacheDir: path.join(dir, 'cache') });
   });
   after(async () => db.$disconnect());
+
+  it('refuses at launch a split the dataset cannot fill, and stores nothing', async () => {
+    await assert.rejects(launchRun(db, { ...config, split: { test: 0.25, validation: 0.2, fold: { index: 0, folds: 5 } } }), (e: unknown) => e instanceof SplitError && /5-fold cross-validation needs at least 5 non-test patients, the dataset has 3/.test(e.message));
+    assert.equal(await db.run.count(), 0);
+  });
 
   it('claims the oldest queued job once, however many workers ask', async () => {
     const a = await launchRun(db, config);

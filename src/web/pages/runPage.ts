@@ -166,7 +166,14 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
   drawBatches();
   drawEpochs();
   drawTables();
+  // Events come from this server's worker thread; a run executed by a separate `segfusion worker` process
+  // sends none here, so an active run whose events are silent is polled instead.
+  let lastEvent = Date.now();
+  const poll = setInterval(() => {
+    if ((run.status === 'running' || run.status === 'queued') && Date.now() - lastEvent > 5000) void refresh();
+  }, 5000);
   const unsubscribe = subscribe((type, e) => {
+    lastEvent = Date.now();
     if (type === 'batch') {
       const names = curves.lossNames;
       curves.batches.push({ step: e.step as number, epoch: e.epoch as number, learningRate: e.learningRate as number, loss: e.loss as number, terms: names.map((n) => (e.terms as Record<string, number>)[n]), weights: names.map((n) => (e.weights as Record<string, number>)[n]) });
@@ -176,5 +183,8 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     else if (type === 'preprocess') progress.textContent = `preprocessing case ${e.done as number}/${e.total as number}`;
     else if (type === 'epoch' || type === 'status' || type === 'job') void refresh();
   }, id);
-  return unsubscribe;
+  return () => {
+    clearInterval(poll);
+    unsubscribe();
+  };
 }
