@@ -7,6 +7,8 @@ import { readPrefix } from '../util/files.js';
 
 /** Header phase reads this much of each file first: enough for all but unusually large headers. */
 const HEADER_CHUNK = 16 * 1024;
+/** Reused for every header read on this thread: the parsed header keeps no reference to it. */
+const prefix = Buffer.allocUnsafe(HEADER_CHUNK);
 
 /**
  * Parses the header of one file up to its Pixel Data: from the first HEADER_CHUNK bytes when they hold
@@ -17,7 +19,7 @@ export function readHeader(file: string, size: number): InstanceHeader {
   let parsed: ParsedDicom | undefined;
   if (size > HEADER_CHUNK) {
     try {
-      parsed = parseDicom(readPrefix(file, HEADER_CHUNK), file, { untilPixelData: true });
+      parsed = parseDicom(readPrefix(file, HEADER_CHUNK, prefix), file, { untilPixelData: true });
       if (!parsed.dataSet.elements.x7fe00010) parsed = undefined;
     } catch {
       parsed = undefined;
