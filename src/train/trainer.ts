@@ -10,7 +10,7 @@ import { PatchSampler } from '../data/patchSampler.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { SplitSchema } from '../data/split.js';
 import { FileSlices } from '../data/volumeSlices.js';
-import { readVolume, writeVolume } from '../data/volumeCache.js';
+import { readVolume, readVolumeHeader, writeVolume } from '../data/volumeCache.js';
 import { createFusionStrategy } from '../fusion/createStrategy.js';
 import { buildUNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
@@ -218,8 +218,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   for (const { split: s, results } of evaluated) {
     for (const r of results) {
       const file = writeVolume(path.join(dir, 'predictions'), r.seriesInstanceUid, 'label', r.geometry, r.prediction);
-      const header = readVolume(file, false).header;
-      await upsertArtifact(db, runId, { kind: 'prediction', name: r.seriesInstanceUid, path: file, sha256: header.sha256, bytes: r.prediction.length, epoch: state.bestEpoch });
+      await upsertArtifact(db, runId, { kind: 'prediction', name: r.seriesInstanceUid, path: file, sha256: readVolumeHeader(file).sha256, bytes: r.prediction.length, epoch: state.bestEpoch });
       r.metrics.forEach((m, cls) => {
         if (m) rows.push({ split: s, seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, classIndex: cls, className: plan.classNames[cls], ...m });
       });
