@@ -2,24 +2,30 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { FileSlices } from '../../data/volumeSlices.js';
 import { runReport } from '../../train/runReport.js';
+import { RunNotFoundError } from '../../train/trainer.js';
 import { notFound } from '../httpErrors.js';
 
 export const SliceParamsSchema = z.object({ id: z.string().min(1), series: z.string().min(1), k: z.coerce.number().int().min(0) });
 
 const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
-/** Where a case's image, ground truth and the run's prediction live (all on the series' own grid). */
+/**
+ * Where a case's image, ground truth and the run's prediction live (all on the series' own grid): three
+ * indexed lookups, since the viewer asks for every slice it shows.
+ */
 async function caseVolumes(db: Db, runId: string, seriesUid: string) {
-  const report = await runReport(db, runId);
-  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, dataset: { name: report.dataset } }, include: { label: true, study: { include: { patient: true } } } });
-  if (!series) throw notFound(`series ${seriesUid} is not in dataset ${report.dataset}`);
-  const prediction = report.artifacts.find((a) => a.kind === 'prediction' && a.name === seriesUid);
-  return { report, series, imagePath: series.volumePath, labelPath: series.label?.volumePath ?? null, predictionPath: prediction?.path ?? null };
+  const run = await db.run.findUnique({ where: { id: runId }, select: { datasetId: true, dataset: { select: { name: true } } } });
+  if (!run) throw new RunNotFoundError(runId);
+  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, datasetId: run.datasetId }, include: { label: true, study: { include: { patient: true } } } });
+  if (!series) throw notFound(`series ${seriesUid} is not in dataset ${run.dataset.name}`);
+  const prediction = await db.artifact.findUnique({ where: { runId_kind_name: { runId, kind: 'prediction', name: seriesUid } }, select: { path: true } });
+  return { series, imagePath: series.volumePath, labelPath: series.label?.volumePath ?? null, predictionPath: prediction?.path ?? null };
 }
 
 /** A case of a run: its geometry, per-class metrics, and whether ground truth and prediction exist. */
 export async function caseInfo(db: Db, runId: string, seriesUid: string) {
   const v = await caseVolumes(db, runId, seriesUid);
+  const report = await runReport(db, runId);
   const image = new FileSlices(v.imagePath, 1);
   return {
     runId,
@@ -30,8 +36,8 @@ export async function caseInfo(db: Db, runId: string, seriesUid: string) {
     modality: v.series.modality,
     hasLabel: v.labelPath !== null,
     hasPrediction: v.predictionPath !== null,
-    classNames: (v.report.plan?.classNames as string[] | undefined) ?? [],
-    metrics: v.report.cases.filter((c) => c.seriesInstanceUid === seriesUid),
+    classNames: (report.plan?.classNames as string[] | undefined) ?? [],
+    metrics: report.cases.filter((c) => c.seriesInstanceUid === seriesUid),
   };
 }
 
