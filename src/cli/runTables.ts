@@ -1,8 +1,8 @@
 import type { RunListItem, RunReport } from '../train/runReport.js';
+import { formatDuration as duration } from '../util/format.js';
 import { table } from './tables.js';
 
 const num = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '-' : v.toFixed(digits));
-const duration = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
 
 export function formatRunList(runs: RunListItem[]): string {
   if (runs.length === 0) return 'No runs yet (start one with: segfusion train --dataset NAME)';

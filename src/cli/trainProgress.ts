@@ -1,8 +1,8 @@
 import cliProgress from 'cli-progress';
 import type { WorkerEvent } from '../jobs/worker.js';
+import { formatDuration } from '../util/format.js';
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
-const minutes = (ms: number) => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
 
 /**
  * Live training display on stderr: one bar over all batches with epoch, batch, loss terms, fusion
@@ -29,7 +29,7 @@ export function trainProgress(): { onEvent: (e: WorkerEvent) => void; stop: () =
           batchInEpoch: `${e.batch + 1}/${e.batchesPerEpoch}`,
           terms: Object.entries(e.terms).map(([n, v]) => `${n} ${fmt(v)}`).join(' '),
           weights: Object.values(e.weights).map(fmt).join('/'),
-          eta_t: minutes(e.etaMs),
+          eta_t: formatDuration(e.etaMs),
         };
         const total = e.epochs * e.batchesPerEpoch;
         if (!bar) bar = multi.create(total, e.step, payload);

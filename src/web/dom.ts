@@ -20,7 +20,9 @@ export function clear(el: Element): void {
 
 export const fmt = (v: number | null | undefined, digits = 3): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 
-export const duration = (ms: number): string => `${Math.floor(ms / 60000)}m${String(Math.round((ms % 60000) / 1000)).padStart(2, '0')}s`;
+// The server's formatters and aggregates, bundled: the dashboard shows numbers computed the same way.
+export { formatDuration as duration } from '../util/format.js';
+export { aggregate } from '../metrics/segmentationMetrics.js';
 
 export const statusBadge = (s: string) => h('span', { class: `status ${s}`, 'data-status': s }, s);
 
@@ -76,14 +78,4 @@ export function sortableTable<T>(columns: Column<T>[], rows: T[], attrs: Attrs =
   table.append(h('thead', {}, head), body);
   draw();
   return table;
-}
-
-/** Mean, population std and median of the defined values (same conventions as the server's metrics). */
-export function aggregate(values: (number | null)[]): { mean: number | null; std: number | null; median: number | null; n: number } {
-  const d = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
-  if (!d.length) return { mean: null, std: null, median: null, n: 0 };
-  const mean = d.reduce((s, v) => s + v, 0) / d.length;
-  const std = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / d.length);
-  const mid = (d.length - 1) / 2;
-  return { mean, std, median: (d[Math.floor(mid)] + d[Math.ceil(mid)]) / 2, n: d.length };
 }
