@@ -8,15 +8,20 @@ export async function enqueueJob(db: Db, j: { kind: 'train' | 'ingest'; runId?: 
 }
 
 /**
- * Claims the oldest queued job for a worker. The conditional update (status still "queued") makes the
- * claim safe when several workers poll the same database: only one of them changes the row.
+ * Marks a job running for a worker if it is still queued. The condition on the status makes a claim safe
+ * when several workers poll the same database: only one of them changes the row.
  */
+async function tryClaim(db: Db, id: string, workerId: string): Promise<boolean> {
+  const { count } = await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
+  return count === 1;
+}
+
+/** Claims the oldest queued job for a worker (the next one when another worker was quicker). */
 export async function claimNextJob(db: Db, workerId: string) {
   for (;;) {
     const next = await db.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' } });
     if (!next) return null;
-    const { count } = await db.job.updateMany({ where: { id: next.id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
-    if (count === 1) return { ...next, status: 'running', workerId };
+    if (await tryClaim(db, next.id, workerId)) return { ...next, status: 'running', workerId };
   }
 }
 
@@ -53,8 +58,8 @@ export class JobStateError extends Error {
 
 /** Claims one given queued job (the foreground `train` command executes the job it queued). */
 export async function claimJob(db: Db, id: string, workerId: string) {
-  const { count } = await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
+  const claimed = await tryClaim(db, id, workerId);
   const job = await db.job.findUnique({ where: { id } });
-  if (count !== 1 || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
+  if (!claimed || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
   return job;
 }
