@@ -1,12 +1,11 @@
 /**
  * npm run bench:train: milliseconds per training step (forward, fused loss, backward, Adam) of the
  * reference 2D U-Net (depth 4, 16 base filters, batch 8 of 1x128x128, 3 classes) on the selected
- * TF.js backend, next to the same model and step in PyTorch on CPU with the same thread count, measured
- * in the same run; medians over --steps steps after --warmup. --with-cpu also times the pure-JS cpu
- * backend once (minutes per step). Prints JSON.
+ * TF.js backend, next to the same model and step in PyTorch on CPU with the same thread count
+ * (SEGFUSION_THREADS, default the machine's cores), measured in the same run; medians over --steps
+ * steps after --warmup. --with-cpu also times the pure-JS cpu backend once (minutes per step). Prints JSON.
  */
 import { execFileSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
@@ -32,12 +31,12 @@ const warmup = Number(values.warmup);
 const batch = Number(values.batch);
 const size = Number(values.size);
 const classes = 3;
-const threads = os.availableParallelism();
+const threads = loadConfig().threads;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function timeBackend(choice: BackendChoice | undefined, n: number, w: number) {
-  const report = await selectBackend(choice);
+  const report = await selectBackend(choice, { threads });
   const net = buildUNet({ classes, inputSize: size, depth: 4, baseFilters: 16 });
   const losses = [
     { name: 'dice', fn: createDiceLoss() },
@@ -74,6 +73,7 @@ const result: Record<string, unknown> = {
   batch,
   inputSize: size,
   threads,
+  backendThreads: ours.report.threads ?? null,
   msPerStep: Math.round(ours.msPerStep),
   torchMsPerStep: Math.round(torchOut.msPerStep),
   ratio: Number((ours.msPerStep / torchOut.msPerStep).toFixed(2)),

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -6,6 +7,7 @@ const EnvSchema = z.object({
   SEGFUSION_DATA_DIR: z.string().min(1).optional(),
   SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SEGFUSION_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  SEGFUSION_THREADS: z.coerce.number().int().min(1).max(8).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SEGFUSION_TOKEN: z.string().min(16, 'SEGFUSION_TOKEN must have at least 16 characters').optional(),
   SEGFUSION_INGEST_ROOTS: z.string().min(1).optional(),
@@ -23,6 +25,8 @@ export interface AppConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Forces one TF.js backend instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
   backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | undefined;
+  /** Threads of the wasm backend (1-8; default: the machine's cores, at most 8). */
+  threads: number;
   /** Dashboard port (default 8080). */
   port: number;
   /** Bearer token the API requires when the server listens beyond 127.0.0.1. */
@@ -45,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     runsDir: path.join(dataDir, 'runs'),
     logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
     backend: parsed.SEGFUSION_BACKEND,
+    threads: parsed.SEGFUSION_THREADS ?? Math.min(8, os.availableParallelism()),
     port: parsed.PORT ?? 8080,
     token: parsed.SEGFUSION_TOKEN,
     ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets').split(path.delimiter).filter(Boolean).map((r) => path.resolve(r)),

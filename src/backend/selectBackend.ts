@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { loadConfig } from '../config.js';
+import { BACKEND_ORDER, type BackendChoice } from './backendChoice.js';
 import { registerBatchNormGradient } from './batchNormGradient.js';
 import { useWasmBackend } from './wasmBackend.js';
-
-import { BACKEND_ORDER, type BackendChoice } from './backendChoice.js';
 
 export { BACKEND_ORDER, type BackendChoice };
 
@@ -16,7 +16,14 @@ export interface BackendReport {
   version: string;
   /** Why earlier choices were skipped, in order. */
   skipped: { choice: BackendChoice; reason: string }[];
+  /** Threads of the wasm backend's XNNPACK pool; the native backends size their own pools. */
+  threads?: number;
   warning?: string;
+}
+
+export interface SelectBackendOptions {
+  /** Threads for the wasm backend (default SEGFUSION_THREADS, else the machine's cores, at most 8). */
+  threads?: number;
 }
 
 export class BackendUnavailableError extends Error {
@@ -38,16 +45,20 @@ function packageVersion(name: string): string {
   }
 }
 
-async function activate(choice: BackendChoice): Promise<void> {
+async function activate(choice: BackendChoice, threads: number): Promise<Partial<BackendReport>> {
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     // Optional dependencies: absent, or present without libtensorflow when its download failed at install.
     const spec = PACKAGES[choice];
     await import(spec);
     if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend did not initialise');
-    return;
+    return {};
   }
-  if (choice === 'wasm') return useWasmBackend();
+  if (choice === 'wasm') {
+    const state = await useWasmBackend(threads);
+    return { threads: state.threads, ...(state.fallback ? { warning: state.fallback } : {}) };
+  }
   if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not initialise');
+  return { warning: 'the pure-JS cpu backend is very slow for training (minutes per U-Net step); install @tensorflow/tfjs-node or use the wasm backend' };
 }
 
 /**
@@ -55,20 +66,15 @@ async function activate(choice: BackendChoice): Promise<void> {
  * (libtensorflow), wasm with SegFusion's training kernels, and the pure-JS cpu backend. Also installs
  * the Tile-free batch-norm gradient, which serves every backend.
  */
-export async function selectBackend(forced?: BackendChoice): Promise<BackendReport> {
+export async function selectBackend(forced?: BackendChoice, options: SelectBackendOptions = {}): Promise<BackendReport> {
+  const threads = options.threads ?? loadConfig().threads;
   const candidates = forced ? [forced] : [...BACKEND_ORDER];
   const skipped: BackendReport['skipped'] = [];
   for (const choice of candidates) {
     try {
-      await activate(choice);
+      const extra = await activate(choice, threads);
       registerBatchNormGradient();
-      return {
-        choice,
-        tfBackend: tf.getBackend(),
-        version: packageVersion(PACKAGES[choice]),
-        skipped,
-        ...(choice === 'cpu' ? { warning: 'the pure-JS cpu backend is very slow for training (minutes per U-Net step); install @tensorflow/tfjs-node or use the wasm backend' } : {}),
-      };
+      return { choice, tfBackend: tf.getBackend(), version: packageVersion(PACKAGES[choice]), skipped, ...extra };
     } catch (err) {
       skipped.push({ choice, reason: err instanceof Error ? err.message.split('\n')[0] : String(err) });
     }

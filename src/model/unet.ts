@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { batchNormalization } from './batchNormalization.js';
 import { InstanceNormalization } from './instanceNormalization.js';
 
 /** The architecture a run config chooses (classes and patch size come from the dataset and sampling). */
@@ -61,7 +62,7 @@ class Initializers {
  * network that inference does not yet see.
  */
 function normalize(x: tf.SymbolicTensor, kind: UNetConfig['normalization'], name: string): tf.SymbolicTensor {
-  if (kind === 'batch') return tf.layers.batchNormalization({ axis: -1, momentum: 0.9, name }).apply(x) as tf.SymbolicTensor;
+  if (kind === 'batch') return batchNormalization({ axis: -1, momentum: 0.9, name }).apply(x) as tf.SymbolicTensor;
   if (kind === 'instance') return new InstanceNormalization({ name }).apply(x) as tf.SymbolicTensor;
   return x;
 }

@@ -57,7 +57,7 @@ describe('wasm training kernels against the cpu backend', () => {
       const w = data(c.kh * c.kw * c.cin * c.cout, 200 + i);
       await tf.setBackend('cpu');
       const want = gradients(c, x, w, 300 + i);
-      await useWasmBackend();
+      await useWasmBackend(2);
       const got = gradients(c, x, w, 300 + i);
       await tf.setBackend('cpu');
       assert.ok(maxRelativeError(got.dw, want.dw) < 1e-5, `filter gradient off by ${maxRelativeError(got.dw, want.dw)}`);
@@ -66,7 +66,7 @@ describe('wasm training kernels against the cpu backend', () => {
   });
 
   it('leaves no tensors behind in a gradient step', async () => {
-    await useWasmBackend();
+    await useWasmBackend(2);
     const c = CASES[1];
     gradients(c, data(c.batch * c.h * c.w * c.cin, 1), data(c.kh * c.kw * c.cin * c.cout, 2), 3);
     const before = tf.memory().numTensors;
