@@ -1,23 +1,35 @@
 import { createRequire } from 'node:module';
-import codecs from 'dcmjs-codecs';
+import type Codecs from 'dcmjs-codecs';
 import { DicomError, describeThrown } from './errors.js';
-import type { TransferSyntaxInfo } from './transferSyntax.js';
+import { transferSyntaxInfo, type TransferSyntaxInfo } from './transferSyntax.js';
 
-const { NativeCodecs, Context } = codecs;
+type CodecLibrary = typeof Codecs;
 
 let ready: Promise<void> | undefined;
+let library: CodecLibrary | undefined;
+
+/** initCodecs() when any of these transfer syntaxes needs the codecs (RLE and native data do not). */
+export async function initCodecsFor(transferSyntaxUids: Iterable<string>): Promise<void> {
+  for (const uid of transferSyntaxUids) {
+    const codec = transferSyntaxInfo(uid)?.codec;
+    if (codec === 'jpeg' || codec === 'jpeg-ls' || codec === 'jpeg2000') return initCodecs();
+  }
+}
 
 /**
  * Loads the codec WebAssembly (dcmtk's IJG 8/12/16-bit JPEG incl. lossless, CharLS, OpenJPEG) once per
- * process. Its logger is silenced: failures surface as DicomErrors instead.
+ * process, on first need: its JavaScript and WebAssembly cost about 75 ms of CPU per thread, which every
+ * CLI command and every ingest worker paid up front even for uncompressed data. Its logger is silenced:
+ * failures surface as DicomErrors instead.
  */
 export function initCodecs(): Promise<void> {
-  if (!ready) {
-    const require = createRequire(import.meta.url);
-    const wasm = require.resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm');
-    codecs.log.setLevel('silent');
-    ready = NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: wasm, logCodecsInfo: false, logCodecsTrace: false });
-  }
+  ready ??= (async () => {
+    const lib = (await import('dcmjs-codecs')).default;
+    const wasm = createRequire(import.meta.url).resolve('dcmjs-codecs/build/dcmjs-native-codecs.wasm');
+    lib.log.setLevel('silent');
+    await lib.NativeCodecs.initializeAsync({ webAssemblyModulePathOrUrl: wasm, logCodecsInfo: false, logCodecsTrace: false });
+    library = lib;
+  })();
   return ready;
 }
 
@@ -37,7 +49,8 @@ export interface FrameFormat {
  * interleaved RGB (the codec applies the YCbCr transform); callers see 'RGB' via the returned value.
  */
 export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo, f: FrameFormat): { bytes: Uint8Array; photometric: string; planar: number } {
-  if (!NativeCodecs.isInitialized()) throw new Error('codecs not initialised: await initCodecs() before decoding');
+  if (!library) throw new Error('codecs not initialised: await initCodecs() before decoding');
+  const { NativeCodecs, Context } = library;
   const ctx = new Context({
     width: f.columns,
     height: f.rows,

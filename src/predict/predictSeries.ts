@@ -4,6 +4,7 @@ import { selectBackend, type BackendChoice } from '../backend/selectBackend.js';
 import { lpsToRasAffine, voxelToLps, type VolumeGeometry } from '../data/geometry.js';
 import { preprocessImage } from '../data/preprocess.js';
 import { buildVolume } from '../data/volume.js';
+import { initCodecsFor } from '../dicom/codecs.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { parseDicom } from '../dicom/parse.js';
 import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
@@ -81,6 +82,7 @@ export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
   const { plans } = planSeries(instances, (p) => path.dirname(p));
   const plan = chooseSeries(plans, o.seriesInstanceUid, o.input);
   if (manifest.preprocessing.modality !== plan.modality) skipped.push({ path: o.input, reason: `warning: the model was trained on ${manifest.preprocessing.modality}, this series is ${plan.modality}` });
+  await initCodecsFor(plan.instances.map((i) => i.header.transferSyntaxUid));
   const built = buildVolume(plan);
   if (built.failures.length) throw new DicomError(`cannot decode ${built.failures.length} slice(s) of the series: ${built.failures[0].path}: ${built.failures[0].reason}`, 'decode-failed');
   const geometry = plan.geometry;

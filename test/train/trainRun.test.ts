@@ -118,7 +118,7 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(lastJson<{ status: string }>(ok(cli(['train', '--resume', row.id, '--json'], env))).status, 'completed');
   });
 
-  it('exports the best model, and predict in a fresh process reproduces the run\'s test prediction (NIfTI + DICOM SEG)', () => {
+  it('exports the best model, and predict in a fresh process reproduces the run\'s test prediction (NIfTI + DICOM SEG), also from JPEG-LS', () => {
     const out = path.join(dir, 'export');
     ok(cli(['export', reference.id, '--out', out, '--zip'], env));
     for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
@@ -139,6 +139,18 @@ describe('segfusion train (end to end, CLI)', () => {
     const testCase = reference.cases.find((c) => c.split === 'test' && c.className === 'organ');
     assert.equal(result.classes.organ.voxels, testCase?.predictedVoxels);
     run('dcmdump', ['-q', '+E', seg]);
+
+    // The same series as JPEG-LS lossless (dcmcjpls): the codecs load on demand and the mask is the same.
+    const source = path.join(dir, 'cohort', 'dicom', patient);
+    const jls = path.join(dir, 'pred', 'jpeg-ls');
+    for (const f of fs.readdirSync(source, { recursive: true, encoding: 'utf8' })) {
+      if (!fs.statSync(path.join(source, f)).isFile()) continue;
+      fs.mkdirSync(path.dirname(path.join(jls, f)), { recursive: true });
+      run('dcmcjpls', [path.join(source, f), path.join(jls, f)]);
+    }
+    const jlsMask = path.join(dir, 'pred', 'jpeg-ls.nii.gz');
+    ok(cli(['predict', '--model', out, '--input', jls, '--out', jlsMask], env));
+    assert.deepEqual([...readNifti(new Uint8Array(fs.readFileSync(jlsMask))).data], [...expected]);
   });
 
   it('a worker with an empty queue exits after zero jobs', () => {
