@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Prisma } from '../../generated/prisma/index.js';
 import type { Db } from './client.js';
+import { runBatch, valuesPlaceholders, type SqlStatement } from './sqlBatch.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeGeometry } from '../data/geometry.js';
 
@@ -41,21 +41,21 @@ export interface SourceFileRecord {
 }
 
 /**
- * Replaces the records of these paths, 500 per transaction. The insert is one multi-row statement built
- * with Prisma.sql (placeholders follow the provider, so it stays portable to PostgreSQL): createMany
- * costs about 4x more here, which shows on imports of thousands of files.
+ * Records these files (replacing earlier records of the same paths) in one transaction, as multi-row
+ * upserts of 500 rows: createMany costs about 4x more, and runBatch says why not through Prisma.
  */
 export async function saveSourceFiles(db: Db, datasetId: string, files: SourceFileRecord[]): Promise<void> {
-  const chunk = 500;
-  for (let i = 0; i < files.length; i += chunk) {
-    const part = files.slice(i, i + chunk);
-    await db.$transaction([
-      db.sourceFile.deleteMany({ where: { datasetId, path: { in: part.map((f) => f.path) } } }),
-      db.$executeRaw`INSERT INTO "SourceFile" ("id", "datasetId", "path", "size", "mtimeMs", "status", "header", "reason") VALUES ${Prisma.join(
-        part.map((f) => Prisma.sql`(${randomUUID()}, ${datasetId}, ${f.path}, ${f.size}, ${f.mtimeMs}, ${f.status}, ${f.header}, ${f.reason})`),
-      )}`,
-    ]);
+  const statements: SqlStatement[] = [];
+  for (let i = 0; i < files.length; i += 500) {
+    const part = files.slice(i, i + 500);
+    statements.push({
+      sql: `INSERT INTO "SourceFile" ("id", "datasetId", "path", "size", "mtimeMs", "status", "header", "reason") VALUES ${valuesPlaceholders(part.length, 8)}
+        ON CONFLICT ("datasetId", "path") DO UPDATE SET "size" = excluded."size", "mtimeMs" = excluded."mtimeMs", "status" = excluded."status",
+        "header" = excluded."header", "reason" = excluded."reason"`,
+      params: part.flatMap((f) => [randomUUID(), datasetId, f.path, f.size, f.mtimeMs, f.status, f.header, f.reason]),
+    });
   }
+  await runBatch(db, statements);
 }
 
 export async function seriesFingerprints(db: Db, datasetId: string) {
@@ -63,61 +63,56 @@ export async function seriesFingerprints(db: Db, datasetId: string) {
   return new Map(rows.map((r) => [r.seriesInstanceUid, r]));
 }
 
-/** Stores one series with its patient, study and instances in a single transaction. */
+/** Prisma's text form of a DateTime in SQLite, so that rows written by raw SQL read back like its own. */
+function sqlDateTime(d: Date): string {
+  return d.toISOString().replace('Z', '+00:00');
+}
+
+/**
+ * Stores one series with its patient, study and instances in a single transaction, as plain SQL upserts
+ * (INSERT … ON CONFLICT, valid in SQLite and PostgreSQL) that find their parents by their unique keys:
+ * Prisma's typed upserts cost an interactive transaction and a query-compiler pass each, and the
+ * instance rows are many (runBatch).
+ */
 export async function saveSeries(
   db: Db,
   datasetId: string,
   plan: SeriesPlan,
   volume: { fingerprint: string; volumePath: string; dtype: string; geometry: VolumeGeometry; min: number; max: number },
-): Promise<string> {
-  return db.$transaction(async (tx) => {
-    const patient = await tx.patient.upsert({
-      where: { datasetId_patientId: { datasetId, patientId: plan.patientId } },
-      update: {},
-      create: { id: randomUUID(), datasetId, patientId: plan.patientId },
+): Promise<void> {
+  const g = volume.geometry;
+  const patientRef = { sql: '(SELECT "id" FROM "Patient" WHERE "datasetId" = ? AND "patientId" = ?)', params: [datasetId, plan.patientId] };
+  const studyRef = { sql: `(SELECT "id" FROM "Study" WHERE "patientRef" = ${patientRef.sql} AND "studyInstanceUid" = ?)`, params: [...patientRef.params, plan.studyInstanceUid] };
+  const seriesKey = [datasetId, plan.seriesInstanceUid];
+  const sliceIndex = new Map<string, number>();
+  for (const sl of plan.slices) if (!sliceIndex.has(sl.sopInstanceUid)) sliceIndex.set(sl.sopInstanceUid, sl.index);
+  const seriesColumns = ['modality', 'description', 'folder', 'fingerprint', 'columns', 'rows', 'slices', 'spacingX', 'spacingY', 'spacingZ', 'geometry', 'dtype', 'volumePath', 'warnings', 'huMin', 'huMax', 'updatedAt'];
+  const seriesValues = [plan.modality, plan.seriesDescription, plan.folder, volume.fingerprint, g.size[0], g.size[1], g.size[2], g.spacing[0], g.spacing[1], g.spacing[2], JSON.stringify(g), volume.dtype, volume.volumePath, JSON.stringify(plan.warnings), volume.min, volume.max, sqlDateTime(new Date())];
+  const statements: SqlStatement[] = [
+    { sql: 'INSERT INTO "Patient" ("id", "datasetId", "patientId") VALUES (?, ?, ?) ON CONFLICT ("datasetId", "patientId") DO NOTHING', params: [randomUUID(), datasetId, plan.patientId] },
+    {
+      sql: `INSERT INTO "Study" ("id", "patientRef", "studyInstanceUid", "studyDate", "description") VALUES (?, ${patientRef.sql}, ?, ?, ?)
+        ON CONFLICT ("patientRef", "studyInstanceUid") DO UPDATE SET "studyDate" = excluded."studyDate", "description" = excluded."description"`,
+      params: [randomUUID(), ...patientRef.params, plan.studyInstanceUid, plan.studyDate, plan.studyDescription],
+    },
+    {
+      sql: `INSERT INTO "Series" ("id", "datasetId", "seriesInstanceUid", "studyRef", ${seriesColumns.map((c) => `"${c}"`).join(', ')})
+        VALUES (?, ?, ?, ${studyRef.sql}, ${seriesColumns.map(() => '?').join(', ')})
+        ON CONFLICT ("datasetId", "seriesInstanceUid") DO UPDATE SET ${['studyRef', ...seriesColumns].map((c) => `"${c}" = excluded."${c}"`).join(', ')}`,
+      params: [randomUUID(), ...seriesKey, ...studyRef.params, ...seriesValues],
+    },
+    { sql: 'DELETE FROM "Instance" WHERE "seriesRef" = (SELECT "id" FROM "Series" WHERE "datasetId" = ? AND "seriesInstanceUid" = ?)', params: seriesKey },
+  ];
+  for (let i = 0; i < plan.instances.length; i += 500) {
+    const part = plan.instances.slice(i, i + 500);
+    statements.push({
+      sql: `INSERT INTO "Instance" ("id", "sopInstanceUid", "path", "sliceIndex", "frames", "seriesRef")
+        SELECT v.column1, v.column2, v.column3, v.column4, v.column5, s."id" FROM (VALUES ${valuesPlaceholders(part.length, 5)}) AS v, "Series" AS s
+        WHERE s."datasetId" = ? AND s."seriesInstanceUid" = ?`,
+      params: [...part.flatMap((inst) => [randomUUID(), inst.header.sopInstanceUid, inst.path, sliceIndex.get(inst.header.sopInstanceUid) ?? -1, inst.header.frames]), ...seriesKey],
     });
-    const study = await tx.study.upsert({
-      where: { patientRef_studyInstanceUid: { patientRef: patient.id, studyInstanceUid: plan.studyInstanceUid } },
-      update: { studyDate: plan.studyDate, description: plan.studyDescription },
-      create: { id: randomUUID(), patientRef: patient.id, studyInstanceUid: plan.studyInstanceUid, studyDate: plan.studyDate, description: plan.studyDescription },
-    });
-    const g = volume.geometry;
-    const fields = {
-      studyRef: study.id,
-      modality: plan.modality,
-      description: plan.seriesDescription,
-      folder: plan.folder,
-      fingerprint: volume.fingerprint,
-      columns: g.size[0],
-      rows: g.size[1],
-      slices: g.size[2],
-      spacingX: g.spacing[0],
-      spacingY: g.spacing[1],
-      spacingZ: g.spacing[2],
-      geometry: JSON.stringify(g),
-      dtype: volume.dtype,
-      volumePath: volume.volumePath,
-      warnings: JSON.stringify(plan.warnings),
-      huMin: volume.min,
-      huMax: volume.max,
-    };
-    const series = await tx.series.upsert({
-      where: { datasetId_seriesInstanceUid: { datasetId, seriesInstanceUid: plan.seriesInstanceUid } },
-      update: fields,
-      create: { id: randomUUID(), datasetId, seriesInstanceUid: plan.seriesInstanceUid, ...fields },
-    });
-    await tx.instance.deleteMany({ where: { seriesRef: series.id } });
-    const sliceIndex = new Map<string, number>();
-    for (const s of plan.slices) if (!sliceIndex.has(s.sopInstanceUid)) sliceIndex.set(s.sopInstanceUid, s.index);
-    // One multi-row insert per 500 instances (see saveSourceFiles for why not createMany).
-    for (let i = 0; i < plan.instances.length; i += 500) {
-      const rows = plan.instances
-        .slice(i, i + 500)
-        .map((inst) => Prisma.sql`(${randomUUID()}, ${series.id}, ${inst.header.sopInstanceUid}, ${inst.path}, ${sliceIndex.get(inst.header.sopInstanceUid) ?? -1}, ${inst.header.frames})`);
-      await tx.$executeRaw`INSERT INTO "Instance" ("id", "seriesRef", "sopInstanceUid", "path", "sliceIndex", "frames") VALUES ${Prisma.join(rows)}`;
-    }
-    return series.id;
-  });
+  }
+  await runBatch(db, statements);
 }
 
 export async function datasetSeries(db: Db, datasetId: string) {

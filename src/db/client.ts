@@ -2,6 +2,7 @@ import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaClient } from '../../generated/prisma/index.js';
 import { sqlitePath } from '../config.js';
 import { ensureMigrated } from './migrate.js';
+import { registerSqliteFile } from './sqlBatch.js';
 
 export type Db = PrismaClient;
 
@@ -18,5 +19,6 @@ export async function openDb(databaseUrl: string, o: { onQuery?: (q: { query: st
   if (o.onQuery) db.$on('query' as never, o.onQuery as never);
   await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
   await db.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  registerSqliteFile(db, sqlitePath(databaseUrl));
   return db;
 }
