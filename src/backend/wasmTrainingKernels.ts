@@ -63,6 +63,26 @@ const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
 };
 
 /**
+ * The input gradient when the filter tiles the input exactly (filter size = stride, no padding or crop:
+ * U-Net's 2x2 stride-2 transposed convolution), as one product and a rearrangement:
+ *   dX[b, y·sh + i, x·sw + j, ci] = Σ_co dy[b, y, x, co] · W[i, j, ci, co]
+ * i.e. dy [B·OH·OW, Cout] × W [Cout, (i, j, ci)], whose rows are then interleaved into the output grid.
+ * The dilated convolution below would multiply three zeros out of four here.
+ */
+function nonOverlappingBackpropInput(dy: TensorInfo, filter: TensorInfo, [batch, oh, ow, kh, kw]: number[], b: WasmBackendLike): TensorInfo {
+  const [, , inChannels, outChannels] = filter.shape;
+  const wt = run('Transpose', { x: filter }, { perm: [3, 0, 1, 2] }, b);
+  const w3 = run('Reshape', { x: wt }, { shape: [1, outChannels, kh * kw * inChannels] }, b);
+  const dy3 = run('Reshape', { x: dy }, { shape: [1, batch * oh * ow, outChannels] }, b);
+  const product = run('BatchMatMul', { a: dy3, b: w3 }, { transposeA: false, transposeB: false }, b);
+  const blocks = run('Reshape', { x: product }, { shape: [batch * oh, ow, kh, kw * inChannels] }, b);
+  const rows = run('Transpose', { x: blocks }, { perm: [0, 2, 1, 3] }, b);
+  const out = run('Reshape', { x: rows }, { shape: [batch, oh * kh, ow * kw, inChannels] }, b);
+  dispose(b, wt, w3, dy3, product, blocks, rows);
+  return out;
+}
+
+/**
  * dX = conv2d(zero-dilated dy, filter flipped in space with in/out channels swapped), stride 1: the input
  * gradient as one XNNPACK convolution instead of upstream's scalar loop. Paddings that would need
  * negative amounts (pads larger than the filter) fall back to the stock kernel.
@@ -84,6 +104,9 @@ function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
     if (top < 0 || left < 0 || bottom < 0 || right < 0) {
       if (!stock) throw new Error(`Conv2DBackpropInput: padding ${JSON.stringify(info.padInfo)} with a ${kh}x${kw} filter is not supported`);
       return stock({ inputs, attrs, backend });
+    }
+    if (kh === sh && kw === sw && info.padInfo.top === 0 && info.padInfo.left === 0 && oh * sh === height && ow * sw === width) {
+      return nonOverlappingBackpropInput(dy, filter, [batch, oh, ow, kh, kw], b);
     }
     const temps: TensorInfo[] = [];
     let spread = dy;

@@ -7,7 +7,7 @@ import { Random } from '../../src/util/random.js';
 
 type Case = { batch: number; h: number; w: number; cin: number; kh: number; kw: number; cout: number; stride: number; pad: 'same' | 'valid' };
 
-// Strides 1 and 2, same and valid padding, odd sizes, 1 and many channels, 1x1 to 5x5 filters.
+// Strides 1 to 3, same and valid padding, odd sizes, 1 and many channels, 1x1 to 5x5 filters.
 const CASES: Case[] = [
   { batch: 1, h: 5, w: 5, cin: 1, kh: 3, kw: 3, cout: 1, stride: 1, pad: 'same' },
   { batch: 2, h: 7, w: 6, cin: 3, kh: 3, kw: 3, cout: 4, stride: 2, pad: 'same' },
@@ -18,6 +18,9 @@ const CASES: Case[] = [
   { batch: 2, h: 4, w: 4, cin: 16, kh: 3, kw: 3, cout: 16, stride: 1, pad: 'same' },
   { batch: 1, h: 13, w: 13, cin: 2, kh: 3, kw: 3, cout: 3, stride: 2, pad: 'valid' },
   { batch: 2, h: 16, w: 16, cin: 8, kh: 2, kw: 2, cout: 4, stride: 2, pad: 'same' },
+  // Filter = stride, no padding: the input gradient takes the product-and-interleave path.
+  { batch: 1, h: 9, w: 6, cin: 3, kh: 3, kw: 3, cout: 5, stride: 3, pad: 'valid' },
+  { batch: 3, h: 4, w: 6, cin: 1, kh: 2, kw: 2, cout: 7, stride: 2, pad: 'valid' },
 ];
 
 function data(n: number, seed: number): Float32Array {
