@@ -9,8 +9,19 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 /** Debian's python3 (numpy, pydicom, nibabel), not a pyenv one earlier on PATH. */
 export const PYTHON = '/usr/bin/python3';
 
+const created: string[] = [];
+// Each test file runs in its own process: its scratch folders (cohorts, databases, caches, exports:
+// gigabytes over a few runs of the suite) go when it exits. SEGFUSION_KEEP_TEST_DIRS=1 keeps them.
+process.on('exit', () => {
+  if (process.env.SEGFUSION_KEEP_TEST_DIRS === '1') return;
+  for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh scratch folder under the system temp dir, removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `segfusion-${prefix}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `segfusion-${prefix}-`));
+  created.push(dir);
+  return dir;
 }
 
 /** Environment for a CLI run against its own database and cache. */
