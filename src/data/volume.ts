@@ -94,15 +94,7 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
   let min = Infinity;
   let max = -Infinity;
   const completed = visitFiles(plan, failures, (parsed, h, file, targets) => {
-    const eligible =
-      h.samplesPerPixel === 1 &&
-      h.bitsAllocated === 16 &&
-      Number.isInteger(h.rescaleSlope) &&
-      Number.isInteger(h.rescaleIntercept) &&
-      Math.abs(h.rescaleSlope) < 2 ** 15 &&
-      Math.abs(h.rescaleIntercept) < 2 ** 30 &&
-      !monochrome1Mirror(h);
-    if (!eligible) return false;
+    if (!int16Eligible(h)) return false;
     const { frames } = decodeFrameBytes(parsed.dataSet, h, file);
     for (const { frame, k } of targets) {
       const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, out.subarray(k * pixels, (k + 1) * pixels));
@@ -114,6 +106,65 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
   });
   if (!completed) return null;
   return failures.length ? { data: new Int16Array(0), min: 0, max: 0, failures } : { data: out, min, max, failures };
+}
+
+/** 16-bit grayscale with an integral modality LUT: the files storedToInt16 can take. */
+function int16Eligible(h: InstanceHeader): boolean {
+  return (
+    h.samplesPerPixel === 1 &&
+    h.bitsAllocated === 16 &&
+    Number.isInteger(h.rescaleSlope) &&
+    Number.isInteger(h.rescaleIntercept) &&
+    Math.abs(h.rescaleSlope) < 2 ** 15 &&
+    Math.abs(h.rescaleIntercept) < 2 ** 30 &&
+    !monochrome1Mirror(h)
+  );
+}
+
+export interface StreamedSlices {
+  min: number;
+  max: number;
+  /** Files whose pixels could not be decoded; no slice was handed over after the first one. */
+  failures: BuiltVolume['failures'];
+}
+
+/**
+ * buildInt16 slice by slice, in grid order, for writing a volume without holding it: each slice is
+ * decoded into one reused buffer and handed to `onSlice` (valid until the next call). Only for plans
+ * whose grid slices are each acquired exactly once (no gap to interpolate); returns null when the plan
+ * or a file does not qualify, or a value does not fit int16, and the caller takes buildVolume instead.
+ */
+export function streamInt16Slices(plan: SeriesPlan, onSlice: (k: number, slice: Int16Array) => void): StreamedSlices | null {
+  const [nx, ny, nz] = plan.geometry.size;
+  const ordered = [...plan.slices].sort((a, b) => a.index - b.index);
+  if (!LITTLE_ENDIAN_HOST || ordered.length !== nz || ordered.some((sl, k) => sl.index !== k)) return null;
+  const slice = new Int16Array(nx * ny);
+  const failures: BuiltVolume['failures'] = [];
+  let min = Infinity;
+  let max = -Infinity;
+  // Consecutive slices of one multi-frame file share its parse.
+  let current = null as { file: string; h: InstanceHeader; frames: Uint8Array[] } | null;
+  for (const { path: file, frame, index: k } of ordered) {
+    if (current?.file !== file) {
+      current = null;
+      try {
+        const parsed = parseDicom(readReused(file), file);
+        const h = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+        if (!int16Eligible(h)) return null;
+        current = { file, h, frames: decodeFrameBytes(parsed.dataSet, h, file).frames };
+      } catch (err) {
+        if (!failures.some((f) => f.path === file)) failures.push({ path: file, reason: failureReason(file, err) });
+        continue;
+      }
+    }
+    const { h, frames } = current;
+    const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, slice);
+    if (lo < -32768 || hi > 32767) return null;
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
+    if (!failures.length) onSlice(k, slice);
+  }
+  return { min, max, failures };
 }
 
 type SliceTarget = { frame: number; k: number };
