@@ -4,6 +4,12 @@
  * TF.js backend, next to the same model and step in PyTorch on CPU with the same thread count
  * (SEGFUSION_THREADS, default the machine's cores), measured in the same run; medians over --steps
  * steps after --warmup. --with-cpu also times the pure-JS cpu backend once (minutes per step). Prints JSON.
+ *
+ * Beside the step times it prints the step's convolution work (gflopPerStep, src/model/convFlops.ts), the
+ * throughput each side reaches over the whole step, and each side's forward 3x3 convolution throughput
+ * on one reference layer (convGflops, torchConvGflops). floorRatio is the ratio this backend would reach
+ * if every convolution of the step, forward and backward, ran at its reference-layer speed and nothing
+ * else took any time: a lower bound set by the backend's GEMM kernels, not by SegFusion's code.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -14,6 +20,7 @@ import { loadConfig } from '../src/config.js';
 import { createFusionStrategy } from '../src/fusion/createStrategy.js';
 import { createDiceLoss } from '../src/losses/dice.js';
 import { createFocalLoss } from '../src/losses/focal.js';
+import { convFlops } from '../src/model/convFlops.js';
 import { buildUNet } from '../src/model/unet.js';
 import { trainStep } from '../src/train/trainStep.js';
 
@@ -56,15 +63,37 @@ async function timeBackend(choice: BackendChoice | undefined, n: number, w: numb
     if (i >= w) times.push(performance.now() - t0);
   }
   tf.dispose([x, y]);
+  const flops = convFlops(net.model, [batch, size, size, 1]).training;
   net.model.dispose();
   optimizer.dispose();
-  return { report, params: net.parameters, msPerStep: median(times) };
+  return { report, params: net.parameters, msPerStep: median(times), flops, convMs: timeReferenceConv(n, w) };
 }
+
+/** Median milliseconds of one forward 3x3 convolution, batch x (size/2)² x 32 -> 32 channels. */
+function timeReferenceConv(n: number, w: number): number {
+  const x = tf.randomNormal([batch, size / 2, size / 2, 32], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const filter = tf.randomNormal([3, 3, 32, 32], 0, 1, 'float32', 4) as tf.Tensor4D;
+  const times: number[] = [];
+  for (let i = 0; i < w + 2 * n; i++) {
+    const t0 = performance.now();
+    const out = tf.conv2d(x, filter, 1, 'same');
+    // One element read back waits for asynchronous backends without timing a full download.
+    tf.tidy(() => tf.slice(out, [0, 0, 0, 0], [1, 1, 1, 1]).dataSync());
+    if (i >= w) times.push(performance.now() - t0);
+    out.dispose();
+  }
+  tf.dispose([x, filter]);
+  return median(times);
+}
+
+const referenceConvFlops = 2 * batch * (size / 2) ** 2 * 9 * 32 * 32;
+const gflops = (flops: number, ms: number) => Number((flops / ms / 1e6).toFixed(1));
 
 const ours = await timeBackend(loadConfig().backend, steps, warmup);
 const torchOut = JSON.parse(
   execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'bench_train_torch.py'), String(batch), String(size), String(classes), String(steps), String(warmup), String(threads)], { encoding: 'utf8' }),
-) as { params: number; msPerStep: number; torch: string };
+) as { params: number; msPerStep: number; convMs: number; torch: string };
+const floorMs = (ours.flops / referenceConvFlops) * ours.convMs;
 const result: Record<string, unknown> = {
   backend: ours.report.choice,
   backendVersion: ours.report.version,
@@ -78,6 +107,13 @@ const result: Record<string, unknown> = {
   torchMsPerStep: Math.round(torchOut.msPerStep),
   ratio: Number((ours.msPerStep / torchOut.msPerStep).toFixed(2)),
   target: 2,
+  gflopPerStep: Number((ours.flops / 1e9).toFixed(2)),
+  gflopsPerSecond: gflops(ours.flops, ours.msPerStep),
+  torchGflopsPerSecond: gflops(ours.flops, torchOut.msPerStep),
+  convGflops: gflops(referenceConvFlops, ours.convMs),
+  torchConvGflops: gflops(referenceConvFlops, torchOut.convMs),
+  floorMsPerStep: Math.round(floorMs),
+  floorRatio: Number((floorMs / torchOut.msPerStep).toFixed(2)),
   torch: torchOut.torch,
 };
 if (values['with-cpu']) result.cpuMsPerStep = Math.round((await timeBackend('cpu', 1, 0)).msPerStep);

@@ -3,7 +3,9 @@
 
 Depth 4, 16 base filters, 2 x (3x3 conv without bias + BatchNorm + ReLU) per level, 2x2 max-pool,
 2x2 stride-2 transposed convolutions, skip concatenation, 1x1 head, softmax; fused loss = Dice + focal
-(gamma 2); Adam (lr 1e-3). Prints JSON: parameter count and per-step milliseconds after warm-up.
+(gamma 2); Adam (lr 1e-3). Prints JSON: parameter count and per-step milliseconds after warm-up, and
+the milliseconds of one forward 3x3 convolution of the reference layer (the same that bench-train.ts times
+on the TF.js backend: batch x 32 x SIZE/2 x SIZE/2, 32 -> 32 channels), the throughput yardstick.
 
 Usage: bench_train_torch.py BATCH SIZE CLASSES STEPS WARMUP THREADS
 """
@@ -81,4 +83,13 @@ for i in range(warmup + steps):
     elapsed = (time.perf_counter() - start) * 1000
     if i >= warmup:
         times.append(elapsed)
-print(json.dumps({'params': sum(p.numel() for p in model.parameters()), 'msPerStep': statistics.median(times), 'torch': torch.__version__, 'threads': threads}))
+conv_times = []
+with torch.no_grad():
+    cx = torch.randn(batch, 32, size // 2, size // 2)
+    cw = torch.randn(32, 32, 3, 3)
+    for i in range(warmup + 2 * steps):
+        start = time.perf_counter()
+        nn.functional.conv2d(cx, cw, padding=1)
+        if i >= warmup:
+            conv_times.append((time.perf_counter() - start) * 1000)
+print(json.dumps({'params': sum(p.numel() for p in model.parameters()), 'msPerStep': statistics.median(times), 'convMs': statistics.median(conv_times), 'torch': torch.__version__, 'threads': threads}))

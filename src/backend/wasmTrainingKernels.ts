@@ -3,6 +3,7 @@ import {
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   getKernel,
+  Identity,
   registerKernel,
   unregisterKernel,
   type Conv2DBackpropFilterAttrs,
@@ -18,6 +19,7 @@ const BACKEND = 'wasm';
 
 interface WasmBackendLike {
   disposeData(dataId: object): unknown;
+  incRef(dataId: object): void;
 }
 
 /** Runs another wasm kernel directly (no tape, no engine bookkeeping), as tfjs backends do internally. */
@@ -126,11 +128,30 @@ function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
   };
 }
 
+/**
+ * Identity sharing the input's buffer by reference count, as the cpu and webgl backends do. tfjs clones
+ * through Identity every tensor a gradient will need (saveTensorsForBackwardMode), and the stock wasm
+ * kernel copies each one: about 190 million floats per step of bench:train's U-Net. Tensors are never
+ * written in place, so sharing is safe; strings keep the stock path (they live outside the wasm heap).
+ */
+function makeIdentity(stock: KernelFunc | undefined): KernelFunc {
+  return (args) => {
+    const x = (args.inputs as { x: TensorInfo }).x;
+    if (x.dtype === 'string') {
+      if (!stock) throw new Error('wasm backend has no Identity kernel for strings');
+      return stock(args);
+    }
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}
+
 let registered = false;
 
 /**
- * Registers SegFusion's training kernels on the wasm backend: Conv2DBackpropFilter (missing upstream)
- * and a Conv2DBackpropInput built on XNNPACK's Conv2D (upstream's is a slow scalar loop). Idempotent.
+ * Registers SegFusion's training kernels on the wasm backend: Conv2DBackpropFilter (missing upstream),
+ * a Conv2DBackpropInput built on XNNPACK's Conv2D (upstream's is a slow scalar loop) and an Identity
+ * that does not copy. Idempotent.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -138,9 +159,13 @@ export function registerWasmTrainingKernels(): void {
   const stockInput = stock?.kernelFunc;
   if (stock) unregisterKernel(Conv2DBackpropInput, BACKEND);
   if (getKernel(Conv2DBackpropFilter, BACKEND)) unregisterKernel(Conv2DBackpropFilter, BACKEND);
+  const identity = getKernel(Identity, BACKEND);
+  const stockIdentity = identity?.kernelFunc;
+  if (identity) unregisterKernel(Identity, BACKEND);
   const configs: KernelConfig[] = [
     { kernelName: Conv2DBackpropFilter, backendName: BACKEND, kernelFunc: backpropFilter },
     { kernelName: Conv2DBackpropInput, backendName: BACKEND, kernelFunc: makeBackpropInput(stockInput) },
+    { kernelName: Identity, backendName: BACKEND, kernelFunc: makeIdentity(stockIdentity) },
   ];
   for (const c of configs) registerKernel(c);
   registered = true;

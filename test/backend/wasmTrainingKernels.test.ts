@@ -79,4 +79,25 @@ describe('wasm training kernels against the cpu backend', () => {
     assert.equal(tf.memory().numBytes, bytes);
     await tf.setBackend('cpu');
   });
+
+  it('clones by sharing the buffer: no bytes copied, each tensor outlives the other, strings still clone', async () => {
+    await useWasmBackend(2);
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.tensor1d([1, 2, 3]);
+    const ids = backend.numDataIds();
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    assert.equal(backend.numDataIds(), ids);
+    assert.equal(tf.memory().numDataBuffers, buffers);
+    x.dispose();
+    assert.deepEqual([...y.dataSync()], [1, 2, 3]);
+    y.dispose();
+    assert.equal(backend.numDataIds(), ids - 1);
+    const s = tf.tensor1d(['a', 'b'], 'string');
+    const t = tf.clone(s);
+    s.dispose();
+    assert.deepEqual(t.dataSync(), ['a', 'b']);
+    t.dispose();
+    await tf.setBackend('cpu');
+  });
 });
