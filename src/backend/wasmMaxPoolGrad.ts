@@ -1,9 +1,5 @@
 import { backend_util, type KernelFunc, type MaxPoolGradAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
-
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
+import type { WasmHeapBackend } from './wasmHeap.js';
 
 /**
  * MaxPoolGrad as one pass over the wasm heap: each window's upstream gradient goes to its first maximum

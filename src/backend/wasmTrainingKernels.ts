@@ -1,11 +1,13 @@
 import {
   backend_util,
+  Concat,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
   getKernel,
   Identity,
   MaxPoolGrad,
   registerKernel,
+  SplitV,
   unregisterKernel,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
@@ -15,25 +17,20 @@ import {
   type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { makeConcat, makeSplitV } from './wasmConcatSplit.js';
+import type { WasmHeapBackend } from './wasmHeap.js';
 import { makeMaxPoolGrad } from './wasmMaxPoolGrad.js';
 
 const BACKEND = 'wasm';
 
-interface WasmBackendLike {
-  disposeData(dataId: object): unknown;
-  incRef(dataId: object): void;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
-
 /** Runs another wasm kernel directly (no tape, no engine bookkeeping), as tfjs backends do internally. */
-function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackendLike): TensorInfo {
+function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmHeapBackend): TensorInfo {
   const kernel = getKernel(name, BACKEND);
   if (!kernel) throw new Error(`wasm backend has no ${name} kernel; load @tensorflow/tfjs-backend-wasm first`);
   return kernel.kernelFunc({ inputs, attrs, backend: backend as never }) as TensorInfo;
 }
 
-function dispose(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
+function dispose(backend: WasmHeapBackend, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
 
@@ -45,7 +42,7 @@ function dispose(backend: WasmBackendLike, ...infos: TensorInfo[]): void {
 const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
-  const b = backend as unknown as WasmBackendLike;
+  const b = backend as unknown as WasmHeapBackend;
   const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
   const [batch, height, width, inChannels] = x.shape;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
@@ -73,7 +70,7 @@ const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
  * memcpy per block. The stock Reverse kernel takes ~75 ns per element (45 ms for a 3x3x256x256 filter,
  * on every step of the input gradient), a block copy well under 1 ns.
  */
-function reverseBlocks(x: TensorInfo, b: WasmBackendLike): TensorInfo {
+function reverseBlocks(x: TensorInfo, b: WasmHeapBackend): TensorInfo {
   const out = b.makeOutput(x.shape, 'float32');
   const src = b.typedArrayFromHeap(x);
   const dst = b.typedArrayFromHeap(out);
@@ -90,7 +87,7 @@ function reverseBlocks(x: TensorInfo, b: WasmBackendLike): TensorInfo {
  * i.e. dy [B·OH·OW, Cout] × W [Cout, (i, j, ci)], whose rows are then interleaved into the output grid.
  * The dilated convolution below would multiply three zeros out of four here.
  */
-function nonOverlappingBackpropInput(dy: TensorInfo, filter: TensorInfo, [batch, oh, ow, kh, kw]: number[], b: WasmBackendLike): TensorInfo {
+function nonOverlappingBackpropInput(dy: TensorInfo, filter: TensorInfo, [batch, oh, ow, kh, kw]: number[], b: WasmHeapBackend): TensorInfo {
   const [, , inChannels, outChannels] = filter.shape;
   const wt = run('Transpose', { x: filter }, { perm: [3, 0, 1, 2] }, b);
   const w3 = run('Reshape', { x: wt }, { shape: [1, outChannels, kh * kw * inChannels] }, b);
@@ -112,7 +109,7 @@ function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
-    const b = backend as unknown as WasmBackendLike;
+    const b = backend as unknown as WasmHeapBackend;
     const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false, 'channelsLast');
     const [batch, height, width] = inputShape;
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow } = info;
@@ -163,7 +160,7 @@ function makeIdentity(stock: KernelFunc | undefined): KernelFunc {
       if (!stock) throw new Error('wasm backend has no Identity kernel for strings');
       return stock(args);
     }
-    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    (args.backend as unknown as WasmHeapBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
@@ -173,7 +170,7 @@ let registered = false;
 /**
  * Registers SegFusion's training kernels on the wasm backend: Conv2DBackpropFilter (missing upstream),
  * a Conv2DBackpropInput built on XNNPACK's Conv2D (upstream's is a slow scalar loop), an Identity
- * that does not copy and a one-pass MaxPoolGrad for tiling pools. Idempotent.
+ * that does not copy, a one-pass MaxPoolGrad, and Concat and SplitV as row copies. Idempotent.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -181,6 +178,8 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel(Conv2DBackpropInput, makeBackpropInput);
   replaceKernel(Identity, makeIdentity);
   replaceKernel(MaxPoolGrad, makeMaxPoolGrad);
+  replaceKernel(Concat, makeConcat);
+  replaceKernel(SplitV, makeSplitV);
   registered = true;
 }
 
