@@ -19,15 +19,12 @@ function copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: 
  * axis), copied row by row in a loop. The stock kernel makes a subarray and a set() call per row, which
  * for U-Net's channel concatenations (16 floats per row at full resolution) costs ~6 ns per element.
  */
-export function makeConcat(stock: KernelFunc | undefined): KernelFunc {
+export function makeConcat(stock: KernelFunc): KernelFunc {
   return (args) => {
     const inputs = args.inputs as unknown as TensorInfo[];
     const axis = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
     const parts = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
-    if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32')) {
-      if (!stock) throw new Error('Concat: the stock wasm kernel is missing');
-      return stock(args);
-    }
+    if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32')) return stock(args);
     backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
     const backend = args.backend as unknown as WasmHeapBackend;
     const out = backend.makeOutput(backend_util.computeOutShape(inputs.map((t) => t.shape), axis), 'float32');
@@ -49,14 +46,11 @@ export function makeConcat(stock: KernelFunc | undefined): KernelFunc {
  * part, and a slice that is not contiguous (any split along the channels) costs ~12 ns per element: 50 ms
  * for the gradient of U-Net's first skip concatenation at 8x128x128x32.
  */
-export function makeSplitV(stock: KernelFunc | undefined): KernelFunc {
+export function makeSplitV(stock: KernelFunc): KernelFunc {
   return (args) => {
     const x = (args.inputs as { x: TensorInfo }).x;
     const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
-    if (x.dtype !== 'float32') {
-      if (!stock) throw new Error('SplitV: the stock wasm kernel is missing');
-      return stock(args);
-    }
+    if (x.dtype !== 'float32') return stock(args);
     const $axis = util.parseAxisParam(axis, x.shape)[0];
     const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
     const backend = args.backend as unknown as WasmHeapBackend;

@@ -10,13 +10,10 @@ import type { WasmHeapBackend } from './wasmHeap.js';
  * cut by 'same' padding (a 2x2 pool on a 5x7 input drops the corner's), which the cpu backend keeps.
  * Only non-float32 inputs go to the stock kernel.
  */
-export function makeMaxPoolGrad(stock: KernelFunc | undefined): KernelFunc {
+export function makeMaxPoolGrad(stock: KernelFunc): KernelFunc {
   return (args) => {
     const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
-    if (input.dtype !== 'float32') {
-      if (!stock) throw new Error(`MaxPoolGrad: no stock kernel for ${input.dtype} input`);
-      return stock(args);
-    }
+    if (input.dtype !== 'float32') return stock(args);
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPoolGradAttrs;
     const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
     const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, outHeight: oh, outWidth: ow, padInfo } = info;

@@ -105,7 +105,7 @@ function nonOverlappingBackpropInput(dy: TensorInfo, filter: TensorInfo, [batch,
  * gradient as one XNNPACK convolution instead of upstream's scalar loop. Paddings that would need
  * negative amounts (pads larger than the filter) fall back to the stock kernel.
  */
-function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
+function makeBackpropInput(stock: KernelFunc): KernelFunc {
   return ({ inputs, attrs, backend }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const { strides, pad, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
@@ -119,10 +119,7 @@ function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
     const left = kw - 1 - info.padInfo.left;
     const bottom = height + kh - 1 - dilatedH - top;
     const right = width + kw - 1 - dilatedW - left;
-    if (top < 0 || left < 0 || bottom < 0 || right < 0) {
-      if (!stock) throw new Error(`Conv2DBackpropInput: padding ${JSON.stringify(info.padInfo)} with a ${kh}x${kw} filter is not supported`);
-      return stock({ inputs, attrs, backend });
-    }
+    if (top < 0 || left < 0 || bottom < 0 || right < 0) return stock({ inputs, attrs, backend });
     if (kh === sh && kw === sw && info.padInfo.top === 0 && info.padInfo.left === 0 && oh * sh === height && ow * sw === width) {
       return nonOverlappingBackpropInput(dy, filter, [batch, oh, ow, kh, kw], b);
     }
@@ -153,13 +150,10 @@ function makeBackpropInput(stock: KernelFunc | undefined): KernelFunc {
  * kernel copies each one: about 190 million floats per step of bench:train's U-Net. Tensors are never
  * written in place, so sharing is safe; strings keep the stock path (they live outside the wasm heap).
  */
-function makeIdentity(stock: KernelFunc | undefined): KernelFunc {
+function makeIdentity(stock: KernelFunc): KernelFunc {
   return (args) => {
     const x = (args.inputs as { x: TensorInfo }).x;
-    if (x.dtype === 'string') {
-      if (!stock) throw new Error('wasm backend has no Identity kernel for strings');
-      return stock(args);
-    }
+    if (x.dtype === 'string') return stock(args);
     (args.backend as unknown as WasmHeapBackend).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
@@ -185,10 +179,16 @@ export function registerWasmTrainingKernels(): void {
 
 /**
  * Registers make(stock kernel) in place of the stock kernel. The stock kernel's setupFunc, which binds its
- * wasm function when the backend starts, is kept: the replacements fall back to the stock kernels.
+ * wasm function when the backend starts, is kept: the replacements fall back to the stock kernels for the
+ * cases they do not cover. Where there is no stock kernel, that fallback throws with the case's attributes.
  */
-function replaceKernel(kernelName: string, make: (stock: KernelFunc | undefined) => KernelFunc): void {
+function replaceKernel(kernelName: string, make: (stock: KernelFunc) => KernelFunc): void {
   const stock = getKernel(kernelName, BACKEND) as KernelConfig | undefined;
   if (stock) unregisterKernel(kernelName, BACKEND);
-  registerKernel({ kernelName, backendName: BACKEND, setupFunc: stock?.setupFunc, kernelFunc: make(stock?.kernelFunc) });
+  const fallback: KernelFunc =
+    stock?.kernelFunc ??
+    ((args) => {
+      throw new Error(`${kernelName} with ${JSON.stringify(args.attrs)} needs the stock wasm kernel, which is not registered`);
+    });
+  registerKernel({ kernelName, backendName: BACKEND, setupFunc: stock?.setupFunc, kernelFunc: make(fallback) });
 }
