@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import { failureReason } from '../dicom/errors.js';
+import { DicomError, failureReason } from '../dicom/errors.js';
+import { LIMITS } from '../dicom/limits.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { applyModalityLut, monochrome1Mirror } from '../dicom/modalityLut.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
-import { decodeFrameBytes, decodePixels, LITTLE_ENDIAN_HOST } from '../dicom/pixels.js';
+import { decodeFrameBytes, decodePixels, LITTLE_ENDIAN_HOST, type StoredValues } from '../dicom/pixels.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeData } from './volumeCache.js';
 
@@ -27,7 +28,7 @@ function toGray(values: Float32Array, samples: number, photometric: string): Flo
 }
 
 /** Modality LUT of one grayscale frame into the volume, returning its [min, max] (one monomorphic pass). */
-function lutInto(stored: Int32Array, slope: number, intercept: number, target: Float32Array): [number, number] {
+function lutInto(stored: StoredValues, slope: number, intercept: number, target: Float32Array): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < stored.length; i++) {
@@ -243,6 +244,17 @@ function fillMissingSlices(data: VolumeData, plan: SeriesPlan): void {
   }
 }
 
+/** Values past LIMITS.maxAbsRescaled (or NaN, or infinite) mean a broken modality LUT, not an image. */
+function checkRescaled(lo: number, hi: number, h: InstanceHeader, file: string): void {
+  const limit = LIMITS.maxAbsRescaled;
+  if (!(lo >= -limit && hi <= limit)) {
+    throw new DicomError(
+      `${file}: RescaleSlope (0028,1053) ${h.rescaleSlope} and RescaleIntercept (0028,1052) ${h.rescaleIntercept} give values from ${lo} to ${hi}, beyond +-${limit}`,
+      'inconsistent',
+    );
+  }
+}
+
 /**
  * Generic path for any pixel format (colour, float rescale, MONOCHROME1, other bit depths): the LUT,
  * mirroring and min/max go straight into a float32 volume, converted to int16 at the end when every
@@ -267,18 +279,24 @@ function buildGeneric(plan: SeriesPlan): BuiltVolume {
       const target = out.subarray(k * pixels, (k + 1) * pixels);
       if (gray && !mirror) {
         const range = lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
+        checkRescaled(range[0], range[1], h, file);
         if (range[0] < min) min = range[0];
         if (range[1] > max) max = range[1];
         continue;
       }
       if (gray) lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
       else target.set(toGray(applyModalityLut(stored, h.rescaleSlope, h.rescaleIntercept), decoded.samplesPerPixel, decoded.photometric));
+      let lo = Infinity;
+      let hi = -Infinity;
       for (let i = 0; i < pixels; i++) {
         const v = mirror ? mirror(target[i]) : target[i];
         target[i] = v;
-        if (v < min) min = v;
-        if (v > max) max = v;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
       }
+      checkRescaled(lo, hi, h, file);
+      min = Math.min(min, lo);
+      max = Math.max(max, hi);
     }
     return true;
   });

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { assertSafeFileName } from '../util/safeName.js';
 import { VolumeGeometrySchema, voxelCount, type VolumeGeometry } from './geometry.js';
 
 export const VolumeDtypeSchema = z.enum(['int16', 'float32', 'uint8']);
@@ -75,6 +76,7 @@ export class VolumeStreamWriter {
     private readonly geometry: VolumeGeometry,
     private readonly dtype: VolumeDtype,
   ) {
+    assertSafeFileName(name);
     fs.mkdirSync(dir, { recursive: true });
     this.raw = path.join(dir, `${name}.raw`);
     this.tmp = `${this.raw}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;

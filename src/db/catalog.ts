@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { Db } from './client.js';
 import { runBatch, valuesPlaceholders, type SqlStatement } from './sqlBatch.js';
 import type { SeriesPlan } from '../dicom/series.js';
@@ -15,7 +16,17 @@ export async function upsertDataset(db: Db, name: string) {
 }
 
 export async function startIngestRun(db: Db, datasetId: string) {
-  return db.ingestRun.create({ data: { id: randomUUID(), datasetId, status: 'running' } });
+  return db.ingestRun.create({ data: { id: randomUUID(), datasetId, status: 'running', host: os.hostname(), pid: process.pid } });
+}
+
+/** Imports still marked running, with the process that runs them (null for rows from before 0.2). */
+export async function runningIngestRuns(db: Db) {
+  return db.ingestRun.findMany({ where: { status: 'running' }, select: { id: true, host: true, pid: true, startedAt: true } });
+}
+
+export async function markIngestRunsInterrupted(db: Db, ids: string[]) {
+  if (!ids.length) return;
+  await db.ingestRun.updateMany({ where: { id: { in: ids }, status: 'running' }, data: { status: 'interrupted', finishedAt: new Date(), summary: JSON.stringify({ error: 'the import process ended before it finished (killed or crashed); run ingest again to finish it' }) } });
 }
 
 export async function finishIngestRun(db: Db, runId: string, datasetId: string, status: 'completed' | 'failed', summary: unknown, issues: IssueRecord[]) {

@@ -63,3 +63,13 @@ export async function claimJob(db: Db, id: string, workerId: string) {
   if (!claimed || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
   return job;
 }
+
+/** Ingest jobs marked running, with the worker (host:pid) that claimed them. */
+export async function runningIngestJobs(db: Db) {
+  return db.job.findMany({ where: { kind: 'ingest', status: 'running' }, select: { id: true, workerId: true } });
+}
+
+export async function markJobsInterrupted(db: Db, ids: string[], error: string) {
+  if (!ids.length) return;
+  await db.job.updateMany({ where: { id: { in: ids }, status: 'running' }, data: { status: 'interrupted', finishedAt: new Date(), error } });
+}

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type Codecs from 'dcmjs-codecs';
 import { DicomError, describeThrown } from './errors.js';
+import { encodedFrameSize } from './frameDimensions.js';
 import { transferSyntaxInfo, type TransferSyntaxInfo } from './transferSyntax.js';
 
 type CodecLibrary = typeof Codecs;
@@ -51,6 +52,10 @@ export interface FrameFormat {
 export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo, f: FrameFormat): { bytes: Uint8Array; photometric: string; planar: number } {
   if (!library) throw new Error('codecs not initialised: await initCodecs() before decoding');
   const { NativeCodecs, Context } = library;
+  const declared = ts.codec === 'jpeg' || ts.codec === 'jpeg-ls' || ts.codec === 'jpeg2000' ? encodedFrameSize(frame, ts.codec) : null;
+  if (declared && (declared.width !== f.columns || declared.height !== f.rows)) {
+    throw new DicomError(`${ts.name} frame is ${declared.width}x${declared.height} pixels but Columns x Rows (0028,0011)/(0028,0010) say ${f.columns}x${f.rows}`, 'inconsistent');
+  }
   const ctx = new Context({
     width: f.columns,
     height: f.rows,

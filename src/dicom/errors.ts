@@ -9,9 +9,10 @@ export class DicomError extends Error {
   }
 }
 
-/** The reason recorded for a file that failed: a DicomError already names the file, anything else gets its path. */
+/** The reason recorded for a file that failed, always starting with the file's path. */
 export function failureReason(file: string, err: unknown): string {
-  return err instanceof DicomError ? err.message : `${file}: ${describeThrown(err)}`;
+  const text = describeThrown(err);
+  return text.startsWith(file) ? text : `${file}: ${text}`;
 }
 
 /** dicom-parser throws plain strings as well as Errors; keep the text either way. */

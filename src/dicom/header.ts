@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import { DicomError } from './errors.js';
+import { LIMITS } from './limits.js';
 import type { DataSet } from './parse.js';
 
 const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 
 /** The header values ingestion needs from one instance; stored per source file so reruns skip re-parsing. */
 export const InstanceHeaderSchema = z.object({
-  version: z.literal(1),
+  /** 2 added imageType; headers cached by version 1 are parsed again. */
+  version: z.literal(2),
   sopInstanceUid: z.string(),
   sopClassUid: z.string(),
   studyInstanceUid: z.string(),
@@ -15,6 +18,8 @@ export const InstanceHeaderSchema = z.object({
   studyDescription: z.string().nullable(),
   seriesDescription: z.string().nullable(),
   modality: z.string(),
+  /** ImageType (0008,0008), backslash-separated (ORIGINAL\\PRIMARY\\LOCALIZER). */
+  imageType: z.string().nullable(),
   transferSyntaxUid: z.string(),
   instanceNumber: z.number().nullable(),
   rows: z.number().int(),
@@ -65,6 +70,8 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
   const shared = item(ds, 'x52009229');
   const perFrame = ds.elements.x52009230?.items ?? [];
   const frames = Math.max(1, Number.parseInt(str(ds, 'x00280008') ?? '1', 10) || 1);
+  // Checked before anything is sized by it (frame positions below, pixel buffers later).
+  if (frames > LIMITS.maxFrames) throw new DicomError(`NumberOfFrames (0028,0008) is ${frames}, beyond the limit of ${LIMITS.maxFrames} frames per file`, 'malformed');
 
   const orientation = (numbers(ds, 'x00200037') ?? numbers(item(shared, 'x00209116'), 'x00200037') ?? numbers(item(perFrame[0]?.dataSet, 'x00209116'), 'x00200037')) as
     | InstanceHeader['orientation']
@@ -101,7 +108,7 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
   const instanceNumber = numbers(ds, 'x00200013')?.[0] ?? null;
 
   return {
-    version: 1,
+    version: 2,
     sopInstanceUid: str(ds, 'x00080018') ?? str(ds, 'x00020003') ?? '',
     sopClassUid: str(ds, 'x00080016') ?? str(ds, 'x00020002') ?? '',
     studyInstanceUid: str(ds, 'x0020000d') ?? '',
@@ -111,6 +118,7 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
     studyDescription: str(ds, 'x00081030'),
     seriesDescription: str(ds, 'x0008103e'),
     modality: str(ds, 'x00080060') ?? 'OT',
+    imageType: str(ds, 'x00080008'),
     transferSyntaxUid,
     instanceNumber,
     rows: uint16(ds, 'x00280010', 0),

@@ -1,6 +1,7 @@
 import zlib from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import { DicomError, describeThrown } from './errors.js';
+import { inflateLimit } from './limits.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN } from './transferSyntax.js';
 
 export type DataSet = dicomParser.DataSet;
@@ -59,7 +60,18 @@ function findInvalidVr(ds: DataSet, from: number): { tag: string; vr: string } |
  * untouched preamble and meta header followed by the inflated data set (as its own Node path does).
  */
 function inflate(byteArray: Uint8Array, position: number): Uint8Array {
-  const inflated = zlib.inflateRawSync(byteArray.subarray(position));
+  const compressed = byteArray.subarray(position);
+  const limit = inflateLimit(compressed.length);
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(compressed, { maxOutputLength: limit });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DicomError(`deflated data set of ${compressed.length} bytes inflates beyond ${limit} bytes (the limit for its size); refused as a decompression bomb`, 'malformed');
+    }
+    throw new DicomError(`deflated data set cannot be inflated: ${(err as Error).message}`, 'malformed');
+  }
   const full = new Uint8Array(position + inflated.length);
   full.set(byteArray.subarray(0, position), 0);
   full.set(inflated, position);
@@ -88,6 +100,10 @@ export function parseDicom(bytes: Uint8Array, source: string, options: { untilPi
       inflater: inflate as unknown as (arr: Uint8Array, position: number) => void,
     });
   } catch (err) {
+    if (err instanceof DicomError) throw new DicomError(`${source}: ${err.message}`, err.code);
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      throw new DicomError(`${source}: malformed DICOM data (sequences nested too deeply to parse)`, 'malformed');
+    }
     const text = describeThrown(err);
     const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
     throw new DicomError(`${source}: ${truncated ? 'truncated' : 'malformed'} DICOM data (${text})`, truncated ? 'truncated' : 'malformed');

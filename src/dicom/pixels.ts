@@ -1,15 +1,19 @@
 import dicomParser from 'dicom-parser';
 import { decodeCompressedFrame, type FrameFormat } from './codecs.js';
-import { DicomError } from './errors.js';
+import { DicomError, describeThrown } from './errors.js';
 import type { InstanceHeader } from './header.js';
 import type { DataSet } from './parse.js';
+import { LIMITS } from './limits.js';
 import { decodeRleFrame } from './rle.js';
 import { transferSyntaxInfo, type TransferSyntaxInfo } from './transferSyntax.js';
 
+/** Stored values as decoded: int32, or uint32 for unsigned 32-bit data (beyond int32 above 2^31 - 1). */
+export type StoredValues = Int32Array | Uint32Array;
+
 /** Decoded stored values of every frame, before the modality LUT. */
 export interface DecodedPixels {
-  /** frames x rows x columns x samples, samples interleaved. */
-  values: Int32Array;
+  /** frames x rows x columns x samples, samples interleaved; unsigned 32-bit data need the full uint32 range. */
+  values: StoredValues;
   frames: number;
   rows: number;
   columns: number;
@@ -39,6 +43,36 @@ function checkFormat(h: InstanceHeader, source: string): void {
     throw new DicomError(`${source}: BitsStored ${h.bitsStored} is outside 1..BitsAllocated (${h.bitsAllocated})`, 'malformed');
   }
   if (h.samplesPerPixel !== 1 && h.samplesPerPixel !== 3) throw new DicomError(`${source}: SamplesPerPixel ${h.samplesPerPixel} is not 1 or 3`, 'malformed');
+  const samples = h.rows * h.columns * h.samplesPerPixel * h.frames;
+  if (samples > LIMITS.maxSamplesPerFile) {
+    throw new DicomError(`${source}: ${h.frames} frame(s) of ${h.rows}x${h.columns}x${h.samplesPerPixel} are ${samples} samples, beyond the limit of ${LIMITS.maxSamplesPerFile} per file`, 'malformed');
+  }
+}
+
+/**
+ * Everything about the Pixel Data element that can be checked before any pixel buffer is allocated:
+ * the format, native data of exactly the size Rows x Columns x Samples x Frames says (one pad byte
+ * allowed), and encapsulated data with at least one fragment per frame (PS3.5 A.4: a fragment never
+ * holds two frames), so NumberOfFrames cannot size anything beyond what the file holds.
+ */
+function preflight(ds: DataSet, h: InstanceHeader, source: string): TransferSyntaxInfo {
+  checkFormat(h, source);
+  const ts = transferSyntaxInfo(h.transferSyntaxUid);
+  if (!ts) throw new DicomError(`${source}: unsupported transfer syntax ${h.transferSyntaxUid}`, 'unsupported-syntax');
+  const el = ds.elements.x7fe00010;
+  if (!el) throw new DicomError(`${source}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  if (ts.codec === null) {
+    const needed = Math.ceil((h.rows * h.columns * nativeSamples(h) * h.bitsAllocated * h.frames) / 8);
+    const have = Math.max(0, Math.min(el.length, ds.byteArray.length - el.dataOffset));
+    const what = `${h.frames} frame(s) of ${h.rows}x${h.columns}x${nativeSamples(h)} at ${h.bitsAllocated} bits need ${needed}`;
+    if (have < needed) throw new DicomError(`${source}: Pixel Data holds ${have} bytes, ${what}`, 'truncated');
+    if (el.length > needed + 1) throw new DicomError(`${source}: Pixel Data holds ${el.length} bytes but ${what}: Rows, Columns or NumberOfFrames do not match the data`, 'inconsistent');
+  } else {
+    const fragments = el.fragments?.length ?? 0;
+    if (fragments === 0) throw new DicomError(`${source}: encapsulated Pixel Data has no fragments`, 'no-pixel-data');
+    if (fragments < h.frames) throw new DicomError(`${source}: NumberOfFrames (0028,0008) is ${h.frames} but the encapsulated Pixel Data has only ${fragments} fragment(s)`, 'inconsistent');
+  }
+  return ts;
 }
 
 /** Frames of encapsulated pixel data: one fragment per frame, the Basic Offset Table, or JPEG markers. */
@@ -46,21 +80,31 @@ function encapsulatedFrames(ds: DataSet, frames: number, source: string): Uint8A
   const el = ds.elements.x7fe00010;
   const fragments = el.fragments ?? [];
   if (fragments.length === 0) throw new DicomError(`${source}: encapsulated Pixel Data has no fragments`, 'no-pixel-data');
-  if (frames === 1) return [dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length)];
-  if (fragments.length === frames) return fragments.map((_, i) => dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, i, 1));
-  const table = el.basicOffsetTable && el.basicOffsetTable.length === frames ? el.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(ds, el);
-  return [...Array(frames).keys()].map((i) => dicomParser.readEncapsulatedImageFrame(ds, el, i, table));
+  try {
+    if (frames === 1) return [dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length)];
+    if (fragments.length === frames) return fragments.map((_, i) => dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, i, 1));
+    const table = el.basicOffsetTable && el.basicOffsetTable.length === frames ? el.basicOffsetTable : dicomParser.createJPEGBasicOffsetTable(ds, el);
+    return [...Array(frames).keys()].map((i) => dicomParser.readEncapsulatedImageFrame(ds, el, i, table));
+  } catch (err) {
+    // dicom-parser throws strings naming its own functions; say what is wrong with the file instead.
+    throw new DicomError(
+      `${source}: encapsulated Pixel Data (7FE0,0010) cannot be split into ${frames} frame(s) from its ${fragments.length} fragment(s) and ${el.basicOffsetTable?.length ?? 0}-entry Basic Offset Table (${describeThrown(err).replace(/^dicomParser\.\w+: /, '')})`,
+      'malformed',
+    );
+  }
 }
 
-function nativeFrameBytes(ds: DataSet, h: InstanceHeader, ts: TransferSyntaxInfo, source: string): Uint8Array[] {
+/** Native YBR_*_422 stores two samples per pixel (Y per pixel, Cb and Cr shared by each pixel pair). */
+const subsampledYbr = (h: InstanceHeader): boolean => h.samplesPerPixel === 3 && h.photometricInterpretation.endsWith('_422');
+
+/** Samples per pixel as stored natively: 2 for subsampled YBR, else SamplesPerPixel. */
+const nativeSamples = (h: InstanceHeader): number => (subsampledYbr(h) ? 2 : h.samplesPerPixel);
+
+function nativeFrameBytes(ds: DataSet, h: InstanceHeader, ts: TransferSyntaxInfo): Uint8Array[] {
   const el = ds.elements.x7fe00010;
-  const pixels = h.rows * h.columns * h.samplesPerPixel;
+  const pixels = h.rows * h.columns * nativeSamples(h);
   const frameBits = pixels * h.bitsAllocated;
   const needed = Math.ceil((frameBits * h.frames) / 8);
-  if (el.length < needed || el.dataOffset + needed > ds.byteArray.length) {
-    const have = Math.min(el.length, ds.byteArray.length - el.dataOffset);
-    throw new DicomError(`${source}: Pixel Data holds ${have} bytes, ${h.frames} frame(s) of ${h.rows}x${h.columns}x${h.samplesPerPixel} at ${h.bitsAllocated} bits need ${needed}`, 'truncated');
-  }
   const all = ds.byteArray.subarray(el.dataOffset, el.dataOffset + needed);
   if (h.bitsAllocated === 1) return [unpackBits(all, pixels * h.frames)];
   const frameBytes = frameBits / 8;
@@ -93,7 +137,7 @@ function swapInPlace(bytes: Uint8Array, width: number): void {
 export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Native little-endian bytes -> stored values: BitsStored mask and two's-complement sign extension. */
-function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: number, signed: boolean, out: Int32Array, offset: number, count: number): void {
+function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: number, signed: boolean, out: StoredValues, offset: number, count: number): void {
   const mask = bitsStored >= 32 ? 0xffffffff : 2 ** bitsStored - 1;
   const shift = 32 - bitsStored;
   if (bitsAllocated === 16 && bytes.byteOffset % 2 === 0 && LITTLE_ENDIAN_HOST) {
@@ -116,7 +160,7 @@ function toStoredValues(bytes: Uint8Array, bitsAllocated: number, bitsStored: nu
 }
 
 /** Planar (RRR..GGG..BBB) -> interleaved, and 4:2:2 YBR in native encoding expanded to one YBR triplet per pixel. */
-function toInterleaved(values: Int32Array, offset: number, pixels: number, planar: number, photometric: string): void {
+function toInterleaved(values: StoredValues, offset: number, pixels: number, planar: number, photometric: string): void {
   if (photometric === 'YBR_FULL_422' || photometric === 'YBR_PARTIAL_422') {
     const packed = values.slice(offset, offset + pixels * 2);
     for (let q = 0; q < pixels / 2; q++) {
@@ -145,41 +189,45 @@ export interface FrameBytes {
 
 /** Decompresses (or, for native syntaxes, slices out) each frame. Not for 1-bit data. Codecs must be initialised. */
 export function decodeFrameBytes(ds: DataSet, h: InstanceHeader, source: string): FrameBytes {
-  checkFormat(h, source);
-  const ts = transferSyntaxInfo(h.transferSyntaxUid);
-  if (!ts) throw new DicomError(`${source}: unsupported transfer syntax ${h.transferSyntaxUid}`, 'unsupported-syntax');
-  if (ts.codec === null) return { frames: nativeFrameBytes(ds, h, ts, source), photometric: h.photometricInterpretation, planar: h.planarConfiguration };
+  const ts = preflight(ds, h, source);
+  if (ts.codec === null) return { frames: nativeFrameBytes(ds, h, ts), photometric: h.photometricInterpretation, planar: h.planarConfiguration };
   const pixels = h.rows * h.columns;
   let photometric = h.photometricInterpretation;
   let planar = h.planarConfiguration;
-  const frames = encapsulatedFrames(ds, h.frames, source).map((frame) => {
-    if (ts.codec === 'rle') {
-      planar = 0;
-      photometric = h.photometricInterpretation;
-      return decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+  const frames = encapsulatedFrames(ds, h.frames, source).map((frame, f) => {
+    try {
+      if (ts.codec === 'rle') {
+        planar = 0;
+        photometric = h.photometricInterpretation;
+        return decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+      }
+      const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
+      photometric = decoded.photometric;
+      planar = decoded.planar;
+      return decoded.bytes;
+    } catch (err) {
+      if (err instanceof DicomError) throw new DicomError(`${source}: ${h.frames > 1 ? `frame ${f + 1}: ` : ''}${err.message}`, err.code);
+      throw err;
     }
-    const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
-    photometric = decoded.photometric;
-    planar = decoded.planar;
-    return decoded.bytes;
   });
   return { frames, photometric, planar };
 }
 
 /** Decodes every frame's stored values for any supported transfer syntax. Codecs must be initialised. */
 export function decodePixels(ds: DataSet, h: InstanceHeader, source: string): DecodedPixels {
-  checkFormat(h, source);
+  const ts = preflight(ds, h, source);
   const pixels = h.rows * h.columns;
   const samples = pixels * h.samplesPerPixel;
-  const values = new Int32Array(samples * h.frames);
-  const ts = transferSyntaxInfo(h.transferSyntaxUid);
-  if (h.bitsAllocated === 1 && ts?.codec === null) {
-    values.set(nativeFrameBytes(ds, h, ts, source)[0]);
+  const values = h.bitsAllocated === 32 && h.pixelRepresentation === 0 ? new Uint32Array(samples * h.frames) : new Int32Array(samples * h.frames);
+  if (h.bitsAllocated === 1 && ts.codec === null) {
+    values.set(nativeFrameBytes(ds, h, ts)[0]);
     return { values, frames: h.frames, rows: h.rows, columns: h.columns, samplesPerPixel: h.samplesPerPixel, photometric: h.photometricInterpretation };
   }
   const decoded = decodeFrameBytes(ds, h, source);
   decoded.frames.forEach((bytes, f) => {
-    toStoredValues(bytes, h.bitsAllocated, h.bitsStored, h.pixelRepresentation === 1, values, f * samples, samples);
+    // Native subsampled YBR holds 2 samples per pixel; toInterleaved expands them to 3 in place.
+    const stored = ts.codec === null ? pixels * nativeSamples(h) : samples;
+    toStoredValues(bytes, h.bitsAllocated, h.bitsStored, h.pixelRepresentation === 1, values, f * samples, stored);
     if (h.samplesPerPixel === 3) toInterleaved(values, f * samples, pixels, decoded.planar, decoded.photometric);
   });
   const photometric = decoded.photometric.endsWith('_422') ? decoded.photometric.replace('_422', '') : decoded.photometric;

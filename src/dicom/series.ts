@@ -1,5 +1,6 @@
 import { cross, dot, norm, sub, type Vec3, type VolumeGeometry } from '../data/geometry.js';
 import type { InstanceHeader } from './header.js';
+import { LIMITS } from './limits.js';
 
 export interface InstanceRef {
   path: string;
@@ -31,15 +32,20 @@ export interface SeriesPlan {
   instances: InstanceRef[];
   geometry: VolumeGeometry;
   warnings: string[];
+  /** Files of the series left out of the volume, each with its reason (no position, another stack, ...). */
+  dropped: { path: string; reason: string }[];
 }
 
 export interface SeriesProblem {
   seriesInstanceUid: string;
   paths: string[];
   reason: string;
+  /** 'note' for series left out on purpose (localizers), 'error' for series that cannot form a volume. */
+  severity: 'error' | 'note';
 }
 
-const key = (h: InstanceHeader) => `${h.rows}x${h.columns} orientation ${h.orientation?.map((v) => v.toFixed(4)).join(',') ?? 'none'}`;
+const imageKey = (h: InstanceHeader) =>
+  `${h.rows}x${h.columns} orientation ${h.orientation?.map((v) => v.toFixed(4)).join(',') ?? 'none'} spacing ${h.pixelSpacing?.map((v) => v.toFixed(4)).join('x') ?? 'none'}`;
 
 /** Relative tolerance for spacing comparisons: DS values are rounded to 16 characters by writers. */
 const SPACING_TOLERANCE = 0.01;
@@ -47,7 +53,10 @@ const SPACING_TOLERANCE = 0.01;
 /**
  * Groups instances into series and orders slices by ImagePositionPatient projected on the slice normal
  * (row x column direction), never by InstanceNumber or file name, which PACS exports routinely scramble.
- * Records duplicates, mixed sizes/orientations, missing slices, non-uniform spacing and gantry tilt.
+ * Records duplicates, mixed sizes/orientations, missing slices, non-uniform spacing and gantry tilt;
+ * refuses to merge files of different patients or studies under one UID; leaves localizers out; drops
+ * files without a usable position; interpolates gaps of at most LIMITS.maxInterpolatedGap slices and
+ * splits the series at larger ones, keeping the largest stack.
  */
 export function planSeries(instances: InstanceRef[], folderOf: (path: string) => string): { plans: SeriesPlan[]; problems: SeriesProblem[] } {
   const bySeries = new Map<string, InstanceRef[]>();
@@ -67,108 +76,219 @@ export function planSeries(instances: InstanceRef[], folderOf: (path: string) =>
   return { plans, problems };
 }
 
-function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) => string): SeriesPlan | SeriesProblem {
-  const warnings: string[] = [];
-  const paths = members.map((m) => m.path);
+class PlanProblem extends Error {
+  constructor(
+    readonly reason: string,
+    readonly severity: 'error' | 'note' = 'error',
+  ) {
+    super(reason);
+  }
+}
+
+/** Counts of each distinct value, most frequent first, for messages. */
+function tally(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([v, n]) => `${JSON.stringify(v)}: ${n} file(s)`)
+    .join(', ');
+}
+
+interface Draft {
+  warnings: string[];
+  dropped: { path: string; reason: string }[];
+}
+
+/** One instance per SOPInstanceUID (the first by path); a second copy is a warning. */
+function uniqueInstances(members: InstanceRef[], d: Draft): InstanceRef[] {
   const bySop = new Map<string, InstanceRef>();
   for (const m of [...members].sort((a, b) => a.path.localeCompare(b.path))) {
-    if (bySop.has(m.header.sopInstanceUid)) warnings.push(`duplicate SOPInstanceUID ${m.header.sopInstanceUid}: kept ${bySop.get(m.header.sopInstanceUid)!.path}, ignored ${m.path}`);
+    const kept = bySop.get(m.header.sopInstanceUid);
+    if (kept) d.warnings.push(`duplicate SOPInstanceUID ${m.header.sopInstanceUid}: kept ${kept.path}, ignored ${m.path}`);
     else bySop.set(m.header.sopInstanceUid, m);
   }
-  let unique = [...bySop.values()];
+  return [...bySop.values()];
+}
+
+/**
+ * Files of one series must share patient and study (else the UID was reused by two exams, and merging
+ * them would fabricate a volume); localizers are left out; of the rest, the largest group of one image
+ * size, orientation and pixel spacing is kept.
+ */
+function consistentInstances(unique: InstanceRef[], d: Draft): InstanceRef[] {
+  for (const [name, of] of [
+    ['patients', (h: InstanceHeader) => h.patientId],
+    ['studies', (h: InstanceHeader) => h.studyInstanceUid],
+  ] as const) {
+    if (new Set(unique.map((m) => of(m.header))).size > 1) {
+      throw new PlanProblem(`SeriesInstanceUID is shared by files of different ${name} (${tally(unique.map((m) => of(m.header)))}); refusing to merge them into one volume`);
+    }
+  }
+  const localizers = unique.filter((m) => m.header.imageType?.split('\\').some((v) => v.trim().toUpperCase() === 'LOCALIZER'));
+  if (localizers.length === unique.length) throw new PlanProblem(`localizer (ImageType LOCALIZER): left out of the training volumes`, 'note');
+  for (const m of localizers) d.dropped.push({ path: m.path, reason: 'localizer image (ImageType LOCALIZER) left out of the volume' });
+  const images = unique.filter((m) => !localizers.includes(m));
 
   const groups = new Map<string, InstanceRef[]>();
-  for (const m of unique) groups.set(key(m.header), [...(groups.get(key(m.header)) ?? []), m]);
-  if (groups.size > 1) {
-    const ranked = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
-    warnings.push(
+  for (const m of images) groups.set(imageKey(m.header), [...(groups.get(imageKey(m.header)) ?? []), m]);
+  const ranked = [...groups.entries()].sort((a, b) => b[1].length - a[1].length);
+  if (ranked.length > 1 && ranked.every(([, v]) => v.length === 1)) {
+    throw new PlanProblem(`${ranked.length} single images of different size, orientation or spacing (a multi-plane localizer or scout): left out of the training volumes`, 'note');
+  }
+  if (ranked.length > 1) {
+    d.warnings.push(
       `mixed image size or orientation: kept ${ranked[0][1].length} instance(s) with ${ranked[0][0]}; ignored ${ranked
         .slice(1)
         .map(([k, v]) => `${v.length} with ${k}`)
         .join('; ')}`,
     );
-    unique = ranked[0][1];
+    for (const [k, group] of ranked.slice(1)) {
+      for (const m of group) d.dropped.push({ path: m.path, reason: `image ${k} differs from the ${ranked[0][1].length} instance(s) kept (${ranked[0][0]}): left out of the volume` });
+    }
   }
-  const first = unique[0].header;
-  if (!first.orientation || !first.pixelSpacing) {
-    return { seriesInstanceUid: uid, paths, reason: 'no ImageOrientationPatient/PixelSpacing: not a volumetric series' };
-  }
-  const rowDir: Vec3 = [first.orientation[0], first.orientation[1], first.orientation[2]];
-  const colDir: Vec3 = [first.orientation[3], first.orientation[4], first.orientation[5]];
-  const normal = cross(rowDir, colDir);
-  const nn = norm(normal);
-  if (nn < 0.5) return { seriesInstanceUid: uid, paths, reason: `ImageOrientationPatient ${first.orientation.join('\\')} has parallel row and column directions` };
-  const unitNormal: Vec3 = [normal[0] / nn, normal[1] / nn, normal[2] / nn];
+  return ranked[0][1];
+}
 
+/** Every frame of the kept instances with its position; an instance without usable positions is dropped. */
+function placedSlices(kept: InstanceRef[], d: Draft): SliceRef[] {
   const slices: SliceRef[] = [];
-  for (const m of unique) {
+  for (const m of kept) {
     const positions = m.header.framePositions;
     if (!positions || positions.length !== m.header.frames) {
-      if (m.header.frames === 1 && unique.length === 1 && !positions) {
-        return { seriesInstanceUid: uid, paths, reason: 'no ImagePositionPatient: cannot place the slice in patient space' };
-      }
-      if (!positions) return { seriesInstanceUid: uid, paths, reason: `${m.path} has no ImagePositionPatient` };
-      return { seriesInstanceUid: uid, paths, reason: `${m.path} has ${m.header.frames} frames but ${positions.length} frame positions` };
+      d.dropped.push({
+        path: m.path,
+        reason: positions
+          ? `${m.header.frames} frame(s) but ${positions.length} frame position(s): left out of the volume`
+          : 'no usable ImagePositionPatient (0020,0032) (missing, not 3 finite numbers): left out of the volume',
+      });
+      continue;
     }
     positions.forEach((position, frame) => slices.push({ path: m.path, sopInstanceUid: m.header.sopInstanceUid, frame, position, index: 0 }));
   }
-  slices.sort((a, b) => dot(a.position, unitNormal) - dot(b.position, unitNormal));
+  if (!slices.length) throw new PlanProblem('no slice has a usable ImagePositionPatient (0020,0032): cannot place the slices in patient space');
+  return slices;
+}
 
-  // Two slices at one position (e.g. a re-sent instance under a new UID) cannot both be in the volume.
+/** Slices sorted along the normal, one per position (a re-sent instance under a new UID is ignored). */
+function orderedSlices(slices: SliceRef[], normal: Vec3, d: Draft): SliceRef[] {
+  const along = (s: SliceRef) => dot(s.position, normal);
+  slices.sort((a, b) => along(a) - along(b));
   const deduped: SliceRef[] = [];
   for (const s of slices) {
     const prev = deduped[deduped.length - 1];
-    if (prev && Math.abs(dot(s.position, unitNormal) - dot(prev.position, unitNormal)) < 1e-3) {
-      warnings.push(`two slices at position ${dot(s.position, unitNormal).toFixed(3)} mm: kept ${prev.path}, ignored ${s.path}${s.frame ? ` frame ${s.frame}` : ''}`);
+    if (prev && Math.abs(along(s) - along(prev)) < 1e-3) {
+      d.warnings.push(`two slices at position ${along(s).toFixed(3)} mm: kept ${prev.path}, ignored ${s.path}${s.frame ? ` frame ${s.frame}` : ''}`);
       continue;
     }
     deduped.push(s);
   }
+  return deduped;
+}
 
-  const steps = deduped.slice(1).map((s, i) => dot(sub(s.position, deduped[i].position), unitNormal));
-  const sortedSteps = [...steps].sort((a, b) => a - b);
-  const median = sortedSteps.length ? sortedSteps[Math.floor(sortedSteps.length / 2)] : first.sliceThickness ?? 1;
-  let spacingZ = median;
-  if (steps.length) {
-    const gaps = steps.map((s, i) => ({ i, ratio: s / median })).filter((g) => g.ratio > 1.5);
-    for (const g of gaps) {
-      const missing = Math.round(g.ratio) - 1;
-      warnings.push(`missing ${missing} slice(s) between positions ${dot(deduped[g.i].position, unitNormal).toFixed(2)} and ${dot(deduped[g.i + 1].position, unitNormal).toFixed(2)} mm (gap ${steps[g.i].toFixed(2)} mm, spacing ${median.toFixed(2)} mm); filled by interpolating the neighbouring slices`);
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Splits the ordered slices where more than LIMITS.maxInterpolatedGap slices are missing and keeps the
+ * largest stack (the first of equal ones); the other stacks' files are dropped with the gap named.
+ * Smaller gaps stay in the grid, to be interpolated, with a warning.
+ */
+function largestStack(ordered: SliceRef[], normal: Vec3, d: Draft): { stack: SliceRef[]; step: number } {
+  if (ordered.length < 2) return { stack: ordered, step: 0 };
+  const along = (s: SliceRef) => dot(s.position, normal);
+  const steps = ordered.slice(1).map((s, i) => along(s) - along(ordered[i]));
+  const step = median(steps);
+  const stacks: SliceRef[][] = [[ordered[0]]];
+  steps.forEach((gap, i) => {
+    const missing = Math.round(gap / step) - 1;
+    const a = along(ordered[i]).toFixed(2);
+    const b = along(ordered[i + 1]).toFixed(2);
+    if (gap / step > 1.5 && missing > LIMITS.maxInterpolatedGap) {
+      stacks.push([]);
+    } else if (gap / step > 1.5) {
+      d.warnings.push(`missing ${missing} slice(s) between positions ${a} and ${b} mm (gap ${gap.toFixed(2)} mm, spacing ${step.toFixed(2)} mm); filled by interpolating the neighbouring slices`);
     }
-    const regular = steps.filter((s) => s / median <= 1.5);
+    stacks[stacks.length - 1].push(ordered[i + 1]);
+  });
+  if (stacks.length === 1) return { stack: ordered, step };
+  const kept = stacks.reduce((best, s) => (s.length > best.length ? s : best));
+  const span = (s: SliceRef[]) => `${along(s[0]).toFixed(2)}..${along(s[s.length - 1]).toFixed(2)} mm`;
+  d.warnings.push(
+    `gaps of more than ${LIMITS.maxInterpolatedGap} missing slices split the series into ${stacks.length} stacks (${stacks.map((s) => `${s.length} slice(s) at ${span(s)}`).join('; ')}); kept the stack at ${span(kept)}, gaps that large are not interpolated`,
+  );
+  // A multi-frame file with frames in the kept stack stays (only those frames enter the grid).
+  const keptPaths = new Set(kept.map((x) => x.path));
+  for (const s of stacks) {
+    if (s === kept) continue;
+    for (const path of new Set(s.map((x) => x.path))) {
+      if (!keptPaths.has(path)) d.dropped.push({ path, reason: `in another stack (${span(s)}) than the one kept (${span(kept)}), beyond a gap of more than ${LIMITS.maxInterpolatedGap} missing slices` });
+    }
+  }
+  return { stack: kept, step: kept.length > 1 ? median(kept.slice(1).map((s, i) => along(s) - along(kept[i]))) : step };
+}
+
+function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) => string): SeriesPlan | SeriesProblem {
+  const d: Draft = { warnings: [], dropped: [] };
+  try {
+    return planConsistent(uid, members, folderOf, d);
+  } catch (err) {
+    if (!(err instanceof PlanProblem)) throw err;
+    return { seriesInstanceUid: uid, paths: members.map((m) => m.path), reason: err.reason, severity: err.severity };
+  }
+}
+
+function planConsistent(uid: string, members: InstanceRef[], folderOf: (path: string) => string, d: Draft): SeriesPlan {
+  const kept = consistentInstances(uniqueInstances(members, d), d);
+  const first = kept[0].header;
+  if (!first.orientation || !first.pixelSpacing) throw new PlanProblem('no ImageOrientationPatient/PixelSpacing: not a volumetric series');
+  const rowDir: Vec3 = [first.orientation[0], first.orientation[1], first.orientation[2]];
+  const colDir: Vec3 = [first.orientation[3], first.orientation[4], first.orientation[5]];
+  const normal = cross(rowDir, colDir);
+  const nn = norm(normal);
+  if (nn < 0.5) throw new PlanProblem(`ImageOrientationPatient ${first.orientation.join('\\')} has parallel row and column directions`);
+  const unitNormal: Vec3 = [normal[0] / nn, normal[1] / nn, normal[2] / nn];
+
+  const { stack, step } = largestStack(orderedSlices(placedSlices(kept, d), unitNormal, d), unitNormal, d);
+  const along = (s: SliceRef) => dot(s.position, unitNormal);
+  let spacingZ = stack.length > 1 ? step : first.sliceThickness ?? 1;
+  if (stack.length > 2) {
+    const regular = stack.slice(1).map((s, i) => along(s) - along(stack[i])).filter((g) => g / step <= 1.5);
     const lo = Math.min(...regular);
     const hi = Math.max(...regular);
-    if (hi - lo > SPACING_TOLERANCE * median) warnings.push(`non-uniform slice spacing: ${lo.toFixed(3)} to ${hi.toFixed(3)} mm (median ${median.toFixed(3)} mm used)`);
-  } else {
-    spacingZ = first.sliceThickness ?? 1;
+    if (hi - lo > SPACING_TOLERANCE * step) d.warnings.push(`non-uniform slice spacing: ${lo.toFixed(3)} to ${hi.toFixed(3)} mm (median ${step.toFixed(3)} mm used)`);
   }
 
   // Grid index of each slice from its position, so a missing slice keeps its place in the volume (and
   // labels drawn on the complete grid still fit). Irregular spacing that would put two slices on one
   // index falls back to consecutive indices.
-  const proj0 = deduped.length ? dot(deduped[0].position, unitNormal) : 0;
-  let indices = deduped.map((s) => Math.round((dot(s.position, unitNormal) - proj0) / median));
-  if (indices.some((k, i) => i > 0 && k <= indices[i - 1])) indices = deduped.map((_, i) => i);
-  deduped.forEach((s, i) => (s.index = indices[i]));
-  const gridSlices = deduped.length ? indices[indices.length - 1] + 1 : 0;
+  let indices = stack.map((s) => (stack.length > 1 ? Math.round((along(s) - along(stack[0])) / step) : 0));
+  if (indices.some((k, i) => i > 0 && k <= indices[i - 1])) indices = stack.map((_, i) => i);
+  stack.forEach((s, i) => (s.index = indices[i]));
+  const gridSlices = indices[indices.length - 1] + 1;
+  const voxels = first.columns * first.rows * gridSlices;
+  if (gridSlices > LIMITS.maxVolumeSlices || voxels > LIMITS.maxVolumeVoxels) {
+    throw new PlanProblem(`the volume grid would be ${first.columns}x${first.rows}x${gridSlices} (${voxels} voxels), beyond the limits of ${LIMITS.maxVolumeSlices} slices and ${LIMITS.maxVolumeVoxels} voxels`);
+  }
 
   let sliceDir: Vec3 = unitNormal;
-  if (deduped.length > 1) {
-    const span = sub(deduped[deduped.length - 1].position, deduped[0].position);
+  if (stack.length > 1) {
+    const span = sub(stack[stack.length - 1].position, stack[0].position);
     const len = norm(span);
     const cos = dot(span, unitNormal) / len;
     const tiltDeg = (Math.acos(Math.min(1, Math.abs(cos))) * 180) / Math.PI;
     if (tiltDeg > 0.05) {
-      warnings.push(`gantry tilt of ${tiltDeg.toFixed(2)} degrees (slices are sheared; the volume keeps the acquired, non-orthogonal grid)`);
+      d.warnings.push(`gantry tilt of ${tiltDeg.toFixed(2)} degrees (slices are sheared; the volume keeps the acquired, non-orthogonal grid)`);
       sliceDir = [span[0] / len, span[1] / len, span[2] / len];
       spacingZ = len / (gridSlices - 1);
     }
   } else if (first.gantryTilt && Math.abs(first.gantryTilt) > 0.05) {
-    warnings.push(`gantry tilt of ${first.gantryTilt} degrees recorded in (0018,1120)`);
+    d.warnings.push(`gantry tilt of ${first.gantryTilt} degrees recorded in (0018,1120)`);
   }
 
+  const inStack = new Set(stack.map((s) => s.path));
+  const instances = kept.filter((m) => inStack.has(m.path));
   const folders = new Map<string, number>();
-  for (const m of unique) folders.set(folderOf(m.path), (folders.get(folderOf(m.path)) ?? 0) + 1);
+  for (const m of instances) folders.set(folderOf(m.path), (folders.get(folderOf(m.path)) ?? 0) + 1);
   const folder = [...folders.entries()].sort((a, b) => b[1] - a[1])[0][0];
 
   return {
@@ -180,14 +300,15 @@ function planOne(uid: string, members: InstanceRef[], folderOf: (path: string) =
     studyDate: first.studyDate,
     studyDescription: first.studyDescription,
     folder,
-    slices: deduped,
-    instances: unique,
+    slices: stack,
+    instances,
     geometry: {
       size: [first.columns, first.rows, gridSlices],
       spacing: [first.pixelSpacing[1], first.pixelSpacing[0], spacingZ],
-      origin: deduped[0].position,
+      origin: stack[0].position,
       axes: [rowDir, colDir, sliceDir],
     },
-    warnings,
+    warnings: d.warnings,
+    dropped: d.dropped,
   };
 }

@@ -16,13 +16,22 @@ import {
 import { describeThrown, failureReason } from '../dicom/errors.js';
 import { InstanceHeaderSchema } from '../dicom/header.js';
 import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
-import { planSeries, type InstanceRef, type SeriesPlan } from '../dicom/series.js';
+import { planSeries, type InstanceRef, type SeriesPlan, type SeriesProblem } from '../dicom/series.js';
 import { volumeExists } from '../data/volumeCache.js';
 import { ingestLabels } from './ingestLabels.js';
 import { readHeader } from './readHeader.js';
+import { reconcileIngest } from './reconcileIngest.js';
 import { scanFiles, type ScannedFile } from './scan.js';
 import { sha1 } from '../util/files.js';
+import { cacheName } from '../util/safeName.js';
 import { VolumePool } from './volumePool.js';
+
+/** A series that forms no volume: an error, or a warning for one left out on purpose (a localizer). */
+const seriesProblemIssue = (p: SeriesProblem): IssueRecord => ({
+  severity: p.severity === 'note' ? 'warning' : 'error',
+  path: p.paths[0],
+  reason: `series ${p.seriesInstanceUid} (${p.paths.length} file(s)): ${p.reason}`,
+});
 
 export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
 
@@ -64,6 +73,7 @@ export interface IngestSummary {
  */
 export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
+  await reconcileIngest(db, opts.cacheDir);
   const dataset = await upsertDataset(db, opts.dataset);
   const run = await startIngestRun(db, dataset.id);
   const issues: IssueRecord[] = [];
@@ -79,7 +89,8 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
   try {
     opts.onProgress?.('scan', 0, 1);
     const labelsDir = opts.labelsDir ? path.resolve(opts.labelsDir) : undefined;
-    const files = scanFiles(opts.paths, labelsDir ? [labelsDir] : []);
+    const { files, problems: scanProblems } = scanFiles(opts.paths, labelsDir ? [labelsDir] : []);
+    for (const p of scanProblems) issues.push({ severity: 'error', path: p.path, reason: p.reason });
     opts.onProgress?.('scan', 1, 1);
     endPhase('scan');
 
@@ -145,7 +156,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     const images = instances.filter((i) => i.header.sopClassUid !== SEGMENTATION_STORAGE);
     const folderOf = (p: string) => path.dirname(p);
     let { plans, problems } = planSeries(images, folderOf);
-    for (const p of problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid} (${p.paths.length} file(s)): ${p.reason}` });
+    for (const p of problems) issues.push(seriesProblemIssue(p));
 
     const fingerprints = await seriesFingerprints(db, dataset.id);
     // Files from earlier imports keep their recorded size and mtime, so a series built from several
@@ -186,14 +197,16 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
         finalPlans.push(plan);
         return;
       }
-      const job = { cacheDir, name: `${plan.seriesInstanceUid}.image` };
+      const job = { cacheDir, name: cacheName(plan.seriesInstanceUid, 'image') };
       let result = await workers().run(plan, job);
       if (!result.ok) {
         // Drop undecodable files and plan the series again, so the gap is reported as missing slices.
         rejectDecodeFailures(result.failures);
+        // Planned again from all of the series' files (not only those kept), so every warning and
+        // left-out file of the first plan is found again.
         const bad = new Set(result.failures.map((f) => f.path));
-        const retry = planSeries(plan.instances.filter((i) => !bad.has(i.path)), folderOf);
-        for (const p of retry.problems) issues.push({ severity: 'error', path: p.paths[0], reason: `series ${p.seriesInstanceUid}: ${p.reason}` });
+        const retry = planSeries(images.filter((i) => i.header.seriesInstanceUid === initial.seriesInstanceUid && !bad.has(i.path)), folderOf);
+        for (const p of retry.problems) issues.push(seriesProblemIssue(p));
         plan = retry.plans[0];
         if (!plan) return;
         result = await workers().run(plan, job);
@@ -211,9 +224,14 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
       slices += ready.slices.length;
       finalPlans.push(ready);
     };
+    // One series that cannot be built (an unexpected decoder or cache error) is reported; the others go on.
+    const buildContained = (p: SeriesPlan) =>
+      buildOne(p).catch((err: unknown) => {
+        issues.push({ severity: 'error', path: p.folder, reason: `series ${p.seriesInstanceUid}: volume could not be built: ${describeThrown(err)}` });
+      });
     await Promise.all(
       plans.map((p) =>
-        buildOne(p).finally(() => {
+        buildContained(p).finally(() => {
           done++;
           opts.onProgress?.('volumes', done, plans.length);
         }),
@@ -224,7 +242,10 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     await saveSourceFiles(db, dataset.id, decodeRejects);
     endPhase('volumes');
     plans = finalPlans.sort((a, b) => a.patientId.localeCompare(b.patientId) || a.seriesInstanceUid.localeCompare(b.seriesInstanceUid));
-    for (const p of plans) for (const w of p.warnings) issues.push({ severity: 'warning', path: p.folder, reason: `series ${p.seriesInstanceUid}: ${w}` });
+    for (const p of plans) {
+      for (const w of p.warnings) issues.push({ severity: 'warning', path: p.folder, reason: `series ${p.seriesInstanceUid}: ${w}` });
+      for (const f of p.dropped) issues.push({ severity: 'warning', path: f.path, reason: `${f.path}: series ${p.seriesInstanceUid}: ${f.reason}` });
+    }
 
     let labelsMatched = 0;
     let labelsRejected = 0;

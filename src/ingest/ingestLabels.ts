@@ -14,6 +14,7 @@ import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
 import { readPrefix, sha1 } from '../util/files.js';
+import { cacheName } from '../util/safeName.js';
 
 type SeriesRow = Awaited<ReturnType<typeof datasetSeries>>[number];
 
@@ -77,7 +78,7 @@ export async function ingestLabels(
         const unknown = Object.keys(counts).filter((v) => !(v in folder.classMap!));
         if (unknown.length) issues.push({ severity: 'warning', path: file, reason: `label values ${unknown.join(', ')} are not in labels.json` });
       }
-      const volumePath = writeVolume(path.join(cacheDir, datasetId), `${target.seriesInstanceUid}.label`, 'label', geometry, data);
+      const volumePath = writeVolume(path.join(cacheDir, datasetId), cacheName(target.seriesInstanceUid, 'label'), 'label', geometry, data);
       await saveLabel(db, target.id, { sourcePath: file, kind, fingerprint, volumePath, voxelCounts: counts });
       matched++;
     } catch (err) {

@@ -3,6 +3,7 @@ import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
+import { quoteValue, uidProblem } from '../dicom/uid.js';
 import { readPrefix } from '../util/files.js';
 
 /** Header phase reads this much of each file first: enough for all but unusually large headers. */
@@ -29,6 +30,15 @@ export function readHeader(file: string, size: number): InstanceHeader {
   const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
   if (!header.seriesInstanceUid) throw new DicomError(`${file}: no SeriesInstanceUID (0020,000E)`, 'malformed');
   if (!header.sopInstanceUid) throw new DicomError(`${file}: no SOPInstanceUID (0008,0018)`, 'malformed');
+  // UIDs key the catalogue and the label matching: a value that is not a UID is refused here, once.
+  for (const [name, tag, value] of [
+    ['SeriesInstanceUID', '0020,000E', header.seriesInstanceUid],
+    ['SOPInstanceUID', '0008,0018', header.sopInstanceUid],
+    ['StudyInstanceUID', '0020,000D', header.studyInstanceUid],
+  ] as const) {
+    const problem = value === '' && name === 'StudyInstanceUID' ? null : uidProblem(value);
+    if (problem) throw new DicomError(`${file}: ${name} (${tag}) ${quoteValue(value)} is not a valid UID: it ${problem}`, 'malformed');
+  }
   if (!transferSyntaxInfo(header.transferSyntaxUid)) {
     throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
   }

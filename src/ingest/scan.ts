@@ -7,26 +7,94 @@ export interface ScannedFile {
   mtimeMs: number;
 }
 
-/** Recursively lists regular files under each path (files may be given directly), absolute and sorted. */
-export function scanFiles(roots: string[], exclude: string[] = []): ScannedFile[] {
+/** A path the scan could not take: a link out of the roots, a link loop, an unreadable folder. */
+export interface ScanProblem {
+  path: string;
+  reason: string;
+}
+
+export interface ScanResult {
+  files: ScannedFile[];
+  problems: ScanProblem[];
+}
+
+export class ScanError extends Error {
+  override name = 'ScanError';
+}
+
+/** Whether `real` (a resolved path) is `root` or lies below it. */
+export function isInside(root: string, real: string): boolean {
+  const rel = path.relative(root, real);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+const CODES: Record<string, string> = {
+  ELOOP: 'symbolic link loop',
+  ENAMETOOLONG: 'path too long',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'dangling symbolic link or file removed during the scan',
+};
+
+const describeFsError = (err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return CODES[code] ? `${CODES[code]} (${code})` : (err as Error).message;
+};
+
+/**
+ * Recursively lists regular files under each root (a root may be a file), absolute and sorted. Every
+ * entry is resolved (symbolic links followed) and kept only when it lies inside one of the roots as
+ * resolved, so a link cannot pull files from elsewhere; links out, loops and unreadable entries are
+ * returned as problems and the rest goes on. Files are listed by their path as scanned (inside the
+ * root), each real file once. Only a root that does not exist is an error.
+ */
+export function scanFiles(roots: string[], exclude: string[] = []): ScanResult {
   const skip = exclude.map((e) => path.resolve(e));
-  const out: ScannedFile[] = [];
+  const files: ScannedFile[] = [];
+  const problems: ScanProblem[] = [];
+  const seen = new Set<string>();
+  const realRoots: string[] = [];
+  for (const root of roots) {
+    const abs = path.resolve(root);
+    try {
+      realRoots.push(fs.realpathSync(abs));
+    } catch (err) {
+      throw new ScanError(`input path ${abs} cannot be read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : describeFsError(err)}`);
+    }
+  }
   const visit = (p: string) => {
     if (skip.some((s) => p === s || p.startsWith(s + path.sep))) return;
-    const st = fs.statSync(p);
+    let real: string;
+    let st: fs.Stats;
+    try {
+      real = fs.realpathSync(p);
+      st = fs.statSync(real);
+    } catch (err) {
+      problems.push({ path: p, reason: `${p}: ${describeFsError(err)}; skipped` });
+      return;
+    }
+    if (!realRoots.some((r) => isInside(r, real))) {
+      problems.push({ path: p, reason: `${p}: symbolic link to a location outside the folders being ingested; skipped` });
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
     if (st.isDirectory()) {
-      for (const name of fs.readdirSync(p).sort()) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(p).sort();
+      } catch (err) {
+        problems.push({ path: p, reason: `${p}: folder cannot be listed: ${describeFsError(err)}; skipped` });
+        return;
+      }
+      for (const name of names) {
         if (name.startsWith('.')) continue;
         visit(path.join(p, name));
       }
     } else if (st.isFile()) {
-      out.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
+      files.push({ path: p, size: st.size, mtimeMs: st.mtimeMs });
     }
   };
-  for (const root of roots) {
-    const abs = path.resolve(root);
-    if (!fs.existsSync(abs)) throw new Error(`input path does not exist: ${abs}`);
-    visit(abs);
-  }
-  return out;
+  roots.forEach((root) => visit(path.resolve(root)));
+  return { files, problems };
 }

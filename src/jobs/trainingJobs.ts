@@ -4,6 +4,7 @@ import type { Db } from '../db/client.js';
 import { findDataset } from '../db/catalog.js';
 import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
+import { processAlive } from '../util/processAlive.js';
 import { DatasetNotFoundError, describeDataset } from '../data/datasetInfo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import type { TrainingEvent } from '../train/events.js';
@@ -37,15 +38,6 @@ export async function queueResume(db: Db, runId: string, runsDir: string) {
   const resume = checkpointDir(runDir(runsDir, runId), 'latest') !== null;
   await db.run.update({ where: { id: runId }, data: { status: 'queued' } });
   return enqueueJob(db, { kind: 'train', runId, payload: { resume } });
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A run on another host counts as dead when it has not reported for this long. */

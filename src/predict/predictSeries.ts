@@ -68,9 +68,9 @@ function chooseSeries(plans: SeriesPlan[], uid: string | undefined, input: strin
 export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
   const manifest: ExportManifest = readExportManifest(o.modelDir);
   if (!/\.nii(\.gz)?$/.test(o.out)) throw new PredictError(`--out must end in .nii or .nii.gz, got "${o.out}"`);
-  const files = scanFiles([o.input]);
+  const { files, problems } = scanFiles([o.input]);
   const instances: InstanceRef[] = [];
-  const skipped: { path: string; reason: string }[] = [];
+  const skipped: { path: string; reason: string }[] = [...problems];
   files.forEach((f, i) => {
     try {
       instances.push({ path: f.path, header: readHeader(f.path, f.size) });

@@ -7,6 +7,7 @@ import { openDb } from '../db/client.js';
 import { findDataset } from '../db/catalog.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
+import { reconcileIngest } from '../ingest/reconcileIngest.js';
 import { reconcileRuns } from '../jobs/trainingJobs.js';
 import { WorkerThread } from '../jobs/workerThread.js';
 import { logger } from '../util/logger.js';
@@ -38,6 +39,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   }
   const db = await openDb(config.databaseUrl);
   await reconcileRuns(db);
+  await reconcileIngest(db, config.cacheDir);
   await buildWebBundle();
   if (o.demo && !(await findDataset(db, 'demo'))) {
     if (!fs.existsSync(path.join(o.demo.dir, 'labels', 'labels.json'))) {

@@ -21,6 +21,7 @@ import { buildLosses, parseRunConfig } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
 import { casesOf, drawSplit, planFor, preprocessAll } from './trainingData.js';
 import { trainStep } from './trainStep.js';
+import { cacheName } from '../util/safeName.js';
 
 export interface ExecuteOptions {
   /** Continue from the latest checkpoint instead of starting over. */
@@ -217,7 +218,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   const rows: CaseMetricRecord[] = [];
   for (const { split: s, results } of evaluated) {
     for (const r of results) {
-      const file = writeVolume(path.join(dir, 'predictions'), r.seriesInstanceUid, 'label', r.geometry, r.prediction);
+      const file = writeVolume(path.join(dir, 'predictions'), cacheName(r.seriesInstanceUid, 'prediction'), 'label', r.geometry, r.prediction);
       await upsertArtifact(db, runId, { kind: 'prediction', name: r.seriesInstanceUid, path: file, sha256: readVolumeHeader(file).sha256, bytes: r.prediction.length, epoch: state.bestEpoch });
       r.metrics.forEach((m, cls) => {
         if (m) rows.push({ split: s, seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, classIndex: cls, className: plan.classNames[cls], ...m });

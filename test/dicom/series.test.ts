@@ -7,7 +7,7 @@ function slice(n: number, position: [number, number, number], over: Partial<Inst
   return {
     path: `/in/s/IM${String(100 - n).padStart(3, '0')}`,
     header: {
-      version: 1,
+      version: 2,
       sopInstanceUid: `1.2.3.${n}`,
       sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
       studyInstanceUid: '1.2.3',
@@ -17,6 +17,7 @@ function slice(n: number, position: [number, number, number], over: Partial<Inst
       studyDescription: null,
       seriesDescription: null,
       modality: 'CT',
+      imageType: null,
       transferSyntaxUid: '1.2.840.10008.1.2.1',
       instanceNumber: 50 - n,
       rows: 4,
