@@ -11,7 +11,14 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SEGFUSION_TOKEN: z.string().min(16, 'SEGFUSION_TOKEN must have at least 16 characters').optional(),
   SEGFUSION_INGEST_ROOTS: z.string().min(1).optional(),
+  SEGFUSION_ALLOWED_HOSTS: z.string().optional(),
+  SEGFUSION_PSEUDONYMIZE: z.enum(['auto', 'on', 'off']).optional(),
 });
+
+/** A setting with a wrong value: one line naming the variable and the reason, never a ZodError dump. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 export interface AppConfig {
   /** Prisma-style URL of the catalogue database, e.g. file:./data/segfusion.db */
@@ -33,6 +40,13 @@ export interface AppConfig {
   token: string | undefined;
   /** Folders the dashboard may ingest from (path-delimited list; default ./datasets). */
   ingestRoots: string[];
+  /** Host names the server answers besides loopback and its listen address (comma-separated). */
+  allowedHosts: string[];
+  /**
+   * Patient identifiers in API answers: 'on' shows a stable pseudonym, 'off' the PatientID, 'auto' (the
+   * default) pseudonyms whenever the server listens beyond loopback.
+   */
+  pseudonymize: 'auto' | 'on' | 'off';
 }
 
 let cached: AppConfig | undefined;
@@ -40,7 +54,11 @@ let cached: AppConfig | undefined;
 /** Parses the environment once; the only module that reads process.env. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (cached && env === process.env) return cached;
-  const parsed = EnvSchema.parse(env);
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  const parsed = result.data;
   const dataDir = path.resolve(parsed.SEGFUSION_DATA_DIR ?? 'data');
   const config: AppConfig = {
     databaseUrl: parsed.DATABASE_URL ?? `file:${path.join(dataDir, 'segfusion.db')}`,
@@ -53,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: parsed.PORT ?? 8080,
     token: parsed.SEGFUSION_TOKEN,
     ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets').split(path.delimiter).filter(Boolean).map((r) => path.resolve(r)),
+    allowedHosts: (parsed.SEGFUSION_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
   };
   if (env === process.env) cached = config;
   return config;
@@ -61,7 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
 /** File path of a `file:` SQLite URL, resolved against the working directory. */
 export function sqlitePath(databaseUrl: string): string {
   if (!databaseUrl.startsWith('file:')) {
-    throw new Error(`DATABASE_URL must be a SQLite file: URL for the embedded database, got "${databaseUrl}"`);
+    throw new ConfigError(`DATABASE_URL must be a SQLite file: URL for the embedded database, got "${databaseUrl}"`);
   }
   return path.resolve(databaseUrl.slice('file:'.length));
 }

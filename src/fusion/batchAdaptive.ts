@@ -15,7 +15,7 @@ export type LossRole = z.infer<typeof LossRoleSchema>;
 
 const DEFAULT_ROLES: Record<string, LossRole> = { dice: 'region', tversky: 'recall', sensitivitySpecificity: 'recall', focal: 'recall', crossEntropy: 'voxel' };
 
-const BatchAdaptiveSchema = z.object({
+const BatchAdaptiveSchema = z.strictObject({
   /** Base weight of each loss (default 1 each). */
   baseWeights: z.array(z.number().positive()).optional(),
   /** Role of each loss by name; defaults: dice region, tversky/sensitivitySpecificity/focal recall, crossEntropy voxel. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** Controls shared by every fusion strategy; validated when a strategy is built. */
 export const FusionControlsSchema = z
-  .object({
+  .strictObject({
     /** Rescale weights so they sum to the number of losses (default true), as GradNorm does. */
     normalize: z.boolean().default(true),
     /** Lower and upper bound applied to each weight after normalisation (defaults 0.05 and 10). */

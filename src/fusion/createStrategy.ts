@@ -8,7 +8,7 @@ import type { FusionStrategy } from './strategy.js';
 import { UncertaintyStrategy } from './uncertainty.js';
 
 /** Fusion section of a run config: the strategy's name and its options (each strategy validates its own). */
-export const FusionConfigSchema = z.object({
+export const FusionConfigSchema = z.strictObject({
   strategy: z.enum(['static', 'uncertainty', 'dwa', 'gradnorm', 'batchAdaptive']),
   options: z.record(z.string(), z.unknown()).default({}),
 });

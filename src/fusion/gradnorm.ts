@@ -3,7 +3,7 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-const GradNormSchema = z.object({
+const GradNormSchema = z.strictObject({
   /** Restoring force α >= 0 (default 1.5; the paper uses 0.12 to 3): larger pulls slow losses harder. */
   alpha: z.number().min(0).default(1.5),
   /** Step size of the weights' own gradient-descent update, > 0 (default 0.025, the paper's task-weight rate). */

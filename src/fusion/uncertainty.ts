@@ -4,7 +4,7 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-const UncertaintySchema = z.object({
+const UncertaintySchema = z.strictObject({
   /** Initial log-variance s_i of every loss (default 0, i.e. weight 1). */
   initialLogVariance: z.number().default(0),
   controls: FusionControlsSchema.optional(),

@@ -19,6 +19,19 @@ export interface WorkerOptions extends Omit<JobRunOptions, 'onEvent'> {
   signal?: AbortSignal;
 }
 
+/** Waits `ms`, or less when the signal aborts first. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /**
  * Executes queued jobs one at a time (one training per worker: two would share the CPU and both crawl),
  * oldest first, until the signal aborts (or, with `once`, until the queue is empty).
@@ -31,7 +44,7 @@ export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
     const job = await claimNextJob(db, workerId);
     if (!job) {
       if (o.once) break;
-      await new Promise((resolve) => setTimeout(resolve, o.pollMs ?? 1000));
+      await sleep(o.pollMs ?? 1000, o.signal);
       continue;
     }
     logger.info({ job: job.id, kind: job.kind, run: job.runId, workerId }, 'job started');

@@ -19,6 +19,8 @@ export interface WorkerThreadOptions {
 export class WorkerThread extends EventEmitter<{ event: [WorkerEvent]; error: [Error] }> {
   private readonly worker: Worker;
   private readonly exited: Promise<number>;
+  /** False once the thread has ended (stopped, or crashed). */
+  alive = true;
 
   constructor(o: WorkerThreadOptions) {
     super();
@@ -26,10 +28,19 @@ export class WorkerThread extends EventEmitter<{ event: [WorkerEvent]; error: [E
     this.worker = new Worker(new URL(entry, import.meta.url), { workerData: o });
     this.worker.on('message', (e: WorkerEvent) => this.emit('event', e));
     this.worker.on('error', (err) => this.emit('error', err));
-    this.exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', (code) => {
+        this.alive = false;
+        resolve(code);
+      }),
+    );
   }
 
-  async stop(timeoutMs = 30_000): Promise<void> {
+  /**
+   * Asks the worker to stop and waits for its thread to end: at once when idle, after the current batch
+   * when training; terminated after `timeoutMs` (within Docker's default 10 s stop timeout).
+   */
+  async stop(timeoutMs = 8_000): Promise<void> {
     this.worker.postMessage({ stop: true });
     const timer = setTimeout(() => void this.worker.terminate(), timeoutMs);
     await this.exited;

@@ -6,12 +6,15 @@ import type { WorkerThreadOptions } from './workerThread.js';
 /** The job worker inside a worker thread: its own database connection, events posted to the parent. */
 const o = workerData as WorkerThreadOptions;
 const controller = new AbortController();
-parentPort?.on('message', (m: { stop?: boolean }) => {
+const onMessage = (m: { stop?: boolean }) => {
   if (m.stop) controller.abort();
-});
+};
+parentPort?.on('message', onMessage);
 const db = await openDb(o.databaseUrl);
 try {
   await runWorker(db, { cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, signal: controller.signal, onEvent: (e) => parentPort?.postMessage(e) });
 } finally {
   await db.$disconnect();
+  // The listener would keep the thread alive after the worker loop returned, until terminate().
+  parentPort?.off('message', onMessage);
 }

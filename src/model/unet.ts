@@ -4,7 +4,7 @@ import { batchNormalization } from './batchNormalization.js';
 import { InstanceNormalization } from './instanceNormalization.js';
 
 /** The architecture a run config chooses (classes and patch size come from the dataset and sampling). */
-export const UNetArchitectureSchema = z.object({
+export const UNetArchitectureSchema = z.strictObject({
   /** Number of down-sampling steps (default 3). */
   depth: z.number().int().min(1).max(6).default(3),
   /** Filters at the first level, doubled at each level down (default 16). */

@@ -4,6 +4,8 @@ import helmet from 'helmet';
 import { requireToken } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './errorHandler.js';
+import { readiness } from './health.js';
+import { requireKnownHost } from './hostCheck.js';
 import { notFound } from './httpErrors.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
@@ -18,7 +20,7 @@ export interface WebAssets {
 }
 
 /**
- * The Express application: helmet headers, a 100 kB JSON limit, the token check on /api, the JSON API,
+ * The Express application: the Host allow-list, liveness and readiness routes, helmet headers, a 100 kB JSON limit, the token check on /api, the JSON API,
  * the dashboard's static files (any non-API path serves index.html: the UI routes by hash), and the
  * single error middleware.
  */
@@ -28,8 +30,14 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   // Plain HTTP (usually on 127.0.0.1): no HSTS and no upgrade of requests to https, which would break
   // the dashboard when it is reached over a LAN address.
   app.use(helmet({ hsts: false, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.get('/api/health', (_req, res) => {
+  app.use(requireKnownHost(ctx.allowedHosts));
+  // Liveness: the process answers (cheap, for restarts); readiness: it can do its work (for traffic).
+  app.get('/api/health/live', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/api/health', async (_req, res) => {
+    const { ready, checks } = await readiness(ctx.health);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks });
   });
   const api = express.Router();
   api.use(requireToken(ctx.token));

@@ -1,3 +1,4 @@
+import type { HealthProbes } from './health.js';
 import type { Db } from '../db/client.js';
 import type { EventBus } from './eventBus.js';
 
@@ -8,4 +9,8 @@ export interface ServerContext {
   runsDir: string;
   ingestRoots: string[];
   token: string | undefined;
+  /** Probes behind GET /api/health (readiness). */
+  health: HealthProbes;
+  /** Host header values the server answers (DNS-rebinding guard). */
+  allowedHosts: Set<string>;
 }

@@ -62,6 +62,17 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     res.status(400).json(body('validation', 'request body is not valid JSON', [{ field: '(body)', message: 'invalid JSON' }]));
     return;
   }
+  if (e.type === 'encoding.unsupported') {
+    res.status(415).json(body('unsupported_encoding', `${e.message}; send the body uncompressed or gzip/deflate/br-encoded`));
+    return;
+  }
+  // Other client errors of Express and body-parser (a body that does not match its Content-Encoding,
+  // a malformed percent-encoding in the path): their status, in our shape, and no stack in the log.
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    const message = err instanceof URIError || /decode param/i.test(e.message ?? '') ? `malformed percent-encoding in the path ${JSON.stringify(req.originalUrl.slice(0, 200))}` : (e.message ?? 'bad request');
+    res.status(e.status).json(body('bad_request', message));
+    return;
+  }
   if (e.code === 'P2025') {
     res.status(404).json(body('not_found', 'no such record'));
     return;

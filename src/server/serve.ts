@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendChoice } from '../backend/selectBackend.js';
-import type { AppConfig } from '../config.js';
+import { sqlitePath, type AppConfig } from '../config.js';
 import { openDb } from '../db/client.js';
 import { findDataset } from '../db/catalog.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
@@ -13,6 +13,7 @@ import { WorkerThread } from '../jobs/workerThread.js';
 import { logger } from '../util/logger.js';
 import { createApp } from './app.js';
 import { EventBus } from './eventBus.js';
+import { allowedHosts } from './hostCheck.js';
 import { buildWebBundle, WEB_ASSETS } from './webBundle.js';
 
 export interface ServeOptions {
@@ -37,6 +38,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   if (!LOOPBACK.has(o.host) && !config.token) {
     throw new ServeError(`listening on ${o.host} exposes the API beyond this machine: set SEGFUSION_TOKEN (16+ characters), which every API call must then carry`);
   }
+  fs.mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb(config.databaseUrl);
   await reconcileRuns(db);
   await reconcileIngest(db, config.cacheDir);
@@ -50,7 +52,14 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     await ingest(db, { dataset: 'demo', paths: [path.join(o.demo.dir, 'dicom')], labelsDir: path.join(o.demo.dir, 'labels'), cacheDir: config.cacheDir });
   }
   const events = new EventBus();
-  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token }, WEB_ASSETS);
+  let worker: WorkerThread | null = null;
+  const health = {
+    db,
+    databaseFile: config.databaseUrl.startsWith('file:') ? sqlitePath(config.databaseUrl) : null,
+    dataDir: config.dataDir,
+    workerAlive: () => (o.worker ? (worker?.alive ?? false) : null),
+  };
+  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token, health, allowedHosts: allowedHosts(o.host, config.allowedHosts) }, WEB_ASSETS);
   let server: ReturnType<typeof app.listen>;
   try {
     server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {
@@ -63,7 +72,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     throw new ServeError(code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use; choose another with --port or PORT` : `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`);
   }
   // The worker starts once the server listens, so a failed start leaves no thread behind.
-  const worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
+  worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
   worker?.on('event', (e) => events.publish(e));
   worker?.on('error', (err) => logger.error({ err }, 'job worker thread failed'));
   const { port } = server.address() as AddressInfo;

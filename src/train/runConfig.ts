@@ -18,7 +18,7 @@ const LOSS_FACTORIES: Record<string, (options: never) => LossFn> = {
 };
 export const LOSS_NAMES = ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky'] as const;
 
-const LossTermSchema = z.object({
+const LossTermSchema = z.strictObject({
   name: z.enum(LOSS_NAMES),
   /** Passed to the loss factory, which checks each option's range (see src/losses). */
   options: z.record(z.string(), z.unknown()).default({}),
@@ -32,43 +32,43 @@ const Pair = z.tuple([z.number().positive(), z.number().positive()]);
  * about 10 minutes on 2 CPU cores with the wasm backend).
  */
 export const RunConfigSchema = z
-  .object({
+  .strictObject({
     version: z.literal(1).default(1),
     dataset: z.string().min(1),
     /** Seeds the split, initial weights, patch sampling and augmentation. */
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     split: z
-      .object({
+      .strictObject({
         /** Share of patients held out for the final test evaluation (at least one when > 0). */
         test: z.number().min(0).max(0.5).default(0.2),
         /** Share of the remaining patients used for validation, unless `fold` is given. */
         validation: z.number().gt(0).max(0.5).default(0.2),
         /** k-fold cross-validation over the non-test patients: fold `index` (0-based) of `folds` validates. */
-        fold: z.object({ index: z.number().int().min(0), folds: z.number().int().min(2).max(20) }).optional(),
+        fold: z.strictObject({ index: z.number().int().min(0), folds: z.number().int().min(2).max(20) }).optional(),
       })
       .prefault({})
       .refine((s) => !s.fold || s.fold.index < s.fold.folds, { message: 'fold index must be below the number of folds', path: ['fold', 'index'] }),
     model: UNetArchitectureSchema.prefault({}),
     preprocessing: z
-      .object({
+      .strictObject({
         /** In-plane spacing in mm [x, y]; default: the median over the training series. */
         targetSpacing: Pair.optional(),
         /** CT window in HU; default: clip to the foreground percentiles, then z-score (nnU-Net). */
-        window: z.object({ center: z.number(), width: z.number().positive() }).optional(),
+        window: z.strictObject({ center: z.number(), width: z.number().positive() }).optional(),
         /** Foreground intensity percentiles CT is clipped to (default 0.5 and 99.5). */
         clipPercentiles: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100)]).default([0.5, 99.5]),
       })
       .prefault({})
       .refine((p) => p.clipPercentiles[0] < p.clipPercentiles[1], { message: 'lower clip percentile must be below the upper', path: ['clipPercentiles'] }),
     sampling: z
-      .object({
+      .strictObject({
         /** Square patch side in pixels; must be divisible by 2^depth. */
         patchSize: z.number().int().min(8).max(1024).default(64),
         batchSize: z.number().int().min(1).max(256).default(8),
         /** Share of patches centred on a labelled voxel, the class drawn uniformly so rare classes are seen. */
         foregroundFraction: z.number().min(0).max(1).default(0.5),
         augmentation: z
-          .object({
+          .strictObject({
             /** Probability of mirroring along each in-plane axis. */
             flip: z.number().min(0).max(1).default(0.5),
             /** Probability and largest angle (degrees) of an in-plane rotation. */
@@ -99,7 +99,7 @@ export const RunConfigSchema = z
       .refine((l) => new Set(l.map((t) => t.name)).size === l.length, 'each loss may appear once'),
     fusion: FusionConfigSchema.prefault({ strategy: 'batchAdaptive' }),
     optimizer: z
-      .object({
+      .strictObject({
         learningRate: z.number().gt(0).max(1).default(2e-3),
         schedule: z.enum(['poly', 'cosine', 'constant']).default('poly'),
         /** Epochs of linear warm-up from learningRate/10 (default 1). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
@@ -35,7 +36,7 @@ describe('JSON API', () => {
 
   it('answers health, with helmet headers', async () => {
     const r = await call('/api/health');
-    assert.deepEqual(r.json, { status: 'ok' });
+    assert.deepEqual(r.json, { status: 'ok', checks: [{ name: 'database', ok: true, detail: 'reachable' }, { name: 'dataFolder', ok: true, detail: 'writable' }] });
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   });
@@ -67,6 +68,58 @@ describe('JSON API', () => {
       assert.doesNotMatch(r.text, /at .+\.(ts|js):\d+/, 'no stack trace');
     });
   }
+
+  /** A raw request, for what fetch cannot send (a Host header, a malformed path, a lying Content-Encoding). */
+  const raw = (p: string, o: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}) =>
+    new Promise<{ status: number; json: Json }>((resolve, reject) => {
+      const u = new URL(base);
+      const req = http.request({ host: u.hostname, port: u.port, path: p, method: o.method ?? 'GET', headers: o.headers }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: (text.startsWith('{') ? JSON.parse(text) : {}) as Json }));
+      });
+      req.on('error', reject);
+      req.end(o.body);
+    });
+
+  it('answers only Host names of its own (DNS rebinding)', async () => {
+    const port = new URL(base).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost']) assert.equal((await raw('/api/datasets', { headers: { host } })).status, 200, host);
+    for (const host of [`attacker.example:${port}`, 'attacker.example', `127.0.0.1.attacker.example:${port}`]) {
+      const r = await raw('/api/datasets', { headers: { host } });
+      assert.equal(r.status, 421, host);
+      assert.equal(r.json.error?.code, 'misdirected');
+    }
+  });
+
+  it('answers client errors of the transport with 4xx in the one shape', async () => {
+    const json = Buffer.from(JSON.stringify({ config: { dataset: 'demo' } }));
+    const cases: [string, Parameters<typeof raw>[1], number, RegExp][] = [
+      ['/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'x-unknown' }, body: json }, 415, /unsupported content encoding "x-unknown"/],
+      ['/api/runs', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: json }, 400, /./],
+      ['/api/runs/%', {}, 400, /malformed percent-encoding in the path "\/api\/runs\/%"/],
+      ['/api/runs/%E0%A4%A', {}, 400, /malformed percent-encoding/],
+    ];
+    for (const [p, o, status, message] of cases) {
+      const r = await raw(p, o);
+      assert.equal(r.status, status, `${p} ${JSON.stringify(o?.headers)}`);
+      assert.match(r.json.error?.message ?? '', message);
+    }
+  });
+
+  it('rejects unknown run-config fields with their path (a typo is not ignored)', async () => {
+    for (const [body, field] of [
+      [{ config: { dataset: 'demo', modle: { depth: 3 } } }, 'config'],
+      [{ config: { dataset: 'demo', model: { dpeth: 3 } } }, 'config.model'],
+      [{ config: { dataset: 'demo', fusion: { strategy: 'static', optoins: {} } } }, 'config.fusion'],
+      [{ nmae: 'x', config: { dataset: 'demo' } }, '(body)'],
+    ] as const) {
+      const r = await call('/api/runs', { method: 'POST', body });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error?.issues?.[0].field, field);
+      assert.match(r.json.error?.issues?.[0].message ?? '', /Unrecognized key/);
+    }
+  });
 
   it('404s unknown runs, datasets, jobs and endpoints in the one error shape', async () => {
     for (const p of ['/api/runs/nope', '/api/datasets/nope', '/api/jobs/nope', '/api/nothing-here', '/api/runs/nope/curves']) {
@@ -133,6 +186,27 @@ describe('starting the server', () => {
       await assert.rejects(startServer(config, { host: '127.0.0.1', port, worker: false, demo: null }), (e: unknown) => e instanceof ServeError && new RegExp(`port ${port} on 127.0.0.1 is already in use`).test(e.message));
     } finally {
       await first.close();
+    }
+  });
+});
+
+describe('readiness', () => {
+  it('answers 503 naming the check when the database file is deleted, while liveness stays ok', async () => {
+    const dir = tempDir('ready');
+    const config = loadConfig({ DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data') });
+    const server = await startServer(config, { host: '127.0.0.1', port: 0, worker: false, demo: null });
+    try {
+      assert.equal((await fetch(`${server.url}/api/health`)).status, 200);
+      for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('db.sqlite'))) fs.rmSync(path.join(dir, f));
+      const r = await fetch(`${server.url}/api/health`);
+      assert.equal(r.status, 503);
+      const body = (await r.json()) as { status: string; checks: { name: string; ok: boolean; detail: string }[] };
+      assert.equal(body.status, 'unavailable');
+      assert.deepEqual(body.checks[0], { name: 'database', ok: false, detail: 'not reachable: the database file is missing' });
+      assert.doesNotMatch(JSON.stringify(body), new RegExp(dir));
+      assert.equal((await fetch(`${server.url}/api/health/live`)).status, 200);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -6,7 +6,7 @@ import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js
 import { queueIngest } from '../../jobs/ingestJobs.js';
 import { forbidden } from '../httpErrors.js';
 
-export const IngestRequestSchema = z.object({
+export const IngestRequestSchema = z.strictObject({
   dataset: z
     .string()
     .min(1)

@@ -20,7 +20,7 @@ export const RunListQuerySchema = PageSchema.extend({
 
 const Tags = z.array(z.string().min(1).max(40)).max(20);
 
-export const CreateRunSchema = z.object({
+export const CreateRunSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   tags: Tags.optional(),
   notes: z.string().max(10_000).optional(),
@@ -28,7 +28,7 @@ export const CreateRunSchema = z.object({
 });
 
 export const UpdateRunSchema = z
-  .object({ name: z.string().min(1).max(200).nullable().optional(), tags: Tags.optional(), notes: z.string().max(10_000).nullable().optional() })
+  .strictObject({ name: z.string().min(1).max(200).nullable().optional(), tags: Tags.optional(), notes: z.string().max(10_000).nullable().optional() })
   .refine((u) => Object.keys(u).length > 0, 'give at least one of name, tags, notes');
 
 export async function listRunsPage(db: Db, q: z.infer<typeof RunListQuerySchema>) {
