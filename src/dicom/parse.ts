@@ -106,7 +106,14 @@ export function parseDicom(bytes: Uint8Array, source: string, options: { untilPi
     }
     const text = describeThrown(err);
     const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
-    throw new DicomError(`${source}: ${truncated ? 'truncated' : 'malformed'} DICOM data (${text})`, truncated ? 'truncated' : 'malformed');
+    // dicom-parser's messages name its own functions ("dicomParser.readFixedString: ..."): keep what it found.
+    const found = text.replace(/^[\w.:]+?: /, '');
+    throw new DicomError(
+      truncated
+        ? `${source}: truncated DICOM data: an element runs past the end of the ${bytes.length}-byte file (${found})`
+        : `${source}: malformed DICOM data (${found})`,
+      truncated ? 'truncated' : 'malformed',
+    );
   }
   const badVr = findInvalidVr(dataSet, sniff.part10 ? dataSetStart(dataSet) : 0);
   if (badVr) {
