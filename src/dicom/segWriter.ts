@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { VolumeGeometry } from '../data/geometry.js';
+import { decodedText } from './charset.js';
 import type { DataSet } from './parse.js';
 import { SEGMENTATION_STORAGE } from './seg.js';
 import { writeDicomPart10, type DicomElement } from './writer.js';
@@ -87,7 +88,8 @@ export function writeSegmentation(source: SegSource, content: SegContent): Buffe
   const now = new Date();
   const date = now.toISOString().slice(0, 10).replace(/-/g, '');
   const time = now.toISOString().slice(11, 19).replace(/:/g, '');
-  const copied: DicomElement[] = COPIED_TAGS.map(([tag, vr]) => ({ tag, vr, value: source.dataSet.string(tagKey(tag))?.trim() ?? '' }));
+  // Text is decoded with the source's character set and written as UTF-8 (ISO_IR 192, declared below).
+  const copied: DicomElement[] = COPIED_TAGS.map(([tag, vr]) => ({ tag, vr, value: decodedText(source.dataSet, tagKey(tag)) ?? '' }));
   const referenced = source.slices.filter((s): s is NonNullable<typeof s> => s !== null);
   const dimensionOrganization = newUid();
   const elements: DicomElement[] = [

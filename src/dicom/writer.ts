@@ -58,7 +58,8 @@ function encodeValue(el: DicomElement): Buffer {
     return buf;
   }
   const text = Array.isArray(value) ? (value as number[]).map((v) => formatDs(v)).join('\\') : typeof value === 'number' ? formatDs(value) : value;
-  const buf = Buffer.from(text, 'latin1');
+  // UTF-8: the same bytes as ASCII for plain text; a data set with other text declares ISO_IR 192.
+  const buf = Buffer.from(text, 'utf8');
   if (buf.length % 2 === 0) return buf;
   return Buffer.concat([buf, Buffer.from(vr === 'UI' ? [0] : [0x20])]);
 }

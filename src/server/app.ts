@@ -41,6 +41,12 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   });
   const api = express.Router();
   api.use(requireToken(ctx.token));
+  // The one place answers leave the server: every JSON body is redacted here.
+  api.use((_req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => json(ctx.redact.value(body));
+    next();
+  });
   api.use(express.json({ limit: '100kb' }));
   api.use('/datasets', datasetsRouter(ctx));
   api.use('/runs', runsRouter(ctx));

@@ -1,4 +1,5 @@
 import type { HealthProbes } from './health.js';
+import type { Redactor } from './redact.js';
 import type { Db } from '../db/client.js';
 import type { EventBus } from './eventBus.js';
 
@@ -11,6 +12,8 @@ export interface ServerContext {
   token: string | undefined;
   /** Probes behind GET /api/health (readiness). */
   health: HealthProbes;
+  /** Applied to every answer: patient pseudonyms, no server paths. */
+  redact: Redactor;
   /** Host header values the server answers (DNS-rebinding guard). */
   allowedHosts: Set<string>;
 }

@@ -14,6 +14,7 @@ import { logger } from '../util/logger.js';
 import { createApp } from './app.js';
 import { EventBus } from './eventBus.js';
 import { allowedHosts } from './hostCheck.js';
+import { createRedactor, pseudonymKey } from './redact.js';
 import { buildWebBundle, WEB_ASSETS } from './webBundle.js';
 
 export interface ServeOptions {
@@ -59,7 +60,12 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     dataDir: config.dataDir,
     workerAlive: () => (o.worker ? (worker?.alive ?? false) : null),
   };
-  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token, health, allowedHosts: allowedHosts(o.host, config.allowedHosts) }, WEB_ASSETS);
+  const redact = createRedactor({
+    pseudonymize: config.pseudonymize === 'on' || (config.pseudonymize === 'auto' && !LOOPBACK.has(o.host)),
+    key: pseudonymKey(config.dataDir),
+    roots: config.ingestRoots,
+  });
+  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token, health, redact, allowedHosts: allowedHosts(o.host, config.allowedHosts) }, WEB_ASSETS);
   let server: ReturnType<typeof app.listen>;
   try {
     server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {

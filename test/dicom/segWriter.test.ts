@@ -68,4 +68,23 @@ print(json.dumps(out))`;
       assert.ok(Math.abs(ipp[2] - (c.geometry.origin[2] + k * c.geometry.spacing[2])) < 1e-3);
     }
   });
+
+  it('converts Latin-1 patient names to the UTF-8 it declares (ISO_IR 192), as pydicom reads them', () => {
+    const source = path.join(dir, 'latin1.dcm');
+    const files = fs.readdirSync(path.join(dir, 'dicom'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    fs.copyFileSync(path.join(files[0].parentPath, files[0].name), source);
+    // dcmodify takes its arguments as UTF-8: write a same-length placeholder, then the Latin-1 bytes.
+    run('dcmodify', ['-nb', '-q', '-i', '(0008,0005)=ISO_IR 100', '-m', '(0010,0010)=M#ller^J#rg', source]);
+    const raw = fs.readFileSync(source);
+    const at = raw.indexOf('M#ller^J#rg');
+    raw[at + 1] = 0xfc;
+    raw[at + 8] = 0xf6;
+    assert.ok(raw.includes(Buffer.from('M\xfcller^J\xf6rg', 'latin1')), 'the source holds Latin-1 bytes');
+    const parsed = parseDicom(raw, source);
+    const out = path.join(dir, 'seg-utf8.dcm');
+    fs.writeFileSync(out, writeSegmentation({ dataSet: parsed.dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }], algorithm: { name: 'test', version: '1' } }));
+    assert.ok(fs.readFileSync(out).includes(Buffer.from('M\u00fcller^J\u00f6rg', 'utf8')), 'the SEG holds UTF-8 bytes');
+    const name = run(PYTHON, ['-c', 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); print(d.SpecificCharacterSet, "|", str(d.PatientName))', out], { env: { ...process.env, PYTHONIOENCODING: 'utf-8' } }).trim();
+    assert.equal(name, 'ISO_IR 192 | M\u00fcller^J\u00f6rg');
+  });
 });

@@ -190,6 +190,39 @@ describe('starting the server', () => {
   });
 });
 
+describe('patient identifiers and server paths', () => {
+  it('shows stable pseudonyms for PatientID and no server path in any answer', async () => {
+    const dir = tempDir('phi');
+    const env = { DATABASE_URL: `file:${path.join(dir, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(dir, 'data'), SEGFUSION_INGEST_ROOTS: path.join(dir, 'roots'), SEGFUSION_PSEUDONYMIZE: 'on' };
+    fs.mkdirSync(path.join(dir, 'roots'));
+    const answers = async () => {
+      const server = await startServer(loadConfig(env), { host: '127.0.0.1', port: 0, worker: false, demo: { dir: path.join(dir, 'roots', 'demo'), patients: 3 } });
+      try {
+        const get = async (p: string, init?: RequestInit) => (await fetch(`${server.url}${p}`, init)).text();
+        const dataset = await get('/api/datasets/demo');
+        const launched = JSON.parse(await get('/api/runs', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ config: { dataset: 'demo' } }) })) as { run: { id: string } };
+        const ingest = await get('/api/datasets/ingest', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dataset: 'again', path: 'demo/dicom' }) });
+        return { dataset, run: await get(`/api/runs/${launched.run.id}`), jobs: await get('/api/jobs'), ingest };
+      } finally {
+        await server.close();
+      }
+    };
+    const first = await answers();
+    // The IDs are replaced inside folder and file names of the same answer too; a job's paths name none.
+    assert.doesNotMatch(first.dataset, /SYN00\d/, 'the dataset shows a PatientID');
+    assert.doesNotMatch(first.run, /SYN00\d/, 'the run shows a PatientID');
+    for (const [name, text] of Object.entries(first)) {
+      assert.ok(!text.includes(dir), `${name} shows a server path: ${text.slice(0, 300)}`);
+    }
+    const pseudonyms = (text: string) => [...new Set(text.match(/P-[0-9a-f]{10}/g))].sort();
+    assert.equal(pseudonyms(first.dataset).length, 3);
+    for (const p of pseudonyms(first.run)) assert.ok(pseudonyms(first.dataset).includes(p), `${p} of the run is a pseudonym of the dataset`);
+    assert.match(first.jobs, /"demo\/dicom"/, 'a path inside an ingest root is shown relative to it');
+    // Stable across restarts (the key lives in the data folder).
+    assert.deepEqual(pseudonyms((await answers()).dataset), pseudonyms(first.dataset));
+  });
+});
+
 describe('readiness', () => {
   it('answers 503 naming the check when the database file is deleted, while liveness stays ok', async () => {
     const dir = tempDir('ready');

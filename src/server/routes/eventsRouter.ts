@@ -17,7 +17,7 @@ export function eventsRouter(ctx: ServerContext): Router {
     res.write('retry: 2000\n\n');
     const send = (e: WorkerEvent) => {
       if (runId && runOf(e) !== runId) return;
-      res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+      res.write(`event: ${e.type}\ndata: ${JSON.stringify(ctx.redact.value(e))}\n\n`);
     };
     ctx.events.on('event', send);
     const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), 15_000);

@@ -56,7 +56,7 @@ export function runsRouter(ctx: ServerContext): Router {
   });
   r.get('/:id/metrics.csv', async (req, res) => {
     const id = IdSchema.parse(req.params).id;
-    res.type('text/csv').attachment(`segfusion-${id}-metrics.csv`).send(await metricsCsv(ctx.db, id));
+    res.type('text/csv').attachment(`segfusion-${id}-metrics.csv`).send(await metricsCsv(ctx.db, id, ctx.redact));
   });
   r.get('/:id/export.zip', async (req, res) => {
     const id = IdSchema.parse(req.params).id;

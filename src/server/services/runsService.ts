@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Redactor } from '../redact.js';
 import type { Db } from '../../db/client.js';
 import { findDataset } from '../../db/catalog.js';
 import { requestCancel } from '../../db/jobs.js';
@@ -98,8 +99,8 @@ export async function exportZip(db: Db, id: string, runsDir: string): Promise<st
 const CSV_COLUMNS = ['split', 'patientId', 'seriesInstanceUid', 'className', 'dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd', 'groundTruthVoxels', 'predictedVoxels'] as const;
 
 /** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
-export async function metricsCsv(db: Db, id: string): Promise<string> {
-  const report = await runReport(db, id);
+export async function metricsCsv(db: Db, id: string, redact: Redactor): Promise<string> {
+  const report = redact.value(await runReport(db, id));
   const quote = (v: unknown) => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
