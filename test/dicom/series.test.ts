@@ -101,4 +101,61 @@ describe('planSeries', () => {
     assert.equal(plans.length, 0);
     assert.match(problems[0].reason, /not a volumetric series/);
   });
+
+  it('refuses to merge files of two patients under one SeriesInstanceUID', () => {
+    const { plans, problems } = plan([slice(1, [0, 0, 0]), slice(2, [0, 0, 2]), slice(3, [0, 0, 4], { patientId: 'P2' })]);
+    assert.equal(plans.length, 0);
+    assert.match(problems[0].reason, /shared by files of different patients \("P1": 2 file\(s\), "P2": 1 file\(s\)\); refusing to merge/);
+    assert.equal(problems[0].severity, 'error');
+  });
+
+  it('keeps the majority pixel spacing and names each file left out', () => {
+    const { plans } = plan([slice(1, [0, 0, 0]), slice(2, [0, 0, 2]), slice(3, [0, 0, 4], { pixelSpacing: [0.9, 0.9] })]);
+    assert.equal(plans[0].slices.length, 2);
+    assert.equal(plans[0].dropped.length, 1);
+    assert.match(plans[0].dropped[0].reason, /spacing 0\.9000x0\.9000 differs from the 2 instance\(s\) kept/);
+  });
+
+  const GAPS: [string, number[], number, number][] = [
+    // name, positions, slices kept, grid slices
+    ['two missing slices: interpolated', [0, 2, 8, 10], 4, 6],
+    ['three missing slices: split, the larger stack kept', [0, 2, 4, 12, 14], 3, 3],
+    ['one slice 100 m away: split off', [0, 2, 4, 6, 100_000], 4, 4],
+  ];
+  for (const [name, zs, kept, grid] of GAPS) {
+    it(`gaps: ${name}`, () => {
+      const { plans } = plan(zs.map((z, n) => slice(n, [0, 0, z])));
+      assert.equal(plans[0].slices.length, kept);
+      assert.equal(plans[0].geometry.size[2], grid);
+      assert.equal(plans[0].dropped.length, zs.length - kept);
+    });
+  }
+
+  it('leaves localizers out of the volumes, with a note', () => {
+    const tagged = plan([slice(1, [0, 0, 0], { imageType: 'ORIGINAL\\PRIMARY\\LOCALIZER' })]);
+    assert.equal(tagged.plans.length, 0);
+    assert.equal(tagged.problems[0].severity, 'note');
+    const threePlanes = plan([
+      slice(1, [0, 0, 0]),
+      slice(2, [0, 0, 0], { orientation: [0, 1, 0, 0, 0, -1] }),
+      slice(3, [0, 0, 0], { orientation: [1, 0, 0, 0, 0, -1] }),
+    ]);
+    assert.equal(threePlanes.plans.length, 0);
+    assert.match(threePlanes.problems[0].reason, /3 single images of different size, orientation or spacing \(a multi-plane localizer or scout\)/);
+    const mixed = plan([slice(1, [0, 0, 0]), slice(2, [0, 0, 2]), slice(3, [0, 0, 4], { imageType: 'ORIGINAL\\PRIMARY\\LOCALIZER' })]);
+    assert.equal(mixed.plans[0].slices.length, 2);
+    assert.match(mixed.plans[0].dropped[0].reason, /localizer/);
+  });
+
+  it('drops a slice without a position instead of the series', () => {
+    const { plans } = plan([0, 2, 4, 6, 8, 10].map((z, n) => slice(n, [0, 0, z], z === 6 ? { framePositions: null } : {})));
+    assert.equal(plans[0].geometry.size[2], 6);
+    assert.equal(plans[0].slices.length, 5);
+    assert.match(plans[0].dropped[0].reason, /no usable ImagePositionPatient/);
+  });
+
+  it('refuses a grid beyond the voxel limit', () => {
+    const { problems } = plan([slice(1, [0, 0, 0], { rows: 8192, columns: 8192 }), slice(2, [0, 0, 2], { rows: 8192, columns: 8192 }), slice(3, [0, 0, 4], { rows: 8192, columns: 8192 }), slice(4, [0, 0, 6], { rows: 8192, columns: 8192 }), slice(5, [0, 0, 8], { rows: 8192, columns: 8192 })]);
+    assert.match(problems[0].reason, /8192x8192x5 \(335544320 voxels\), beyond the limits/);
+  });
 });
