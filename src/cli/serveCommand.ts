@@ -18,7 +18,19 @@ export function addServeCommand(program: Command): void {
     .action(async (o: { port?: number; host: string; worker: boolean; demo: boolean; demoDir: string; demoPatients: number; backend?: string }) => {
       const { startServer } = await import('../server/serve.js');
       const config = loadConfig();
-      const server = await startServer(config, {
+      // Signal handlers come first: a SIGTERM that arrives while the server starts (or just as it prints
+      // its URL) is honoured once it is up, instead of killing the process with the default action.
+      let server: Awaited<ReturnType<typeof startServer>> | undefined;
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        console.error('shutting down (a running training stops after its current batch)...');
+        if (server) void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      server = await startServer(config, {
         host: o.host,
         port: o.port ?? config.port,
         worker: o.worker,
@@ -27,11 +39,6 @@ export function addServeCommand(program: Command): void {
         onProgress: (m) => console.error(m),
       });
       console.log(`SegFusion dashboard: ${server.url}/`);
-      const stop = () => {
-        console.error('shutting down (a running training stops after its current batch)...');
-        void server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      if (stopping) await server.close().then(() => process.exit(0));
     });
 }

@@ -167,3 +167,9 @@ export async function seriesSliceIndex(db: Db, seriesRef: string): Promise<Map<s
   const rows = await db.instance.findMany({ where: { seriesRef }, select: { sopInstanceUid: true, sliceIndex: true } });
   return new Map(rows.filter((r) => r.sliceIndex >= 0).map((r) => [r.sopInstanceUid, r.sliceIndex]));
 }
+
+/** Every PatientID of the catalogue (for the API's redaction), each once. */
+export async function allPatientIds(db: Db): Promise<string[]> {
+  const rows = await db.patient.findMany({ select: { patientId: true }, distinct: ['patientId'] });
+  return rows.map((r) => r.patientId);
+}

@@ -13,6 +13,7 @@ import { segToLabelVolume } from '../data/segAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { listFolder } from './scan.js';
 import { readPrefix, sha1 } from '../util/files.js';
 import { cacheName } from '../util/safeName.js';
 
@@ -20,11 +21,10 @@ type SeriesRow = Awaited<ReturnType<typeof datasetSeries>>[number];
 
 /** DICOM files in a labels folder (SEG objects exported beside NIfTI maps), recognised by content. */
 function dicomFilesIn(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((n) => !/\.(nii|nii\.gz|json|csv)$/i.test(n) && !n.startsWith('.'))
+  return listFolder(dir)
+    .names.filter((n) => !/\.(nii|nii\.gz|json|csv)$/i.test(n))
     .map((n) => path.join(dir, n))
-    .filter((p) => fs.statSync(p).isFile() && sniffDicom(readPrefix(p, 132)) !== null);
+    .filter((p) => sniffDicom(readPrefix(p, 132)) !== null);
 }
 
 /**
@@ -40,7 +40,7 @@ export async function ingestLabels(
   cacheDir: string,
   issues: IssueRecord[],
 ): Promise<{ matched: number; rejected: number }> {
-  const folder = sources.labelsDir ? readLabelsFolder(sources.labelsDir) : { files: [], classMap: null };
+  const folder = sources.labelsDir ? readLabelsFolder(sources.labelsDir) : { files: [], classMap: null, problems: [] };
   const segPaths = [...sources.segPaths, ...(sources.labelsDir ? dicomFilesIn(sources.labelsDir) : [])];
   const series = await datasetSeries(db, datasetId);
   const keys = series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, patientId: s.study.patient.patientId, folder: s.folder, row: s }));
@@ -87,6 +87,7 @@ export async function ingestLabels(
     }
   };
 
+  for (const p of folder.problems) reject(p.path, p.reason);
   for (const file of folder.files) {
     onProgress?.('labels', ++done, total);
     const match = matchLabel(file, keys);

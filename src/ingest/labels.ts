@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { listFolder, type ScanProblem } from './scan.js';
 import { z } from 'zod';
 
 /** labels.json: label value -> class name, e.g. {"0": "background", "1": "liver", "2": "lesion"}. */
@@ -28,7 +29,7 @@ const stemOf = (name: string) => name.replace(/\.nii(\.gz)?$/i, '');
  * Reads a labels folder: NIfTI label maps, an optional labels.json class map and an optional manifest.csv
  * (header `file,series`) that maps files explicitly.
  */
-export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: ClassMap | null } {
+export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: ClassMap | null; problems: ScanProblem[] } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new LabelsFolderError(`labels folder does not exist: ${dir}`);
   let classMap: ClassMap | null = null;
   const classFile = path.join(dir, 'labels.json');
@@ -55,15 +56,12 @@ export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: C
       manifest.set(file, target);
     });
   }
-  const files = fs
-    .readdirSync(dir)
-    .filter((n) => /\.nii(\.gz)?$/i.test(n))
-    .sort()
-    .map((n) => ({ path: path.join(dir, n), stem: stemOf(n), target: manifest.get(n) }));
+  const listed = listFolder(dir);
+  const files = listed.names.filter((n) => /\.nii(\.gz)?$/i.test(n)).map((n) => ({ path: path.join(dir, n), stem: stemOf(n), target: manifest.get(n) }));
   for (const f of manifest.keys()) {
     if (!files.some((x) => path.basename(x.path) === f)) throw new LabelsFolderError(`${manifestFile}: lists ${f}, which is not in ${dir}`);
   }
-  return { files, classMap };
+  return { files, classMap, problems: listed.problems };
 }
 
 export interface SeriesKey {

@@ -98,3 +98,29 @@ export function scanFiles(roots: string[], exclude: string[] = []): ScanResult {
   roots.forEach((root) => visit(path.resolve(root)));
   return { files, problems };
 }
+
+/**
+ * The regular files directly in one folder (names, sorted, no dot files), with scanFiles' rule: an
+ * entry that resolves outside the folder (a symbolic link out), a link loop or an unreadable entry is
+ * a problem, not a file.
+ */
+export function listFolder(dir: string): { names: string[]; problems: ScanProblem[] } {
+  const real = fs.realpathSync(dir);
+  const names: string[] = [];
+  const problems: ScanProblem[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (name.startsWith('.')) continue;
+    const p = path.join(dir, name);
+    try {
+      const target = fs.realpathSync(p);
+      if (!isInside(real, target)) {
+        problems.push({ path: p, reason: `${p}: symbolic link to a location outside the labels folder; skipped` });
+        continue;
+      }
+      if (fs.statSync(target).isFile()) names.push(name);
+    } catch (err) {
+      problems.push({ path: p, reason: `${p}: ${describeFsError(err)}; skipped` });
+    }
+  }
+  return { names, problems };
+}

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { LIMITS } from '../dicom/limits.js';
 import * as niftiReader from 'nifti-reader-js';
 import type { Mat4 } from '../data/geometry.js';
 
@@ -32,19 +33,38 @@ function toArrayBuffer(buf: Uint8Array): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
 
-/** Reads a NIfTI-1/2 file (.nii or .nii.gz). */
-export function readNifti(file: Uint8Array, source = 'NIfTI file'): NiftiImage {
-  let raw = file;
-  if (raw.length > 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
-    try {
-      raw = zlib.gunzipSync(raw);
-    } catch (err) {
-      throw new NiftiError(`${source}: gzip stream is corrupt (${(err as Error).message})`);
+function gunzip(bytes: Uint8Array, source: string, o: { headerOnly?: boolean; maxBytes?: number }): Uint8Array {
+  try {
+    if (o.headerOnly) return zlib.gunzipSync(bytes.subarray(0, 64 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    return zlib.gunzipSync(bytes, { maxOutputLength: o.maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new NiftiError(`${source}: gzip stream inflates beyond the ${o.maxBytes} bytes its header's dimensions need`);
     }
+    throw new NiftiError(`${source}: gzip stream is corrupt (${(err as Error).message})`);
   }
-  const ab = toArrayBuffer(raw);
+}
+
+function readHeaderOf(raw: Uint8Array, source: string) {
+  const ab = toArrayBuffer(raw.subarray(0, Math.min(raw.length, 1024)));
   if (!niftiReader.isNIFTI(ab)) throw new NiftiError(`${source}: not a NIfTI-1/2 file (bad magic or header size)`);
   const h = niftiReader.readHeader(ab);
+  if (!h) throw new NiftiError(`${source}: NIfTI header cannot be read`);
+  return h;
+}
+
+/** Reads a NIfTI-1/2 file (.nii or .nii.gz); its dimensions are bounded by LIMITS.maxVolumeVoxels. */
+export function readNifti(file: Uint8Array, source = 'NIfTI file'): NiftiImage {
+  const gzipped = file.length > 2 && file[0] === 0x1f && file[1] === 0x8b;
+  // The header is read first (from the start of the stream when gzipped), so the data's size is known
+  // and bounded before the whole file is inflated: a small .nii.gz cannot inflate without limit.
+  let raw = gzipped ? gunzip(file, source, { headerOnly: true }) : file;
+  const h = readHeaderOf(raw, source);
+  const voxels = h.dims[1] * h.dims[2] * h.dims[3];
+  if (!(voxels > 0) || voxels > LIMITS.maxVolumeVoxels) {
+    throw new NiftiError(`${source}: dims ${h.dims.slice(1, 4).join('x')} give ${voxels} voxels, beyond the limit of ${LIMITS.maxVolumeVoxels}`);
+  }
+  if (gzipped) raw = gunzip(file, source, { maxBytes: Math.ceil(h.vox_offset) + voxels * Math.max(1, h.numBitsPerVoxel / 8) + 1024 * 1024 });
   const nd = h.dims[0];
   if (nd < 3 || h.dims.slice(4, nd + 1).some((d) => d !== 1)) {
     throw new NiftiError(`${source}: expected a 3D volume, got dims ${JSON.stringify(h.dims.slice(1, nd + 1))}`);

@@ -38,7 +38,13 @@ export function pseudonymKey(dataDir: string): Buffer {
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export function createRedactor(o: { pseudonymize: boolean; key: Buffer; roots: string[] }): Redactor {
+export function createRedactor(o: {
+  pseudonymize: boolean;
+  key: Buffer;
+  roots: string[];
+  /** PatientIDs of the catalogue, replaced wherever they appear (folder names of a job's paths, say). */
+  knownIds?: () => Iterable<string>;
+}): Redactor {
   const cache = new Map<string, string>();
   const patient = (id: string): string => {
     if (!o.pseudonymize || id === '') return id;
@@ -74,7 +80,7 @@ export function createRedactor(o: { pseudonymize: boolean; key: Buffer; roots: s
   };
   const value = <T>(v: T): T => {
     if (!o.pseudonymize) return walk(v, null, null) as T;
-    const ids = new Set<string>();
+    const ids = new Set<string>([...(o.knownIds?.() ?? [])].filter((id) => id.length >= 3));
     collect(v, null, ids);
     const idRe = ids.size ? new RegExp([...ids].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g') : null;
     return walk(v, null, idRe) as T;

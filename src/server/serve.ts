@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import { sqlitePath, type AppConfig } from '../config.js';
 import { openDb } from '../db/client.js';
-import { findDataset } from '../db/catalog.js';
+import { allPatientIds, findDataset } from '../db/catalog.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
 import { reconcileIngest } from '../ingest/reconcileIngest.js';
@@ -60,11 +60,15 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     dataDir: config.dataDir,
     workerAlive: () => (o.worker ? (worker?.alive ?? false) : null),
   };
-  const redact = createRedactor({
-    pseudonymize: config.pseudonymize === 'on' || (config.pseudonymize === 'auto' && !LOOPBACK.has(o.host)),
-    key: pseudonymKey(config.dataDir),
-    roots: config.ingestRoots,
-  });
+  const pseudonymize = config.pseudonymize === 'on' || (config.pseudonymize === 'auto' && !LOOPBACK.has(o.host));
+  // The catalogue's PatientIDs, so they are replaced inside paths too; reloaded after every import.
+  let knownIds: string[] = pseudonymize ? await allPatientIds(db) : [];
+  const reloadIds = () => {
+    if (pseudonymize) void allPatientIds(db).then((ids) => (knownIds = ids), (err: unknown) => logger.warn({ err }, 'reloading patient IDs failed'));
+  };
+  // Imports by a separate `segfusion worker` process send no events here: reload once a minute too.
+  const idTimer = pseudonymize ? setInterval(reloadIds, 60_000).unref() : undefined;
+  const redact = createRedactor({ pseudonymize, key: pseudonymKey(config.dataDir), roots: config.ingestRoots, knownIds: () => knownIds });
   const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token, health, redact, allowedHosts: allowedHosts(o.host, config.allowedHosts) }, WEB_ASSETS);
   let server: ReturnType<typeof app.listen>;
   try {
@@ -79,7 +83,10 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   }
   // The worker starts once the server listens, so a failed start leaves no thread behind.
   worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
-  worker?.on('event', (e) => events.publish(e));
+  worker?.on('event', (e) => {
+    if (e.type === 'job' && e.kind === 'ingest' && e.status !== 'running') reloadIds();
+    events.publish(e);
+  });
   worker?.on('error', (err) => logger.error({ err }, 'job worker thread failed'));
   const { port } = server.address() as AddressInfo;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
@@ -87,6 +94,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     url,
     async close() {
       // A running training stops after its current batch and stays resumable.
+      clearInterval(idTimer);
       await worker?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

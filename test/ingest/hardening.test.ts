@@ -80,8 +80,13 @@ describe('hardening: hostile and broken files', () => {
     fs.symlinkSync(path.join(outside, 'dicom'), path.join(nested, 'inner_link'));
     fs.symlinkSync(path.join(nested, 'loop_b'), path.join(nested, 'loop_a'));
     fs.symlinkSync(path.join(nested, 'loop_a'), path.join(nested, 'loop_b'));
-    const s = ingestJson([path.join(root, 'dicom'), '--dataset', 'links'], isolatedEnv(path.join(dir, 'links-db')));
+    // In the labels folder too: a label map linked from elsewhere is not read.
+    fs.rmSync(path.join(root, 'labels', 'SYN002.nii.gz'));
+    fs.symlinkSync(path.join(outside, 'labels', 'SYN001.nii.gz'), path.join(root, 'labels', 'SYN002.nii.gz'));
+    const s = ingestJson([path.join(root, 'dicom'), '--dataset', 'links', '--labels', path.join(root, 'labels')], isolatedEnv(path.join(dir, 'links-db')));
     assert.equal(s.series, 2, reasons(s));
+    assert.equal(s.labelsMatched, 1, reasons(s));
+    assert.match(reasons(s), /SYN002.nii.gz: symbolic link to a location outside the labels folder; skipped/);
     assert.match(reasons(s), /inner_link: symbolic link to a location outside the folders being ingested; skipped/);
     assert.match(reasons(s), /loop_a: symbolic link loop \(ELOOP\); skipped/);
   });

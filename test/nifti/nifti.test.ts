@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import { readNifti, writeNifti, NiftiError } from '../../src/nifti/nifti.js';
 import { PYTHON, run, tempDir } from '../helpers.js';
@@ -35,5 +36,22 @@ describe('NIfTI write/read', () => {
   it('names the problem for a truncated file', () => {
     const full = writeNifti({ dims: [4, 4, 4], affine: AFFINES[0][1], data: new Uint8Array(64) }, false);
     assert.throws(() => readNifti(full.subarray(0, full.length - 10), 'cut.nii'), /cut.nii: truncated/);
+  });
+
+  it('bounds a .nii.gz by the size its header declares before inflating it (no gzip bomb)', () => {
+    const header = writeNifti({ dims: [4, 4, 4], affine: AFFINES[0][1], data: new Uint8Array(64) }, false);
+    const bomb = zlib.gzipSync(Buffer.concat([header, Buffer.alloc(64 * 1024 * 1024)]), { level: 9 });
+    assert.ok(bomb.length < 200 * 1024);
+    assert.throws(() => readNifti(bomb, 'bomb.nii.gz'), /bomb.nii.gz: gzip stream inflates beyond the \d+ bytes its header's dimensions need/);
+    const fine = writeNifti({ dims: [4, 4, 4], affine: AFFINES[0][1], data: new Uint8Array(64).fill(3) }, true);
+    assert.deepEqual([...readNifti(fine, 'ok.nii.gz').data].slice(0, 3), [3, 3, 3]);
+  });
+
+  it('refuses dimensions beyond the voxel limit before allocating', () => {
+    const big = writeNifti({ dims: [4, 4, 4], affine: AFFINES[0][1], data: new Uint8Array(64) }, false);
+    big.writeInt16LE(32767, 42);
+    big.writeInt16LE(32767, 44);
+    big.writeInt16LE(32767, 46);
+    assert.throws(() => readNifti(big, 'huge.nii'), /huge.nii: dims 32767x32767x32767 give \d+ voxels, beyond the limit of 268435456/);
   });
 });
