@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Db } from './client.js';
 import { runBatch, valuesPlaceholders, type SqlStatement } from './sqlBatch.js';
+import { InstanceHeaderSchema, type InstanceHeader } from '../dicom/header.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeGeometry } from '../data/geometry.js';
 
@@ -36,9 +37,24 @@ export async function finishIngestRun(db: Db, runId: string, datasetId: string, 
   ]);
 }
 
-export async function knownSourceFiles(db: Db, datasetId: string) {
+/** A file recorded by an earlier import, its header parsed (null if it was rejected or recorded by an older version). */
+export interface KnownSourceFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  status: string;
+  header: InstanceHeader | null;
+  reason: string | null;
+}
+
+export async function knownSourceFiles(db: Db, datasetId: string): Promise<Map<string, KnownSourceFile>> {
   const rows = await db.sourceFile.findMany({ where: { datasetId } });
-  return new Map(rows.map((r) => [r.path, r]));
+  return new Map(
+    rows.map((r) => {
+      const parsed = r.status === 'dicom' && r.header ? InstanceHeaderSchema.safeParse(JSON.parse(r.header)) : null;
+      return [r.path, { path: r.path, size: r.size, mtimeMs: r.mtimeMs, status: r.status, reason: r.reason, header: parsed?.success ? parsed.data : null }];
+    }),
+  );
 }
 
 export interface SourceFileRecord {
