@@ -52,6 +52,24 @@ describe('segfusion serve', () => {
     assert.ok(ms < 5_000, `stopped after ${ms} ms`);
   });
 
+  it('stops a training on SIGTERM after its current batch, leaving the run resumable', async () => {
+    const dir = tempDir('serve');
+    const env = isolatedEnv(dir);
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'serve', '--port', '0', '--demo-dir', path.join(dir, 'demo'), '--demo-patients', '4'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await printedUrl(child);
+    const config = { dataset: 'demo', model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 32, batchSize: 2 }, epochs: 50, batchesPerEpoch: 20, split: { test: 0.25, validation: 0.34 } };
+    const launched = (await (await fetch(`${url}/api/runs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ config }) })).json()) as { run: { id: string } };
+    const status = async () => ((await (await fetch(`${url}/api/runs/${launched.run.id}`)).json()) as { status: string; epochs: unknown[] }).status;
+    for (let i = 0; i < 600 && (await status()) !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await status(), 'running');
+    await new Promise((r) => setTimeout(r, 3000)); // into the training loop
+    const { ms, code } = await stopTime(child, 'SIGTERM');
+    assert.equal(code, 0, `exit code ${code}`);
+    assert.ok(ms < 10_000, `stopped after ${ms} ms (Docker's default stop timeout is 10 s)`);
+    const shown = JSON.parse(cli(['runs', 'show', launched.run.id, '--json'], env).stdout) as { status: string };
+    assert.ok(['cancelled', 'interrupted'].includes(shown.status), shown.status);
+  });
+
   it('under `npm start`, SIGTERM to npm reaches the server (no orphan left serving)', async () => {
     const dir = tempDir('serve');
     const port = 20_000 + (process.pid % 20_000);
