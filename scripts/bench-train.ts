@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
-import { createFusionStrategy } from '../src/fusion/createStrategy.js';
+import { createFusionStrategy } from '../src/fusion/registry.js';
 import { createDiceLoss } from '../src/losses/dice.js';
 import { createFocalLoss } from '../src/losses/focal.js';
 import { convFlops } from '../src/model/convFlops.js';

@@ -13,7 +13,7 @@ import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
 import { addModelCommands } from './modelCommands.js';
 import { addServeCommand } from './serveCommand.js';
-import { addTrainCommands } from './trainCommands.js';
+import { addTrainCommands, loadPluginHelp, type PluginHelp } from './trainCommands.js';
 import { withDb } from './withDb.js';
 import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
 
@@ -46,7 +46,7 @@ function formatInspect(r: InspectResult): string {
   return rows.map(([k, v]) => `${k.padEnd(20)} ${v}`).join('\n');
 }
 
-export function buildProgram(): Command {
+export function buildProgram(plugins: PluginHelp | null = null): Command {
   const program = new Command('segfusion').description('DICOM to trained, evaluated segmentation models with multi-loss fusion').showHelpAfterError();
 
   program
@@ -125,14 +125,15 @@ export function buildProgram(): Command {
       if (opts.ingest) await runIngest([path.join(opts.out, 'dicom')], { dataset: 'demo', labels: path.join(opts.out, 'labels') });
     });
 
-  addTrainCommands(program);
+  addTrainCommands(program, plugins);
   addModelCommands(program);
   addServeCommand(program);
   return program;
 }
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  // The plugin registries load TF.js: only `train` (which trains with it) pays for their help text.
+  await buildProgram(process.argv[2] === 'train' ? await loadPluginHelp() : null).parseAsync(process.argv);
 } catch (err) {
   if (USER_ERRORS.some((E) => err instanceof E) || (err instanceof Error && !(err instanceof TypeError) && !(err instanceof ReferenceError))) {
     console.error(`error: ${describeThrown(err)}`);

@@ -98,7 +98,21 @@ async function train(f: TrainFlags): Promise<void> {
   if (report.status !== 'completed') process.exitCode = 1;
 }
 
-export function addTrainCommands(program: Command): void {
+/** One line per registered strategy and loss, from their registries (loaded only for `train`, which loads TF.js anyway). */
+export interface PluginHelp {
+  strategies: { name: string; help: string }[];
+  losses: { name: string; help: string }[];
+}
+
+export async function loadPluginHelp(): Promise<PluginHelp> {
+  const [{ STRATEGIES }, { LOSSES }] = await Promise.all([import('../fusion/registry.js'), import('../losses/registry.js')]);
+  return {
+    strategies: Object.entries(STRATEGIES).map(([name, p]) => ({ name, help: p.help })),
+    losses: Object.entries(LOSSES).map(([name, p]) => ({ name, help: p.help })),
+  };
+}
+
+export function addTrainCommands(program: Command, plugins: PluginHelp | null = null): void {
   program
     .command('train')
     .description('train a segmentation model on a dataset (foreground job), or resume a stopped run')
@@ -111,11 +125,12 @@ export function addTrainCommands(program: Command): void {
     .option('--batch-size <n>', 'patches per batch', int('--batch-size'))
     .option('--patch-size <n>', 'patch side in pixels', int('--patch-size'))
     .option('--lr <rate>', 'Adam learning rate', Number)
-    .option('--strategy <name>', 'fusion strategy: static, uncertainty, dwa, gradnorm, batchAdaptive')
+    .option('--strategy <name>', plugins ? `fusion strategy: ${plugins.strategies.map((p) => p.name).join(', ')} (see below)` : 'fusion strategy (listed by `segfusion train --help`)')
     .option('--seed <n>', 'random seed', int('--seed'))
     .option('--fold <i/k>', 'k-fold cross-validation: train fold i of k')
     .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
     .option('--json', 'print one JSON line at the end: runId, status and test per-class metrics')
+    .addHelpText('after', plugins ? ['', 'Fusion strategies (--strategy, or fusion.strategy in the config):', ...plugins.strategies.map((p) => `  ${p.name.padEnd(24)}${p.help}`), '', 'Loss terms (losses[].name in the config):', ...plugins.losses.map((p) => `  ${p.name.padEnd(24)}${p.help}`), '', 'Options of each: docs/loss-fusion.md and GET /api/plugins.'].join('\n') : '')
     .action(train);
 
   const runs = program.command('runs').description('list and show training runs');

@@ -1,5 +1,5 @@
 import { applyControls, FusionOptionError, type FusionControls } from './controls.js';
-import type { FusionStep, FusionStrategy } from './strategy.js';
+import type { FusionStep, FusionStrategy, StrategyCapabilities } from './strategy.js';
 
 /** Shared bookkeeping: warm-up, controls (normalise, bounds, EMA), history and state. */
 export abstract class BaseStrategy implements FusionStrategy {
@@ -7,6 +7,14 @@ export abstract class BaseStrategy implements FusionStrategy {
   protected current: number[];
   /** Whether `current` holds the weights of a previous batch (EMA smoothing starts from those). */
   private hasPrevious = false;
+
+  /** Most strategies compute their weights from loss values and batch statistics alone. */
+  static readonly capabilities: StrategyCapabilities = { gradientNorms: false, learnedWeights: false };
+
+  /** The capabilities of the concrete strategy (its class's static `capabilities`). */
+  get capabilities(): StrategyCapabilities {
+    return (this.constructor as unknown as { capabilities: StrategyCapabilities }).capabilities;
+  }
 
   protected constructor(
     readonly name: string,

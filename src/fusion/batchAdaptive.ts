@@ -1,24 +1,13 @@
 import { z } from 'zod';
+import { LOSSES, LossRoleSchema, type LossName, type LossRole } from '../losses/registry.js';
 import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-/**
- * What a loss term is for, which decides which batch signal moves its weight:
- * - region: overlap losses normalised by structure size (Dice): favoured when foreground is scarce;
- * - recall: losses that punish missed foreground (Tversky with β > α, sensitivity-specificity, focal):
- *   favoured when a rare class is present and when sensitivity falls short of its target;
- * - voxel: per-voxel losses (cross-entropy): favoured when specificity falls short of its target.
- */
-export const LossRoleSchema = z.enum(['region', 'recall', 'voxel']);
-export type LossRole = z.infer<typeof LossRoleSchema>;
-
-const DEFAULT_ROLES: Record<string, LossRole> = { dice: 'region', tversky: 'recall', sensitivitySpecificity: 'recall', focal: 'recall', crossEntropy: 'voxel' };
-
-const BatchAdaptiveSchema = z.strictObject({
+export const BatchAdaptiveSchema = z.strictObject({
   /** Base weight of each loss (default 1 each). */
   baseWeights: z.array(z.number().positive()).optional(),
-  /** Role of each loss by name; defaults: dice region, tversky/sensitivitySpecificity/focal recall, crossEntropy voxel. */
+  /** Role of each loss by name (region, recall or voxel); default: the role the loss registry gives it. */
   roles: z.record(z.string(), LossRoleSchema).optional(),
   /** Foreground fraction f_ref in (0, 1] below which region losses gain weight (default 0.1). */
   referenceForeground: z.number().gt(0).max(1).default(0.1),
@@ -60,7 +49,7 @@ export class BatchAdaptiveStrategy extends BaseStrategy {
     super('batchAdaptive', lossNames, FusionControlsSchema.parse(o.controls ?? {}), base);
     this.o = o;
     this.roles = lossNames.map((n) => {
-      const role = o.roles?.[n] ?? DEFAULT_ROLES[n];
+      const role = o.roles?.[n] ?? (n in LOSSES ? LOSSES[n as LossName].role : undefined);
       if (!role) throw new FusionOptionError(`batchAdaptive: no role for loss "${n}"; give roles: {"${n}": "region" | "recall" | "voxel"}`);
       return role;
     });

@@ -3,7 +3,7 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-const DwaSchema = z.strictObject({
+export const DwaSchema = z.strictObject({
   /** Temperature T > 0 (default 2, as in the paper): larger T gives more uniform weights. */
   temperature: z.number().positive().default(2),
   /** EMA factor in [0, 1) for the per-batch loss history the ratios are taken from (default 0.9): single batches are too noisy. */

@@ -3,7 +3,7 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-const GradNormSchema = z.strictObject({
+export const GradNormSchema = z.strictObject({
   /** Restoring force α >= 0 (default 1.5; the paper uses 0.12 to 3): larger pulls slow losses harder. */
   alpha: z.number().min(0).default(1.5),
   /** Step size of the weights' own gradient-descent update, > 0 (default 0.025, the paper's task-weight rate). */
@@ -22,6 +22,7 @@ const GradNormSchema = z.strictObject({
  * i.e. one gradient-descent step on L_grad per batch, separate from the model's optimizer.
  */
 export class GradNormStrategy extends BaseStrategy {
+  static override readonly capabilities = { gradientNorms: true, learnedWeights: false };
   private readonly alpha: number;
   private readonly learningRate: number;
   private initialLosses: number[] | null = null;

@@ -1,3 +1,5 @@
+import type * as tf from '@tensorflow/tfjs';
+
 /** Batch statistics that batch-adaptive weighting reads; computed by the trainer from yTrue and yPred. */
 export interface BatchStats {
   /** Share of non-background voxels in the batch's ground truth, in [0, 1]. */
@@ -22,6 +24,14 @@ export interface FusionStep {
   gradientNorms?: number[];
 }
 
+/** What a strategy needs from, or gives to, the training step (trainStep asks these, not the strategy's type). */
+export interface StrategyCapabilities {
+  /** Needs ‖∇_W L_i‖ of each loss at the last shared layer every batch (one extra backward pass per loss). */
+  gradientNorms: boolean;
+  /** Its weights are trainable variables, trained with the model through fusedLoss(). */
+  learnedWeights: boolean;
+}
+
 /**
  * A loss-fusion strategy: L = Σ_i w_i(t) L_i. `weights(step)` returns the weights to use for this batch
  * and records them; `history` exposes every batch's weights for plotting.
@@ -29,6 +39,10 @@ export interface FusionStep {
 export interface FusionStrategy {
   readonly name: string;
   readonly lossNames: readonly string[];
+  readonly capabilities: StrategyCapabilities;
+  /** learnedWeights only: the variables the optimizer trains with the model, and the fused loss over them. */
+  readonly variables?: tf.Variable[];
+  fusedLoss?(losses: tf.Scalar[], epoch: number): tf.Scalar;
   weights(step: FusionStep): number[];
   readonly history: readonly { step: number; epoch: number; weights: number[] }[];
   /** Serializable state, so a resumed run continues with the same weights. */

@@ -4,7 +4,7 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-const UncertaintySchema = z.strictObject({
+export const UncertaintySchema = z.strictObject({
   /** Initial log-variance s_i of every loss (default 0, i.e. weight 1). */
   initialLogVariance: z.number().default(0),
   controls: FusionControlsSchema.optional(),
@@ -22,6 +22,7 @@ const UncertaintySchema = z.strictObject({
  * EMA smoothing cannot apply to learned weights and is refused.
  */
 export class UncertaintyStrategy extends BaseStrategy {
+  static override readonly capabilities = { gradientNorms: false, learnedWeights: true };
   readonly logVariances: tf.Variable;
 
   constructor(lossNames: string[], options: { initialLogVariance?: number; controls?: FusionControlsInput } = {}) {

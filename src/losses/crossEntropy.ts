@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, checkShapes, EPSILON, LossOptionError, type LossFn } from './types.js';
+import { z } from 'zod';
+import { checkShapes, EPSILON, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
-export interface CrossEntropyOptions {
+export const CrossEntropyOptionsSchema = z.strictObject({
   /** Per-class weights w_c >= 0 (default all 1), one per class. */
-  classWeights?: number[];
-}
+  classWeights: z.array(rangeNumber(0, Infinity)).optional(),
+});
+export type CrossEntropyOptions = z.input<typeof CrossEntropyOptionsSchema>;
 
 /**
  * Categorical cross-entropy, averaged over voxels:  L = -1/N Σ_voxels Σ_c w_c g_c log(clip(p_c)).
@@ -12,8 +14,7 @@ export interface CrossEntropyOptions {
  */
 export function createCrossEntropyLoss(options: CrossEntropyOptions = {}): LossFn {
   const name = 'crossEntropy';
-  const weights = options.classWeights;
-  weights?.forEach((w, c) => checkRange(name, `classWeights[${c}]`, w, 0, Infinity));
+  const weights = parseLossOptions(name, CrossEntropyOptionsSchema, options).classWeights;
   return (yTrue, yPred) => {
     checkShapes(name, yTrue, yPred);
     const classes = yTrue.shape[3];

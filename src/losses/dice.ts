@@ -1,16 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, checkShapes, LossOptionError, type LossFn } from './types.js';
+import { z } from 'zod';
+import { checkShapes, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
-export interface DiceOptions {
+export const DiceOptionsSchema = z.strictObject({
   /** Include class 0 in the mean (default false: background Dice is near 1 and dilutes the signal). */
-  includeBackground?: boolean;
+  includeBackground: z.boolean().default(false),
   /** Added to the numerator, >= 0 (default 1e-5). */
-  smoothNumerator?: number;
+  smoothNumerator: rangeNumber(0, Infinity).default(1e-5),
   /** Added to the denominator, >= 0 (default 1e-5). Equal smoothing makes an empty class with an empty prediction score 1. */
-  smoothDenominator?: number;
+  smoothDenominator: rangeNumber(0, Infinity).default(1e-5),
   /** 'batch': sums over the whole batch (default, stable for rare classes); 'sample': Dice per sample, then the mean. */
-  reduction?: 'batch' | 'sample';
-}
+  reduction: z.enum(['batch', 'sample'], { error: (iss) => `must be 'batch' or 'sample', got ${String(iss.input)}` }).default('batch'),
+});
+export type DiceOptions = z.input<typeof DiceOptionsSchema>;
 
 /**
  * Soft Dice loss (Milletari et al. 2016, V-Net; per-class form as in MONAI's DiceLoss):
@@ -22,13 +24,7 @@ export interface DiceOptions {
  */
 export function createDiceLoss(options: DiceOptions = {}): LossFn {
   const name = 'dice';
-  const includeBackground = options.includeBackground ?? false;
-  const sn = options.smoothNumerator ?? 1e-5;
-  const sd = options.smoothDenominator ?? 1e-5;
-  const reduction = options.reduction ?? 'batch';
-  checkRange(name, 'smoothNumerator', sn, 0, Infinity);
-  checkRange(name, 'smoothDenominator', sd, 0, Infinity);
-  if (reduction !== 'batch' && reduction !== 'sample') throw new LossOptionError(`${name}: reduction must be 'batch' or 'sample', got ${String(reduction)}`);
+  const { includeBackground, smoothNumerator: sn, smoothDenominator: sd, reduction } = parseLossOptions(name, DiceOptionsSchema, options);
   return (yTrue, yPred) => {
     checkShapes(name, yTrue, yPred);
     const classes = yTrue.shape[3];

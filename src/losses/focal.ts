@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, checkShapes, EPSILON, LossOptionError, type LossFn } from './types.js';
+import { z } from 'zod';
+import { checkShapes, EPSILON, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
-export interface FocalOptions {
-  /** Focusing parameter γ >= 0 (default 2; Lin et al. found 2 best). γ = 0 with α = 1 is cross-entropy. */
-  gamma?: number;
+export const FocalOptionsSchema = z.strictObject({
+  /** Focusing parameter γ in [0, 10] (default 2; Lin et al. found 2 best). γ = 0 with α = 1 is cross-entropy. */
+  gamma: rangeNumber(0, 10).default(2),
   /** Per-class balance α_c in [0, 1] (default all 1), one per class. */
-  alpha?: number[];
-}
+  alpha: z.array(rangeNumber(0, 1)).optional(),
+});
+export type FocalOptions = z.input<typeof FocalOptionsSchema>;
 
 /**
  * Multi-class focal loss (Lin et al. 2017, "Focal Loss for Dense Object Detection"), averaged over voxels:
@@ -18,18 +20,16 @@ export interface FocalOptions {
  */
 export function createFocalLoss(options: FocalOptions = {}): LossFn {
   const name = 'focal';
-  const gamma = options.gamma ?? 2;
-  checkRange(name, 'gamma', gamma, 0, 10);
-  options.alpha?.forEach((a, c) => checkRange(name, `alpha[${c}]`, a, 0, 1));
+  const { gamma, alpha } = parseLossOptions(name, FocalOptionsSchema, options);
   return (yTrue, yPred) => {
     checkShapes(name, yTrue, yPred);
     const classes = yTrue.shape[3];
-    if (options.alpha && options.alpha.length !== classes) throw new LossOptionError(`${name}: alpha has ${options.alpha.length} entries for ${classes} classes`);
+    if (alpha && alpha.length !== classes) throw new LossOptionError(`${name}: alpha has ${alpha.length} entries for ${classes} classes`);
     return tf.tidy(() => {
       const voxels = yTrue.shape[0] * yTrue.shape[1] * yTrue.shape[2];
       const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
       let terms = tf.mul(tf.mul(yTrue, tf.pow(tf.sub(1, p), gamma)), tf.log(p));
-      if (options.alpha) terms = tf.mul(terms, tf.tensor1d(options.alpha));
+      if (alpha) terms = tf.mul(terms, tf.tensor1d(alpha));
       const perClass = tf.div(tf.neg(tf.sum(terms, [0, 1, 2])), voxels) as tf.Tensor1D;
       return { loss: tf.sum(perClass) as tf.Scalar, perClass };
     });

@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, checkShapes, type LossFn } from './types.js';
+import { z } from 'zod';
+import { checkShapes, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
-export interface SensitivitySpecificityOptions {
+export const SensitivitySpecificityOptionsSchema = z.strictObject({
   /** Weight r of the sensitivity term in [0, 1] (default 0.05, Brosch et al.'s choice for sparse lesions). */
-  r?: number;
+  r: rangeNumber(0, 1).default(0.05),
   /** Added to both denominators, > 0 (default 1e-5): keeps a class absent from the batch finite. */
-  smooth?: number;
-}
+  smooth: rangeNumber(0, Infinity, { loOpen: true }).default(1e-5),
+});
+export type SensitivitySpecificityOptions = z.input<typeof SensitivitySpecificityOptionsSchema>;
 
 /**
  * Sensitivity-specificity loss (Brosch et al. 2015, "Deep Convolutional Encoder Networks for Multiple
@@ -18,10 +20,7 @@ export interface SensitivitySpecificityOptions {
  */
 export function createSensitivitySpecificityLoss(options: SensitivitySpecificityOptions = {}): LossFn {
   const name = 'sensitivitySpecificity';
-  const r = options.r ?? 0.05;
-  const smooth = options.smooth ?? 1e-5;
-  checkRange(name, 'r', r, 0, 1);
-  checkRange(name, 'smooth', smooth, 0, Infinity, { loOpen: true });
+  const { r, smooth } = parseLossOptions(name, SensitivitySpecificityOptionsSchema, options);
   return (yTrue, yPred) => {
     checkShapes(name, yTrue, yPred);
     return tf.tidy(() => {

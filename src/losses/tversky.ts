@@ -1,15 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkRange, checkShapes, LossOptionError, type LossFn } from './types.js';
+import { z } from 'zod';
+import { checkShapes, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
-export interface TverskyOptions {
+export const TverskyOptionsSchema = z.strictObject({
   /** Weight of false positives α in [0, 1] (default 0.3). */
-  alpha?: number;
+  alpha: rangeNumber(0, 1).default(0.3),
   /** Weight of false negatives β in [0, 1] (default 0.7: favours recall of small structures). α = β = 0.5 is Dice. */
-  beta?: number;
-  includeBackground?: boolean;
+  beta: rangeNumber(0, 1).default(0.7),
+  /** Include class 0 in the mean (default false). */
+  includeBackground: z.boolean().default(false),
   /** Added to numerator and denominator, >= 0 (default 1e-5). */
-  smooth?: number;
-}
+  smooth: rangeNumber(0, Infinity).default(1e-5),
+});
+export type TverskyOptions = z.input<typeof TverskyOptionsSchema>;
 
 /**
  * Tversky loss (Salehi et al. 2017), sums over batch, height and width:
@@ -20,13 +23,7 @@ export interface TverskyOptions {
  */
 export function createTverskyLoss(options: TverskyOptions = {}): LossFn {
   const name = 'tversky';
-  const alpha = options.alpha ?? 0.3;
-  const beta = options.beta ?? 0.7;
-  const smooth = options.smooth ?? 1e-5;
-  const includeBackground = options.includeBackground ?? false;
-  checkRange(name, 'alpha', alpha, 0, 1);
-  checkRange(name, 'beta', beta, 0, 1);
-  checkRange(name, 'smooth', smooth, 0, Infinity);
+  const { alpha, beta, smooth, includeBackground } = parseLossOptions(name, TverskyOptionsSchema, options);
   return (yTrue, yPred) => {
     checkShapes(name, yTrue, yPred);
     const classes = yTrue.shape[3];

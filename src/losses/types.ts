@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { z } from 'zod';
 
 /**
  * Every loss takes yTrue (one-hot) and yPred (probabilities, e.g. softmax output), both laid out
@@ -29,11 +30,31 @@ export function checkShapes(name: string, yTrue: tf.Tensor, yPred: tf.Tensor): v
   }
 }
 
-export function checkRange(name: string, option: string, value: number, lo: number, hi: number, { loOpen = false } = {}): void {
-  if (!Number.isFinite(value) || (loOpen ? value <= lo : value < lo) || value > hi) {
-    throw new LossOptionError(`${name}: ${option} must be in ${loOpen ? '(' : '['}${lo}, ${hi}], got ${value}`);
-  }
-}
 
 /** Probabilities are clipped away from 0 and 1 before logs: log(0) would make the loss and its gradient infinite. */
 export const EPSILON = 1e-7;
+
+/**
+ * A number in [lo, hi] ((lo, hi] with loOpen) for a loss's options schema, whose error reads like
+ * every range error of the losses: "must be in [0, 1], got 2". The bounds stay in the schema, so its JSON Schema (the
+ * dashboard's help) shows them.
+ */
+export function rangeNumber(lo: number, hi: number, o: { loOpen?: boolean } = {}) {
+  const error = (iss: { input?: unknown }) => `must be in ${o.loOpen ? '(' : '['}${lo}, ${hi}], got ${String(iss.input)}`;
+  const base = z.number({ error });
+  const low = o.loOpen ? base.gt(lo, { error }) : base.min(lo, { error });
+  return Number.isFinite(hi) ? low.max(hi, { error }) : low;
+}
+
+/** "alpha[1]" for the path ["alpha", 1]. */
+const formatPath = (path: PropertyKey[]): string => path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
+
+/** Parses a loss's options with its schema (defaults filled in); a wrong one throws LossOptionError naming it. */
+export function parseLossOptions<T extends z.ZodType>(name: string, schema: T, options: unknown): z.output<T> {
+  const r = schema.safeParse(options ?? {});
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new LossOptionError(i.path.length ? `${name}: ${formatPath(i.path)} ${i.message}` : `${name}: ${i.message}`);
+  }
+  return r.data;
+}

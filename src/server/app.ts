@@ -10,6 +10,7 @@ import { notFound } from './httpErrors.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
 import { jobsRouter } from './routes/jobsRouter.js';
+import { pluginsRouter } from './routes/pluginsRouter.js';
 import { runsRouter } from './routes/runsRouter.js';
 
 export interface WebAssets {
@@ -51,6 +52,7 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   api.use('/datasets', datasetsRouter(ctx));
   api.use('/runs', runsRouter(ctx));
   api.use('/jobs', jobsRouter(ctx));
+  api.use('/plugins', pluginsRouter());
   api.use('/events', eventsRouter(ctx));
   api.use((req) => {
     throw notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`);

@@ -1,28 +1,8 @@
 import { z } from 'zod';
-import { FusionConfigSchema } from '../fusion/createStrategy.js';
-import { createCrossEntropyLoss } from '../losses/crossEntropy.js';
-import { createDiceLoss } from '../losses/dice.js';
-import { createFocalLoss } from '../losses/focal.js';
-import { createSensitivitySpecificityLoss } from '../losses/sensitivitySpecificity.js';
-import { createTverskyLoss } from '../losses/tversky.js';
-import type { LossFn } from '../losses/types.js';
+import { FusionConfigSchema, fusionProblems } from '../fusion/registry.js';
+import { createLoss, LossTermSchema } from '../losses/registry.js';
 import { UNetArchitectureSchema } from '../model/unet.js';
 import type { NamedLoss } from './trainStep.js';
-
-const LOSS_FACTORIES: Record<string, (options: never) => LossFn> = {
-  dice: createDiceLoss,
-  focal: createFocalLoss,
-  sensitivitySpecificity: createSensitivitySpecificityLoss,
-  crossEntropy: createCrossEntropyLoss,
-  tversky: createTverskyLoss,
-};
-export const LOSS_NAMES = ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky'] as const;
-
-const LossTermSchema = z.strictObject({
-  name: z.enum(LOSS_NAMES),
-  /** Passed to the loss factory, which checks each option's range (see src/losses). */
-  options: z.record(z.string(), z.unknown()).default({}),
-});
 
 const Pair = z.tuple([z.number().positive(), z.number().positive()]);
 
@@ -115,6 +95,8 @@ export const RunConfigSchema = z
     if (c.sampling.patchSize % 2 ** c.model.depth !== 0) {
       ctx.addIssue({ code: 'custom', path: ['sampling', 'patchSize'], message: `patchSize ${c.sampling.patchSize} must be divisible by 2^depth = ${2 ** c.model.depth}` });
     }
+    // The strategy's options against the configured losses (per-loss lists, role names).
+    for (const [path, message] of fusionProblems(c.fusion, c.losses.map((l) => l.name))) ctx.addIssue({ code: 'custom', path, message });
   });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
@@ -132,5 +114,5 @@ export function parseRunConfig(value: unknown): RunConfig {
 
 /** The configured loss terms, built (and their options range-checked) by their factories. */
 export function buildLosses(config: RunConfig): NamedLoss[] {
-  return config.losses.map((l) => ({ name: l.name, fn: LOSS_FACTORIES[l.name](l.options as never) }));
+  return config.losses.map((l) => ({ name: l.name, fn: createLoss(l.name, l.options) }));
 }

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { lossGradientNorms } from '../fusion/gradientNorms.js';
 import type { FusionStrategy } from '../fusion/strategy.js';
-import { UncertaintyStrategy } from '../fusion/uncertainty.js';
 import type { LossFn } from '../losses/types.js';
 import type { UNet } from '../model/unet.js';
 import { batchStats } from './batchStats.js';
@@ -27,7 +26,7 @@ export interface StepResult {
  */
 export function trainStep(net: UNet, losses: NamedLoss[], strategy: FusionStrategy, optimizer: tf.Optimizer, x: tf.Tensor4D, yTrue: tf.Tensor4D, epoch: number, step: number): StepResult {
   let gradientNorms: number[] | undefined;
-  if (strategy.name === 'gradnorm') {
+  if (strategy.capabilities.gradientNorms) {
     const kernel = net.head.trainableWeights[0].read() as tf.Variable;
     gradientNorms = lossGradientNorms(
       losses.map((l) => () => {
@@ -38,8 +37,8 @@ export function trainStep(net: UNet, losses: NamedLoss[], strategy: FusionStrate
       kernel,
     );
   }
-  const uncertainty = strategy instanceof UncertaintyStrategy ? strategy : null;
-  const varList = [...net.model.trainableWeights.map((w) => w.read() as tf.Variable), ...(uncertainty ? uncertainty.variables : [])];
+  const learned = strategy.capabilities.learnedWeights;
+  const varList = [...net.model.trainableWeights.map((w) => w.read() as tf.Variable), ...(learned ? (strategy.variables ?? []) : [])];
   let termValues: number[] = [];
   let weights: number[] = [];
   const fused = optimizer.minimize(
@@ -52,7 +51,7 @@ export function trainStep(net: UNet, losses: NamedLoss[], strategy: FusionStrate
       });
       termValues = terms.map((t) => t.dataSync()[0]);
       weights = strategy.weights({ epoch, step, losses: termValues, batch: batchStats(yTrue, yPred), gradientNorms });
-      if (uncertainty) return uncertainty.fusedLoss(terms, epoch);
+      if (learned && strategy.fusedLoss) return strategy.fusedLoss(terms, epoch);
       return tf.addN(terms.map((t, i) => tf.mul(t, weights[i]))) as tf.Scalar;
     },
     true,

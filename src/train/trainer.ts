@@ -11,7 +11,7 @@ import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { SplitSchema } from '../data/split.js';
 import { FileSlices } from '../data/volumeSlices.js';
 import { readVolume, readVolumeHeader, writeVolume } from '../data/volumeCache.js';
-import { createFusionStrategy } from '../fusion/createStrategy.js';
+import { createFusionStrategy } from '../fusion/registry.js';
 import { buildUNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';

@@ -48,6 +48,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.fill('#f-name', name);
     await page.selectOption('#f-size', { index: 0 });
     await page.selectOption('#f-strategy', strategy);
+    // The registry's help for the chosen strategy; sensitivity targets only where the strategy has them.
+    assert.match((await page.textContent('#f-strategy-help')) ?? '', /\w{4,}/);
+    assert.equal(await page.isVisible('#f-targetValue'), strategy === 'batchAdaptive');
     await page.fill('#f-epochs', '3');
     await page.fill('#f-batchesPerEpoch', '8');
     await page.fill('#f-batchSize', '4');

@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { BatchAdaptiveStrategy } from '../../src/fusion/batchAdaptive.js';
 import { applyControls, FusionControlsSchema, FusionOptionError } from '../../src/fusion/controls.js';
-import { createFusionStrategy } from '../../src/fusion/createStrategy.js';
+import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { DwaStrategy } from '../../src/fusion/dwa.js';
 import { GradNormStrategy } from '../../src/fusion/gradnorm.js';
 import { StaticStrategy } from '../../src/fusion/static.js';

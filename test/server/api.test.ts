@@ -107,6 +107,28 @@ describe('JSON API', () => {
     }
   });
 
+  it('lists the loss and fusion registries with help, capabilities and options schemas', async () => {
+    const r = await call('/api/plugins');
+    const body = r.json as unknown as { losses: { name: string; options: { properties: Record<string, { default?: unknown; maximum?: number }> } }[]; strategies: { name: string; capabilities: { gradientNorms: boolean } }[] };
+    assert.deepEqual(body.losses.map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky']);
+    assert.deepEqual(body.losses.find((l) => l.name === 'focal')?.options.properties.gamma, { default: 2, type: 'number', minimum: 0, maximum: 10 });
+    assert.deepEqual(body.strategies.filter((s) => s.capabilities.gradientNorms).map((s) => s.name), ['gradnorm']);
+  });
+
+  it('validates strategy and loss options at launch: 400 with the field, nothing stored', async () => {
+    const before = ((await call('/api/runs')).json.total as number) ?? 0;
+    for (const [config, field] of [
+      [{ dataset: 'demo', fusion: { strategy: 'gradnorm', options: { alpha: -1 } } }, 'config.fusion.options.alpha'],
+      [{ dataset: 'demo', fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 1.5 } } } }, 'config.fusion.options.sensitivityTargets.2'],
+      [{ dataset: 'demo', losses: [{ name: 'dice' }, { name: 'focal', options: { gamma: 11 } }] }, 'config.losses.1.options.gamma'],
+    ] as const) {
+      const r = await call('/api/runs', { method: 'POST', body: { config } });
+      assert.equal(r.status, 400, JSON.stringify(config));
+      assert.equal(r.json.error?.issues?.[0].field, field);
+    }
+    assert.equal((await call('/api/runs')).json.total, before);
+  });
+
   it('rejects unknown run-config fields with their path (a typo is not ignored)', async () => {
     for (const [body, field] of [
       [{ config: { dataset: 'demo', modle: { depth: 3 } } }, 'config'],

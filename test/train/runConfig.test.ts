@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LossOptionError } from '../../src/losses/types.js';
+import { createFocalLoss } from '../../src/losses/focal.js';
 import { buildLosses, parseRunConfig, RunConfigError } from '../../src/train/runConfig.js';
 
 describe('parseRunConfig', () => {
@@ -30,8 +31,21 @@ describe('parseRunConfig', () => {
     it(`rejects ${name}, naming the field`, () => assert.throws(() => parseRunConfig(value), (e: unknown) => e instanceof RunConfigError && pattern.test(e.message)));
   }
 
-  it('loss options are range-checked by the loss factories when the losses are built', () => {
-    const c = parseRunConfig({ dataset: 'd', losses: [{ name: 'focal', options: { gamma: -1 } }] });
-    assert.throws(() => buildLosses(c), (e: unknown) => e instanceof LossOptionError && /gamma/.test(e.message));
+  const badPlugins: [string, unknown, RegExp][] = [
+    ['a focal gamma of -1', { losses: [{ name: 'dice' }, { name: 'focal', options: { gamma: -1 } }] }, /losses\.1\.options\.gamma: must be in \[0, 10\], got -1/],
+    ['an unknown loss option', { losses: [{ name: 'dice', options: { smooth: 1 } }] }, /losses\.0\.options: Unrecognized key: "smooth"/],
+    ['a GradNorm alpha of -1', { fusion: { strategy: 'gradnorm', options: { alpha: -1 } } }, /fusion\.options\.alpha: /],
+    ['a sensitivity target of 1.5', { fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 1.5 } } } }, /fusion\.options\.sensitivityTargets\.2: /],
+    ['static weights for fewer losses', { fusion: { strategy: 'static', options: { weights: [1, 1] } } }, /fusion\.options\.weights: 2 value\(s\) for 3 losses/],
+    ['a role for a loss not in the run', { fusion: { strategy: 'batchAdaptive', options: { roles: { tversky: 'recall' } } } }, /fusion\.options\.roles\.tversky: "tversky" is not one of the losses/],
+  ];
+  for (const [name, value, pattern] of badPlugins) {
+    it(`rejects ${name} when the config is parsed (at launch), naming the field`, () =>
+      assert.throws(() => parseRunConfig({ dataset: 'd', ...(value as object) }), (e: unknown) => e instanceof RunConfigError && pattern.test(e.message)));
+  }
+
+  it('builds every registered loss from the default config', () => {
+    assert.deepEqual(buildLosses(parseRunConfig({ dataset: 'd' })).map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity']);
+    assert.throws(() => createFocalLoss({ gamma: -1 }), (e: unknown) => e instanceof LossOptionError && /focal: gamma must be in \[0, 10\], got -1/.test(e.message));
   });
 });

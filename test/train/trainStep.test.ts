@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
-import { createFusionStrategy } from '../../src/fusion/createStrategy.js';
+import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
 import { createFocalLoss } from '../../src/losses/focal.js';
 import { createSensitivitySpecificityLoss } from '../../src/losses/sensitivitySpecificity.js';

@@ -7,18 +7,24 @@ const SIZES: Record<string, { depth: number; baseFilters: number }> = {
   'default (3 levels, 16 filters)': { depth: 3, baseFilters: 16 },
   'large (4 levels, 32 filters)': { depth: 4, baseFilters: 32 },
 };
-const LOSSES = ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky'];
-const STRATEGIES = ['batchAdaptive', 'static', 'uncertainty', 'dwa', 'gradnorm'];
+/** GET /api/plugins: the loss and fusion registries, with each member's help and options schema. */
+interface Plugins {
+  losses: { name: string; help: string }[];
+  strategies: { name: string; help: string; options: { properties?: Record<string, unknown> } }[];
+}
+/** Losses ticked by default: the default run config's. */
+const DEFAULT_LOSSES = ['dice', 'focal', 'sensitivitySpecificity'];
 
 /** The launch form: validated by the API, whose 400 names each wrong field; shown beside it. */
 export async function newRunPage(root: HTMLElement): Promise<() => void> {
-  const { items } = await api<{ items: { name: string }[] }>('/datasets?limit=500');
+  const [{ items }, plugins] = await Promise.all([api<{ items: { name: string }[] }>('/datasets?limit=500'), api<Plugins>('/plugins')]);
   const field = (label: string, input: HTMLElement, name: string) => [h('label', { for: `f-${name}` }, label), input, h('div', { class: 'error', 'data-error-for': name })];
   const num = (name: string, value: number, step = 1) => h('input', { id: `f-${name}`, name, type: 'number', value, step: String(step) });
   const dataset = h('select', { id: 'f-dataset', name: 'dataset' }, ...items.map((d) => h('option', { value: d.name }, d.name)));
   const size = h('select', { id: 'f-size', name: 'size' }, ...Object.keys(SIZES).map((k) => h('option', { value: k, selected: k.startsWith('default') }, k)));
-  const losses = h('div', { id: 'f-losses' }, ...LOSSES.map((l) => h('label', {}, h('input', { type: 'checkbox', name: 'loss', value: l, checked: ['dice', 'focal', 'sensitivitySpecificity'].includes(l) }), ` ${l} `)));
-  const strategy = h('select', { id: 'f-strategy', name: 'strategy' }, ...STRATEGIES.map((s) => h('option', { value: s }, s)));
+  const losses = h('div', { id: 'f-losses' }, ...plugins.losses.map((l) => h('label', { title: l.help }, h('input', { type: 'checkbox', name: 'loss', value: l.name, checked: DEFAULT_LOSSES.includes(l.name) }), ` ${l.name} `)));
+  const strategy = h('select', { id: 'f-strategy', name: 'strategy' }, ...plugins.strategies.map((s) => h('option', { value: s.name, title: s.help }, s.name)));
+  const strategyHelp = h('div', { id: 'f-strategy-help', class: 'help' });
   const targetClass = h('select', { id: 'f-target-class', name: 'targetClass' }, h('option', { value: '' }, 'none'));
   const targetValue = num('targetValue', 0.9, 0.05);
   const inputs = {
@@ -40,6 +46,15 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   dataset.addEventListener('change', () => void loadClasses());
   await loadClasses();
+  // The help of the chosen strategy, and its target fields only where its options have targets.
+  const targetRows = () => [targetClass, targetValue].flatMap((el) => [el, el.previousElementSibling, el.nextElementSibling] as HTMLElement[]);
+  const showStrategy = () => {
+    const chosen = plugins.strategies.find((p) => p.name === strategy.value);
+    strategyHelp.textContent = chosen?.help ?? '';
+    const targets = Boolean(chosen?.options.properties?.sensitivityTargets);
+    for (const el of targetRows()) el.hidden = !targets;
+  };
+  strategy.addEventListener('change', showStrategy);
   const banner = h('div', { id: 'form-error' });
   const form = h(
     'form',
@@ -49,6 +64,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     ...field('Model size', size, 'config.model'),
     ...field('Loss terms', losses, 'config.losses'),
     ...field('Fusion strategy', strategy, 'config.fusion'),
+    strategyHelp,
     ...field('Sensitivity target: class', targetClass, 'targetClass'),
     ...field('Sensitivity target: value', targetValue, 'config.fusion.options.sensitivityTargets'),
     ...field('Epochs', inputs.epochs, 'config.epochs'),
@@ -103,5 +119,6 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     }
   });
   root.append(h('h1', {}, 'Launch a training run'), banner, form);
+  showStrategy();
   return () => undefined;
 }
