@@ -28,13 +28,23 @@ export function formatRunReport(r: RunReport): string {
         Object.entries(r.test).map(([cls, m]) => [cls, cell(m.dice), cell(m.sensitivity), cell(m.specificity, 4), cell(m.precision), cell(m.hd95, 1), cell(m.assd, 2)]),
       ),
     );
+    const lesions = r.lesions.test;
+    if (lesions) {
+      lines.push(
+        'Test split, lesion-wise detection per class (26-connected components; a lesion is found when any of its voxels is predicted):',
+        table(
+          ['class', 'lesions', 'found', 'missed', 'false-positive components', 'detection sensitivity', 'detection F1'],
+          Object.entries(lesions).map(([cls, t]) => [cls, t.lesions, t.lesionsFound, t.lesionsMissed, t.falsePositiveComponents, num(t.detectionSensitivity), num(t.detectionF1)]),
+        ),
+      );
+    }
     const cases = r.cases.filter((c) => c.split === 'test');
     if (cases.length) {
       lines.push(
         'Test split, per case:',
         table(
-          ['patient', 'class', 'Dice', 'sensitivity', 'precision', 'HD95 (mm)', 'GT voxels', 'predicted'],
-          cases.map((c) => [c.patientId, c.className, num(c.dice), num(c.sensitivity), num(c.precision), num(c.hd95, 1), c.groundTruthVoxels, c.predictedVoxels]),
+          ['patient', 'class', 'Dice', 'sensitivity', 'precision', 'HD95 (mm)', 'GT voxels', 'predicted', 'lesions found', 'FP components'],
+          cases.map((c) => [c.patientId, c.className, num(c.dice), num(c.sensitivity), num(c.precision), num(c.hd95, 1), c.groundTruthVoxels, c.predictedVoxels, `${c.lesionsFound}/${c.lesions}`, c.falsePositiveComponents]),
         ),
       );
     }

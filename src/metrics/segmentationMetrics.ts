@@ -1,6 +1,8 @@
 import { squaredDistanceToSeeds } from './distanceTransform.js';
+import { lesionDetection, type LesionDetection } from './lesionDetection.js';
 
-export interface ClassMetrics {
+/** Voxel metrics of one class on one case, with its lesion-wise detection (connected components). */
+export interface ClassMetrics extends LesionDetection {
   /** 2|A∩B| / (|A| + |B|); 1 when both are empty, 0 when only one is. */
   dice: number;
   /** |A∩B| / |A∪B|; 1 when both are empty, 0 when only one is. */
@@ -68,7 +70,7 @@ function directedSurfaceDistances(from: Uint8Array, toDistanceSq: Float64Array):
  * Overlap and surface-distance metrics of one class on one case: ground truth and prediction are label
  * volumes (i fastest), compared as masks of `label`. Distances are in mm using the voxel spacing,
  * between surface voxels (6-connectivity), as MONAI's compute_hausdorff_distance and
- * compute_average_surface_distance do.
+ * compute_average_surface_distance do. Lesion-wise detection (lesionDetection.ts) counts components.
  */
 export function classMetrics(groundTruth: Uint8Array, prediction: Uint8Array, label: number, shape: VolumeShape): ClassMetrics {
   const n = shape.size[0] * shape.size[1] * shape.size[2];
@@ -116,6 +118,7 @@ export function classMetrics(groundTruth: Uint8Array, prediction: Uint8Array, la
     assd,
     groundTruthVoxels: gt,
     predictedVoxels: pred,
+    ...lesionDetection(groundTruth, prediction, label, shape.size),
   };
 }
 

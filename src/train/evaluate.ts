@@ -42,7 +42,7 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
   });
 }
 
-export const METRIC_NAMES = ['dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd'] as const;
+export const METRIC_NAMES = ['dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd', 'detectionSensitivity', 'detectionF1'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** Per foreground class: mean, std and median over cases of each metric (undefined values left out). */

@@ -1,3 +1,4 @@
+import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import type { Db } from '../db/client.js';
 import { listRuns, runDetail } from '../db/runs.js';
 import { RunNotFoundError } from './trainer.js';
@@ -42,6 +43,16 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
   };
 }
 
+/** Pooled lesion-wise detection per split and class, from the per-case rows. */
+function lesionTotals(rows: { split: string; className: string; lesions: number; lesionsFound: number; falsePositiveComponents: number }[]): Record<string, Record<string, LesionTotals>> {
+  const out: Record<string, Record<string, LesionTotals>> = {};
+  for (const split of new Set(rows.map((r) => r.split))) {
+    out[split] = {};
+    for (const cls of new Set(rows.filter((r) => r.split === split).map((r) => r.className))) out[split][cls] = poolDetections(rows.filter((r) => r.split === split && r.className === cls));
+  }
+  return out;
+}
+
 /** Everything stored about a run, as plain JSON (CLI `runs show --json`, the dashboard's run page). */
 export async function runReport(db: Db, id: string) {
   const r = await runDetail(db, id);
@@ -81,6 +92,7 @@ export async function runReport(db: Db, id: string) {
       durationMs: e.durationMs,
     })),
     cases: r.caseMetrics.map(({ id: _id, runId: _run, ...m }) => m),
+    lesions: lesionTotals(r.caseMetrics),
     artifacts: r.artifacts.map((a) => ({ kind: a.kind, name: a.name, path: a.path, sha256: a.sha256, bytes: a.bytes, epoch: a.epoch })),
   };
 }

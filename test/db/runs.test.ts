@@ -8,7 +8,7 @@ import { runCurves } from '../../src/server/services/runsService.js';
 import { listRunItems, runReport } from '../../src/train/runReport.js';
 import { tempDir } from '../helpers.js';
 
-const metric = { dice: 0.9, iou: 0.8, sensitivity: 0.9, specificity: 1, precision: 0.9, hd95: 1, assd: 0.2, groundTruthVoxels: 100, predictedVoxels: 100 };
+const metric = { dice: 0.9, iou: 0.8, sensitivity: 0.9, specificity: 1, precision: 0.9, hd95: 1, assd: 0.2, groundTruthVoxels: 100, predictedVoxels: 100, lesions: 1, lesionsFound: 1, falsePositiveComponents: 0, detectionSensitivity: 1, detectionF1: 1 };
 
 /** A run with `epochs` epochs, 10 traces each, and 20 cases x 2 classes of metrics. */
 async function seedRun(db: Db, datasetId: string, epochs: number): Promise<string> {

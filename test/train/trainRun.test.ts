@@ -65,6 +65,14 @@ describe('segfusion train (end to end, CLI)', () => {
     // Per-case, per-class metrics for validation and test; predictions and both checkpoints as artifacts.
     assert.equal(r.cases.filter((c) => c.split === 'test').length, 2);
     assert.equal(r.cases.filter((c) => c.split === 'validation').length, 2 * validation.length);
+    // Lesion-wise detection: every synthetic case has lesions; the split's totals pool its cases.
+    const testLesions = r.cases.filter((c) => c.split === 'test' && c.className === 'lesion');
+    assert.ok(testLesions.every((c) => c.lesions > 0 && c.lesionsFound <= c.lesions));
+    assert.deepEqual(
+      { lesions: r.lesions.test.lesion.lesions, found: r.lesions.test.lesion.lesionsFound },
+      { lesions: testLesions.reduce((s, c) => s + c.lesions, 0), found: testLesions.reduce((s, c) => s + c.lesionsFound, 0) },
+    );
+    assert.match(ok(cli(['runs', 'show', line.runId], env)), /lesion-wise detection per class[\s\S]*lesion\s*│\s*\d+/);
     const kinds = r.artifacts.map((a) => a.kind).sort();
     assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
     for (const a of r.artifacts) assert.ok(fs.existsSync(a.path), a.path);

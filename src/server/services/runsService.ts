@@ -96,7 +96,26 @@ export async function exportZip(db: Db, id: string, runsDir: string): Promise<st
   return result.zip as string;
 }
 
-const CSV_COLUMNS = ['split', 'patientId', 'seriesInstanceUid', 'className', 'dice', 'iou', 'sensitivity', 'specificity', 'precision', 'hd95', 'assd', 'groundTruthVoxels', 'predictedVoxels'] as const;
+const CSV_COLUMNS = [
+  'split',
+  'patientId',
+  'seriesInstanceUid',
+  'className',
+  'dice',
+  'iou',
+  'sensitivity',
+  'specificity',
+  'precision',
+  'hd95',
+  'assd',
+  'groundTruthVoxels',
+  'predictedVoxels',
+  'lesions',
+  'lesionsFound',
+  'falsePositiveComponents',
+  'detectionSensitivity',
+  'detectionF1',
+] as const;
 
 /** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
 export async function metricsCsv(db: Db, id: string, redact: Redactor): Promise<string> {

@@ -36,6 +36,24 @@ function classTable(cases: CaseRow[], split: string): HTMLElement {
   );
 }
 
+/** Per class: lesions found, missed and false-positive components pooled over the split's cases. */
+function lesionTable(run: RunReport, split: string): HTMLElement {
+  const totals = run.lesions[split];
+  if (!totals || !Object.keys(totals).length) return h('span');
+  return h(
+    'table',
+    { 'data-table': `lesions-${split}`, title: '26-connected components; a lesion is found when any of its voxels is predicted' },
+    h('thead', {}, h('tr', {}, ...['class', 'lesions', 'found', 'missed', 'false-positive components', 'detection sensitivity', 'detection F1'].map((t) => h('th', {}, t)))),
+    h(
+      'tbody',
+      {},
+      ...Object.entries(totals).map(([cls, t]) =>
+        h('tr', {}, h('td', {}, cls), ...[t.lesions, t.lesionsFound, t.lesionsMissed, t.falsePositiveComponents].map((v) => h('td', { class: 'num' }, v)), h('td', { class: 'num' }, fmt(t.detectionSensitivity)), h('td', { class: 'num' }, fmt(t.detectionF1))),
+      ),
+    ),
+  );
+}
+
 function caseTable(run: RunReport, split: string): HTMLElement {
   const rows = run.cases.filter((c) => c.split === split);
   if (!rows.length) return h('span');
@@ -46,6 +64,8 @@ function caseTable(run: RunReport, split: string): HTMLElement {
       ...METRICS.map((m) => ({ label: m, value: (c: CaseRow) => c[m], numeric: true, digits: m === 'hd95' || m === 'assd' ? 2 : 3 })),
       { label: 'GT voxels', value: (c) => c.groundTruthVoxels, numeric: true, digits: 0 },
       { label: 'predicted', value: (c) => c.predictedVoxels, numeric: true, digits: 0 },
+      { label: 'lesions found', value: (c) => c.lesionsFound, render: (c) => h('span', {}, `${c.lesionsFound}/${c.lesions}`) },
+      { label: 'FP components', value: (c) => c.falsePositiveComponents, numeric: true, digits: 0 },
     ],
     rows,
     { 'data-table': `cases-${split}` },
@@ -137,10 +157,13 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     tables.append(
       h('h2', {}, 'Test split, per class (mean ± std (median) over cases)'),
       classTable(run.cases, 'test'),
+      h('h2', {}, 'Test split, lesion-wise detection'),
+      lesionTable(run, 'test'),
       h('h2', {}, 'Test split, per case'),
       caseTable(run, 'test'),
       h('h2', {}, 'Validation split, per class'),
       classTable(run.cases, 'validation'),
+      lesionTable(run, 'validation'),
       h('h2', {}, 'Validation split, per case'),
       caseTable(run, 'validation'),
       h('h2', {}, 'Configuration'),
