@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FusionConfigSchema, fusionProblems } from '../fusion/registry.js';
 import { createLoss, LossTermSchema } from '../losses/registry.js';
 import { UNetArchitectureSchema } from '../model/unet.js';
+import { SelectionSchema } from './selection.js';
 import type { NamedLoss } from './trainStep.js';
 
 const Pair = z.tuple([z.number().positive(), z.number().positive()]);
@@ -88,8 +89,10 @@ export const RunConfigSchema = z
       .prefault({}),
     epochs: z.number().int().min(1).max(10000).default(24),
     batchesPerEpoch: z.number().int().min(1).max(100000).default(25),
-    /** Stop when mean foreground validation Dice has not improved for this many epochs (0: never). */
+    /** Stop when the selection score (below) has not improved for this many epochs (0: never). */
     patience: z.number().int().min(0).default(8),
+    /** How the best checkpoint is chosen (and improvement judged): see src/train/selection.ts. */
+    selection: SelectionSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.sampling.patchSize % 2 ** c.model.depth !== 0) {

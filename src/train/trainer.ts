@@ -16,8 +16,9 @@ import { buildUNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
+import { describeScore, isBetter, selectionScore } from './selection.js';
 import type { TrainingEvent } from './events.js';
-import { buildLosses, parseRunConfig } from './runConfig.js';
+import { buildLosses, parseRunConfig, RunConfigError } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
 import { casesOf, drawSplit, planFor, preprocessAll } from './trainingData.js';
 import { trainStep } from './trainStep.js';
@@ -109,7 +110,12 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   const net = buildUNet({ ...config.model, classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
   const losses = buildLosses(config);
   const lossNames = losses.map((l) => l.name);
+  if (config.selection.class !== undefined && config.selection.class >= plan.classNames.length) {
+    throw new RunConfigError(`run config: selection.class: class ${config.selection.class} is not a label of dataset ${config.dataset} (${plan.classNames.map((n, c) => `${c} ${n}`).join(', ')})`);
+  }
   const fusion = createFusionStrategy(lossNames, config.fusion);
+  // The run's sensitivity targets (of any strategy that has them) constrain checkpoint selection too.
+  const sensitivityTargets = ((config.fusion.options as { sensitivityTargets?: Record<string, number> }).sensitivityTargets ?? {}) as Record<string, number>;
   const optimizer = tf.train.adam(config.optimizer.learningRate);
   const sampler = new PatchSampler(
     trainCases.map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, image: new FileSlices<Float32Array>(c.imagePath), label: new FileSlices<Uint8Array>(c.labelPath as string), padValue: c.padValue })),
@@ -176,7 +182,10 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
     const results = evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: false, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) });
     const summary = summarize(results, plan.classNames);
     const valDice = meanForegroundDice(summary);
-    const improved = valDice !== null && (state.bestDice === null || valDice > state.bestDice);
+    const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets);
+    // Checkpoints of runs from before the selection rule hold only the best mean Dice.
+    const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
+    const improved = score !== null && isBetter(score, bestScore);
     const mean = (v: number) => v / config.batchesPerEpoch;
     const durationMs = Math.round(state.durationMs + Date.now() - attemptStart);
     state = {
@@ -187,6 +196,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       fusion: fusion.state(),
       bestEpoch: improved ? epoch : state.bestEpoch,
       bestDice: improved ? valDice : state.bestDice,
+      bestScore: improved ? score : bestScore,
       epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
     };
     const valMetrics = Object.fromEntries(Object.entries(summary).map(([cls, m]) => [cls, Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]))]));
@@ -202,7 +212,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
     if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
     emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
     if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
-      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best ${state.bestDice?.toFixed(3)} at epoch ${state.bestEpoch})` });
+      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${state.bestEpoch}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})` });
       break;
     }
   }
@@ -228,6 +238,6 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   await saveCaseMetrics(db, runId, rows);
   const testSummary = summarize(evaluated[1].results, plan.classNames);
   await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
-  emit({ type: 'status', runId, status: 'completed', message: `best validation Dice ${state.bestDice?.toFixed(3)} at epoch ${state.bestEpoch}` });
+  emit({ type: 'status', runId, status: 'completed', message: `best epoch ${state.bestEpoch}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)}; mean foreground Dice ${state.bestDice?.toFixed(3)}` });
   return { runId, status: 'completed' };
 }

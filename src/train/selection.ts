@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import type { Aggregate } from '../metrics/segmentationMetrics.js';
+
+/**
+ * How the best checkpoint is chosen and early stopping decides, on the validation split after each
+ * epoch. The default: mean foreground Dice, subject to the run's sensitivity targets (an epoch that
+ * meets every target ranks above every epoch that misses one), so a rare class's requirement is never
+ * silently traded for the large structures' Dice.
+ */
+export const SelectionSchema = z.strictObject({
+  /** The validation metric to maximise (mean over cases): dice (default), sensitivity, precision, detectionSensitivity or detectionF1. */
+  metric: z.enum(['dice', 'sensitivity', 'precision', 'detectionSensitivity', 'detectionF1']).default('dice'),
+  /** The class (label value) whose metric counts; default: the mean over the foreground classes. */
+  class: z.number().int().min(1).optional(),
+  /** Rank epochs meeting every sensitivity target (fusion.options.sensitivityTargets) above the others (default true). */
+  respectTargets: z.boolean().default(true),
+});
+export type Selection = z.output<typeof SelectionSchema>;
+
+/** An epoch's standing under the selection rule: whether it meets the targets, then the metric. */
+export interface SelectionScore {
+  meetsTargets: boolean;
+  value: number;
+  /** Targets missed, as "lesion 0.74 < 0.9", for messages. */
+  missed: string[];
+}
+
+/**
+ * The score of an epoch's validation summary (per class name: per metric: aggregate over cases);
+ * classNames[c] names label c. Null when the metric is undefined for every class it averages (no
+ * case has the class). Targets are keyed by label value, e.g. {"2": 0.9}; a target whose class has
+ * no defined sensitivity counts as missed.
+ */
+export function selectionScore(summary: Record<string, Record<string, Aggregate>>, classNames: string[], selection: Selection, targets: Record<string, number>): SelectionScore | null {
+  const classes = selection.class !== undefined ? [selection.class] : classNames.map((_, c) => c).filter((c) => c > 0);
+  const values = classes.map((c) => summary[classNames[c]]?.[selection.metric]?.mean ?? null).filter((v): v is number => v !== null);
+  if (!values.length) return null;
+  const missed = selection.respectTargets
+    ? Object.entries(targets).flatMap(([c, t]) => {
+        const s = summary[classNames[Number(c)]]?.sensitivity?.mean ?? null;
+        return s !== null && s >= t ? [] : [`${classNames[Number(c)] ?? `class ${c}`} ${s === null ? 'undefined' : s.toFixed(3)} < ${t}`];
+      })
+    : [];
+  return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed };
+}
+
+/** Whether `a` is a better epoch than `b`: meeting the targets first, then the larger value (ties keep the earlier epoch). */
+export const isBetter = (a: SelectionScore, b: SelectionScore | null): boolean => b === null || (a.meetsTargets !== b.meetsTargets ? a.meetsTargets : a.value > b.value);
+
+/** "validation dice of lesion 0.812, sensitivity targets met" and the like, for progress messages. */
+export function describeScore(score: SelectionScore | null, selection: Selection, classNames: string[]): string {
+  if (!score) return 'no validation score yet';
+  const of = selection.class !== undefined ? ` of ${classNames[selection.class] ?? `class ${selection.class}`}` : ' (mean over foreground classes)';
+  const targets = score.missed.length ? `, targets missed: ${score.missed.join(', ')}` : selection.respectTargets ? ', sensitivity targets met' : '';
+  return `validation ${selection.metric}${of} ${score.value.toFixed(3)}${targets}`;
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeScore, isBetter, SelectionSchema, selectionScore, type SelectionScore } from '../../src/train/selection.js';
+
+const CLASSES = ['background', 'organ', 'lesion'];
+const agg = (mean: number | null) => ({ mean, std: 0, median: mean, n: mean === null ? 0 : 1 });
+/** A validation summary: per class [dice, sensitivity]. */
+const summary = (organ: [number, number | null], lesion: [number, number | null]) => ({
+  organ: { dice: agg(organ[0]), sensitivity: agg(organ[1]) },
+  lesion: { dice: agg(lesion[0]), sensitivity: agg(lesion[1]) },
+});
+const DEFAULT = SelectionSchema.parse({});
+const TARGETS = { '2': 0.9 };
+
+describe('selectionScore', () => {
+  const CASES: [string, ReturnType<typeof summary>, Parameters<typeof selectionScore>[2], Record<string, number>, Omit<SelectionScore, 'missed'> | null][] = [
+    ['default: mean foreground Dice, target met', summary([0.99, 0.99], [0.5, 0.95]), DEFAULT, TARGETS, { meetsTargets: true, value: 0.745 }],
+    ['default: target missed', summary([0.99, 0.99], [0.7, 0.6]), DEFAULT, TARGETS, { meetsTargets: false, value: 0.845 }],
+    ['an undefined sensitivity misses its target', summary([0.99, 0.99], [0.7, null]), DEFAULT, TARGETS, { meetsTargets: false, value: 0.845 }],
+    ['without targets everything meets them', summary([0.99, 0.99], [0.7, 0.1]), DEFAULT, {}, { meetsTargets: true, value: 0.845 }],
+    ['respectTargets false ignores them', summary([0.99, 0.99], [0.7, 0.1]), { ...DEFAULT, respectTargets: false }, TARGETS, { meetsTargets: true, value: 0.845 }],
+    ['one class, another metric', summary([0.99, 0.98], [0.7, 0.6]), { ...DEFAULT, metric: 'sensitivity', class: 2 }, TARGETS, { meetsTargets: false, value: 0.6 }],
+  ];
+  for (const [name, s, selection, targets, expected] of CASES) {
+    it(name, () => {
+      const got = selectionScore(s, CLASSES, selection, targets);
+      assert.ok(got && expected);
+      assert.equal(got.meetsTargets, expected.meetsTargets);
+      assert.ok(Math.abs(got.value - expected.value) < 1e-12, `${got.value}`);
+    });
+  }
+  it('is null when the metric is undefined for every class it averages', () => {
+    assert.equal(selectionScore(summary([0.9, null], [0.5, null]), CLASSES, { ...DEFAULT, metric: 'sensitivity' }, {}), null);
+  });
+});
+
+describe('isBetter: the organ-dominated mean never wins over a met target', () => {
+  const met = { meetsTargets: true, value: 0.6, missed: [] };
+  const missedHigher = { meetsTargets: false, value: 0.9, missed: ['lesion 0.5 < 0.9'] };
+  it('meeting the targets beats a higher value that misses them', () => {
+    assert.equal(isBetter(met, missedHigher), true);
+    assert.equal(isBetter(missedHigher, met), false);
+  });
+  it('between equals in targets, the larger value; a tie keeps the earlier epoch', () => {
+    assert.equal(isBetter({ ...met, value: 0.61 }, met), true);
+    assert.equal(isBetter(met, met), false);
+  });
+  it('anything beats no epoch yet', () => assert.equal(isBetter(missedHigher, null), true));
+  it('describes a score for progress messages', () => {
+    assert.equal(describeScore(missedHigher, DEFAULT, CLASSES), 'validation dice (mean over foreground classes) 0.900, targets missed: lesion 0.5 < 0.9');
+  });
+});
