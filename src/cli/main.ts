@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { describeDataset, listDatasetSummaries, DatasetNotFoundError } from '../data/datasetInfo.js';
 import { exportNnunet } from '../data/exportNnunet.js';
-import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
+import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT, type SyntheticDifficulty } from '../data/synthetic.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { inspectFile, type InspectResult } from '../dicom/inspect.js';
 import { ingest } from '../ingest/ingest.js';
@@ -44,6 +44,22 @@ function formatInspect(r: InspectResult): string {
   ];
   if (r.modalityLut) rows.push(['after modality LUT', `min ${r.modalityLut.min}, max ${r.modalityLut.max}, mean ${r.modalityLut.mean.toFixed(3)}`]);
   return rows.map(([k, v]) => `${k.padEnd(20)} ${v}`).join('\n');
+}
+
+/** "lo,hi" as a range of two numbers, lo <= hi. */
+const range = (flag: string) => (v: string): [number, number] => {
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] > parts[1]) throw new Error(`${flag} must be "lo,hi" with lo <= hi, got "${v}"`);
+  return [parts[0], parts[1]];
+};
+
+/** The chosen difficulty with the knobs given on the command line. */
+function demoDifficulty(base: SyntheticDifficulty, o: { lesions?: [number, number]; lesionRadius?: [number, number]; lesionContrast?: number; noise?: number }): SyntheticDifficulty {
+  if (o.lesions && !o.lesions.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`--lesions must be whole numbers >= 0, got ${o.lesions.join(',')}`);
+  if (o.lesionRadius && o.lesionRadius[0] <= 0) throw new Error(`--lesion-radius must be above 0 mm, got ${o.lesionRadius.join(',')}`);
+  if (o.noise !== undefined && !(o.noise >= 0)) throw new Error(`--noise must be a number >= 0, got ${o.noise}`);
+  if (o.lesionContrast !== undefined && !Number.isFinite(o.lesionContrast)) throw new Error('--lesion-contrast must be a number of HU');
+  return { ...base, lesionCount: o.lesions ?? base.lesionCount, lesionRadiusMm: o.lesionRadius ?? base.lesionRadiusMm, lesionContrastHu: o.lesionContrast ?? base.lesionContrastHu, noiseHu: o.noise ?? base.noiseHu };
 }
 
 export function buildProgram(plugins: PluginHelp | null = null): Command {
@@ -107,22 +123,32 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
 
   program
     .command('demo')
-    .description('write the synthetic demo CT cohort (and optionally ingest it as dataset "demo")')
-    .option('--out <dir>', 'output folder', 'datasets/demo')
-    .option('--patients <n>', 'number of patients', (v) => Number.parseInt(v, 10), DEMO_COHORT.patients)
-    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10), DEMO_COHORT.seed)
-    .option('--ingest', 'ingest it into dataset "demo" afterwards')
+    .description('write a synthetic CT cohort (and optionally ingest it): the easy demo, or --difficulty hard where fusion matters')
+    .option('--difficulty <level>', 'easy (the demo: 12 patients, lesions 3.5-6 mm, 70 HU contrast) or hard (16 patients, lesions 3-7 mm at 2.4-3.2 mm pixels, 18 HU darker, 15 HU noise)', 'easy')
+    .option('--out <dir>', 'output folder (default datasets/demo, or datasets/demo-hard)')
+    .option('--patients <n>', 'number of patients', (v) => Number.parseInt(v, 10))
+    .option('--seed <n>', 'random seed', (v) => Number.parseInt(v, 10))
+    .option('--lesions <lo,hi>', 'lesions per patient, a range of integers', range('--lesions'))
+    .option('--lesion-radius <lo,hi>', 'lesion radius range in mm', range('--lesion-radius'))
+    .option('--lesion-contrast <hu>', 'lesion HU relative to the organ (negative: darker)', Number)
+    .option('--noise <hu>', 'gaussian noise standard deviation in HU', Number)
+    .option('--ingest', 'ingest it afterwards, as dataset "demo" (or "demo-hard")')
     .option('--force', 'regenerate even if the folder exists')
-    .action(async (opts: { out: string; patients: number; seed: number; ingest?: boolean; force?: boolean }) => {
-      if (!Number.isInteger(opts.patients) || opts.patients < 1) throw new Error(`--patients must be a positive integer, got ${opts.patients}`);
-      const marker = path.join(opts.out, 'labels', 'labels.json');
+    .action(async (opts: { difficulty: string; out?: string; patients?: number; seed?: number; lesions?: [number, number]; lesionRadius?: [number, number]; lesionContrast?: number; noise?: number; ingest?: boolean; force?: boolean }) => {
+      if (opts.difficulty !== 'easy' && opts.difficulty !== 'hard') throw new Error(`--difficulty must be easy or hard, got "${opts.difficulty}"`);
+      const hard = opts.difficulty === 'hard';
+      const base = hard ? HARD_COHORT : DEMO_COHORT;
+      const out = opts.out ?? (hard ? 'datasets/demo-hard' : 'datasets/demo');
+      const cohort = { ...base, out, patients: opts.patients ?? base.patients, seed: opts.seed ?? base.seed, difficulty: demoDifficulty(hard ? HARD : EASY, opts) };
+      if (!Number.isInteger(cohort.patients) || cohort.patients < 1) throw new Error(`--patients must be a positive integer, got ${cohort.patients}`);
+      const marker = path.join(out, 'labels', 'labels.json');
       if (opts.force || !fs.existsSync(marker)) {
         const progress = phaseProgress();
-        generateSyntheticCohort({ ...DEMO_COHORT, out: opts.out, patients: opts.patients, seed: opts.seed }, (d, t) => progress.update('generate', d, t));
+        generateSyntheticCohort(cohort, (d, t) => progress.update('generate', d, t));
         progress.stop();
-        console.log(`Synthetic cohort written to ${opts.out}`);
-      } else console.log(`Synthetic cohort already in ${opts.out}`);
-      if (opts.ingest) await runIngest([path.join(opts.out, 'dicom')], { dataset: 'demo', labels: path.join(opts.out, 'labels') });
+        console.log(`Synthetic ${opts.difficulty} cohort written to ${out}`);
+      } else console.log(`Synthetic cohort already in ${out} (--force regenerates it)`);
+      if (opts.ingest) await runIngest([path.join(out, 'dicom')], { dataset: hard ? 'demo-hard' : 'demo', labels: path.join(out, 'labels') });
     });
 
   addTrainCommands(program, plugins);

@@ -8,6 +8,36 @@ import { lpsToRasAffine, voxelToLps, type VolumeGeometry } from './geometry.js';
 export const CT_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.2';
 const UID_ROOT = '1.2.826.0.1.3680043.10.1387';
 
+/**
+ * What makes a cohort easy or hard: lesion size, count and contrast, image noise and resolution. Each
+ * range [lo, hi] is drawn uniformly per patient (per lesion for radii); lo = hi is a fixed value.
+ */
+export interface SyntheticDifficulty {
+  /** In-plane pixel spacing in mm. */
+  pixelSpacingMm: [number, number];
+  /** Slice thickness (= spacing) in mm. */
+  sliceThicknessMm: [number, number];
+  /** Lesions per patient (integers). */
+  lesionCount: [number, number];
+  /** Lesion radius in mm. */
+  lesionRadiusMm: [number, number];
+  /** Lesion HU relative to the organ; null: +70 or -70 HU, drawn per lesion (the easy demo). */
+  lesionContrastHu: number | null;
+  /** Standard deviation of the gaussian noise, HU. */
+  noiseHu: number;
+}
+
+/** The demo: lesions of 3.5-6 mm radius, 70 HU off the organ, 12 HU noise, 1.2-1.5 mm pixels, 2.5 mm slices. */
+export const EASY: SyntheticDifficulty = { pixelSpacingMm: [1.2, 1.5], sliceThicknessMm: [2.5, 2.5], lesionCount: [1, 3], lesionRadiusMm: [3.5, 6], lesionContrastHu: null, noiseHu: 12 };
+
+/**
+ * Where fusion matters: lesions of 3-7 mm radius (1-3 voxels at 2.4-3.2 mm pixels, 2.5-5 mm slices),
+ * 18 HU darker than the organ under 15 HU noise, about 0.02 % of the voxels.
+ */
+export const HARD: SyntheticDifficulty = { pixelSpacingMm: [2.4, 3.2], sliceThicknessMm: [2.5, 5], lesionCount: [1, 3], lesionRadiusMm: [3, 7], lesionContrastHu: -18, noiseHu: 15 };
+
+export const DIFFICULTIES = { easy: EASY, hard: HARD } as const;
+
 export interface SyntheticCohortOptions {
   out: string;
   patients: number;
@@ -15,9 +45,14 @@ export interface SyntheticCohortOptions {
   matrix: number;
   slices: number;
   seed: number;
+  /** Default EASY (the demo). */
+  difficulty?: SyntheticDifficulty;
 }
 
 export const DEMO_COHORT: Omit<SyntheticCohortOptions, 'out'> = { patients: 12, matrix: 128, slices: 32, seed: 1387 };
+
+/** The hard demo: 16 patients of 96 x 96 x 24 voxels; see HARD (lesions are about 0.01-0.02 % of the voxels). */
+export const HARD_COHORT: Omit<SyntheticCohortOptions, 'out'> = { patients: 16, matrix: 96, slices: 24, seed: 2611, difficulty: HARD };
 
 export const DEMO_CLASSES = { 0: 'background', 1: 'organ', 2: 'lesion' } as const;
 
@@ -42,9 +77,12 @@ export interface SyntheticCase {
 /** One synthetic abdominal-CT-like volume: body, an organ with small lesions, an unlabelled bright distractor. */
 export function synthesizeCase(index: number, opts: Omit<SyntheticCohortOptions, 'out'>): SyntheticCase {
   const rng = new Random(opts.seed * 7919 + index);
+  const d = opts.difficulty ?? EASY;
+  // A fixed value draws nothing, so the easy demo's random sequence (and cohort) is as it always was.
+  const draw = ([lo, hi]: [number, number]) => (lo === hi ? lo : rng.uniform(lo, hi));
   const n = opts.matrix;
-  const pixel = Math.round(rng.uniform(1.2, 1.5) * 1000) / 1000;
-  const thickness = 2.5;
+  const pixel = Math.round(draw(d.pixelSpacingMm) * 1000) / 1000;
+  const thickness = Math.round(draw(d.sliceThicknessMm) * 100) / 100;
   const fov = n * pixel;
   const geometry: VolumeGeometry = {
     size: [n, n, opts.slices],
@@ -65,12 +103,13 @@ export function synthesizeCase(index: number, opts: Omit<SyntheticCohortOptions,
   };
   const lesions: Ellipsoid[] = [];
   const lesionHu: number[] = [];
-  const nLesions = rng.int(1, 3);
+  const nLesions = rng.int(d.lesionCount[0], d.lesionCount[1]);
   for (let l = 0; l < nLesions; l++) {
-    const r = rng.uniform(3.5, 6);
+    const r = draw(d.lesionRadiusMm);
     const c: [number, number, number] = [0, 1, 2].map((a) => organ.center[a] + rng.uniform(-0.5, 0.5) * organ.radii[a]) as [number, number, number];
     lesions.push({ center: c, radii: [r, r, r] });
-    lesionHu.push(rng.next() < 0.5 ? 130 : -10);
+    // Relative to the organ (the easy demo draws +70 or -70 HU).
+    lesionHu.push(d.lesionContrastHu ?? (rng.next() < 0.5 ? 70 : -70));
   }
   const distractor: Ellipsoid = {
     center: [organ.center[0] + organ.radii[0] + 18, organ.center[1] - 10, organ.center[2]],
@@ -97,12 +136,12 @@ export function synthesizeCase(index: number, opts: Omit<SyntheticCohortOptions,
           label = 1;
           lesions.forEach((les, li) => {
             if (inside(les, p)) {
-              value = organHu + lesionHu[li] - 60;
+              value = organHu + lesionHu[li];
               label = 2;
             }
           });
         }
-        hu[v] = Math.max(-1024, Math.min(3000, Math.round(value + rng.normal() * 12)));
+        hu[v] = Math.max(-1024, Math.min(3000, Math.round(value + rng.normal() * d.noiseHu)));
         labels[v] = label;
       }
     }
