@@ -1,3 +1,4 @@
+import { describeOperatingPoint } from '../train/operatingPoint.js';
 import type { RunListItem, RunReport } from '../train/runReport.js';
 import { formatDuration as duration } from '../util/format.js';
 import { table } from './tables.js';
@@ -28,6 +29,7 @@ export function formatRunReport(r: RunReport): string {
         Object.entries(r.test).map(([cls, m]) => [cls, cell(m.dice), cell(m.sensitivity), cell(m.specificity, 4), cell(m.precision), cell(m.hd95, 1), cell(m.assd, 2)]),
       ),
     );
+    if (r.operatingPoint) lines.push('Operating point (thresholds calibrated on validation for the sensitivity targets):', ...describeOperatingPoint(r.operatingPoint, r.plan ? ((r.plan as { classNames?: string[] }).classNames ?? []) : []).map((l) => `  ${l}`));
     const lesions = r.lesions.test;
     if (lesions) {
       lines.push(

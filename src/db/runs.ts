@@ -31,7 +31,7 @@ export async function heartbeat(db: Db, id: string) {
   await db.run.update({ where: { id }, data: { heartbeatAt: new Date() } });
 }
 
-export async function finishRun(db: Db, id: string, status: RunStatus, fields: { error?: string | null; testSummary?: string; durationMs?: number } = {}) {
+export async function finishRun(db: Db, id: string, status: RunStatus, fields: { error?: string | null; testSummary?: string; operatingPoint?: string | null; durationMs?: number } = {}) {
   await db.run.update({ where: { id }, data: { status, finishedAt: new Date(), pid: null, ...fields } });
 }
 

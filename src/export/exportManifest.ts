@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { OperatingPointSchema } from '../train/operatingPoint.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 
 export const EXPORT_MANIFEST = 'segfusion.json';
@@ -36,6 +37,8 @@ export const ExportManifestSchema = z.object({
   datasetFingerprint: z.string(),
   versions: z.record(z.string(), z.string()),
   backend: z.record(z.string(), z.unknown()).nullable(),
+  /** Per-class probability thresholds calibrated on validation (absent: arg-max), applied by predict. */
+  operatingPoint: OperatingPointSchema.nullable().optional(),
 });
 export type ExportManifest = z.infer<typeof ExportManifestSchema>;
 

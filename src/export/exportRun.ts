@@ -47,6 +47,7 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
     datasetFingerprint: plan.datasetFingerprint,
     versions: run.versions ?? {},
     backend: run.backend,
+    operatingPoint: run.operatingPoint,
   };
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });

@@ -1,3 +1,4 @@
+import { describeOperatingPoint } from '../train/operatingPoint.js';
 import type { RunReport } from '../train/runReport.js';
 import type { ExportManifest } from './exportManifest.js';
 
@@ -31,6 +32,9 @@ export function modelCard(m: ExportManifest, run: RunReport): string {
     '|---|---|---|---|---|---|---|---|---|',
     ...(rows.length ? rows : ['| – | no test cases | | | | | | | |']),
     '',
+    ...(m.operatingPoint
+      ? ['## Operating point', '', 'predict applies these per-class probability thresholds (calibrated on the validation split for the run\'s sensitivity targets):', '', ...describeOperatingPoint(m.operatingPoint, m.classes).map((l) => `- ${l}`), '']
+      : []),
     'Lesion-wise detection on the test split (26-connected components; a lesion is found when any of its voxels is predicted, a predicted component overlapping no lesion is a false positive):',
     '',
     '| class | lesions | found | missed | false-positive components | detection sensitivity | detection F1 |',

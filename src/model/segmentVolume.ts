@@ -10,6 +10,13 @@ export interface SegmentOptions {
   batchSlices?: number;
   /** In-plane size [x, y] to resample the probabilities to before arg-max (predict: the series' own grid). */
   outputSize?: readonly [number, number];
+  /**
+   * Operating point: per class (label value), a probability threshold. A voxel takes the most probable
+   * of the classes whose probability reaches their threshold, and the arg-max where none does.
+   */
+  thresholds?: Readonly<Record<number, number>>;
+  /** Classes whose probabilities (on the output grid) are returned too, for calibrating thresholds. */
+  keepProbabilities?: readonly number[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -20,6 +27,16 @@ export interface SegmentOptions {
  * smoother than resampling the labels (nnU-Net does the same). Returns class indices, i fastest.
  */
 export function segmentVolume(model: tf.LayersModel, image: Float32Array, size: readonly [number, number, number], o: SegmentOptions): Uint8Array {
+  return segmentVolumeDetailed(model, image, size, o).labels;
+}
+
+/** segmentVolume with the probabilities of `keepProbabilities` classes (i fastest, on the output grid). */
+export function segmentVolumeDetailed(
+  model: tf.LayersModel,
+  image: Float32Array,
+  size: readonly [number, number, number],
+  o: SegmentOptions,
+): { labels: Uint8Array; probabilities: Map<number, Float32Array> } {
   const [nx, ny, nz] = size;
   const k = o.inputSlices;
   const half = (k - 1) / 2;
@@ -27,6 +44,8 @@ export function segmentVolume(model: tf.LayersModel, image: Float32Array, size: 
   const py = Math.ceil(ny / o.multiple) * o.multiple;
   const [ox, oy] = o.outputSize ?? [nx, ny];
   const out = new Uint8Array(ox * oy * nz);
+  const probabilities = new Map((o.keepProbabilities ?? []).map((c) => [c, new Float32Array(ox * oy * nz)]));
+  const thresholded = Object.entries(o.thresholds ?? {}).map(([c, t]) => [Number(c), t] as const);
   let padValue = Infinity;
   for (const v of image) if (v < padValue) padValue = v;
   const step = o.batchSlices ?? 4;
@@ -49,13 +68,16 @@ export function segmentVolume(model: tf.LayersModel, image: Float32Array, size: 
         planes.push(ox === nx && oy === ny ? plane : resampleInPlane(plane, [nx, ny, 1], [ox, oy], 'linear'));
       }
       const base = (z0 + b) * ox * oy;
+      for (const [c, kept] of probabilities) kept.set(planes[c] as Float32Array, base);
       for (let p = 0; p < ox * oy; p++) {
         let best = 0;
         for (let c = 1; c < o.classes; c++) if (planes[c][p] > planes[best][p]) best = c;
-        out[base + p] = best;
+        let over = -1;
+        for (const [c, t] of thresholded) if (planes[c][p] >= t && (over < 0 || planes[c][p] > planes[over][p])) over = c;
+        out[base + p] = over >= 0 ? over : best;
       }
     }
     o.onProgress?.(z0 + n, nz);
   }
-  return out;
+  return { labels: out, probabilities };
 }

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { VolumeGeometry } from '../data/geometry.js';
 import { loadPreprocessed, type PreprocessedCase } from '../data/preprocess.js';
 import { aggregate, classMetrics, type Aggregate, type ClassMetrics } from '../metrics/segmentationMetrics.js';
-import { segmentVolume } from '../model/segmentVolume.js';
+import { segmentVolumeDetailed } from '../model/segmentVolume.js';
 
 export interface CaseResult {
   seriesInstanceUid: string;
@@ -12,6 +12,9 @@ export interface CaseResult {
   geometry: VolumeGeometry;
   /** Index = class; class 0 (background) is null. */
   metrics: (ClassMetrics | null)[];
+  /** With keepProbabilities: the ground truth and those classes' probabilities, on the evaluation grid. */
+  truth?: Uint8Array;
+  probabilities?: Map<number, Float32Array>;
 }
 
 export interface EvaluateOptions {
@@ -22,6 +25,10 @@ export interface EvaluateOptions {
   sourceGrid: boolean;
   /** Ground truth on the evaluation grid (default: the preprocessed label). */
   truth?: (c: PreprocessedCase) => Uint8Array;
+  /** The run's operating point: per-class probability thresholds (see segmentVolume). */
+  thresholds?: Readonly<Record<number, number>>;
+  /** Keep these classes' probabilities and the ground truth in the results (for calibration). */
+  keepProbabilities?: readonly number[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -33,12 +40,19 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
   return cases.map((c, i) => {
     const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
     const { image, label } = loadPreprocessed(c);
-    const prediction = segmentVolume(model, image, c.geometry.size, { inputSlices: o.inputSlices, classes: o.classes, multiple: o.multiple, outputSize: [geometry.size[0], geometry.size[1]] });
+    const { labels: prediction, probabilities } = segmentVolumeDetailed(model, image, c.geometry.size, {
+      inputSlices: o.inputSlices,
+      classes: o.classes,
+      multiple: o.multiple,
+      outputSize: [geometry.size[0], geometry.size[1]],
+      thresholds: o.thresholds,
+      keepProbabilities: o.keepProbabilities,
+    });
     const truth = o.truth ? o.truth(c) : label;
     if (!truth) throw new RangeError(`case ${c.seriesInstanceUid} has no label to evaluate against`);
     const metrics = [...Array(o.classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, geometry)));
     o.onProgress?.(i + 1, cases.length);
-    return { seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, prediction, geometry, metrics };
+    return { seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, prediction, geometry, metrics, ...(o.keepProbabilities?.length ? { truth, probabilities } : {}) };
   });
 }
 

@@ -18,4 +18,4 @@ export type TrainingEvent =
       etaMs: number;
     }
   | { type: 'epoch'; runId: string; epoch: number; loss: number; valDice: number | null; best: boolean; valMetrics: Record<string, Record<string, number | null>> }
-  | { type: 'evaluate'; runId: string; split: 'validation' | 'test'; done: number; total: number };
+  | { type: 'evaluate'; runId: string; split: 'calibration' | 'validation' | 'test'; done: number; total: number };

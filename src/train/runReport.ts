@@ -1,3 +1,4 @@
+import { OperatingPointSchema } from './operatingPoint.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import type { Db } from '../db/client.js';
 import { listRuns, runDetail } from '../db/runs.js';
@@ -81,6 +82,8 @@ export async function runReport(db: Db, id: string) {
     tags: JSON.parse(r.tags) as string[],
     notes: r.notes,
     test: json<Record<string, Record<string, { mean: number | null; std: number | null; median: number | null; n: number }>>>(r.testSummary),
+    /** Per target class: the threshold calibrated on validation and the sensitivity it reaches on test. */
+    operatingPoint: r.operatingPoint ? OperatingPointSchema.parse(JSON.parse(r.operatingPoint)) : null,
     epochs: r.epochs.map((e) => ({
       epoch: e.epoch,
       learningRate: e.learningRate,

@@ -17,6 +17,8 @@ import { Random } from '../util/random.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
 import { describeScore, isBetter, selectionScore } from './selection.js';
+import { calibrateThreshold, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
 import { buildLosses, parseRunConfig, RunConfigError } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
@@ -63,6 +65,25 @@ const versions = () => ({
 });
 
 export const runDir = (runsDir: string, runId: string) => path.join(runsDir, runId);
+
+/** Per target class, the threshold calibrated on the validation results' probabilities. */
+function calibrateOperatingPoint(validation: CaseResult[], targets: Record<string, number>): OperatingPoint {
+  return Object.fromEntries(
+    Object.entries(targets).map(([c, target]) => [c, calibrateThreshold(validation.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array })), Number(c), target)]),
+  );
+}
+
+/** The sensitivity each target class reaches on test with its threshold: pooled over cases, with a 95 % bootstrap CI. */
+function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number): void {
+  for (const [c, p] of Object.entries(op)) {
+    const cases = test.flatMap((r) => {
+      const m = r.metrics[Number(c)];
+      return m && m.groundTruthVoxels > 0 ? [{ num: Math.round((m.sensitivity ?? 0) * m.groundTruthVoxels), den: m.groundTruthVoxels }] : [];
+    });
+    const b = bootstrapPooledRatio(cases, { seed });
+    p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n } : null;
+  }
+}
 
 /**
  * Executes (or resumes) a stored run: split and preprocessing plan (recorded), patch sampling, the
@@ -220,10 +241,20 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   // Final evaluation with the best checkpoint, on each series' own grid.
   await restoreWeights(dir, 'best', net.model);
   const sourceTruth = (refsOf: typeof refs.train) => (c: (typeof prepared)[number]) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
+  // The operating point: thresholds calibrated on validation to meet the sensitivity targets.
+  const targetClasses = Object.keys(sensitivityTargets).map(Number);
+  const operatingPoint = targetClasses.length
+    ? calibrateOperatingPoint(
+        evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), keepProbabilities: targetClasses, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) }),
+        sensitivityTargets,
+      )
+    : null;
+  const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
-    { split: 'validation', results: evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) }) },
-    { split: 'test', results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }) },
+    { split: 'validation', results: evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.validation), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) }) },
+    { split: 'test', results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }) },
   ];
+  if (operatingPoint) testOperatingPoint(operatingPoint, evaluated[1].results, config.seed);
   net.model.dispose();
   const rows: CaseMetricRecord[] = [];
   for (const { split: s, results } of evaluated) {
@@ -237,7 +268,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   }
   await saveCaseMetrics(db, runId, rows);
   const testSummary = summarize(evaluated[1].results, plan.classNames);
-  await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
+  await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), operatingPoint: operatingPoint ? JSON.stringify(operatingPoint) : null, durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
   emit({ type: 'status', runId, status: 'completed', message: `best epoch ${state.bestEpoch}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)}; mean foreground Dice ${state.bestDice?.toFixed(3)}` });
   return { runId, status: 'completed' };
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
-import { segmentVolume } from '../../src/model/segmentVolume.js';
+import { segmentVolume, segmentVolumeDetailed } from '../../src/model/segmentVolume.js';
 import { Random } from '../../src/util/random.js';
 
 /**
@@ -57,5 +57,17 @@ describe('segmentVolume', () => {
     assert.equal(ones, 12 * 8 * 5);
     assert.equal(labels[2 * 20 + 4], 1);
     assert.equal(labels[2 * 20 + 3], 0);
+  });
+
+  it('applies an operating point: a class whose probability reaches its threshold wins over the arg-max', () => {
+    // p(class 1) = sigmoid(10 x - 5): 0.119 at x = 0.3, below the arg-max's 0.5.
+    const faint = new Float32Array(300).fill(0.3);
+    const argmax = segmentVolumeDetailed(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] });
+    assert.equal(argmax.labels.reduce((a, b) => a + b, 0), 0);
+    assert.ok(Math.abs((argmax.probabilities.get(1) as Float32Array)[0] - 1 / (1 + Math.exp(2))) < 1e-5);
+    const low = segmentVolume(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.1 } });
+    assert.equal(low.reduce((a, b) => a + b, 0), 300);
+    const high = segmentVolume(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.2 } });
+    assert.equal(high.reduce((a, b) => a + b, 0), 0);
   });
 });

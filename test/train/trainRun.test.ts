@@ -19,6 +19,8 @@ const CONFIG = {
   epochs: 4,
   batchesPerEpoch: 6,
   patience: 0,
+  // A lesion sensitivity target: checkpoint selection respects it and the operating point is calibrated for it.
+  fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.8 } } },
 };
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() as string) as T;
@@ -73,6 +75,13 @@ describe('segfusion train (end to end, CLI)', () => {
       { lesions: testLesions.reduce((s, c) => s + c.lesions, 0), found: testLesions.reduce((s, c) => s + c.lesionsFound, 0) },
     );
     assert.match(ok(cli(['runs', 'show', line.runId], env)), /lesion-wise detection per class[\s\S]*lesion\s*│\s*\d+/);
+    // The operating point for the target: a threshold calibrated on validation, its test sensitivity with a CI.
+    const op = r.operatingPoint?.['2'];
+    assert.ok(op && op.target === 0.8 && op.threshold !== null && op.threshold > 0 && op.threshold < 1, JSON.stringify(r.operatingPoint));
+    assert.ok(op.test && op.test.n === 1 && op.test.ci[0] <= op.test.sensitivity && op.test.sensitivity <= op.test.ci[1]);
+    const testLesion = r.cases.find((c) => c.split === 'test' && c.className === 'lesion');
+    assert.ok(testLesion && Math.abs((testLesion.sensitivity as number) - op.test.sensitivity) < 1e-9, 'the test sensitivity is the stored prediction\'s');
+    assert.match(ok(cli(['runs', 'show', line.runId], env)), /Operating point[\s\S]*lesion: target sensitivity 0.8/);
     const kinds = r.artifacts.map((a) => a.kind).sort();
     assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
     for (const a of r.artifacts) assert.ok(fs.existsSync(a.path), a.path);
@@ -131,8 +140,10 @@ describe('segfusion train (end to end, CLI)', () => {
     ok(cli(['export', reference.id, '--out', out, '--zip'], env));
     for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
     assert.ok(fs.statSync(`${out}.zip`).size > 1000);
-    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8')) as { classes: string[]; runId: string };
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8')) as { classes: string[]; runId: string; operatingPoint: Record<string, { threshold: number }> };
     assert.deepEqual(manifest.classes, ['background', 'organ', 'lesion']);
+    assert.equal(manifest.operatingPoint['2'].threshold, reference.operatingPoint?.['2'].threshold, 'the export carries the operating point predict applies');
+    assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /## Operating point\n[\s\S]*- lesion: target sensitivity 0.8/);
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /\| lesion \|/);
 
     const patient = reference.split!.test[0];

@@ -36,6 +36,36 @@ function classTable(cases: CaseRow[], split: string): HTMLElement {
   );
 }
 
+/** The thresholds calibrated on validation for the sensitivity targets, and what they reach on test. */
+function operatingPointTable(run: RunReport): HTMLElement {
+  const op = run.operatingPoint;
+  if (!op) return h('p', { class: 'muted' }, 'No sensitivity targets: predictions are the arg-max of the class probabilities.');
+  const names = ((run.plan as { classNames?: string[] } | null)?.classNames ?? []) as string[];
+  return h(
+    'table',
+    { 'data-table': 'operating-point' },
+    h('thead', {}, h('tr', {}, ...['class', 'target', 'threshold', 'validation sensitivity', 'validation precision', 'met on validation', 'test sensitivity [95 % CI]', 'test cases'].map((t) => h('th', {}, t)))),
+    h(
+      'tbody',
+      {},
+      ...Object.entries(op).map(([c, p]) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, names[Number(c)] ?? `class ${c}`),
+          h('td', { class: 'num' }, fmt(p.target)),
+          h('td', { class: 'num' }, p.threshold === null ? 'arg-max' : fmt(p.threshold, 2)),
+          h('td', { class: 'num' }, fmt(p.validationSensitivity)),
+          h('td', { class: 'num' }, fmt(p.validationPrecision)),
+          h('td', { class: p.met ? '' : 'error' }, p.met ? 'yes' : 'no: cannot be met'),
+          h('td', { class: 'num' }, p.test ? `${fmt(p.test.sensitivity)} [${fmt(p.test.ci[0])}, ${fmt(p.test.ci[1])}]` : '–'),
+          h('td', { class: 'num' }, p.test?.n ?? 0),
+        ),
+      ),
+    ),
+  );
+}
+
 /** Per class: lesions found, missed and false-positive components pooled over the split's cases. */
 function lesionTable(run: RunReport, split: string): HTMLElement {
   const totals = run.lesions[split];
@@ -157,6 +187,8 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     tables.append(
       h('h2', {}, 'Test split, per class (mean ± std (median) over cases)'),
       classTable(run.cases, 'test'),
+      h('h2', {}, 'Operating point'),
+      operatingPointTable(run),
       h('h2', {}, 'Test split, lesion-wise detection'),
       lesionTable(run, 'test'),
       h('h2', {}, 'Test split, per case'),

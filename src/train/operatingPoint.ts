@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/** Candidate thresholds: 0.01 to 0.99 in steps of 0.01 (the arg-max's 0.5 among them). */
+const BINS = 100;
+
+export const ClassOperatingPointSchema = z.object({
+  /** The sensitivity target (fusion.options.sensitivityTargets). */
+  target: z.number(),
+  /** Probability threshold of the class; null: arg-max (no threshold reaches the target). */
+  threshold: z.number().nullable(),
+  /** Pooled voxel sensitivity and precision on the validation split at that threshold. */
+  validationSensitivity: z.number().nullable(),
+  validationPrecision: z.number().nullable(),
+  /** Whether the target is met on validation. */
+  met: z.boolean(),
+  /** On the test split with the threshold: pooled voxel sensitivity, its 95 % bootstrap CI over cases, and the number of cases. */
+  test: z.object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int() }).nullable().optional(),
+});
+export type ClassOperatingPoint = z.infer<typeof ClassOperatingPointSchema>;
+
+/** Per class (label value): the calibrated operating point, stored with the run and the export. */
+export const OperatingPointSchema = z.record(z.string().regex(/^\d+$/), ClassOperatingPointSchema);
+export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
+
+/**
+ * Calibrates a probability threshold for class `cls` on validation cases (ground truth labels and the
+ * class's probability per voxel): of the thresholds t in 0.01..0.99 whose pooled voxel sensitivity
+ * Σ TP / Σ GT of the rule p >= t reaches `target`, the one of highest precision (the larger t on ties);
+ * when none reaches it, the threshold of highest sensitivity, with met = false: the report then says
+ * plainly that the target cannot be met. Counting is one pass over the voxels into 100 bins.
+ */
+export function calibrateThreshold(cases: { truth: Uint8Array; probability: Float32Array }[], cls: number, target: number): ClassOperatingPoint {
+  const positives = new Float64Array(BINS + 1);
+  const negatives = new Float64Array(BINS + 1);
+  let gt = 0;
+  for (const c of cases) {
+    for (let v = 0; v < c.truth.length; v++) {
+      const bin = Math.min(BINS, Math.floor(c.probability[v] * BINS + 1e-9));
+      if (c.truth[v] === cls) {
+        positives[bin]++;
+        gt++;
+      } else negatives[bin]++;
+    }
+  }
+  // Voxels with p >= t for t = bin / BINS: suffix sums.
+  let tp = 0;
+  let fp = 0;
+  const candidates: { t: number; sensitivity: number | null; precision: number | null }[] = [];
+  for (let bin = BINS; bin >= 1; bin--) {
+    tp += positives[bin];
+    fp += negatives[bin];
+    if (bin === BINS) continue;
+    candidates.push({ t: bin / BINS, sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null });
+  }
+  const meeting = candidates.filter((c) => c.sensitivity !== null && c.sensitivity >= target);
+  const pick = meeting.length
+    ? meeting.reduce((best, c) => ((c.precision ?? 0) > (best.precision ?? 0) || ((c.precision ?? 0) === (best.precision ?? 0) && c.t > best.t) ? c : best))
+    : candidates.reduce((best, c) => ((c.sensitivity ?? -1) > (best.sensitivity ?? -1) ? c : best));
+  return { target, threshold: gt ? pick.t : null, validationSensitivity: pick.sensitivity, validationPrecision: pick.precision, met: meeting.length > 0 };
+}
+
+/** Thresholds of an operating point, as segmentVolume takes them. */
+export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> =>
+  Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.threshold]])));
+
+/**
+ * One plain sentence per class of an operating point, e.g. "lesion: target sensitivity 0.9, threshold
+ * 0.23 (validation sensitivity 0.91, precision 0.64); on test 0.88 [0.79, 0.95], 4 cases" or, when the
+ * target cannot be met, says so with the best sensitivity reached.
+ */
+export function describeOperatingPoint(op: OperatingPoint, classNames: string[]): string[] {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
+  return Object.entries(op).map(([c, p]) => {
+    const name = classNames[Number(c)] ?? `class ${c}`;
+    const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
+    if (p.threshold === null) return `${name}: target sensitivity ${p.target}: no validation case has this class, arg-max used`;
+    if (!p.met) return `${name}: target sensitivity ${p.target} CANNOT be met on validation: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${test}`;
+    return `${name}: target sensitivity ${p.target} met with threshold ${p.threshold} (validation sensitivity ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${test}`;
+  });
+}
