@@ -6,7 +6,11 @@ const BINS = 100;
 export const ClassOperatingPointSchema = z.object({
   /** The sensitivity target (fusion.options.sensitivityTargets). */
   target: z.number(),
-  /** Probability threshold of the class; null: arg-max (no threshold reaches the target). */
+  /** The precision floor the threshold had to keep on validation. */
+  minPrecision: z.number().default(0),
+  /** Voxels of the class in the validation ground truth. */
+  validationVoxels: z.number().int().default(0),
+  /** Probability threshold of the class; null: arg-max (no voxel of the class, or no threshold keeps the precision floor). */
   threshold: z.number().nullable(),
   /** Pooled voxel sensitivity and precision on the validation split at that threshold. */
   validationSensitivity: z.number().nullable(),
@@ -22,14 +26,25 @@ export type ClassOperatingPoint = z.infer<typeof ClassOperatingPointSchema>;
 export const OperatingPointSchema = z.record(z.string().regex(/^\d+$/), ClassOperatingPointSchema);
 export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
 
+/** Run-config section: how operating points are calibrated. */
+export const OperatingPointConfigSchema = z.strictObject({
+  /**
+   * Lowest validation precision a threshold may have (default 0.1, in [0, 1]): a target reached only
+   * by predicting the class nearly everywhere is reported as not met rather than applied.
+   */
+  minPrecision: z.number().min(0).max(1).default(0.1),
+});
+
 /**
  * Calibrates a probability threshold for class `cls` on validation cases (ground truth labels and the
  * class's probability per voxel): of the thresholds t in 0.01..0.99 whose pooled voxel sensitivity
- * Σ TP / Σ GT of the rule p >= t reaches `target`, the one of highest precision (the larger t on ties);
- * when none reaches it, the threshold of highest sensitivity, with met = false: the report then says
- * plainly that the target cannot be met. Counting is one pass over the voxels into 100 bins.
+ * Σ TP / Σ GT of the rule p >= t reaches `target` at a precision of at least `minPrecision`, the one of
+ * highest precision (the larger t on ties). When none does, met = false and the report says plainly
+ * that the target cannot be met: the threshold of highest sensitivity among those keeping the
+ * precision floor is used, or none (arg-max) if no threshold keeps it. Counting is one pass over the
+ * voxels into 100 bins.
  */
-export function calibrateThreshold(cases: { truth: Uint8Array; probability: Float32Array }[], cls: number, target: number): ClassOperatingPoint {
+export function calibrateThreshold(cases: { truth: Uint8Array; probability: Float32Array }[], cls: number, target: number, minPrecision = 0): ClassOperatingPoint {
   const positives = new Float64Array(BINS + 1);
   const negatives = new Float64Array(BINS + 1);
   let gt = 0;
@@ -52,11 +67,22 @@ export function calibrateThreshold(cases: { truth: Uint8Array; probability: Floa
     if (bin === BINS) continue;
     candidates.push({ t: bin / BINS, sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null });
   }
-  const meeting = candidates.filter((c) => c.sensitivity !== null && c.sensitivity >= target);
+  const precise = candidates.filter((c) => (c.precision ?? 0) >= minPrecision);
+  const meeting = precise.filter((c) => c.sensitivity !== null && c.sensitivity >= target);
   const pick = meeting.length
     ? meeting.reduce((best, c) => ((c.precision ?? 0) > (best.precision ?? 0) || ((c.precision ?? 0) === (best.precision ?? 0) && c.t > best.t) ? c : best))
-    : candidates.reduce((best, c) => ((c.sensitivity ?? -1) > (best.sensitivity ?? -1) ? c : best));
-  return { target, threshold: gt ? pick.t : null, validationSensitivity: pick.sensitivity, validationPrecision: pick.precision, met: meeting.length > 0 };
+    : precise.length
+      ? precise.reduce((best, c) => ((c.sensitivity ?? -1) > (best.sensitivity ?? -1) ? c : best))
+      : null;
+  return {
+    target,
+    minPrecision,
+    validationVoxels: gt,
+    threshold: gt && pick ? pick.t : null,
+    validationSensitivity: pick?.sensitivity ?? null,
+    validationPrecision: pick?.precision ?? null,
+    met: meeting.length > 0,
+  };
 }
 
 /** Thresholds of an operating point, as segmentVolume takes them. */
@@ -73,8 +99,10 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
   return Object.entries(op).map(([c, p]) => {
     const name = classNames[Number(c)] ?? `class ${c}`;
     const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
-    if (p.threshold === null) return `${name}: target sensitivity ${p.target}: no validation case has this class, arg-max used`;
-    if (!p.met) return `${name}: target sensitivity ${p.target} CANNOT be met on validation: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${test}`;
+    const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
+    if (p.validationVoxels === 0) return `${name}: target sensitivity ${p.target}: no validation case has this class, arg-max used`;
+    if (p.threshold === null) return `${name}: target sensitivity ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
+    if (!p.met) return `${name}: target sensitivity ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${test}`;
     return `${name}: target sensitivity ${p.target} met with threshold ${p.threshold} (validation sensitivity ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${test}`;
   });
 }

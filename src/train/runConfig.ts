@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FusionConfigSchema, fusionProblems } from '../fusion/registry.js';
 import { createLoss, LossTermSchema } from '../losses/registry.js';
 import { UNetArchitectureSchema } from '../model/unet.js';
+import { OperatingPointConfigSchema } from './operatingPoint.js';
 import { SelectionSchema } from './selection.js';
 import type { NamedLoss } from './trainStep.js';
 
@@ -93,6 +94,8 @@ export const RunConfigSchema = z
     patience: z.number().int().min(0).default(8),
     /** How the best checkpoint is chosen (and improvement judged): see src/train/selection.ts. */
     selection: SelectionSchema.prefault({}),
+    /** How per-class thresholds are calibrated for the sensitivity targets: see src/train/operatingPoint.ts. */
+    operatingPoint: OperatingPointConfigSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     if (c.sampling.patchSize % 2 ** c.model.depth !== 0) {

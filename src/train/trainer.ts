@@ -67,9 +67,9 @@ const versions = () => ({
 export const runDir = (runsDir: string, runId: string) => path.join(runsDir, runId);
 
 /** Per target class, the threshold calibrated on the validation results' probabilities. */
-function calibrateOperatingPoint(validation: CaseResult[], targets: Record<string, number>): OperatingPoint {
+function calibrateOperatingPoint(validation: CaseResult[], targets: Record<string, number>, minPrecision: number): OperatingPoint {
   return Object.fromEntries(
-    Object.entries(targets).map(([c, target]) => [c, calibrateThreshold(validation.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array })), Number(c), target)]),
+    Object.entries(targets).map(([c, target]) => [c, calibrateThreshold(validation.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array })), Number(c), target, minPrecision)]),
   );
 }
 
@@ -247,6 +247,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
     ? calibrateOperatingPoint(
         evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), keepProbabilities: targetClasses, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) }),
         sensitivityTargets,
+        config.operatingPoint.minPrecision,
       )
     : null;
   const thresholds = thresholdsOf(operatingPoint);

@@ -38,6 +38,19 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.deepEqual(thresholdsOf({ '2': got }), {});
     assert.match(describeOperatingPoint({ '2': got }, ['background', 'organ', 'lesion'])[0], /no validation case has this class/);
   });
+  it('keeps a precision floor: a target reached only by predicting the class everywhere is not met', () => {
+    // Sensitivity 1 needs t <= 0.10, where the precision is 4/7 < 0.6. Keeping 0.6: t in (0.2, 0.3] gives
+    // 3 of 4 at precision 3/5 (t in (0.3, 0.5] drops to 2/4 at 0.5): the most sensitive is t = 0.3.
+    const got = calibrateThreshold([oneCase([0.9, 0.6, 0.3, 0.1], NEG)], 2, 1, 0.6);
+    assert.equal(got.met, false);
+    assert.equal(got.threshold, 0.3);
+    assert.equal(got.validationSensitivity, 0.75);
+    assert.match(describeOperatingPoint({ '2': got }, ['background', 'organ', 'lesion'])[0], /CANNOT be met on validation at a precision of at least 0.6: the best is 0.750/);
+    const none = calibrateThreshold([oneCase([0.1], [0.95, 0.9, 0.5, 0.2])], 2, 0.9, 0.9);
+    assert.equal(none.threshold, null);
+    assert.match(describeOperatingPoint({ '2': none }, ['background', 'organ', 'lesion'])[0], /no threshold keeps that precision, arg-max used/);
+  });
+
   it('says plainly when a target cannot be met', () => {
     const op = { '2': { ...calibrateThreshold([oneCase([0.9, 0.001], NEG)], 2, 0.9), test: { sensitivity: 0.5, ci: [0.2, 0.8] as [number, number], n: 3 } } };
     assert.match(describeOperatingPoint(op, ['background', 'organ', 'lesion'])[0], /^lesion: target sensitivity 0.9 CANNOT be met on validation: the best is 0.500 .*on test 0.500 \[95 % CI 0.200, 0.800\], 3 case\(s\)$/);
