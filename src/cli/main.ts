@@ -13,6 +13,7 @@ import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
 import { addModelCommands } from './modelCommands.js';
 import { addServeCommand } from './serveCommand.js';
+import { addStudyCommands } from './studyCommands.js';
 import { addTrainCommands, loadPluginHelp, type PluginHelp } from './trainCommands.js';
 import { withDb } from './withDb.js';
 import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
@@ -154,6 +155,7 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
   addTrainCommands(program, plugins);
   addModelCommands(program);
   addServeCommand(program);
+  addStudyCommands(program);
   return program;
 }
 

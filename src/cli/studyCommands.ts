@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { int } from './options.js';
+import { table } from './tables.js';
+import { withDb } from './withDb.js';
+
+const collect = (v: string, all: string[]) => [...all, v];
+
+export function addStudyCommands(program: Command): void {
+  const study = program.command('study').description('comparison studies: arms x seeds on one dataset, with paired statistics');
+  study
+    .command('create')
+    .description('queue one training run per arm and seed (run them with `segfusion worker`, or the dashboard server)')
+    .requiredOption('-d, --dataset <name>', 'dataset')
+    .option('--arms <list>', 'comma-separated fusion strategies, each an arm with the same losses (e.g. static,batchAdaptive,gradnorm)')
+    .option('--arm <name=json>', 'an arm of any run-config overrides, e.g. tversky=\'{"losses":[{"name":"tversky"}]}\' (repeatable)', collect, [])
+    .option('--seeds <n>', 'seeds per arm (1..20)', int('--seeds'), 3)
+    .option('-c, --config <file>', 'base run config JSON every arm starts from')
+    .option('--name <name>', 'study name')
+    .option('--reference <arm>', 'arm the others are compared with (default static, else the first)')
+    .option('--json', 'print JSON')
+    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; name?: string; reference?: string; json?: boolean }) => {
+      const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
+      const base = o.config ? (JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>) : {};
+      const specs = [...(o.arms ? o.arms.split(',').map((s) => s.trim()).filter(Boolean) : []), ...o.arm];
+      if (!specs.length) throw new StudyError('give the arms with --arms and/or --arm');
+      const { study, runs } = await withDb((db) => createStudy(db, { name: o.name ?? `${o.dataset} study`, dataset: o.dataset, baseConfig: base, arms: parseArms(specs, base), seeds: o.seeds, reference: o.reference }));
+      if (o.json) console.log(JSON.stringify({ studyId: study.id, runs }));
+      else console.log(`Study ${study.id}: ${runs.length} runs queued (${specs.length} arms x ${o.seeds} seeds); run them with: segfusion worker --once`);
+    });
+  study
+    .command('show')
+    .argument('<study>', 'study id')
+    .option('--json', 'print JSON')
+    .option('--html <file>', 'also write the self-contained HTML report')
+    .action(async (id: string, o: { json?: boolean; html?: string }) => {
+      const [{ studyReport }, { studyHtml }] = await Promise.all([import('../studies/studyReport.js'), import('../studies/studyHtml.js')]);
+      const r = await withDb((db) => studyReport(db, id));
+      if (o.html) fs.writeFileSync(o.html, studyHtml(r));
+      if (o.json) return console.log(JSON.stringify(r));
+      const n = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '-' : v.toFixed(d));
+      console.log(`Study ${r.study.name} (${r.study.id}) on ${r.study.dataset}: ${Object.entries(r.status).map(([s, c]) => `${c} ${s}`).join(', ')}`);
+      console.log(
+        table(
+          ['arm', 'class', 'Dice', 'sensitivity', 'precision', 'lesions found', 'runs'],
+          r.arms.flatMap((a) =>
+            Object.entries(a.metrics).map(([cls, m]) => [a.arm, cls, m.dice ? `${n(m.dice.mean)} [${n(m.dice.ci[0])}, ${n(m.dice.ci[1])}]` : '-', m.sensitivity ? `${n(m.sensitivity.mean)} [${n(m.sensitivity.ci[0])}, ${n(m.sensitivity.ci[1])}]` : '-', n(m.precision?.mean), `${a.lesions[cls]?.lesionsFound ?? 0}/${a.lesions[cls]?.lesions ?? 0}`, `${a.completed}/${a.runs}`]),
+          ),
+        ),
+      );
+      console.log(`Verdicts (${r.correction}):`);
+      for (const c of r.comparisons) console.log(`  ${c.verdict}`);
+      if (o.html) console.log(`HTML report: ${o.html}`);
+    });
+}

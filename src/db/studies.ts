@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Db } from './client.js';
+
+/** One arm of a study: a name and the run-config overrides it applies to the base config. */
+export const StudyArmSchema = z.strictObject({ name: z.string().min(1).max(60), overrides: z.record(z.string(), z.unknown()) });
+export type StudyArm = z.infer<typeof StudyArmSchema>;
+
+export interface StudyRecord {
+  id: string;
+  name: string;
+  datasetId: string;
+  dataset: string;
+  baseConfig: Record<string, unknown>;
+  arms: StudyArm[];
+  seeds: number;
+  referenceArm: string;
+  createdAt: Date;
+}
+
+const parse = (r: { id: string; name: string; datasetId: string; dataset: { name: string }; baseConfig: string; arms: string; seeds: number; referenceArm: string; createdAt: Date }): StudyRecord => ({
+  ...r,
+  dataset: r.dataset.name,
+  baseConfig: JSON.parse(r.baseConfig) as Record<string, unknown>,
+  arms: z.array(StudyArmSchema).parse(JSON.parse(r.arms)),
+});
+
+export async function createStudyRecord(db: Db, s: { name: string; datasetId: string; baseConfig: unknown; arms: StudyArm[]; seeds: number; referenceArm: string }) {
+  return db.runStudy.create({ data: { id: randomUUID(), name: s.name, datasetId: s.datasetId, baseConfig: JSON.stringify(s.baseConfig), arms: JSON.stringify(s.arms), seeds: s.seeds, referenceArm: s.referenceArm } });
+}
+
+export async function findStudy(db: Db, id: string): Promise<StudyRecord | null> {
+  const r = await db.runStudy.findUnique({ where: { id }, include: { dataset: { select: { name: true } } } });
+  return r ? parse(r) : null;
+}
+
+export async function listStudies(db: Db): Promise<StudyRecord[]> {
+  return (await db.runStudy.findMany({ orderBy: { createdAt: 'desc' }, include: { dataset: { select: { name: true } } } })).map(parse);
+}
+
+export async function attachRunToStudy(db: Db, runId: string, studyId: string, arm: string) {
+  await db.run.update({ where: { id: runId }, data: { studyId, studyArm: arm } });
+}
+
+/** The study's runs with what the report needs: arm, seed, status, duration and per-case test metrics. */
+export async function studyRuns(db: Db, studyId: string) {
+  return db.run.findMany({
+    where: { studyId },
+    orderBy: [{ studyArm: 'asc' }, { seed: 'asc' }],
+    select: { id: true, studyArm: true, seed: true, status: true, durationMs: true, caseMetrics: { where: { split: 'test' } }, epochs: { select: { epoch: true, weights: true }, orderBy: { epoch: 'asc' } } },
+  });
+}

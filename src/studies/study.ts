@@ -1,0 +1,82 @@
+import type { Db } from '../db/client.js';
+import { findDataset } from '../db/catalog.js';
+import { attachRunToStudy, createStudyRecord, type StudyArm } from '../db/studies.js';
+import { DatasetNotFoundError } from '../data/datasetInfo.js';
+import { STRATEGY_NAMES } from '../fusion/registry.js';
+import { launchRun } from '../jobs/trainingJobs.js';
+import { parseRunConfig, RunConfigError } from '../train/runConfig.js';
+
+export class StudyError extends Error {
+  override name = 'StudyError';
+}
+
+/** Plain objects merged key by key (overrides win); arrays and other values are replaced. */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
+}
+
+/**
+ * Arms from the command line: a registered strategy's name is the arm "that strategy with the same
+ * losses" (the base's fusion options kept when the base uses that strategy, none otherwise); NAME=JSON
+ * is any run-config override.
+ */
+export function parseArms(specs: string[], base: Record<string, unknown>): StudyArm[] {
+  const baseFusion = (base.fusion ?? {}) as { strategy?: string; options?: unknown };
+  return specs.map((spec) => {
+    const eq = spec.indexOf('=');
+    if (eq > 0) {
+      let overrides: unknown;
+      try {
+        overrides = JSON.parse(spec.slice(eq + 1));
+      } catch (err) {
+        throw new StudyError(`arm "${spec.slice(0, eq)}": its overrides are not JSON (${(err as Error).message})`);
+      }
+      if (!overrides || typeof overrides !== 'object' || Array.isArray(overrides)) throw new StudyError(`arm "${spec.slice(0, eq)}": overrides must be a JSON object of run-config fields`);
+      return { name: spec.slice(0, eq), overrides: overrides as Record<string, unknown> };
+    }
+    if (!(STRATEGY_NAMES as string[]).includes(spec)) throw new StudyError(`arm "${spec}" is not a fusion strategy (${STRATEGY_NAMES.join(', ')}); give other arms as NAME='{"run-config": "overrides"}'`);
+    return { name: spec, overrides: { fusion: { strategy: spec, options: baseFusion.strategy === spec ? (baseFusion.options ?? {}) : {} } } };
+  });
+}
+
+/** The full config of one arm and seed: base, then the arm's overrides, then the seed and dataset. */
+export const armConfig = (base: Record<string, unknown>, arm: StudyArm, dataset: string, seed: number) => deepMerge(deepMerge(base, arm.overrides), { dataset, seed });
+
+/**
+ * Creates a study: every arm x seed config is validated first (nothing is stored when one is wrong,
+ * and the error names the arm), then one ordinary training run is queued per arm and seed. Seeds are
+ * 1..seeds: arms share each seed's split, initial weights and sampling, so their test cases pair up.
+ */
+export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string }) {
+  if (!o.arms.length) throw new StudyError('a study needs at least one arm');
+  if (new Set(o.arms.map((a) => a.name)).size !== o.arms.length) throw new StudyError(`arm names must differ: ${o.arms.map((a) => a.name).join(', ')}`);
+  if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > 20) throw new StudyError(`--seeds must be 1 to 20, got ${o.seeds}`);
+  const reference = o.reference ?? (o.arms.some((a) => a.name === 'static') ? 'static' : o.arms[0].name);
+  if (!o.arms.some((a) => a.name === reference)) throw new StudyError(`reference arm "${reference}" is not one of the arms (${o.arms.map((a) => a.name).join(', ')})`);
+  const dataset = await findDataset(db, o.dataset);
+  if (!dataset) throw new DatasetNotFoundError(o.dataset);
+  const seeds = [...Array(o.seeds).keys()].map((i) => i + 1);
+  for (const arm of o.arms) {
+    try {
+      parseRunConfig(armConfig(o.baseConfig, arm, o.dataset, 1));
+    } catch (err) {
+      if (err instanceof RunConfigError) throw new StudyError(`arm "${arm.name}": ${err.message}`);
+      throw err;
+    }
+  }
+  const study = await createStudyRecord(db, { name: o.name, datasetId: dataset.id, baseConfig: o.baseConfig, arms: o.arms, seeds: o.seeds, referenceArm: reference });
+  const runs: { id: string; arm: string; seed: number }[] = [];
+  for (const seed of seeds) {
+    for (const arm of o.arms) {
+      const { run } = await launchRun(db, armConfig(o.baseConfig, arm, o.dataset, seed), { name: `${o.name}: ${arm.name}, seed ${seed}` });
+      await attachRunToStudy(db, run.id, study.id, arm.name);
+      runs.push({ id: run.id, arm: arm.name, seed });
+    }
+  }
+  return { study, runs };
+}

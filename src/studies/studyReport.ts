@@ -1,0 +1,122 @@
+import type { Db } from '../db/client.js';
+import { findStudy, studyRuns, type StudyRecord } from '../db/studies.js';
+import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
+import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
+import { StudyError } from './study.js';
+
+/** The metrics a study compares (per test case and class), higher better except the distance. */
+export const STUDY_METRICS = ['dice', 'sensitivity', 'precision', 'hd95', 'detectionSensitivity'] as const;
+export type StudyMetric = (typeof STUDY_METRICS)[number];
+
+export interface ArmSummary {
+  arm: string;
+  runs: number;
+  completed: number;
+  /** Mean training time of its completed runs, ms. */
+  meanDurationMs: number | null;
+  /** Per class and metric: mean over test cases (all seeds) with a 95 % bootstrap CI. */
+  metrics: Record<string, Record<StudyMetric, { mean: number; ci: [number, number]; n: number } | null>>;
+  lesions: Record<string, LesionTotals>;
+  /** Mean fusion weight of each loss per epoch, averaged over seeds (for the overlaid traces). */
+  weights: { epoch: number; weights: Record<string, number> }[];
+}
+
+export interface Comparison {
+  arm: string;
+  reference: string;
+  className: string;
+  metric: StudyMetric;
+  /** Pairs (same seed, same test case) with both values defined. */
+  n: number;
+  meanDifference: number | null;
+  ci: [number, number] | null;
+  /** Wilcoxon signed-rank two-sided p, and after Holm's adjustment over every comparison of the study. */
+  p: number | null;
+  pAdjusted: number | null;
+  verdict: string;
+}
+
+export interface StudyReport {
+  study: StudyRecord;
+  status: Record<string, number>;
+  arms: ArmSummary[];
+  comparisons: Comparison[];
+  correction: string;
+}
+
+/** Signed, and no "-0.000" for a difference that rounds to zero. */
+const f = (v: number, d = 3) => {
+  const r = Number(v.toFixed(d));
+  return (r >= 0 ? '+' : '') + r.toFixed(d);
+};
+
+/**
+ * The study's report from its runs' test case metrics: per arm and class, means with bootstrap CIs and
+ * pooled lesion detection; every arm against the reference arm, paired by seed and test case, with the
+ * mean difference, its bootstrap CI, the Wilcoxon signed-rank p and Holm's adjustment over all
+ * comparisons; a verdict worded from those numbers ("no significant difference" when p_adj >= 0.05).
+ */
+export async function studyReport(db: Db, id: string): Promise<StudyReport> {
+  const study = await findStudy(db, id);
+  if (!study) throw new StudyError(`no study ${id}`);
+  const runs = await studyRuns(db, id);
+  const status: Record<string, number> = {};
+  for (const r of runs) status[r.status] = (status[r.status] ?? 0) + 1;
+  const classes = [...new Set(runs.flatMap((r) => r.caseMetrics.map((c) => c.className)))];
+  const arms: ArmSummary[] = study.arms.map(({ name }) => {
+    const mine = runs.filter((r) => r.studyArm === name);
+    const done = mine.filter((r) => r.status === 'completed');
+    const cases = done.flatMap((r) => r.caseMetrics);
+    const epochs = new Map<number, Record<string, number>[]>();
+    for (const r of done) for (const e of r.epochs) epochs.set(e.epoch, [...(epochs.get(e.epoch) ?? []), JSON.parse(e.weights) as Record<string, number>]);
+    return {
+      arm: name,
+      runs: mine.length,
+      completed: done.length,
+      meanDurationMs: done.length ? done.reduce((s, r) => s + r.durationMs, 0) / done.length : null,
+      metrics: Object.fromEntries(
+        classes.map((cls) => [cls, Object.fromEntries(STUDY_METRICS.map((m) => [m, bootstrapMean(cases.filter((c) => c.className === cls && c[m] !== null).map((c) => c[m] as number), { seed: 1 })]))]),
+      ) as ArmSummary['metrics'],
+      lesions: Object.fromEntries(classes.map((cls) => [cls, poolDetections(cases.filter((c) => c.className === cls))])),
+      weights: [...epochs.entries()]
+        .sort((a, b) => a[0] - b[0])
+        .map(([epoch, ws]) => ({ epoch, weights: Object.fromEntries(Object.keys(ws[0]).map((k) => [k, ws.reduce((s, w) => s + (w[k] ?? 0), 0) / ws.length])) })),
+    };
+  });
+  const valueOf = (arm: string) => {
+    const m = new Map<string, (typeof runs)[number]['caseMetrics'][number]>();
+    for (const r of runs.filter((x) => x.studyArm === arm && x.status === 'completed')) for (const c of r.caseMetrics) m.set(`${r.seed}|${c.seriesInstanceUid}|${c.className}`, c);
+    return m;
+  };
+  const ref = valueOf(study.referenceArm);
+  const raw = study.arms
+    .filter((a) => a.name !== study.referenceArm)
+    .flatMap(({ name }) => {
+      const mine = valueOf(name);
+      return classes.flatMap((cls) =>
+        STUDY_METRICS.map((metric) => {
+          const diffs: number[] = [];
+          for (const [key, c] of mine) {
+            const r = ref.get(key);
+            if (!key.endsWith(`|${cls}`) || !r || c[metric] === null || r[metric] === null) continue;
+            diffs.push((c[metric] as number) - (r[metric] as number));
+          }
+          const w = wilcoxonSignedRank(diffs);
+          const b = bootstrapMean(diffs, { seed: 1 });
+          return { arm: name, reference: study.referenceArm, className: cls, metric, n: diffs.length, meanDifference: b?.mean ?? null, ci: b?.ci ?? null, p: w ? w.p : diffs.length ? 1 : null };
+        }),
+      );
+    });
+  const adjusted = holmAdjust(raw.filter((c) => c.p !== null).map((c) => c.p as number));
+  let k = 0;
+  const comparisons: Comparison[] = raw.map((c) => {
+    const pAdjusted = c.p === null ? null : adjusted[k++];
+    const what = `${c.arm} vs ${c.reference} on ${c.className} ${c.metric}`;
+    const verdict =
+      c.meanDifference === null || pAdjusted === null || !c.ci
+        ? `${what}: no paired cases yet`
+        : `${what}: ${f(c.meanDifference)} [${f(c.ci[0])}, ${f(c.ci[1])}], p = ${pAdjusted.toFixed(3)} (Holm), n = ${c.n} cases${pAdjusted < 0.05 ? '' : ': no significant difference'}`;
+    return { ...c, pAdjusted, verdict };
+  });
+  return { study, status, arms, comparisons, correction: `Holm-Bonferroni over all ${adjusted.length} comparisons (arms x classes x metrics)` };
+}

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { StudyReport } from '../../src/studies/studyReport.js';
+import { deepMerge, parseArms } from '../../src/studies/study.js';
+import { cli, isolatedEnv, smallCohort, tempDir } from '../helpers.js';
+
+const ok = (r: ReturnType<typeof cli>) => {
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+};
+const BASE = { model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 }, patience: 0 };
+
+describe('parseArms and deepMerge', () => {
+  it('makes a strategy name an arm with the same losses, keeping the base options of that strategy only', () => {
+    const base = { fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.9 } } } };
+    assert.deepEqual(parseArms(['static', 'batchAdaptive', 'tv={"losses":[{"name":"tversky"}]}'], base), [
+      { name: 'static', overrides: { fusion: { strategy: 'static', options: {} } } },
+      { name: 'batchAdaptive', overrides: { fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.9 } } } } },
+      { name: 'tv', overrides: { losses: [{ name: 'tversky' }] } },
+    ]);
+    assert.throws(() => parseArms(['magic'], {}), /arm "magic" is not a fusion strategy/);
+    assert.throws(() => parseArms(['x={bad'], {}), /arm "x": its overrides are not JSON/);
+  });
+  it('merges objects key by key and replaces arrays', () => {
+    assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
+  });
+});
+
+describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let config: string;
+  before(() => {
+    dir = tempDir('study');
+    env = isolatedEnv(dir);
+    smallCohort(path.join(dir, 'cohort'), 4);
+    ok(cli(['ingest', path.join(dir, 'cohort', 'dicom'), '--dataset', 's', '--labels', path.join(dir, 'cohort', 'labels')], env));
+    config = path.join(dir, 'base.json');
+    fs.writeFileSync(config, JSON.stringify(BASE));
+  });
+
+  it('refuses a wrong arm before storing anything, naming the arm', () => {
+    const r = cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--arm', 'bad={"fusion":{"strategy":"gradnorm","options":{"alpha":-1}}}', '--config', config], env);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /arm "bad": run config: fusion\.options\.alpha/);
+    assert.deepEqual(JSON.parse(ok(cli(['runs', 'list', '--json'], env))), { total: 0, runs: [] });
+  });
+
+  it('queues arms x seeds as ordinary jobs, and reports paired comparisons with verdicts and an offline HTML file', () => {
+    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static,batchAdaptive', '--seeds', '2', '--config', config, '--name', 'fusion check', '--json'], env))) as { studyId: string; runs: { arm: string; seed: number }[] };
+    assert.deepEqual(created.runs.map((r) => `${r.arm}/${r.seed}`), ['static/1', 'batchAdaptive/1', 'static/2', 'batchAdaptive/2']);
+    ok(cli(['worker', '--once'], env));
+    const html = path.join(dir, 'study.html');
+    const report = JSON.parse(ok(cli(['study', 'show', created.studyId, '--json', '--html', html], env))) as StudyReport;
+    assert.deepEqual(report.status, { completed: 4 });
+    assert.equal(report.study.referenceArm, 'static');
+    // One test patient per seed, the same for both arms: 2 pairs per class and metric.
+    const lesionDice = report.comparisons.find((c) => c.className === 'lesion' && c.metric === 'dice');
+    assert.ok(lesionDice && lesionDice.n === 2 && lesionDice.pAdjusted !== null);
+    assert.match(lesionDice.verdict, /^batchAdaptive vs static on lesion dice: [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], p = \d\.\d{3} \(Holm\), n = 2 cases(: no significant difference)?$/);
+    assert.match(report.correction, /Holm-Bonferroni over all \d+ comparisons/);
+    assert.ok(report.arms.every((a) => a.completed === 2 && a.weights.length === 2));
+    const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<h1>Study fusion check<\/h1>/);
+    assert.match(page, /<svg[^>]*aria-label="fusion weight of dice"/);
+    assert.doesNotMatch(page, /<script|<link|src=|href="http/, 'the report needs nothing from outside');
+    assert.match(ok(cli(['study', 'show', created.studyId], env)), /Verdicts \(Holm-Bonferroni/);
+  });
+});
