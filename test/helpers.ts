@@ -44,3 +44,23 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
 export function smallCohort(dir: string, patients = 3): SyntheticCase[] {
   return generateSyntheticCohort({ out: dir, patients, matrix: 64, slices: 12, seed: 7 });
 }
+
+/** The stdout of a CLI run that must succeed (the assertion shows its exit code and stderr otherwise). */
+export function ok(r: SpawnSyncReturns<string>): string {
+  if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * A scratch folder with its own database, a small cohort ingested as `dataset` and `config` written to
+ * run.json beside it: what the end-to-end training and study tests start from.
+ */
+export function trainingFixture(prefix: string, patients: number, dataset: string, config: unknown): { dir: string; env: NodeJS.ProcessEnv; configFile: string } {
+  const dir = tempDir(prefix);
+  const env = isolatedEnv(dir);
+  smallCohort(path.join(dir, 'cohort'), patients);
+  ok(cli(['ingest', path.join(dir, 'cohort', 'dicom'), '--dataset', dataset, '--labels', path.join(dir, 'cohort', 'labels')], env));
+  const configFile = path.join(dir, 'run.json');
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  return { dir, env, configFile };
+}

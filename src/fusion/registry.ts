@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkPluginOptions } from '../util/pluginOptions.js';
 import { BatchAdaptiveSchema, BatchAdaptiveStrategy } from './batchAdaptive.js';
 import { FusionOptionError, parseOptions } from './controls.js';
 import { DwaSchema, DwaStrategy } from './dwa.js';
@@ -63,11 +64,14 @@ export const FusionConfigSchema = z
     strategy: z.enum(STRATEGY_NAMES),
     options: z.record(z.string(), z.unknown()).default({}),
   })
-  .superRefine((c, ctx) => {
-    const r = STRATEGIES[c.strategy].options.safeParse(c.options);
-    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: ['options', ...i.path], message: i.message });
-  });
+  .superRefine((c, ctx) => checkPluginOptions(STRATEGIES[c.strategy].options, c.options, ctx));
 export type FusionConfig = z.input<typeof FusionConfigSchema>;
+
+/** Whether a strategy's options schema has a given option (e.g. sensitivityTargets). */
+export function strategyTakesOption(strategy: StrategyName, option: string): boolean {
+  const shape = (STRATEGIES[strategy].options as unknown as { shape?: Record<string, unknown> }).shape;
+  return Boolean(shape && option in shape);
+}
 
 /** The checks of a fusion config against the run's losses, as [path below the config, message]. */
 export function fusionProblems(config: z.output<typeof FusionConfigSchema>, lossNames: string[]): [string[], string][] {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkPluginOptions } from '../util/pluginOptions.js';
 import { createCrossEntropyLoss, CrossEntropyOptionsSchema } from './crossEntropy.js';
 import { createDiceLoss, DiceOptionsSchema } from './dice.js';
 import { createFocalLoss, FocalOptionsSchema } from './focal.js';
@@ -52,10 +53,7 @@ export const LossTermSchema = z
     /** Passed to the loss factory; validated against the loss's options schema. */
     options: z.record(z.string(), z.unknown()).default({}),
   })
-  .superRefine((term, ctx) => {
-    const r = LOSSES[term.name].options.safeParse(term.options);
-    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: ['options', ...i.path], message: i.message });
-  });
+  .superRefine((term, ctx) => checkPluginOptions(LOSSES[term.name].options, term.options, ctx));
 
 /** Builds a registered loss from its (already validated) options. */
 export const createLoss = (name: LossName, options: unknown): LossFn => (LOSSES[name].create as (o: unknown) => LossFn)(options);

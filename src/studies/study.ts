@@ -44,8 +44,17 @@ export function parseArms(specs: string[], base: Record<string, unknown>): Study
   });
 }
 
-/** The full config of one arm and seed: base, then the arm's overrides, then the seed and dataset. */
-export const armConfig = (base: Record<string, unknown>, arm: StudyArm, dataset: string, seed: number) => deepMerge(deepMerge(base, arm.overrides), { dataset, seed });
+/** Run-config sections an arm replaces whole: a strategy's or loss's options belong to it alone. */
+const REPLACED = ['fusion', 'losses'];
+
+/**
+ * The full config of one arm and seed: the base, the arm's overrides merged in (fusion and losses
+ * replaced whole when the arm gives them), then the seed and dataset.
+ */
+export function armConfig(base: Record<string, unknown>, arm: StudyArm, dataset: string, seed: number): Record<string, unknown> {
+  const kept = Object.fromEntries(Object.entries(base).filter(([k]) => !(REPLACED.includes(k) && k in arm.overrides)));
+  return deepMerge(deepMerge(kept, arm.overrides), { dataset, seed });
+}
 
 /**
  * Creates a study: every arm x seed config is validated first (nothing is stored when one is wrong,

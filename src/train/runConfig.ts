@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FusionConfigSchema, fusionProblems } from '../fusion/registry.js';
+import { FusionConfigSchema, fusionProblems, strategyTakesOption } from '../fusion/registry.js';
 import { createLoss, LossTermSchema } from '../losses/registry.js';
 import { UNetArchitectureSchema } from '../model/unet.js';
 import { OperatingPointConfigSchema } from './operatingPoint.js';
@@ -92,6 +92,12 @@ export const RunConfigSchema = z
     batchesPerEpoch: z.number().int().min(1).max(100000).default(25),
     /** Stop when the selection score (below) has not improved for this many epochs (0: never). */
     patience: z.number().int().min(0).default(8),
+    /**
+     * The run's clinical requirement, per class (label value): a voxel sensitivity in (0, 1], e.g.
+     * {"2": 0.9}. Checkpoint selection respects it, the operating point is calibrated for it, and a
+     * strategy with targets of its own (batchAdaptive) gets these unless its options give others.
+     */
+    sensitivityTargets: z.record(z.string().regex(/^\d+$/, 'a label value, e.g. "2"'), z.number().gt(0).max(1)).default({}),
     /** How the best checkpoint is chosen (and improvement judged): see src/train/selection.ts. */
     selection: SelectionSchema.prefault({}),
     /** How per-class thresholds are calibrated for the sensitivity targets: see src/train/operatingPoint.ts. */
@@ -121,4 +127,17 @@ export function parseRunConfig(value: unknown): RunConfig {
 /** The configured loss terms, built (and their options range-checked) by their factories. */
 export function buildLosses(config: RunConfig): NamedLoss[] {
   return config.losses.map((l) => ({ name: l.name, fn: createLoss(l.name, l.options) }));
+}
+
+/**
+ * The run's sensitivity targets: the run-level ones, with a strategy's own (fusion.options) taking
+ * precedence per class, and the fusion config the strategy is built with, the run-level targets added
+ * where the strategy takes targets and its options give none.
+ */
+export function runTargets(config: RunConfig): { targets: Record<string, number>; fusion: RunConfig['fusion'] } {
+  const own = (config.fusion.options as { sensitivityTargets?: Record<string, number> }).sensitivityTargets;
+  const targets = { ...config.sensitivityTargets, ...(own ?? {}) };
+  const takesTargets = strategyTakesOption(config.fusion.strategy, 'sensitivityTargets');
+  const fusion = takesTargets && !own && Object.keys(targets).length ? { ...config.fusion, options: { ...config.fusion.options, sensitivityTargets: targets } } : config.fusion;
+  return { targets, fusion };
 }

@@ -20,7 +20,7 @@ import { describeScore, isBetter, selectionScore } from './selection.js';
 import { calibrateThreshold, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
-import { buildLosses, parseRunConfig, RunConfigError } from './runConfig.js';
+import { buildLosses, parseRunConfig, RunConfigError, runTargets } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
 import { casesOf, drawSplit, planFor, preprocessAll } from './trainingData.js';
 import { trainStep } from './trainStep.js';
@@ -134,9 +134,9 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   if (config.selection.class !== undefined && config.selection.class >= plan.classNames.length) {
     throw new RunConfigError(`run config: selection.class: class ${config.selection.class} is not a label of dataset ${config.dataset} (${plan.classNames.map((n, c) => `${c} ${n}`).join(', ')})`);
   }
-  const fusion = createFusionStrategy(lossNames, config.fusion);
-  // The run's sensitivity targets (of any strategy that has them) constrain checkpoint selection too.
-  const sensitivityTargets = ((config.fusion.options as { sensitivityTargets?: Record<string, number> }).sensitivityTargets ?? {}) as Record<string, number>;
+  // The run's sensitivity targets drive the strategy (where it takes them), checkpoint selection and the operating point.
+  const { targets: sensitivityTargets, fusion: fusionConfig } = runTargets(config);
+  const fusion = createFusionStrategy(lossNames, fusionConfig);
   const optimizer = tf.train.adam(config.optimizer.learningRate);
   const sampler = new PatchSampler(
     trainCases.map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, image: new FileSlices<Float32Array>(c.imagePath), label: new FileSlices<Uint8Array>(c.labelPath as string), padValue: c.padValue })),

@@ -3,13 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { StudyReport } from '../../src/studies/studyReport.js';
-import { deepMerge, parseArms } from '../../src/studies/study.js';
-import { cli, isolatedEnv, smallCohort, tempDir } from '../helpers.js';
+import { armConfig, deepMerge, parseArms } from '../../src/studies/study.js';
+import { cli, ok, trainingFixture } from '../helpers.js';
 
-const ok = (r: ReturnType<typeof cli>) => {
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-};
 const BASE = { model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 }, patience: 0 };
 
 describe('parseArms and deepMerge', () => {
@@ -23,6 +19,13 @@ describe('parseArms and deepMerge', () => {
     assert.throws(() => parseArms(['magic'], {}), /arm "magic" is not a fusion strategy/);
     assert.throws(() => parseArms(['x={bad'], {}), /arm "x": its overrides are not JSON/);
   });
+  it('gives each arm the base with its overrides, fusion and losses replaced whole', () => {
+    const base = { sampling: { patchSize: 32, batchSize: 4 }, fusion: { strategy: 'batchAdaptive', options: { targetGain: 3 } }, sensitivityTargets: { '2': 0.9 } };
+    const [staticArm] = parseArms(['static'], base);
+    assert.deepEqual(armConfig(base, staticArm, 'd', 2), { sampling: { patchSize: 32, batchSize: 4 }, fusion: { strategy: 'static', options: {} }, sensitivityTargets: { '2': 0.9 }, dataset: 'd', seed: 2 });
+    assert.deepEqual(armConfig(base, { name: 'bs', overrides: { sampling: { batchSize: 8 } } }, 'd', 1).sampling, { patchSize: 32, batchSize: 8 });
+  });
+
   it('merges objects key by key and replaces arrays', () => {
     assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
   });
@@ -33,12 +36,7 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
   let env: NodeJS.ProcessEnv;
   let config: string;
   before(() => {
-    dir = tempDir('study');
-    env = isolatedEnv(dir);
-    smallCohort(path.join(dir, 'cohort'), 4);
-    ok(cli(['ingest', path.join(dir, 'cohort', 'dicom'), '--dataset', 's', '--labels', path.join(dir, 'cohort', 'labels')], env));
-    config = path.join(dir, 'base.json');
-    fs.writeFileSync(config, JSON.stringify(BASE));
+    ({ dir, env, configFile: config } = trainingFixture('study', 4, 's', BASE));
   });
 
   it('refuses a wrong arm before storing anything, naming the arm', () => {

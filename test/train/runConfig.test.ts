@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LossOptionError } from '../../src/losses/types.js';
 import { createFocalLoss } from '../../src/losses/focal.js';
-import { buildLosses, parseRunConfig, RunConfigError } from '../../src/train/runConfig.js';
+import { buildLosses, parseRunConfig, RunConfigError, runTargets } from '../../src/train/runConfig.js';
 
 describe('parseRunConfig', () => {
   it('fills every default from a dataset name alone', () => {
@@ -43,6 +43,14 @@ describe('parseRunConfig', () => {
     it(`rejects ${name} when the config is parsed (at launch), naming the field`, () =>
       assert.throws(() => parseRunConfig({ dataset: 'd', ...(value as object) }), (e: unknown) => e instanceof RunConfigError && pattern.test(e.message)));
   }
+
+  it('run-level sensitivity targets reach a strategy that takes targets, and a strategy\'s own win', () => {
+    const withTargets = (fusion: unknown) => runTargets(parseRunConfig({ dataset: 'd', sensitivityTargets: { '2': 0.9 }, fusion }));
+    assert.deepEqual(withTargets({ strategy: 'batchAdaptive' }), { targets: { '2': 0.9 }, fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.9 } } } });
+    assert.deepEqual(withTargets({ strategy: 'static' }), { targets: { '2': 0.9 }, fusion: { strategy: 'static', options: {} } });
+    assert.deepEqual(withTargets({ strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.8, '1': 0.5 } } }).targets, { '2': 0.8, '1': 0.5 });
+    assert.throws(() => parseRunConfig({ dataset: 'd', sensitivityTargets: { lesion: 0.9 } }), /sensitivityTargets\.lesion/);
+  });
 
   it('builds every registered loss from the default config', () => {
     assert.deepEqual(buildLosses(parseRunConfig({ dataset: 'd' })).map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity']);

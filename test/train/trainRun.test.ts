@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { readVolume } from '../../src/data/volumeCache.js';
 import { readNifti } from '../../src/nifti/nifti.js';
 import type { RunReport } from '../../src/train/runReport.js';
-import { cli, isolatedEnv, ROOT, run, smallCohort, tempDir } from '../helpers.js';
+import { cli, ok, ROOT, run, trainingFixture } from '../helpers.js';
 
 /** Sized for the 2-core CI machine: a few seconds per run. */
 const CONFIG = {
@@ -25,10 +25,6 @@ const CONFIG = {
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() as string) as T;
 
-function ok(r: ReturnType<typeof cli>): string {
-  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
-  return r.stdout;
-}
 
 /** Epoch records that must match between an uninterrupted and a resumed run. */
 const curve = (r: RunReport) => r.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, valDice: e.valDice, weights: e.weights }));
@@ -40,12 +36,7 @@ describe('segfusion train (end to end, CLI)', () => {
   let reference: RunReport;
 
   before(() => {
-    dir = tempDir('train');
-    env = isolatedEnv(dir);
-    smallCohort(path.join(dir, 'cohort'), 6);
-    ok(cli(['ingest', path.join(dir, 'cohort', 'dicom'), '--dataset', 'tiny', '--labels', path.join(dir, 'cohort', 'labels')], env));
-    configFile = path.join(dir, 'run.json');
-    fs.writeFileSync(configFile, JSON.stringify(CONFIG));
+    ({ dir, env, configFile } = trainingFixture('train', 6, 'tiny', CONFIG));
   });
 
   it('trains, evaluates the best checkpoint on the test split and stores everything', () => {

@@ -10,7 +10,7 @@ const SIZES: Record<string, { depth: number; baseFilters: number }> = {
 /** GET /api/plugins: the loss and fusion registries, with each member's help and options schema. */
 interface Plugins {
   losses: { name: string; help: string }[];
-  strategies: { name: string; help: string; options: { properties?: Record<string, unknown> } }[];
+  strategies: { name: string; help: string }[];
 }
 /** Losses ticked by default: the default run config's. */
 const DEFAULT_LOSSES = ['dice', 'focal', 'sensitivitySpecificity'];
@@ -46,13 +46,9 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   dataset.addEventListener('change', () => void loadClasses());
   await loadClasses();
-  // The help of the chosen strategy, and its target fields only where its options have targets.
-  const targetRows = () => [targetClass, targetValue].flatMap((el) => [el, el.previousElementSibling, el.nextElementSibling] as HTMLElement[]);
+  // The help of the chosen strategy (the sensitivity target is the run's, whatever the strategy).
   const showStrategy = () => {
-    const chosen = plugins.strategies.find((p) => p.name === strategy.value);
-    strategyHelp.textContent = chosen?.help ?? '';
-    const targets = Boolean(chosen?.options.properties?.sensitivityTargets);
-    for (const el of targetRows()) el.hidden = !targets;
+    strategyHelp.textContent = plugins.strategies.find((p) => p.name === strategy.value)?.help ?? '';
   };
   strategy.addEventListener('change', showStrategy);
   const banner = h('div', { id: 'form-error' });
@@ -66,7 +62,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     ...field('Fusion strategy', strategy, 'config.fusion'),
     strategyHelp,
     ...field('Sensitivity target: class', targetClass, 'targetClass'),
-    ...field('Sensitivity target: value', targetValue, 'config.fusion.options.sensitivityTargets'),
+    ...field('Sensitivity target: value', targetValue, 'config.sensitivityTargets'),
     ...field('Epochs', inputs.epochs, 'config.epochs'),
     ...field('Batches per epoch', inputs.batchesPerEpoch, 'config.batchesPerEpoch'),
     ...field('Batch size', inputs.batchSize, 'config.sampling.batchSize'),
@@ -95,7 +91,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       seed: Number(inputs.seed.value),
       model: SIZES[size.value],
       losses: [...losses.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => ({ name: c.value, options: c.value === 'focal' ? { gamma: 2 } : {} })),
-      fusion: { strategy: strategyValue, options: strategyValue === 'batchAdaptive' && targetClass.value ? { sensitivityTargets: { [targetClass.value]: Number(targetValue.value) } } : {} },
+      fusion: { strategy: strategyValue, options: {} },
+      sensitivityTargets: targetClass.value ? { [targetClass.value]: Number(targetValue.value) } : {},
       epochs: Number(inputs.epochs.value),
       batchesPerEpoch: Number(inputs.batchesPerEpoch.value),
       sampling: { batchSize: Number(inputs.batchSize.value), patchSize: Number(inputs.patchSize.value) },
