@@ -11,6 +11,7 @@ import { datasetsRouter } from './routes/datasetsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
 import { jobsRouter } from './routes/jobsRouter.js';
 import { pluginsRouter } from './routes/pluginsRouter.js';
+import { studiesRouter } from './routes/studiesRouter.js';
 import { runsRouter } from './routes/runsRouter.js';
 
 export interface WebAssets {
@@ -53,6 +54,7 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   api.use('/runs', runsRouter(ctx));
   api.use('/jobs', jobsRouter(ctx));
   api.use('/plugins', pluginsRouter());
+  api.use('/studies', studiesRouter(ctx));
   api.use('/events', eventsRouter(ctx));
   api.use((req) => {
     throw notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`);

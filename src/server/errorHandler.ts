@@ -7,6 +7,7 @@ import { ExportError } from '../export/exportManifest.js';
 import { FusionOptionError } from '../fusion/controls.js';
 import { LossOptionError } from '../losses/types.js';
 import { RunConfigError } from '../train/runConfig.js';
+import { StudyError, StudyNotFoundError } from '../studies/study.js';
 import { RunNotFoundError, RunStateError } from '../train/trainer.js';
 import { logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
@@ -29,6 +30,8 @@ const DOMAIN: [new (...args: never[]) => Error, number, string][] = [
   [LossOptionError, 400, 'validation'],
   [FusionOptionError, 400, 'validation'],
   [SplitError, 400, 'validation'],
+  [StudyError, 400, 'validation'],
+  [StudyNotFoundError, 404, 'not_found'],
 ];
 
 /**

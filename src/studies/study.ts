@@ -10,6 +10,13 @@ export class StudyError extends Error {
   override name = 'StudyError';
 }
 
+export class StudyNotFoundError extends Error {
+  override name = 'StudyNotFoundError';
+  constructor(id: string) {
+    super(`no study ${id}`);
+  }
+}
+
 /** Plain objects merged key by key (overrides win); arrays and other values are replaced. */
 export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };

@@ -2,7 +2,7 @@ import type { Db } from '../db/client.js';
 import { findStudy, studyRuns, type StudyRecord } from '../db/studies.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
-import { StudyError } from './study.js';
+import { StudyNotFoundError } from './study.js';
 
 /** The metrics a study compares (per test case and class), higher better except the distance. */
 export const STUDY_METRICS = ['dice', 'sensitivity', 'precision', 'hd95', 'detectionSensitivity'] as const;
@@ -58,7 +58,7 @@ const f = (v: number, d = 3) => {
  */
 export async function studyReport(db: Db, id: string): Promise<StudyReport> {
   const study = await findStudy(db, id);
-  if (!study) throw new StudyError(`no study ${id}`);
+  if (!study) throw new StudyNotFoundError(id);
   const runs = await studyRuns(db, id);
   const status: Record<string, number> = {};
   for (const r of runs) status[r.status] = (status[r.status] ?? 0) + 1;

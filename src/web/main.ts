@@ -4,6 +4,7 @@ import { datasetPage, datasetsPage } from './pages/datasetsPage.js';
 import { newRunPage } from './pages/newRunPage.js';
 import { runPage } from './pages/runPage.js';
 import { runsPage } from './pages/runsPage.js';
+import { studiesPage } from './pages/studiesPage.js';
 import { viewerPage } from './pages/viewerPage.js';
 
 type Page = (root: HTMLElement, ...params: string[]) => Promise<() => void>;
@@ -15,6 +16,7 @@ const ROUTES: [RegExp, Page, string][] = [
   [/^#\/new$/, newRunPage, 'new'],
   [/^#\/datasets\/(.+)$/, datasetPage, 'datasets'],
   [/^#\/datasets$/, datasetsPage, 'datasets'],
+  [/^#\/studies$/, studiesPage, 'studies'],
   [/^(#\/runs)?$|^#\/?$/, runsPage, 'runs'],
 ];
 

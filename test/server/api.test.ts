@@ -177,6 +177,28 @@ describe('JSON API', () => {
     assert.equal((await call(`/api/jobs/${ok.json.jobId as string}`)).json.kind, 'ingest');
   });
 
+  it('creates a study from the API (arms x seeds queued), lists it and serves its report as JSON and HTML', async () => {
+    const bad = await call('/api/studies', { method: 'POST', body: { name: 'x', dataset: 'demo', arms: ['static', 'bad={"fusion":{"strategy":"gradnorm","options":{"alpha":-1}}}'] } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error?.message ?? '', /arm "bad": run config: fusion\.options\.alpha/);
+    const created = await call('/api/studies', { method: 'POST', body: { name: 'api study', dataset: 'demo', arms: ['static', 'batchAdaptive'], seeds: 1, baseConfig: { sensitivityTargets: { '2': 0.9 } } } });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.id as string;
+    assert.equal((created.json.runs as unknown[]).length, 2);
+    assert.ok(((await call('/api/studies')).json.items as { id: string }[]).some((s) => s.id === id));
+    const report = await call(`/api/studies/${id}`);
+    assert.deepEqual(report.json.status, { queued: 2 });
+    const html = await fetch(`${base}/api/studies/${id}/report.html`);
+    assert.equal(html.status, 200);
+    assert.match(await html.text(), /<h1>Study api study<\/h1>/);
+    assert.equal((await call('/api/studies/nope')).status, 404);
+    // Queued runs are cancelled before they can be deleted, as any run.
+    for (const r of created.json.runs as { id: string }[]) {
+      assert.equal((await call(`/api/runs/${r.id}/cancel`, { method: 'POST' })).status, 202);
+      assert.equal((await call(`/api/runs/${r.id}`, { method: 'DELETE' })).status, 204);
+    }
+  });
+
   it('launches, tags, cancels and deletes a run', async () => {
     const created = await call('/api/runs', { method: 'POST', body: { name: 'api run', tags: ['a'], config: { dataset: 'demo', epochs: 2 } } });
     assert.equal(created.status, 201, created.text);

@@ -1,0 +1,76 @@
+import { api, ApiError, withToken } from '../api.js';
+import { h } from '../dom.js';
+
+interface StudyItem {
+  id: string;
+  name: string;
+  dataset: string;
+  arms: string[];
+  seeds: number;
+  referenceArm: string;
+  createdAt: string;
+}
+
+/**
+ * Comparison studies: the list (each with its self-contained HTML report) and one form that queues
+ * arms x seeds on a dataset, as `segfusion study create` does; the arms come from the fusion registry.
+ */
+export async function studiesPage(root: HTMLElement): Promise<() => void> {
+  const [{ items: datasets }, plugins, { items }] = await Promise.all([
+    api<{ items: { name: string }[] }>('/datasets?limit=500'),
+    api<{ strategies: { name: string; help: string }[] }>('/plugins'),
+    api<{ items: StudyItem[] }>('/studies'),
+  ]);
+  const dataset = h('select', { id: 's-dataset', name: 'dataset' }, ...datasets.map((d) => h('option', { value: d.name }, d.name)));
+  const name = h('input', { id: 's-name', name: 'name', value: 'fusion study' });
+  const arms = h('div', { id: 's-arms' }, ...plugins.strategies.map((s) => h('label', { title: s.help }, h('input', { type: 'checkbox', name: 'arm', value: s.name, checked: true }), ` ${s.name} `)));
+  const seeds = h('input', { id: 's-seeds', name: 'seeds', type: 'number', value: 3, min: '1', max: '20' });
+  const target = h('input', { id: 's-target', name: 'target', type: 'number', value: 0.9, step: '0.05', min: '0', max: '1' });
+  const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: 24 });
+  const error = h('div', { class: 'error', id: 's-error' });
+  const form = h(
+    'form',
+    { class: 'grid', id: 'study-form' },
+    h('label', { for: 's-name' }, 'Study name'),
+    name,
+    h('label', { for: 's-dataset' }, 'Dataset'),
+    dataset,
+    h('label', {}, 'Arms (fusion strategies, same losses)'),
+    arms,
+    h('label', { for: 's-seeds' }, 'Seeds per arm'),
+    seeds,
+    h('label', { for: 's-target' }, 'Lesion (class 2) sensitivity target'),
+    target,
+    h('label', { for: 's-epochs' }, 'Epochs per run'),
+    epochs,
+    error,
+    h('span'),
+    h('button', { type: 'submit' }, 'Queue the study'),
+  );
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    const chosen = [...arms.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value);
+    try {
+      await api('/studies', {
+        method: 'POST',
+        body: { name: name.value, dataset: dataset.value, arms: chosen, seeds: Number(seeds.value), baseConfig: { epochs: Number(epochs.value), ...(Number(target.value) > 0 ? { sensitivityTargets: { '2': Number(target.value) } } : {}) } },
+      });
+      location.hash = '#/studies';
+      location.reload();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      error.textContent = err.message;
+    }
+  });
+  const list = items.length
+    ? h(
+        'table',
+        { 'data-table': 'studies' },
+        h('thead', {}, h('tr', {}, ...['study', 'dataset', 'arms', 'seeds', 'reference', 'created', 'report'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, ...items.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, s.dataset), h('td', {}, s.arms.join(', ')), h('td', { class: 'num' }, s.seeds), h('td', {}, s.referenceArm), h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')), h('td', {}, h('a', { href: withToken(`/api/studies/${s.id}/report.html`) }, 'HTML report'))))),
+      )
+    : h('p', { class: 'muted' }, 'No studies yet.');
+  root.append(h('h1', {}, 'Studies'), list, h('h2', {}, 'New study'), h('p', { class: 'muted' }, 'One queued run per arm and seed; each seed\'s split and budget is shared by every arm, so test cases pair up.'), form);
+  return () => undefined;
+}
