@@ -2,13 +2,19 @@
  * Bounds on what one DICOM file or one series may make SegFusion allocate. Every size read from a file is
  * checked against these before memory is allocated, so a small hostile or broken file is rejected with
  * its reason instead of exhausting the machine. The values are documented in docs/user-guide.md
- * ("Limits"); with them, `inspect` or `ingest` of any single file stays under 1 GiB of resident memory.
+ * ("Limits"); with them, what one file can make SegFusion allocate is bounded by the file's own size
+ * (native data must be present, compressed frames decode to at most maxDecodeRatio times their size).
  */
 export const LIMITS = {
   /** NumberOfFrames (0028,0008) of one file: enhanced CT/MR rarely exceed a few thousand. */
   maxFrames: 16_384,
-  /** Stored samples (rows x columns x samples per pixel x frames) of one file: 2^27, 512 MiB as int32. */
-  maxSamplesPerFile: 2 ** 27,
+  /** Stored samples (rows x columns x samples per pixel x frames) of one file: 2^28 (1,024 frames of 512 x 512). */
+  maxSamplesPerFile: 2 ** 28,
+  /**
+   * A compressed frame decodes to at most this many times its own size (plus 1 MiB): lossless CT
+   * compresses 2-4:1, so only a decompression bomb (a tiny stream declaring a huge image) is refused.
+   */
+  maxDecodeRatio: 1000,
   /** A deflated data set inflates to at most this many times its compressed size ... */
   maxInflateRatio: 64,
   /** ... and never beyond this many bytes, whatever the ratio. */

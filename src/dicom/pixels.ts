@@ -194,7 +194,14 @@ export function decodeFrameBytes(ds: DataSet, h: InstanceHeader, source: string)
   const pixels = h.rows * h.columns;
   let photometric = h.photometricInterpretation;
   let planar = h.planarConfiguration;
+  const frameBytes = h.rows * h.columns * h.samplesPerPixel * Math.ceil(h.bitsAllocated / 8);
   const frames = encapsulatedFrames(ds, h.frames, source).map((frame, f) => {
+    if (frameBytes > LIMITS.maxDecodeRatio * frame.length + 2 ** 20) {
+      throw new DicomError(
+        `${source}: ${h.frames > 1 ? `frame ${f + 1}: ` : ''}a ${frame.length}-byte compressed frame cannot hold ${h.rows}x${h.columns}x${h.samplesPerPixel} pixels (${frameBytes} bytes, beyond ${LIMITS.maxDecodeRatio} times its size): refused as a decompression bomb`,
+        'inconsistent',
+      );
+    }
     try {
       if (ts.codec === 'rle') {
         planar = 0;

@@ -104,10 +104,21 @@ describe('hardening: hostile and broken files', () => {
     const bomb = slicePath(root, 2, 3);
     fs.writeFileSync(bomb, Buffer.concat([bytes.subarray(0, metaEnd), zlib.deflateRawSync(Buffer.alloc(200 * 1024 * 1024), { level: 9 })]));
     assert.ok(fs.statSync(bomb).size < 1024 * 1024);
+    // A JPEG whose frame header (SOF) and Rows/Columns agree on 16384 x 16384 pixels, in a few kB.
+    const jpegBomb = path.join(dir, 'jpeg-bomb.dcm');
+    run('dcmcjpeg', ['+e1', slicePath(root, 1, 5), jpegBomb]);
+    const jb = fs.readFileSync(jpegBomb);
+    const sof = jb.indexOf(Buffer.from([0xff, 0xc3]));
+    jb.writeUInt16BE(16384, sof + 5);
+    jb.writeUInt16BE(16384, sof + 7);
+    fs.writeFileSync(jpegBomb, jb);
+    modify(jpegBomb, '-m', '(0028,0010)=16384', '-m', '(0028,0011)=16384');
+    fs.copyFileSync(jpegBomb, slicePath(root, 1, 5));
     const env = isolatedEnv(path.join(dir, 'bounds-db'));
     for (const [file, pattern] of [
       [frames, /NumberOfFrames \(0028,0008\) is 1000000000, beyond the limit of 16384 frames per file/],
       [bomb, /inflates beyond 16777216 bytes .*decompression bomb/],
+      [jpegBomb, /compressed frame cannot hold 16384x16384x1 pixels .*decompression bomb/],
     ] as const) {
       const r = boundedCli(['inspect', file, '--json'], env);
       assert.equal(r.status, 2, r.stderr);
@@ -119,7 +130,9 @@ describe('hardening: hostile and broken files', () => {
     assert.ok(r.maxRss < CEILING, `ingest peaked at ${r.maxRss} bytes`);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as IngestSummary;
     assert.equal(s.series, 2, reasons(s));
+    // The JPEG bomb's Rows differ from its neighbours': it is left out of the series before any decoding.
     assert.equal(s.rejectedFiles, 2, reasons(s));
+    assert.match(reasons(s), /IM0005: series .*image 16384x16384 .* left out of the volume/);
   });
 
   it('splits a series at a slice 100 m away instead of a 40,000-slice grid', () => {
