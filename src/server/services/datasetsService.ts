@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
+import { isInside } from '../../ingest/scan.js';
 import { queueIngest } from '../../jobs/ingestJobs.js';
 import { forbidden } from '../httpErrors.js';
 
@@ -49,8 +50,7 @@ export function resolveInsideRoots(requested: string, roots: string[], field: st
     } catch {
       return false;
     }
-    const rel = path.relative(r, real);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+    return isInside(r, real);
   });
   if (!inside) throw forbidden(`${field} "${requested}" is outside the folders the server may ingest from (${roots.join(', ')}; set SEGFUSION_INGEST_ROOTS)`);
   return real;
