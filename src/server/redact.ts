@@ -20,6 +20,13 @@ export interface Redactor {
 const PATIENT_KEYS = new Set(['patientId', 'patientIds', 'patients']);
 const SPLIT_KEYS = new Set(['train', 'validation', 'test']);
 
+/** The key an array element is read under: its array's, when that is a patient key. */
+const elementKey = (key: string | null): string | null => (key && PATIENT_KEYS.has(key) ? key : null);
+
+/** The key a member `k` of object `v` (itself under `key`) is read under: a run's split lists patients under train/validation/test. */
+const memberKey = (key: string | null, v: object, k: string): string =>
+  key === 'split' && Array.isArray((v as { train?: unknown }).train) && SPLIT_KEYS.has(k) ? 'patients' : k;
+
 /**
  * The secret behind the pseudonyms: created once per data folder (mode 0600), so a pseudonym is stable
  * across restarts and cannot be inverted without the folder.
@@ -61,21 +68,18 @@ export function createRedactor(o: {
   const text = (s: string): string => (rootRe ? s.replace(rootRe, '') : s).replace(otherPath, '$1$2');
   const walk = (v: unknown, key: string | null, ids: RegExp | null): unknown => {
     if (typeof v === 'string') return key && PATIENT_KEYS.has(key) ? patient(v) : ids ? text(v).replace(ids, patient) : text(v);
-    if (Array.isArray(v)) return v.map((x) => walk(x, key && PATIENT_KEYS.has(key) ? key : null, ids));
+    if (Array.isArray(v)) return v.map((x) => walk(x, elementKey(key), ids));
     if (v && typeof v === 'object' && !(v instanceof Date)) {
-      // A run's split lists patients under train/validation/test.
-      const inSplit = key === 'split' && Array.isArray((v as { train?: unknown }).train);
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, inSplit && SPLIT_KEYS.has(k) ? 'patients' : k, ids)]));
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, memberKey(key, v, k), ids)]));
     }
     return v;
   };
   /** Every PatientID an answer names under a patient key, so the same IDs inside folder names are replaced too. */
   const collect = (v: unknown, key: string | null, into: Set<string>): void => {
     if (typeof v === 'string' && key && PATIENT_KEYS.has(key) && v.length >= 3) into.add(v);
-    else if (Array.isArray(v)) for (const x of v) collect(x, key && PATIENT_KEYS.has(key) ? key : null, into);
+    else if (Array.isArray(v)) for (const x of v) collect(x, elementKey(key), into);
     else if (v && typeof v === 'object') {
-      const inSplit = key === 'split' && Array.isArray((v as { train?: unknown }).train);
-      for (const [k, x] of Object.entries(v)) collect(x, inSplit && SPLIT_KEYS.has(k) ? 'patients' : k, into);
+      for (const [k, x] of Object.entries(v)) collect(x, memberKey(key, v, k), into);
     }
   };
   const value = <T>(v: T): T => {
