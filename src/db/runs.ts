@@ -53,6 +53,10 @@ export interface TraceRecord {
   loss: number;
   terms: number[];
   weights: number[];
+  /** [loss][class] factors where the strategy weights (loss, class) pairs. */
+  classWeights?: number[][];
+  /** Per class: the batch's voxel sensitivity (null: class absent). */
+  sensitivity?: (number | null)[];
 }
 
 /** One transaction per epoch: its record, its batch traces and the run's progress fields. */
@@ -65,7 +69,17 @@ export async function saveEpoch(
 ) {
   await db.$transaction([
     db.runEpoch.create({ data: { id: randomUUID(), runId, ...e, terms: JSON.stringify(e.terms), weights: JSON.stringify(e.weights), valMetrics: JSON.stringify(e.valMetrics) } }),
-    db.batchTrace.createMany({ data: traces.map((t) => ({ id: randomUUID(), runId, ...t, terms: JSON.stringify(t.terms), weights: JSON.stringify(t.weights) })) }),
+    db.batchTrace.createMany({
+      data: traces.map((t) => ({
+        id: randomUUID(),
+        runId,
+        ...t,
+        terms: JSON.stringify(t.terms),
+        weights: JSON.stringify(t.weights),
+        classWeights: t.classWeights ? JSON.stringify(t.classWeights) : null,
+        sensitivity: t.sensitivity ? JSON.stringify(t.sensitivity) : null,
+      })),
+    }),
     db.run.update({ where: { id: runId }, data: { ...progress, heartbeatAt: new Date() } }),
   ]);
 }
@@ -114,8 +128,19 @@ export async function runDetail(db: Db, id: string) {
   });
 }
 
-export async function runTraces(db: Db, runId: string) {
-  return db.batchTrace.findMany({ where: { runId }, orderBy: { step: 'asc' } });
+/** A run's batch traces, their JSON columns parsed. */
+export async function runTraces(db: Db, runId: string): Promise<TraceRecord[]> {
+  const rows = await db.batchTrace.findMany({ where: { runId }, orderBy: { step: 'asc' } });
+  return rows.map((t) => ({
+    step: t.step,
+    epoch: t.epoch,
+    learningRate: t.learningRate,
+    loss: t.loss,
+    terms: JSON.parse(t.terms) as number[],
+    weights: JSON.parse(t.weights) as number[],
+    ...(t.classWeights ? { classWeights: JSON.parse(t.classWeights) as number[][] } : {}),
+    ...(t.sensitivity ? { sensitivity: JSON.parse(t.sensitivity) as (number | null)[] } : {}),
+  }));
 }
 
 export async function runningRuns(db: Db) {

@@ -1,15 +1,17 @@
 import { applyControls, FusionOptionError, type FusionControls } from './controls.js';
-import type { FusionStep, FusionStrategy, StrategyCapabilities } from './strategy.js';
+import type { FusionStep, FusionStrategy, StrategyCapabilities, WeightRecord } from './strategy.js';
 
 /** Shared bookkeeping: warm-up, controls (normalise, bounds, EMA), history and state. */
 export abstract class BaseStrategy implements FusionStrategy {
-  readonly history: { step: number; epoch: number; weights: number[] }[] = [];
+  readonly history: WeightRecord[] = [];
   protected current: number[];
+  /** [loss][class] factors of the last batch, for strategies that weight classes (null otherwise). */
+  private currentClassWeights: number[][] | null = null;
   /** Whether `current` holds the weights of a previous batch (EMA smoothing starts from those). */
   private hasPrevious = false;
 
   /** Most strategies compute their weights from loss values and batch statistics alone. */
-  static readonly capabilities: StrategyCapabilities = { gradientNorms: false, learnedWeights: false };
+  static readonly capabilities: StrategyCapabilities = { gradientNorms: false, learnedWeights: false, classWeights: false };
 
   /** The capabilities of the concrete strategy (its class's static `capabilities`). */
   get capabilities(): StrategyCapabilities {
@@ -35,6 +37,15 @@ export abstract class BaseStrategy implements FusionStrategy {
   /** The strategy's own rule: raw weights for this batch, before the common controls. */
   protected abstract update(step: FusionStep): number[];
 
+  /**
+   * Strategies with the classWeights capability: the [loss][class] factors for this batch, called after
+   * update(). The common controls act on the per-loss weights only; these factors carry their own bounds.
+   */
+  protected updateClassWeights(step: FusionStep): number[][] | null {
+    void step;
+    return null;
+  }
+
   weights(step: FusionStep): number[] {
     if (step.losses.length !== this.lossNames.length) {
       throw new FusionOptionError(`${this.name}: got ${step.losses.length} loss values for ${this.lossNames.length} losses (${this.lossNames.join(', ')})`);
@@ -44,8 +55,15 @@ export abstract class BaseStrategy implements FusionStrategy {
     const w = inWarmup ? [...this.initial] : this.appliesOwnControls ? raw : applyControls(raw, this.hasPrevious ? this.current : null, this.controls);
     this.current = w;
     this.hasPrevious = true;
-    this.history.push({ step: step.step, epoch: step.epoch, weights: [...w] });
+    const classWeights = this.updateClassWeights(step);
+    this.currentClassWeights = classWeights && inWarmup ? classWeights.map((r) => r.map(() => 1)) : classWeights;
+    this.history.push({ step: step.step, epoch: step.epoch, weights: [...w], ...(this.currentClassWeights ? { classWeights: this.currentClassWeights.map((r) => [...r]) } : {}) });
     return [...w];
+  }
+
+  classWeights(): number[][] {
+    if (!this.currentClassWeights) throw new FusionOptionError(`${this.name}: classWeights() before weights(), or the strategy does not weight classes`);
+    return this.currentClassWeights.map((r) => [...r]);
   }
 
   state(): unknown {

@@ -22,7 +22,7 @@ export const GradNormSchema = z.strictObject({
  * i.e. one gradient-descent step on L_grad per batch, separate from the model's optimizer.
  */
 export class GradNormStrategy extends BaseStrategy {
-  static override readonly capabilities = { gradientNorms: true, learnedWeights: false };
+  static override readonly capabilities = { gradientNorms: true, learnedWeights: false, classWeights: false };
   private readonly alpha: number;
   private readonly learningRate: number;
   private initialLosses: number[] | null = null;

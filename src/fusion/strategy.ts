@@ -10,6 +10,8 @@ export interface BatchStats {
   sensitivity: (number | null)[];
   /** Per class: TN / (TN + FP); null when every voxel is the class. */
   specificity: (number | null)[];
+  /** Per class: voxel counts behind the ratios (true positives, ground truth, predicted), for running estimates. */
+  counts: { truePositives: number[]; groundTruth: number[]; predicted: number[] };
 }
 
 /** What a strategy sees each batch. */
@@ -30,6 +32,20 @@ export interface StrategyCapabilities {
   gradientNorms: boolean;
   /** Its weights are trainable variables, trained with the model through fusedLoss(). */
   learnedWeights: boolean;
+  /**
+   * Weights (loss, class) pairs: after weights(), classWeights() gives a factor m_ic per loss i and class
+   * c, and the step minimises Σ_i w_i Σ_c m_ic L_ic over the losses' per-class terms (Σ_c L_ic = L_i).
+   */
+  classWeights: boolean;
+}
+
+/** One batch's weights as a strategy records them: per loss, and per (loss, class) where it weights classes. */
+export interface WeightRecord {
+  step: number;
+  epoch: number;
+  weights: number[];
+  /** [loss][class] factors m_ic; absent for strategies that weight whole losses. */
+  classWeights?: number[][];
 }
 
 /**
@@ -44,7 +60,9 @@ export interface FusionStrategy {
   readonly variables?: tf.Variable[];
   fusedLoss?(losses: tf.Scalar[], epoch: number): tf.Scalar;
   weights(step: FusionStep): number[];
-  readonly history: readonly { step: number; epoch: number; weights: number[] }[];
+  /** classWeights only: the [loss][class] factors of the batch weights() was last called for. */
+  classWeights?(): number[][];
+  readonly history: readonly WeightRecord[];
   /** Serializable state, so a resumed run continues with the same weights. */
   state(): unknown;
   restore(state: unknown): void;

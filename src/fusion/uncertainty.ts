@@ -22,7 +22,7 @@ export const UncertaintySchema = z.strictObject({
  * EMA smoothing cannot apply to learned weights and is refused.
  */
 export class UncertaintyStrategy extends BaseStrategy {
-  static override readonly capabilities = { gradientNorms: false, learnedWeights: true };
+  static override readonly capabilities = { gradientNorms: false, learnedWeights: true, classWeights: false };
   readonly logVariances: tf.Variable;
 
   constructor(lossNames: string[], options: { initialLogVariance?: number; controls?: FusionControlsInput } = {}) {

@@ -30,6 +30,34 @@ export function segmentVolume(model: tf.LayersModel, image: Float32Array, size: 
   return segmentVolumeDetailed(model, image, size, o).labels;
 }
 
+/**
+ * The operating point's rule for voxel p of per-class probability planes: the most probable of the
+ * classes whose probability reaches their threshold, else the arg-max (ties: the lower class).
+ */
+function voxelLabel(planes: readonly ArrayLike<number>[], p: number, thresholded: readonly (readonly [number, number])[]): number {
+  let best = 0;
+  for (let c = 1; c < planes.length; c++) if (planes[c][p] > planes[best][p]) best = c;
+  let over = -1;
+  for (const [c, t] of thresholded) if (planes[c][p] >= t && (over < 0 || planes[c][p] > planes[over][p])) over = c;
+  return over >= 0 ? over : best;
+}
+
+/**
+ * Labels from every class's kept probabilities (keepProbabilities of all classes) under other
+ * thresholds, by the same rule as segmentVolume: re-thresholding without running the model again.
+ */
+export function labelsAt(probabilities: ReadonlyMap<number, Float32Array>, classes: number, thresholds: Readonly<Record<number, number>>): Uint8Array {
+  const planes = [...Array(classes).keys()].map((c) => {
+    const plane = probabilities.get(c);
+    if (!plane) throw new RangeError(`labelsAt needs the probabilities of every class; class ${c} was not kept`);
+    return plane;
+  });
+  const thresholded = Object.entries(thresholds).map(([c, t]) => [Number(c), t] as const);
+  const out = new Uint8Array(planes[0].length);
+  for (let p = 0; p < out.length; p++) out[p] = voxelLabel(planes, p, thresholded);
+  return out;
+}
+
 /** segmentVolume with the probabilities of `keepProbabilities` classes (i fastest, on the output grid). */
 export function segmentVolumeDetailed(
   model: tf.LayersModel,
@@ -69,13 +97,7 @@ export function segmentVolumeDetailed(
       }
       const base = (z0 + b) * ox * oy;
       for (const [c, kept] of probabilities) kept.set(planes[c] as Float32Array, base);
-      for (let p = 0; p < ox * oy; p++) {
-        let best = 0;
-        for (let c = 1; c < o.classes; c++) if (planes[c][p] > planes[best][p]) best = c;
-        let over = -1;
-        for (const [c, t] of thresholded) if (planes[c][p] >= t && (over < 0 || planes[c][p] > planes[over][p])) over = c;
-        out[base + p] = over >= 0 ? over : best;
-      }
+      for (let p = 0; p < ox * oy; p++) out[base + p] = voxelLabel(planes, p, thresholded);
     }
     o.onProgress?.(z0 + n, nz);
   }

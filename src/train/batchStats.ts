@@ -30,5 +30,6 @@ export function batchStats(yTrue: tf.Tensor4D, yPred: tf.Tensor4D): BatchStats {
       const negatives = total - g;
       return negatives > 0 ? (negatives - (pred[c] - tp[c])) / negatives : null;
     }),
+    counts: { truePositives: tp, groundTruth: gt, predicted: pred },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Aggregate } from '../metrics/segmentationMetrics.js';
+import type { OperatingPoint } from './operatingPoint.js';
 
 /**
  * How the best checkpoint is chosen and early stopping decides, on the validation split after each
@@ -14,6 +15,12 @@ export const SelectionSchema = z.strictObject({
   class: z.number().int().min(1).optional(),
   /** Rank epochs meeting every sensitivity target (fusion.options.sensitivityTargets) above the others (default true). */
   respectTargets: z.boolean().default(true),
+  /**
+   * With sensitivity targets: judge each epoch at thresholds calibrated on validation for them, as the
+   * final evaluation applies them (default true): a target counts as met when a threshold reaches it at
+   * operatingPoint.minPrecision, and the metric is read at those thresholds. false: at the arg-max.
+   */
+  atOperatingPoint: z.boolean().default(true),
 });
 export type Selection = z.output<typeof SelectionSchema>;
 
@@ -29,16 +36,26 @@ export interface SelectionScore {
  * The score of an epoch's validation summary (per class name: per metric: aggregate over cases);
  * classNames[c] names label c. Null when the metric is undefined for every class it averages (no
  * case has the class). Targets are keyed by label value, e.g. {"2": 0.9}; a target whose class has
- * no defined sensitivity counts as missed.
+ * no defined sensitivity counts as missed. With the operating point the summary was read at, a
+ * target is met when its calibration met it (pooled over the validation cases).
  */
-export function selectionScore(summary: Record<string, Record<string, Aggregate>>, classNames: string[], selection: Selection, targets: Record<string, number>): SelectionScore | null {
+export function selectionScore(
+  summary: Record<string, Record<string, Aggregate>>,
+  classNames: string[],
+  selection: Selection,
+  targets: Record<string, number>,
+  operatingPoint: OperatingPoint | null = null,
+): SelectionScore | null {
   const classes = selection.class !== undefined ? [selection.class] : classNames.map((_, c) => c).filter((c) => c > 0);
   const values = classes.map((c) => summary[classNames[c]]?.[selection.metric]?.mean ?? null).filter((v): v is number => v !== null);
   if (!values.length) return null;
   const missed = selection.respectTargets
     ? Object.entries(targets).flatMap(([c, t]) => {
+        const name = classNames[Number(c)] ?? `class ${c}`;
+        const op = operatingPoint?.[c];
+        if (op) return op.met ? [] : [`${name} ${op.validationSensitivity === null ? 'undefined' : op.validationSensitivity.toFixed(3)} < ${t} at any threshold keeping precision ${op.minPrecision}`];
         const s = summary[classNames[Number(c)]]?.sensitivity?.mean ?? null;
-        return s !== null && s >= t ? [] : [`${classNames[Number(c)] ?? `class ${c}`} ${s === null ? 'undefined' : s.toFixed(3)} < ${t}`];
+        return s !== null && s >= t ? [] : [`${name} ${s === null ? 'undefined' : s.toFixed(3)} < ${t}`];
       })
     : [];
   return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed };

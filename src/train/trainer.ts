@@ -17,7 +17,8 @@ import { Random } from '../util/random.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
 import { describeScore, isBetter, selectionScore } from './selection.js';
-import { calibrateThreshold, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import { calibrateOperatingPoint, relabel, validateEpoch } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
 import { buildLosses, parseRunConfig, RunConfigError, runTargets } from './runConfig.js';
@@ -65,13 +66,6 @@ const versions = () => ({
 });
 
 export const runDir = (runsDir: string, runId: string) => path.join(runsDir, runId);
-
-/** Per target class, the threshold calibrated on the validation results' probabilities. */
-function calibrateOperatingPoint(validation: CaseResult[], targets: Record<string, number>, minPrecision: number): OperatingPoint {
-  return Object.fromEntries(
-    Object.entries(targets).map(([c, target]) => [c, calibrateThreshold(validation.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array })), Number(c), target, minPrecision)]),
-  );
-}
 
 /** The sensitivity each target class reaches on test with its threshold: pooled over cases, with a 95 % bootstrap CI. */
 function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number): void {
@@ -191,7 +185,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       sums.loss += r.loss;
       r.terms.forEach((t, i) => (sums.terms[i] += t));
       r.weights.forEach((w, i) => (sums.weights[i] += w));
-      if (step % traceEvery === 0) traces.push({ step, epoch, learningRate: lr, loss: r.loss, terms: r.terms, weights: r.weights });
+      if (step % traceEvery === 0) traces.push({ step, epoch, learningRate: lr, loss: r.loss, terms: r.terms, weights: r.weights, classWeights: r.classWeights, sensitivity: r.sensitivity });
       step++;
       const perStep = (Date.now() - attemptStart) / (step - stepsAtStart);
       emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), etaMs: perStep * (totalSteps - step) });
@@ -200,10 +194,16 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
         lastHeartbeat = Date.now();
       }
     }
-    const results = evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: false, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) });
-    const summary = summarize(results, plan.classNames);
+    const { summary, operatingPoint: epochPoint } = validateEpoch(net.model, valCases, {
+      ...evalOptions,
+      classNames: plan.classNames,
+      targets: sensitivityTargets,
+      atOperatingPoint: config.selection.atOperatingPoint,
+      minPrecision: config.operatingPoint.minPrecision,
+      onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
+    });
     const valDice = meanForegroundDice(summary);
-    const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets);
+    const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
     // Checkpoints of runs from before the selection rule hold only the best mean Dice.
     const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
     const improved = score !== null && isBetter(score, bestScore);
@@ -220,7 +220,15 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       bestScore: improved ? score : bestScore,
       epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
     };
-    const valMetrics = Object.fromEntries(Object.entries(summary).map(([cls, m]) => [cls, Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]))]));
+    // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.
+    const valMetrics = Object.fromEntries(
+      Object.entries(summary).map(([cls, m]) => {
+        const c = String(plan.classNames.indexOf(cls));
+        const means: Record<string, number | null> = Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]));
+        if (epochPoint?.[c]) means.threshold = epochPoint[c].threshold;
+        return [cls, means];
+      }),
+    );
     await saveEpoch(
       db,
       runId,
@@ -243,16 +251,13 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   const sourceTruth = (refsOf: typeof refs.train) => (c: (typeof prepared)[number]) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
   // The operating point: thresholds calibrated on validation to meet the sensitivity targets.
   const targetClasses = Object.keys(sensitivityTargets).map(Number);
-  const operatingPoint = targetClasses.length
-    ? calibrateOperatingPoint(
-        evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), keepProbabilities: targetClasses, onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) }),
-        sensitivityTargets,
-        config.operatingPoint.minPrecision,
-      )
-    : null;
+  const validationOptions = { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done: number, total: number) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) };
+  // With targets, validation is segmented once with every probability kept: calibrated, then re-thresholded.
+  const calibration = targetClasses.length ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: [...Array(classes).keys()], onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) }) : null;
+  const operatingPoint = calibration ? calibrateOperatingPoint(calibration, sensitivityTargets, config.operatingPoint.minPrecision) : null;
   const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
-    { split: 'validation', results: evaluateCases(net.model, valCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.validation), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) }) },
+    { split: 'validation', results: calibration ? relabel(calibration, classes, thresholds) : evaluateCases(net.model, valCases, validationOptions) },
     { split: 'test', results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }) },
   ];
   if (operatingPoint) testOperatingPoint(operatingPoint, evaluated[1].results, config.seed);

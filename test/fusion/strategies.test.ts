@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { BatchAdaptiveStrategy } from '../../src/fusion/batchAdaptive.js';
+import { BatchAdaptiveStrategy, type BatchAdaptiveOptions } from '../../src/fusion/batchAdaptive.js';
 import { applyControls, FusionControlsSchema, FusionOptionError } from '../../src/fusion/controls.js';
 import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { DwaStrategy } from '../../src/fusion/dwa.js';
@@ -82,42 +82,87 @@ describe('uncertainty', () => {
 });
 
 describe('batchAdaptive', () => {
-  const stats = (over: Partial<BatchStats> = {}): BatchStats => ({
+  // 1,000 voxels: background 900, organ 80, lesion 20; found 890, 76 and 12 of them (sensitivity 0.6 on
+  // the lesion); 10 voxels wrongly called organ (specificity of the organ 1 - 10/920).
+  const COUNTS = { truePositives: [890, 76, 12], groundTruth: [900, 80, 20], predicted: [899, 86, 15] };
+  const stats = (counts = COUNTS, over: Partial<BatchStats> = {}): BatchStats => ({
     foregroundFraction: 0.02,
-    classPresent: [true, true, true],
-    sensitivity: [1, 0.95, 0.6],
+    classPresent: counts.groundTruth.map((g) => g > 0),
+    sensitivity: counts.groundTruth.map((g, c) => (g > 0 ? counts.truePositives[c] / g : null)),
     specificity: [0.9, 0.99, 0.999],
+    counts,
     ...over,
   });
-  const strategy = () =>
-    new BatchAdaptiveStrategy(['dice', 'focal', 'crossEntropy'], {
-      sensitivityTargets: { '2': 0.9 },
-      specificityTargets: { '1': 0.995 },
-      rareClasses: [2],
-      controls: NO_CONTROLS,
+  const lesionMissed = (tp: number) => ({ ...COUNTS, truePositives: [890, 76, tp] });
+  const noLesion = { truePositives: [900, 76, 0], groundTruth: [920, 80, 0], predicted: [914, 86, 0] };
+  const LOSSES3 = ['dice', 'focal', 'crossEntropy'];
+  const strategy = (over: BatchAdaptiveOptions = {}) =>
+    new BatchAdaptiveStrategy(LOSSES3, { sensitivityTargets: { '2': 0.9 }, specificityTargets: { '1': 0.995 }, rareClasses: [2], statisticsSmoothing: 0, controls: NO_CONTROLS, ...over });
+  const lesionShortfall = (0.9 - 0.6) / 0.9;
+  const organShortfall = (0.995 - (1 - 10 / 920)) / 0.995;
+
+  it('weights whole losses by foreground share and rare-class presence (hand-computed)', () => {
+    const s = strategy();
+    near(s.weights({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats() }), [1 + 1 * (1 - 0.02 / 0.1), 1 + 0.5, 1]);
+  });
+
+  it("acts on the short class's terms only with targetScope 'class' (default)", () => {
+    const s = strategy();
+    s.weights({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats() });
+    // rows: dice (region), focal (recall), crossEntropy (voxel); columns: background, organ, lesion
+    const m = s.classWeights();
+    near(m[0], [1, 1, 1]);
+    near(m[1], [1, 1, 1 + 2 * lesionShortfall]);
+    near(m[2], [1, 1 + 2 * organShortfall, 1]);
+  });
+
+  it("acts on whole losses with targetScope 'loss'", () => {
+    const s = strategy({ targetScope: 'loss' });
+    near(s.weights({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats() }), [1.8, 1.5 * (1 + 2 * lesionShortfall), 1 + 2 * organShortfall]);
+    for (const row of s.classWeights()) near(row, [1, 1, 1]);
+  });
+
+  const SMOOTHING: [string, number, BatchStats['counts'][], number][] = [
+    // [case, β_s, counts of successive batches, lesion factor after the last]
+    ['one batch alone (β_s 0): 20 of 20 found, no shortfall', 0, [lesionMissed(12), lesionMissed(20)], 1],
+    ['running counts (β_s 0.5): (0.5·12 + 0.5·20) / 20 = 0.8', 0.5, [lesionMissed(12), lesionMissed(20)], 1 + 2 * ((0.9 - 0.8) / 0.9)],
+    ['a batch without lesions keeps the estimate (β_s 0.5)', 0.5, [lesionMissed(12), noLesion], 1 + 2 * lesionShortfall],
+    ['a batch without lesions gives no estimate (β_s 0)', 0, [lesionMissed(12), noLesion], 1],
+  ];
+  for (const [name, beta, batches, want] of SMOOTHING) {
+    it(`reads shortfalls from a smoothed estimate: ${name}`, () => {
+      const s = strategy({ statisticsSmoothing: beta });
+      batches.forEach((counts, step) => s.weights({ epoch: 0, step, losses: [1, 1, 1], batch: stats(counts) }));
+      near([s.classWeights()[1][2]], [want], 1e-12);
+      assert.deepEqual(s.history.at(-1)?.classWeights, s.classWeights(), 'every batch records its (loss, class) factors');
     });
+  }
 
-  it('computes each role factor by the documented rule (hand-computed)', () => {
-    const f = strategy().factors({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats() });
-    near([f.region], [1 + 1 * (1 - 0.02 / 0.1)]); // 1.8
-    near([f.recall], [(1 + 0.5) * (1 + 2 * ((0.9 - 0.6) / 0.9))]); // 1.5 * 1.6667
-    near([f.voxel], [1 + 2 * ((0.995 - 0.99) / 0.995)]);
+  it('continues the running estimate after a restore', () => {
+    const a = strategy({ statisticsSmoothing: 0.5 });
+    a.weights({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats(lesionMissed(12)) });
+    const b = strategy({ statisticsSmoothing: 0.5 });
+    b.restore(JSON.parse(JSON.stringify(a.state())));
+    for (const s of [a, b]) s.weights({ epoch: 0, step: 1, losses: [1, 1, 1], batch: stats(lesionMissed(20)) });
+    near(b.classWeights()[1], a.classWeights()[1], 0);
   });
 
-  it('applies no presence boost or shortfall when the rare class is absent', () => {
-    const f = strategy().factors({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats({ classPresent: [true, true, false], sensitivity: [1, 0.95, null], foregroundFraction: 0.5 }) });
-    near([f.region, f.recall], [1, 1]);
+  it('applies no presence boost when the rare class is absent', () => {
+    const s = strategy();
+    near(s.weights({ epoch: 0, step: 0, losses: [1, 1, 1], batch: stats(noLesion, { foregroundFraction: 0.5 }) }), [1, 1, 1]);
   });
 
-  it('keeps the base weights during warm-up and without batch statistics', () => {
-    const s = new BatchAdaptiveStrategy(['dice', 'focal'], { controls: { warmupEpochs: 1 } });
+  it('keeps the base weights and unit class factors during warm-up and without batch statistics', () => {
+    const s = new BatchAdaptiveStrategy(['dice', 'focal'], { sensitivityTargets: { '2': 0.9 }, controls: { warmupEpochs: 1 } });
     near(s.weights({ epoch: 0, step: 0, losses: [1, 1], batch: stats() }), [1, 1]);
+    for (const row of s.classWeights()) near(row, [1, 1, 1]);
     near(s.weights({ epoch: 1, step: 1, losses: [1, 1] }), [1, 1]);
   });
 
   it('rejects a loss with no known role, and targets for classes the batch does not have', () => {
     assert.throws(() => new BatchAdaptiveStrategy(['hausdorff']), /no role for loss "hausdorff"/);
     assert.throws(() => new BatchAdaptiveStrategy(['dice'], { sensitivityTargets: { '5': 0.9 } }).weights({ epoch: 0, step: 0, losses: [1], batch: stats() }), /class 5 is configured but the batch has 3 classes/);
+    assert.throws(() => new BatchAdaptiveStrategy(['dice'], { statisticsSmoothing: 1 }), /statisticsSmoothing/);
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
-import { segmentVolume, segmentVolumeDetailed } from '../../src/model/segmentVolume.js';
+import { labelsAt, segmentVolume, segmentVolumeDetailed } from '../../src/model/segmentVolume.js';
 import { Random } from '../../src/util/random.js';
 
 /**
@@ -69,5 +69,18 @@ describe('segmentVolume', () => {
     assert.equal(low.reduce((a, b) => a + b, 0), 300);
     const high = segmentVolume(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.2 } });
     assert.equal(high.reduce((a, b) => a + b, 0), 0);
+  });
+
+  it('re-thresholds kept probabilities exactly as segmenting with the thresholds does (labelsAt)', () => {
+    // A ramp of intensities: class 1's probability runs from 0.007 to 0.99 over the volume.
+    const ramp = Float32Array.from({ length: 300 }, (_, i) => i / 299);
+    const kept = segmentVolumeDetailed(thresholdModel(1, 0), ramp, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [0, 1] });
+    for (const t of [0.05, 0.3, 0.5, 0.8]) {
+      const direct = segmentVolume(thresholdModel(1, 0), ramp, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: t } });
+      const again = labelsAt(kept.probabilities, 2, { 1: t });
+      assert.deepEqual(again, direct, `threshold ${t}`);
+    }
+    assert.deepEqual(labelsAt(kept.probabilities, 2, {}), kept.labels, 'no thresholds: the arg-max');
+    assert.throws(() => labelsAt(new Map([[1, new Float32Array(3)]]), 2, {}), /class 0 was not kept/);
   });
 });

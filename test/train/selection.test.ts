@@ -29,6 +29,16 @@ describe('selectionScore', () => {
       assert.ok(Math.abs(got.value - expected.value) < 1e-12, `${got.value}`);
     });
   }
+  it('at an operating point, a target is met by its calibration, whatever the arg-max sensitivity', () => {
+    const point = (met: boolean) => ({ '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.2, validationSensitivity: met ? 0.92 : 0.8, validationPrecision: 0.4, met } });
+    const s = summary([0.99, 0.99], [0.6, 0.5]);
+    assert.equal(selectionScore(s, CLASSES, DEFAULT, TARGETS)?.meetsTargets, false, 'the arg-max sensitivity 0.5 misses');
+    assert.equal(selectionScore(s, CLASSES, DEFAULT, TARGETS, point(true))?.meetsTargets, true);
+    const missed = selectionScore(s, CLASSES, DEFAULT, TARGETS, point(false));
+    assert.equal(missed?.meetsTargets, false);
+    assert.match(missed?.missed[0] ?? '', /lesion 0\.800 < 0\.9 at any threshold keeping precision 0\.1/);
+  });
+
   it('is null when the metric is undefined for every class it averages', () => {
     assert.equal(selectionScore(summary([0.9, null], [0.5, null]), CLASSES, { ...DEFAULT, metric: 'sensitivity' }, {}), null);
   });

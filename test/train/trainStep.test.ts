@@ -66,6 +66,31 @@ describe('trainStep on the wasm backend', () => {
     });
   }
 
+  it('minimises Σ_i w_i Σ_c m_ic L_ic when the strategy weights (loss, class) pairs', () => {
+    const net = buildUNet({ classes: 3, inputSize: 16, depth: 2, baseFilters: 4 });
+    const losses = [
+      { name: 'dice', fn: createDiceLoss() },
+      { name: 'focal', fn: createFocalLoss() },
+    ];
+    const fusion = createFusionStrategy(['dice', 'focal'], { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.99 }, statisticsSmoothing: 0 } });
+    const { x, y } = batch(16, 2);
+    // The same forward pass the step takes (no dropout), before its update.
+    const perClass = tf.tidy(() => {
+      const p = net.model.apply(x, { training: true }) as tf.Tensor4D;
+      return losses.map((l) => Array.from(l.fn(y, p).perClass.dataSync()));
+    });
+    const optimizer = tf.train.adam(1e-3);
+    const r = trainStep(net, losses, fusion, optimizer, x, y, 0, 0);
+    assert.ok(r.classWeights, 'batchAdaptive returns its (loss, class) factors');
+    assert.ok(r.classWeights[1][2] > 1, `an untrained net misses lesion voxels, so the focal lesion term is raised: ${JSON.stringify(r.classWeights)}`);
+    const want = perClass.reduce((sum, terms, i) => sum + r.weights[i] * terms.reduce((a, t, c) => a + (r.classWeights as number[][])[i][c] * t, 0), 0);
+    assert.ok(Math.abs(r.loss - want) < 1e-5, `fused ${r.loss} vs hand-summed ${want}`);
+    assert.ok(Math.abs(r.loss - r.terms.reduce((a, t, i) => a + r.weights[i] * t, 0)) > 1e-4, 'differs from the per-loss sum, or the test could not fail');
+    tf.dispose([x, y]);
+    optimizer.dispose();
+    net.model.dispose();
+  });
+
   it('measures batch statistics by hand: 1 of 2 lesion voxels found', () => {
     const yTrue = tf.tensor4d([1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0], [1, 2, 2, 3]);
     const yPred = tf.tensor4d([0.9, 0.05, 0.05, 0.1, 0.1, 0.8, 0.2, 0.7, 0.1, 0.1, 0.8, 0.1], [1, 2, 2, 3]);
@@ -76,6 +101,7 @@ describe('trainStep on the wasm backend', () => {
     assert.deepEqual(s.sensitivity, [1, 1, 0.5]);
     // class 1: negatives are voxels 0, 1, 2; voxel 2 predicted as class 1 -> specificity 2/3
     assert.deepEqual(s.specificity, [1, 2 / 3, 1]);
+    assert.deepEqual(s.counts, { truePositives: [1, 1, 1], groundTruth: [1, 1, 2], predicted: [1, 2, 1] });
     tf.dispose([yTrue, yPred]);
   });
 });

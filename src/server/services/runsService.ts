@@ -58,7 +58,7 @@ export async function runCurves(db: Db, id: string) {
   return {
     lossNames: (report.config.losses as { name: string }[] | undefined)?.map((l) => l.name) ?? [],
     epochs: report.epochs,
-    batches: traces.map((t) => ({ step: t.step, epoch: t.epoch, learningRate: t.learningRate, loss: t.loss, terms: JSON.parse(t.terms) as number[], weights: JSON.parse(t.weights) as number[] })),
+    batches: traces,
   };
 }
 
