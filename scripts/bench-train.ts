@@ -1,9 +1,11 @@
 /**
  * npm run bench:train: milliseconds per training step (forward, fused loss, backward, Adam) of the
- * reference 2D U-Net (depth 4, 16 base filters, batch 8 of 1x128x128, 3 classes) on the selected
- * TF.js backend, next to the same model and step in PyTorch on CPU with the same thread count
- * (SEGFUSION_THREADS, default the machine's cores), measured in the same run; medians over --steps
- * steps after --warmup. --with-cpu also times the pure-JS cpu backend once (minutes per step). Prints JSON.
+ * reference 2D U-Net (depth 4, 16 base filters, batch 8 of 1x128x128, 3 classes) on wasm-native (the
+ * oneDNN kernels, where built) and plain wasm, or on SEGFUSION_BACKEND alone, next to the same model and
+ * step in PyTorch on CPU with the same thread count (SEGFUSION_THREADS, default the machine's cores).
+ * --rounds interleaved rounds (default 3) each time every side, medians over --steps steps after
+ * --warmup; the JSON has every round's figures and ratio, and the ten costliest kernels of one native
+ * step (tf.profile). --with-cpu also times the pure-JS cpu backend once (minutes per step).
  *
  * Beside the step times it prints the step's convolution work (gflopPerStep, src/model/convFlops.ts), the
  * throughput each side reaches over the whole step, and each side's forward 3x3 convolution throughput
@@ -15,6 +17,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { loadNativeAddon } from '../src/backend/nativeKernels.js';
 import { selectBackend, type BackendChoice } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
 import { createFusionStrategy } from '../src/fusion/registry.js';
@@ -30,9 +33,11 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     batch: { type: 'string', default: '8' },
     size: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '3' },
     'with-cpu': { type: 'boolean', default: false },
   },
 });
+const rounds = Number(values.rounds);
 const steps = Number(values.steps);
 const warmup = Number(values.warmup);
 const batch = Number(values.batch);
@@ -89,33 +94,100 @@ function timeReferenceConv(n: number, w: number): number {
 const referenceConvFlops = 2 * batch * (size / 2) ** 2 * 9 * 32 * 32;
 const gflops = (flops: number, ms: number) => Number((flops / ms / 1e6).toFixed(1));
 
-const ours = await timeBackend(loadConfig().backend, steps, warmup);
-const convMs = timeReferenceConv(steps, warmup);
-const torchOut = JSON.parse(
-  execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'bench_train_torch.py'), String(batch), String(size), String(classes), String(steps), String(warmup), String(threads)], { encoding: 'utf8' }),
-) as { params: number; msPerStep: number; convMs: number; torch: string };
-const floorMs = (ours.flops / referenceConvFlops) * convMs;
+/** The ten kernels of one step that take the most time in total, by tf.profile. */
+async function profileStep(): Promise<{ kernel: string; ms: number; calls: number }[]> {
+  const net = buildUNet({ classes, inputSize: size, depth: 4, baseFilters: 16 });
+  const losses = [{ name: 'dice', fn: createDiceLoss() }];
+  const strategy = createFusionStrategy(['dice'], { strategy: 'static' });
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomNormal([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.randomUniform([batch * size * size], 0, classes, 'int32', 2), classes), [batch, size, size, classes]) as tf.Tensor4D);
+  trainStep(net, losses, strategy, optimizer, x, y, 0, 0);
+  const info = await tf.profile(() => {
+    trainStep(net, losses, strategy, optimizer, x, y, 0, 1);
+  });
+  const by = new Map<string, { ms: number; calls: number }>();
+  // Op scopes ("fusedConv2d__op", customGrad's "unnamed scope") wrap kernels that are counted themselves.
+  for (const k of info.kernels.filter((k) => !k.name.endsWith('__op') && k.name !== 'unnamed scope')) {
+    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls++;
+    by.set(k.name, e);
+  }
+  tf.dispose([x, y]);
+  net.model.dispose();
+  optimizer.dispose();
+  return [...by.entries()].map(([kernel, e]) => ({ kernel, ms: Number(e.ms.toFixed(1)), calls: e.calls })).sort((a, b) => b.ms - a.ms).slice(0, 10);
+}
+
+const torchStep = () =>
+  JSON.parse(
+    execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'bench_train_torch.py'), String(batch), String(size), String(classes), String(steps), String(warmup), String(threads)], { encoding: 'utf8' }),
+  ) as { params: number; msPerStep: number; convMs: number; torch: string };
+
+// The forced backend alone, or, by default, wasm-native (where the addon is built) and plain wasm; each
+// round times every side once, PyTorch included, so that the machine's load falls on all of them alike.
+const forced = loadConfig().backend;
+const nativeAvailable = loadNativeAddon().addon !== null;
+const sides: BackendChoice[] = forced ? [forced] : nativeAvailable ? ['wasm-native', 'wasm'] : ['wasm'];
+const perRound: Record<string, number[]> = Object.fromEntries([...sides, 'pytorch'].map((s) => [s, []]));
+const convPerRound: Record<string, number[]> = Object.fromEntries([...sides, 'pytorch'].map((s) => [s, []]));
+let flops = 0;
+let params = 0;
+let torchInfo = { params: 0, torch: '' };
+const reports: Record<string, unknown> = {};
+for (let r = 0; r < rounds; r++) {
+  for (const side of sides) {
+    const t = await timeBackend(side, steps, warmup);
+    perRound[side].push(t.msPerStep);
+    convPerRound[side].push(timeReferenceConv(steps, warmup));
+    flops = t.flops;
+    params = t.params;
+    reports[side] = { version: t.report.version, threads: t.report.threads ?? null, ...(t.report.kernels ? { kernels: t.report.kernels } : {}) };
+  }
+  const torch = torchStep();
+  perRound.pytorch.push(torch.msPerStep);
+  convPerRound.pytorch.push(torch.convMs);
+  torchInfo = { params: torch.params, torch: torch.torch };
+}
+const torchMs = median(perRound.pytorch);
 const result: Record<string, unknown> = {
-  backend: ours.report.choice,
-  backendVersion: ours.report.version,
-  params: ours.params,
-  torchParams: torchOut.params,
+  params,
+  torchParams: torchInfo.params,
   batch,
   inputSize: size,
   threads,
-  backendThreads: ours.report.threads ?? null,
-  msPerStep: Math.round(ours.msPerStep),
-  torchMsPerStep: Math.round(torchOut.msPerStep),
-  ratio: Number((ours.msPerStep / torchOut.msPerStep).toFixed(2)),
-  target: 2,
-  gflopPerStep: Number((ours.flops / 1e9).toFixed(2)),
-  gflopsPerSecond: gflops(ours.flops, ours.msPerStep),
-  torchGflopsPerSecond: gflops(ours.flops, torchOut.msPerStep),
-  convGflops: gflops(referenceConvFlops, convMs),
-  torchConvGflops: gflops(referenceConvFlops, torchOut.convMs),
-  floorMsPerStep: Math.round(floorMs),
-  floorRatio: Number((floorMs / torchOut.msPerStep).toFixed(2)),
-  torch: torchOut.torch,
+  rounds,
+  gflopPerStep: Number((flops / 1e9).toFixed(2)),
+  msPerStepRounds: Object.fromEntries(Object.entries(perRound).map(([k, v]) => [k, v.map(Math.round)])),
+  torchMsPerStep: Math.round(torchMs),
+  sides: Object.fromEntries(
+    sides.map((side) => {
+      const ms = median(perRound[side]);
+      const convMs = median(convPerRound[side]);
+      const floorMs = (flops / referenceConvFlops) * convMs;
+      return [
+        side,
+        {
+          ...(reports[side] as object),
+          msPerStep: Math.round(ms),
+          ratio: Number((ms / torchMs).toFixed(2)),
+          ratioRounds: perRound[side].map((v, i) => Number((v / perRound.pytorch[i]).toFixed(2))),
+          gflopsPerSecond: gflops(flops, ms),
+          convGflops: gflops(referenceConvFlops, convMs),
+          floorRatio: Number((floorMs / torchMs).toFixed(2)),
+        },
+      ];
+    }),
+  ),
+  torchGflopsPerSecond: gflops(flops, torchMs),
+  torchConvGflops: gflops(referenceConvFlops, median(convPerRound.pytorch)),
+  target: 0.8,
+  torch: torchInfo.torch,
 };
+if (sides.includes('wasm-native')) {
+  await selectBackend('wasm-native', { threads });
+  result.nativeProfile = await profileStep();
+}
 if (values['with-cpu']) result.cpuMsPerStep = Math.round((await timeBackend('cpu', 1, 0)).msPerStep);
 console.log(JSON.stringify(result, null, 2));

@@ -1,12 +1,13 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { BACKEND_ORDER, type BackendChoice } from './backend/backendChoice.js';
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   SEGFUSION_DATA_DIR: z.string().min(1).optional(),
   SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-  SEGFUSION_BACKEND: z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  SEGFUSION_BACKEND: z.enum(BACKEND_ORDER).optional(),
   SEGFUSION_THREADS: z.coerce.number().int().min(1).max(8).optional(),
   PORT: z.coerce.number().int().min(1).max(65535).optional(),
   SEGFUSION_TOKEN: z.string().min(16, 'SEGFUSION_TOKEN must have at least 16 characters').optional(),
@@ -30,9 +31,9 @@ export interface AppConfig {
   /** Per-run folders: checkpoints and predictions. */
   runsDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  /** Forces one TF.js backend instead of the first that loads (tensorflow-gpu, tensorflow, wasm, cpu). */
-  backend: 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu' | undefined;
-  /** Threads of the wasm backend (1-8; default: the machine's cores, at most 8). */
+  /** Forces one TF.js backend instead of the first that loads (BACKEND_ORDER: tensorflow-gpu, wasm-native, tensorflow, wasm, cpu). */
+  backend: BackendChoice | undefined;
+  /** Threads of the wasm backend and of oneDNN's OpenMP pool under wasm-native (1-8; default: the machine's cores, at most 8). */
   threads: number;
   /** Dashboard port (default 8080). */
   port: number;

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config.js';
 import { BACKEND_ORDER, type BackendChoice } from './backendChoice.js';
 import { registerBatchNormGradient } from './batchNormGradient.js';
+import { registerNativeKernels, unregisterNativeKernels, type NativeProvider } from './nativeKernels.js';
 import { useWasmBackend } from './wasmBackend.js';
 
 export { BACKEND_ORDER, type BackendChoice };
@@ -18,6 +19,8 @@ export interface BackendReport {
   skipped: { choice: BackendChoice; reason: string }[];
   /** Threads of the wasm backend's XNNPACK pool; the native backends size their own pools. */
   threads?: number;
+  /** wasm-native: the library behind its convolution and pooling kernels, its instruction set and threads. */
+  kernels?: NativeProvider;
   warning?: string;
 }
 
@@ -33,6 +36,7 @@ export class BackendUnavailableError extends Error {
 const PACKAGES: Record<BackendChoice, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
+  'wasm-native': '@tensorflow/tfjs-backend-wasm',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
 };
@@ -53,18 +57,24 @@ async function activate(choice: BackendChoice, threads: number): Promise<Partial
     if (!(await tf.setBackend('tensorflow'))) throw new Error('tensorflow backend did not initialise');
     return {};
   }
-  if (choice === 'wasm') {
+  if (choice === 'wasm-native' || choice === 'wasm') {
     const state = await useWasmBackend(threads);
-    return { threads: state.threads, ...(state.fallback ? { warning: state.fallback } : {}) };
+    const extra = { threads: state.threads, ...(state.fallback ? { warning: state.fallback } : {}) };
+    if (choice === 'wasm') {
+      unregisterNativeKernels();
+      return extra;
+    }
+    return { ...extra, kernels: registerNativeKernels(threads) };
   }
   if (!(await tf.setBackend('cpu'))) throw new Error('cpu backend did not initialise');
   return { warning: 'the pure-JS cpu backend is very slow for training (minutes per U-Net step); install @tensorflow/tfjs-node or use the wasm backend' };
 }
 
 /**
- * Selects the TF.js backend: the forced one, or the first that loads of tfjs-node-gpu (CUDA), tfjs-node
- * (libtensorflow), wasm with SegFusion's training kernels, and the pure-JS cpu backend. Also installs
- * the Tile-free batch-norm gradient, which serves every backend.
+ * Selects the TF.js backend: the forced one, or the first that loads of tfjs-node-gpu (CUDA), wasm with
+ * oneDNN's convolutions (the @segfusion/native addon), tfjs-node (libtensorflow), wasm with SegFusion's
+ * training kernels, and the pure-JS cpu backend. Also installs the Tile-free batch-norm gradient, which
+ * serves every backend.
  */
 export async function selectBackend(forced?: BackendChoice, options: SelectBackendOptions = {}): Promise<BackendReport> {
   const threads = options.threads ?? loadConfig().threads;

@@ -1,6 +1,9 @@
 import { backend_util, util, type ConcatAttrs, type KernelFunc, type SplitVAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { WasmHeapBackend } from './wasmHeap.js';
 
+/** Copies `rows` rows of `width` elements between two row-major blocks (the native kernels pass oneDNN's addon's). */
+export type RowCopy = (src: Float32Array, srcStride: number, srcOffset: number, dst: Float32Array, dstStride: number, dstOffset: number, rows: number, width: number) => void;
+
 /** Copies rows of `width` elements between two row-major blocks: a plain loop, as V8 compiles it well. */
 function copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: Float32Array, dstStride: number, dstOffset: number, rows: number, width: number): void {
   if (width >= 256) {
@@ -19,7 +22,7 @@ function copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: 
  * axis), copied row by row in a loop. The stock kernel makes a subarray and a set() call per row, which
  * for U-Net's channel concatenations (16 floats per row at full resolution) costs ~6 ns per element.
  */
-export function makeConcat(stock: KernelFunc): KernelFunc {
+export function makeConcat(stock: KernelFunc, copy: RowCopy = copyRows): KernelFunc {
   return (args) => {
     const inputs = args.inputs as unknown as TensorInfo[];
     const axis = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
@@ -34,7 +37,7 @@ export function makeConcat(stock: KernelFunc): KernelFunc {
     const dst = backend.typedArrayFromHeap(out);
     let offset = 0;
     parts.forEach((t, i) => {
-      copyRows(backend.typedArrayFromHeap(t), widths[i], 0, dst, total, offset, rows, widths[i]);
+      copy(backend.typedArrayFromHeap(t), widths[i], 0, dst, total, offset, rows, widths[i]);
       offset += widths[i];
     });
     return out;
@@ -46,7 +49,7 @@ export function makeConcat(stock: KernelFunc): KernelFunc {
  * part, and a slice that is not contiguous (any split along the channels) costs ~12 ns per element: 50 ms
  * for the gradient of U-Net's first skip concatenation at 8x128x128x32.
  */
-export function makeSplitV(stock: KernelFunc): KernelFunc {
+export function makeSplitV(stock: KernelFunc, copy: RowCopy = copyRows): KernelFunc {
   return (args) => {
     const x = (args.inputs as { x: TensorInfo }).x;
     const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
@@ -62,7 +65,7 @@ export function makeSplitV(stock: KernelFunc): KernelFunc {
     let offset = 0;
     outs.forEach((out, i) => {
       const width = sizes[i] * inner;
-      if (width > 0) copyRows(src, total, offset, backend.typedArrayFromHeap(out), width, 0, rows, width);
+      if (width > 0) copy(src, total, offset, backend.typedArrayFromHeap(out), width, 0, rows, width);
       offset += width;
     });
     return outs;

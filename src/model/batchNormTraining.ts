@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { hasNativeBatchNorm, NATIVE_BATCH_NORM, NATIVE_BATCH_NORM_GRAD } from '../backend/nativeKernels.js';
 
 export interface BatchNormTrainingResult {
   /** γ (x − μ) / √(σ² + ε) + β, shaped like x. */
@@ -38,6 +39,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     throw new RangeError(`batchNormTraining: gamma [${gamma.shape}] and beta [${beta.shape}] must have ${c} entries, one per channel of x [${x.shape}]`);
   }
   if (!(epsilon > 0)) throw new RangeError(`batchNormTraining: epsilon must be > 0, got ${epsilon}`);
+  if (hasNativeBatchNorm(tf.getBackend())) return nativeBatchNormTraining(x, gamma, beta, epsilon);
   const m = x.size / c;
   const [mean, centred, variance] = tf.tidy(() => {
     const mu = channelMean(x, m, c);
@@ -65,5 +67,28 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   });
   const y = op(x, gamma, beta);
   centred.dispose();
+  return { y, mean, variance };
+}
+
+/**
+ * The same function on the wasm-native backend: oneDNN's batch normalisation, one pass forward (y, μ,
+ * σ²) and one backward (∂x, ∂γ, ∂β with the same formulas), instead of the elementwise chain above.
+ */
+function nativeBatchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): BatchNormTrainingResult {
+  const [y0, mean, variance] = tf.engine().runKernel(NATIVE_BATCH_NORM, { x, gamma, beta }, { epsilon }) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    save([xi, g, b, mean, variance]);
+    return {
+      // A clone shares y0's buffer (the wasm Identity kernel counts references).
+      value: tf.clone(y0),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const [sx, sg, sb, sm, sv] = saved;
+        return tf.engine().runKernel(NATIVE_BATCH_NORM_GRAD, { x: sx, dy: dy as tf.Tensor, mean: sm, variance: sv, gamma: sg, beta: sb }, { epsilon }) as tf.Tensor[];
+      },
+    };
+  });
+  const y = op(x, gamma, beta);
+  y0.dispose();
   return { y, mean, variance };
 }

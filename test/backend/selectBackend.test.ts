@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, selectBackend } from '../../src/backend/selectBackend.js';
 
 describe('selectBackend', () => {
-  it('falls back past the native packages (absent here) to wasm, saying why it skipped them', async () => {
+  it('falls back past the packages that are absent to wasm-native (oneDNN built) or wasm, saying why it skipped them', async () => {
     const report = await selectBackend();
-    const nativeAvailable = report.choice === 'tensorflow' || report.choice === 'tensorflow-gpu';
-    if (!nativeAvailable) {
-      assert.equal(report.choice, 'wasm');
+    const tensorflow = report.choice === 'tensorflow' || report.choice === 'tensorflow-gpu';
+    if (!tensorflow) {
+      const native = fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
+      assert.equal(report.choice, native ? 'wasm-native' : 'wasm');
       assert.equal(tf.getBackend(), 'wasm');
-      assert.deepEqual(report.skipped.map((s) => s.choice), ['tensorflow-gpu', 'tensorflow']);
+      assert.deepEqual(report.skipped.map((s) => s.choice), native ? ['tensorflow-gpu'] : ['tensorflow-gpu', 'wasm-native', 'tensorflow']);
       assert.ok(report.skipped.every((s) => s.reason.length > 0));
     }
     assert.match(report.version, /^\d+\.\d+\.\d+/);

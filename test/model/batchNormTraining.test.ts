@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
@@ -70,8 +71,11 @@ function inputs(shape: number[], shift: number, seed: number) {
   };
 }
 
+// wasm-native (oneDNN's batch normalisation) wherever the addon can have been built.
+const BACKENDS = ['cpu', 'wasm', ...(fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp') ? (['wasm-native'] as const) : [])] as const;
+
 describe('batchNormTraining', () => {
-  for (const backend of ['cpu', 'wasm'] as const) {
+  for (const backend of BACKENDS) {
     CASES.forEach(({ shape, shift }, i) => {
       it(`on ${backend}: y, μ, σ² and ∂x, ∂γ, ∂β match the autodiff of moments + batchNorm on cpu, x [${shape}]`, async () => {
         await selectBackend('cpu');
@@ -85,8 +89,9 @@ describe('batchNormTraining', () => {
     });
   }
 
-  it('maps a constant channel to β with finite gradients (σ² = 0, limit case)', async () => {
-    await selectBackend('cpu');
+  for (const backend of BACKENDS)
+  it(`on ${backend}: maps a constant channel to β with finite gradients (σ² = 0, limit case)`, async () => {
+    await selectBackend(backend);
     const x = tf.tensor4d([5, 1, 5, 2, 5, 3, 5, 4], [1, 2, 2, 2]);
     const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
     const got = fused(x, tf.tensor1d([2, 1]), tf.tensor1d([0.5, 0]), dy, 1e-5);

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { loadNativeAddon } from '../../src/backend/nativeKernels.js';
+import { selectBackend } from '../../src/backend/selectBackend.js';
+import { Random } from '../../src/util/random.js';
+
+// The addon is built at npm ci wherever oneDNN's headers are; only a machine without them may skip.
+const headers = fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
+const skip = headers ? false : 'libdnnl-dev is not installed, so @segfusion/native was not built';
+
+type Conv = { batch: number; h: number; w: number; cin: number; kh: number; kw: number; cout: number; stride: [number, number]; pad: 'same' | 'valid' | [[number, number], [number, number]]; dilation?: number };
+
+// Strides 1 to 3 (also unequal), same, valid and explicit padding, odd sizes, 1 to many channels, batch 1,
+// 1x1 to 5x5 and non-square filters, a dilated forward.
+const CONVS: Conv[] = [
+  { batch: 1, h: 5, w: 5, cin: 1, kh: 3, kw: 3, cout: 1, stride: [1, 1], pad: 'same' },
+  { batch: 2, h: 7, w: 6, cin: 3, kh: 3, kw: 3, cout: 4, stride: [2, 2], pad: 'same' },
+  { batch: 2, h: 8, w: 8, cin: 2, kh: 3, kw: 3, cout: 5, stride: [2, 2], pad: 'valid' },
+  { batch: 1, h: 9, w: 7, cin: 4, kh: 1, kw: 1, cout: 3, stride: [1, 1], pad: 'valid' },
+  { batch: 3, h: 6, w: 9, cin: 1, kh: 2, kw: 2, cout: 2, stride: [2, 2], pad: 'valid' },
+  { batch: 1, h: 11, w: 10, cin: 8, kh: 5, kw: 5, cout: 6, stride: [2, 2], pad: 'same' },
+  { batch: 2, h: 4, w: 4, cin: 16, kh: 3, kw: 3, cout: 16, stride: [1, 1], pad: 'same' },
+  { batch: 1, h: 13, w: 13, cin: 2, kh: 3, kw: 3, cout: 3, stride: [2, 2], pad: 'valid' },
+  { batch: 1, h: 9, w: 6, cin: 3, kh: 3, kw: 3, cout: 5, stride: [3, 3], pad: 'valid' },
+  { batch: 2, h: 10, w: 7, cin: 5, kh: 3, kw: 2, cout: 4, stride: [1, 2], pad: 'same' },
+  { batch: 1, h: 8, w: 9, cin: 3, kh: 3, kw: 3, cout: 2, stride: [1, 1], pad: [[1, 2], [0, 1]] },
+  { batch: 2, h: 16, w: 16, cin: 16, kh: 3, kw: 3, cout: 32, stride: [1, 1], pad: "same" },
+];
+
+function data(n: number, seed: number): Float32Array {
+  const rng = new Random(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+function maxRelativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let scale = 1;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let err = 0;
+  for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+  return err / scale;
+}
+
+const padOf = (c: Conv) => (Array.isArray(c.pad) ? [[0, 0], ...c.pad, [0, 0]] : c.pad) as 'same';
+
+/** Forward, fused (bias + relu) forward, and both gradients of a conv for a fixed upstream gradient, on the current backend. */
+function conv(c: Conv, seed: number) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(data(c.batch * c.h * c.w * c.cin, seed), [c.batch, c.h, c.w, c.cin]);
+    const w = tf.tensor4d(data(c.kh * c.kw * c.cin * c.cout, seed + 1), [c.kh, c.kw, c.cin, c.cout]);
+    const bias = tf.tensor1d(data(c.cout, seed + 2));
+    const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, padOf(c));
+    const y = f(x, w);
+    const dilated = c.pad === 'same' && c.stride[0] === 1 && c.stride[1] === 1 ? tf.conv2d(x, w, 1, 'same', 'NHWC', 2) : y;
+    const fused = tf.fused.conv2d({ x, filter: w, strides: c.stride, pad: padOf(c), bias, activation: 'relu' });
+    const dy = tf.tensor(data(y.size, seed + 3), y.shape);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w]);
+    return [y, dilated, fused, dx, dw].map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+type Pool = { batch: number; h: number; w: number; ch: number; size: [number, number]; stride: [number, number]; pad: 'same' | 'valid' };
+const POOLS: Pool[] = [
+  { batch: 2, h: 8, w: 8, ch: 3, size: [2, 2], stride: [2, 2], pad: 'valid' },
+  { batch: 1, h: 5, w: 7, ch: 2, size: [2, 2], stride: [2, 2], pad: 'same' },
+  { batch: 2, h: 9, w: 9, ch: 4, size: [3, 3], stride: [2, 2], pad: 'same' },
+  { batch: 1, h: 7, w: 6, ch: 1, size: [3, 2], stride: [1, 2], pad: 'valid' },
+];
+
+function pool(p: Pool, seed: number) {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(data(p.batch * p.h * p.w * p.ch, seed), [p.batch, p.h, p.w, p.ch]);
+    const f = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, p.size, p.stride, p.pad);
+    const y = f(x);
+    const dy = tf.tensor(data(y.size, seed + 1), y.shape);
+    const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(f(a), dy)))(x);
+    return [y, dx].map((t) => Float32Array.from(t.dataSync()));
+  });
+}
+
+describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () => {
+  it('loads, and reports oneDNN with its version, instruction set and threads', async () => {
+    const { addon, reason } = loadNativeAddon();
+    assert.ok(addon, `oneDNN's headers are installed but the addon did not load: ${reason}`);
+    const report = await selectBackend('wasm-native', { threads: 2 });
+    assert.equal(report.tfBackend, 'wasm');
+    assert.equal(report.kernels?.provider, 'oneDNN');
+    assert.match(report.kernels?.version ?? '', /^\d+\.\d+\.\d+$/);
+    assert.equal(report.kernels?.threads, 2);
+    await tf.setBackend('cpu');
+  });
+
+  CONVS.forEach((c, i) => {
+    it(`conv ${c.batch}x${c.h}x${c.w}x${c.cin} * ${c.kh}x${c.kw}x${c.cout}, stride ${c.stride}, ${JSON.stringify(c.pad)}: forward, fused, both gradients`, async () => {
+      await tf.setBackend('cpu');
+      const want = conv(c, 100 * i);
+      await selectBackend('wasm-native', { threads: 2 });
+      const before = loadNativeAddon().addon?.info().cachedPrimitives ?? 0;
+      process.env.SEGFUSION_NATIVE_STRICT = '1';
+      try {
+        const got = conv(c, 100 * i);
+        ['forward', 'dilated forward', 'fused bias + relu', 'input gradient', 'filter gradient'].forEach((name, k) => {
+          assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`);
+        });
+      } finally {
+        delete process.env.SEGFUSION_NATIVE_STRICT;
+      }
+      if (i === 0) assert.ok((loadNativeAddon().addon?.info().cachedPrimitives ?? 0) > before, 'the native kernels ran (new primitives were built)');
+      await tf.setBackend('cpu');
+    });
+  });
+
+  POOLS.forEach((p, i) => {
+    it(`max pool ${p.batch}x${p.h}x${p.w}x${p.ch}, ${p.size} stride ${p.stride} ${p.pad}: forward and gradient`, async () => {
+      await tf.setBackend('cpu');
+      const want = pool(p, 50 + i);
+      await selectBackend('wasm-native', { threads: 2 });
+      process.env.SEGFUSION_NATIVE_STRICT = '1';
+      try {
+        const got = pool(p, 50 + i);
+        assert.ok(maxRelativeError(got[0], want[0]) === 0, 'max pool forward is exact');
+        assert.ok(maxRelativeError(got[1], want[1]) < 1e-6, `max pool gradient off by ${maxRelativeError(got[1], want[1])}`);
+      } finally {
+        delete process.env.SEGFUSION_NATIVE_STRICT;
+      }
+      await tf.setBackend('cpu');
+    });
+  });
+
+  it('concatenates and splits along the channels (and an outer axis) like the cpu backend, with memcpy rows', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const a = tf.tensor4d(data(2 * 9 * 7 * 16, 21), [2, 9, 7, 16]);
+        const b = tf.tensor4d(data(2 * 9 * 7 * 5, 22), [2, 9, 7, 5]);
+        const joined = tf.concat([a, b], 3);
+        const outer = tf.concat([a, a], 1);
+        const [p, q, r] = tf.split(joined, [3, 13, 5], 3);
+        return [joined, outer, p, q, r].map((t) => Float32Array.from(t.dataSync()));
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await selectBackend('wasm-native', { threads: 2 });
+    const got = run();
+    await tf.setBackend('cpu');
+    got.forEach((g, k) => assert.deepEqual(g, want[k], `output ${k}`));
+  });
+
+  it('computes the transposed convolution (Conv2DBackpropInput as a forward op) like the cpu backend', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(data(2 * 5 * 6 * 8, 7), [2, 5, 6, 8]);
+        const w = tf.tensor4d(data(2 * 2 * 4 * 8, 8), [2, 2, 4, 8]);
+        return Float32Array.from(tf.conv2dTranspose(x, w, [2, 10, 12, 4], 2, 'valid').dataSync());
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await selectBackend('wasm-native', { threads: 2 });
+    const got = run();
+    await tf.setBackend('cpu');
+    assert.ok(maxRelativeError(got, want) < 1e-5);
+  });
+
+  it('leaves no tensors behind, gives the same result on every call, and plain wasm gets its own kernels back', async () => {
+    await selectBackend('wasm-native', { threads: 2 });
+    const c = CONVS[11];
+    const first = conv(c, 9);
+    const tensors = tf.memory().numTensors;
+    const again = conv(c, 9);
+    assert.equal(tf.memory().numTensors, tensors);
+    again.forEach((a, k) => assert.deepEqual(a, first[k], `output ${k} differs between identical calls`));
+    const primitives = loadNativeAddon().addon?.info().cachedPrimitives;
+    await selectBackend('wasm', { threads: 2 });
+    conv(CONVS[3], 11);
+    assert.equal(loadNativeAddon().addon?.info().cachedPrimitives, primitives, 'plain wasm must not call oneDNN');
+    await tf.setBackend('cpu');
+  });
+});
