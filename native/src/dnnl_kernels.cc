@@ -438,6 +438,48 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// batchNormInference(x, mean, variance, scale | null, offset | null, y, shape, epsilon): tfjs's
+// FusedBatchNorm with given statistics (inference), y = (x − μ) / √(σ² + ε) · γ + β; a missing γ is 1,
+// a missing β is 0.
+std::map<std::pair<std::vector<int>, float>, std::unique_ptr<std::pair<dnnl::batch_normalization_forward::primitive_desc, dnnl::batch_normalization_forward>>> inferenceCache;
+
+Napi::Value BatchNormInference(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    const auto shape = intsOf(info[6]);
+    const float epsilon = info[7].As<Napi::Number>().FloatValue();
+    memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
+    auto& entry = inferenceCache[{shape, epsilon}];
+    if (!entry) {
+      const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+      dnnl::batch_normalization_forward::primitive_desc pd(dnnl::batch_normalization_forward::desc(prop_kind::forward_inference, data, epsilon, flags), cpu());
+      entry = std::make_unique<std::pair<dnnl::batch_normalization_forward::primitive_desc, dnnl::batch_normalization_forward>>(pd, dnnl::batch_normalization_forward(pd));
+    }
+    const size_t c = shape[1], n = product(memory::dims(shape.begin(), shape.end()));
+    std::vector<float> ones, zeros;
+    float* scale = nullptr;
+    float* offset = nullptr;
+    if (info[3].IsNull() || info[3].IsUndefined()) {
+      ones.assign(c, 1.f);
+      scale = ones.data();
+    } else scale = dataOf(info[3], c, "scale");
+    if (info[4].IsNull() || info[4].IsUndefined()) {
+      zeros.assign(c, 0.f);
+      offset = zeros.data();
+    } else offset = dataOf(info[4], c, "offset");
+    memory x(data, cpu(), dataOf(info[0], n, "x")), y(data, cpu(), dataOf(info[5], n, "y"));
+    memory mean(channel, cpu(), dataOf(info[1], c, "mean")), variance(channel, cpu(), dataOf(info[2], c, "variance"));
+    memory gamma(channel, cpu(), scale), beta(channel, cpu(), offset);
+    entry->second.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, y}});
+    strm().wait();
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(env, std::string("oneDNN batch norm inference: ") + e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("batch norm inference: ") + e.what());
+  }
+  return env.Undefined();
+}
+
 // copyRows(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width): `rows` rows of `width`
 // floats between two row-major blocks (Concat and SplitV along the channels), one memcpy per row,
 // rows shared by the OpenMP pool. Bounds are checked against both arrays before anything is copied.
@@ -496,7 +538,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   o.Set("isa", isaName(dnnl_get_effective_cpu_isa()));
   o.Set("threads", omp_get_max_threads());
-  o.Set("cachedPrimitives", double(forwardCache.size() + backwardDataCache.size() + backwardWeightsCache.size() + poolForwardCache.size() + poolBackwardCache.size() + batchNormCache.size()));
+  o.Set("cachedPrimitives", double(forwardCache.size() + backwardDataCache.size() + backwardWeightsCache.size() + poolForwardCache.size() + poolBackwardCache.size() + batchNormCache.size() + inferenceCache.size()));
   return o;
 }
 
@@ -508,6 +550,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPoolBackward", Napi::Function::New(env, MaxPoolBackward));
   exports.Set("batchNormForward", Napi::Function::New(env, BatchNormForward));
   exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
+  exports.Set("batchNormInference", Napi::Function::New(env, BatchNormInference));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

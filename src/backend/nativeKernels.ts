@@ -5,6 +5,7 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  FusedBatchNorm,
   FusedConv2D,
   getKernel,
   MaxPool,
@@ -15,6 +16,7 @@ import {
   type Conv2DAttrs,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
+  type FusedBatchNormAttrs,
   type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
@@ -34,6 +36,7 @@ interface DnnlAddon {
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
   batchNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, shape: Int32Array, epsilon: number): void;
   batchNormBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, epsilon: number): void;
+  batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, shape: Int32Array, epsilon: number): void;
   copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: Float32Array, dstStride: number, dstOffset: number, rows: number, width: number): void;
   setThreads(n: number): void;
   info(): { version: string; isa: string; threads: number; cachedPrimitives: number };
@@ -205,6 +208,16 @@ const batchNormBackward = (addon: DnnlAddon): KernelFunc => (args) => {
   return outs;
 };
 
+/** FusedBatchNorm with per-channel statistics (inference): one oneDNN pass instead of the wasm kernel's broadcasts. */
+const fusedBatchNorm: Make = (addon, fallback) => (args) => {
+  const { x, mean, variance, offset, scale } = args.inputs as { x: TensorInfo; mean: TensorInfo; variance: TensorInfo; offset?: TensorInfo; scale?: TensorInfo };
+  const { varianceEpsilon } = args.attrs as unknown as FusedBatchNormAttrs;
+  const c = x.shape[x.shape.length - 1];
+  const perChannel = [mean, variance, offset, scale].every((t) => !t || (t.shape.length === 1 && t.shape[0] === c));
+  if (!perChannel || !allFloat(x, mean, variance, offset, scale) || ![2, 4, 5].includes(x.shape.length)) return fallback(args);
+  return guarded(fallback, args, [...x.shape], (view, out) => addon.batchNormInference(view(x), view(mean), view(variance), scale ? view(scale) : null, offset ? view(offset) : null, view(out), rows(x), varianceEpsilon));
+};
+
 /** Whether the batch-norm kernels above serve the active backend (batchNormTraining asks). */
 export const hasNativeBatchNorm = (backendName: string): boolean => backendName === BACKEND && replaced !== null;
 
@@ -215,6 +228,7 @@ const KERNELS: [string, Make][] = [
   [Conv2DBackpropFilter, backpropFilter],
   [MaxPool, maxPool],
   [MaxPoolGrad, maxPoolGrad],
+  [FusedBatchNorm, fusedBatchNorm],
   // The wasm training kernels' row-copy Concat and SplitV, with the addon's memcpy per row.
   [Concat, (addon, fallback) => makeConcat(fallback, addon.copyRows)],
   [SplitV, (addon, fallback) => makeSplitV(fallback, addon.copyRows)],

@@ -86,7 +86,10 @@ export function segmentVolumeDetailed(
         for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) x[((b * py + j) * px + i) * k + s] = image[src + j * nx + i];
       }
     }
-    const probs = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, py, px, k])) as tf.Tensor4D).dataSync() as Float32Array);
+    // Read back outside the tidy: on the wasm backend a dataSync inside it costs more than the forward pass.
+    const output = tf.tidy(() => model.predict(tf.tensor4d(x, [n, py, px, k])) as tf.Tensor4D);
+    const probs = output.dataSync() as Float32Array;
+    output.dispose();
     for (let b = 0; b < n; b++) {
       // Per-class planes cropped to the volume, optionally resampled, then arg-max.
       const planes: ArrayLike<number>[] = [];

@@ -147,6 +147,29 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
     got.forEach((g, k) => assert.deepEqual(g, want[k], `output ${k}`));
   });
 
+  it('normalises with given statistics (FusedBatchNorm, inference) like the cpu backend, with and without scale and offset', async () => {
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(data(2 * 5 * 7 * 6, 31), [2, 5, 7, 6]);
+        const mean = tf.tensor1d(data(6, 32));
+        const variance = tf.abs(tf.tensor1d(data(6, 33))) as tf.Tensor1D;
+        const offset = tf.tensor1d(data(6, 34));
+        const scale = tf.tensor1d(data(6, 35));
+        return [tf.batchNorm(x, mean, variance, offset, scale, 1e-3), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(tf.reshape(x, [70, 6]), mean, variance, offset, scale, 1e-3)].map((t) => Float32Array.from(t.dataSync()));
+      });
+    await tf.setBackend('cpu');
+    const want = run();
+    await selectBackend('wasm-native', { threads: 2 });
+    process.env.SEGFUSION_NATIVE_STRICT = '1';
+    try {
+      const got = run();
+      got.forEach((g, k) => assert.ok(maxRelativeError(g, want[k]) < 1e-5, `case ${k} off by ${maxRelativeError(g, want[k])}`));
+    } finally {
+      delete process.env.SEGFUSION_NATIVE_STRICT;
+    }
+    await tf.setBackend('cpu');
+  });
+
   it('computes the transposed convolution (Conv2DBackpropInput as a forward op) like the cpu backend', async () => {
     const run = () =>
       tf.tidy(() => {
