@@ -5,10 +5,15 @@ import {
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
+  Conv3D,
+  Conv3DBackpropFilterV2,
+  Conv3DBackpropInputV2,
   FusedBatchNorm,
   FusedConv2D,
   getKernel,
   MaxPool,
+  MaxPool3D,
+  MaxPool3DGrad,
   MaxPoolGrad,
   registerKernel,
   SplitV,
@@ -16,10 +21,15 @@ import {
   type Conv2DAttrs,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
+  type Conv3DAttrs,
+  type Conv3DBackpropFilterV2Attrs,
+  type Conv3DBackpropInputV2Attrs,
   type FusedBatchNormAttrs,
   type FusedConv2DAttrs,
   type KernelConfig,
   type KernelFunc,
+  type MaxPool3DAttrs,
+  type MaxPool3DGradAttrs,
   type MaxPoolAttrs,
   type MaxPoolGradAttrs,
   type TensorInfo,
@@ -93,6 +103,65 @@ function convShape(info: backend_util.Conv2DInfo): Int32Array {
     info.dilationWidth,
     p.top,
     p.left,
+    p.bottom,
+    p.right,
+  ]);
+}
+
+/** [3, N, Ci, Co, D, H, W, KD, KH, KW, OD, OH, OW, strides, dilations, front, top, left, back, bottom, right]. */
+function conv3dShape(info: backend_util.Conv3DInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.from([
+    3,
+    info.batchSize,
+    info.inChannels,
+    info.outChannels,
+    info.inDepth,
+    info.inHeight,
+    info.inWidth,
+    info.filterDepth,
+    info.filterHeight,
+    info.filterWidth,
+    info.outDepth,
+    info.outHeight,
+    info.outWidth,
+    info.strideDepth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationDepth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.front,
+    p.top,
+    p.left,
+    p.back,
+    p.bottom,
+    p.right,
+  ]);
+}
+
+function pool3dShape(info: backend_util.Conv3DInfo): Int32Array {
+  const p = info.padInfo;
+  return Int32Array.from([
+    3,
+    info.batchSize,
+    info.inChannels,
+    info.inDepth,
+    info.inHeight,
+    info.inWidth,
+    info.filterDepth,
+    info.filterHeight,
+    info.filterWidth,
+    info.outDepth,
+    info.outHeight,
+    info.outWidth,
+    info.strideDepth,
+    info.strideHeight,
+    info.strideWidth,
+    p.front,
+    p.top,
+    p.left,
+    p.back,
     p.bottom,
     p.right,
   ]);
@@ -173,6 +242,48 @@ const maxPoolGrad: Make = (addon, fallback) => (args) => {
   return guarded(fallback, args, [...input.shape], (view, out) => addon.maxPoolBackward(view(input), view(dy), view(out), poolShape(info)));
 };
 
+type Shape5 = [number, number, number, number, number];
+
+const conv3d: Make = (addon, fallback) => (args) => {
+  const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+  const { strides, pad, dilations, dataFormat } = args.attrs as unknown as Conv3DAttrs;
+  if (dataFormat !== 'NDHWC' || !allFloat(x, filter)) return fallback(args);
+  const info = backend_util.computeConv3DInfo(x.shape as Shape5, filter.shape as Shape5, strides, dilations, pad);
+  return guarded(fallback, args, info.outShape, (view, out) => addon.convolutionForward(view(x), view(filter), null, view(out), conv3dShape(info), 0, 0));
+};
+
+const conv3dBackpropInput: Make = (addon, fallback) => (args) => {
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, pad, inputShape } = args.attrs as unknown as Conv3DBackpropInputV2Attrs;
+  if (!allFloat(dy, filter)) return fallback(args);
+  const info = backend_util.computeConv3DInfo(inputShape as Shape5, filter.shape as Shape5, strides, 1, pad);
+  return guarded(fallback, args, [...inputShape], (view, out) => addon.convolutionBackwardData(view(dy), view(filter), view(out), conv3dShape(info)));
+};
+
+const conv3dBackpropFilter: Make = (addon, fallback) => (args) => {
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, filterShape } = args.attrs as unknown as Conv3DBackpropFilterV2Attrs;
+  if (!allFloat(x, dy)) return fallback(args);
+  const info = backend_util.computeConv3DInfo(x.shape as Shape5, filterShape as Shape5, strides, 1, pad);
+  return guarded(fallback, args, [...filterShape], (view, out) => addon.convolutionBackwardWeights(view(x), view(dy), view(out), conv3dShape(info)));
+};
+
+const maxPool3d: Make = (addon, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode, dataFormat } = args.attrs as unknown as MaxPool3DAttrs;
+  if (dataFormat !== 'NDHWC' || !allFloat(x)) return fallback(args);
+  const info = backend_util.computePool3DInfo(x.shape as Shape5, filterSize, strides, 1, pad, dimRoundingMode);
+  return guarded(fallback, args, info.outShape, (view, out) => addon.maxPoolForward(view(x), view(out), pool3dShape(info)));
+};
+
+const maxPool3dGrad: Make = (addon, fallback) => (args) => {
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as MaxPool3DGradAttrs;
+  if (!allFloat(dy, input)) return fallback(args);
+  const info = backend_util.computePool3DInfo(input.shape as Shape5, filterSize, strides, 1, pad, dimRoundingMode);
+  return guarded(fallback, args, [...input.shape], (view, out) => addon.maxPoolBackward(view(input), view(dy), view(out), pool3dShape(info)));
+};
+
 /** SegFusion's own kernels (no tfjs op has these names): training-mode batch norm, forward and backward, in one pass each. */
 export const NATIVE_BATCH_NORM = 'SegFusionBatchNorm';
 export const NATIVE_BATCH_NORM_GRAD = 'SegFusionBatchNormGrad';
@@ -229,6 +340,11 @@ const KERNELS: [string, Make][] = [
   [MaxPool, maxPool],
   [MaxPoolGrad, maxPoolGrad],
   [FusedBatchNorm, fusedBatchNorm],
+  [Conv3D, conv3d],
+  [Conv3DBackpropInputV2, conv3dBackpropInput],
+  [Conv3DBackpropFilterV2, conv3dBackpropFilter],
+  [MaxPool3D, maxPool3d],
+  [MaxPool3DGrad, maxPool3dGrad],
   // The wasm training kernels' row-copy Concat and SplitV, with the addon's memcpy per row.
   [Concat, (addon, fallback) => makeConcat(fallback, addon.copyRows)],
   [SplitV, (addon, fallback) => makeSplitV(fallback, addon.copyRows)],
@@ -236,8 +352,8 @@ const KERNELS: [string, Make][] = [
 
 
 /**
- * Registers the oneDNN kernels on the wasm backend in place of its convolution and max-pool kernels
- * (forward, fused bias + activation, both gradients), and batch normalisation's training forward and
+ * Registers the oneDNN kernels on the wasm backend in place of its convolution and max-pool kernels, 2D
+ * and 3D (forward, fused bias + activation, both gradients), FusedBatchNorm, and batch normalisation's training forward and
  * backward under SegFusion's own kernel names, with an OpenMP pool of `threads`. The replaced
  * kernels stay as fallbacks for what oneDNN refuses (NCHW, other dtypes, PReLU). Call after the wasm
  * training kernels are registered. Idempotent; throws when the addon is not built.

@@ -14,6 +14,10 @@ export type TrainingEvent =
       loss: number;
       terms: Record<string, number>;
       weights: Record<string, number>;
+      /** [loss][class] factors, for strategies that weight (loss, class) pairs. */
+      classWeights?: number[][];
+      /** Per class: the batch's voxel sensitivity (null: class absent). */
+      sensitivity?: (number | null)[];
       /** Estimated milliseconds to the end of the last epoch, from the mean step time of this attempt. */
       etaMs: number;
     }

@@ -188,7 +188,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       if (step % traceEvery === 0) traces.push({ step, epoch, learningRate: lr, loss: r.loss, terms: r.terms, weights: r.weights, classWeights: r.classWeights, sensitivity: r.sensitivity });
       step++;
       const perStep = (Date.now() - attemptStart) / (step - stepsAtStart);
-      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), etaMs: perStep * (totalSteps - step) });
+      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), classWeights: r.classWeights, sensitivity: r.sensitivity, etaMs: perStep * (totalSteps - step) });
       if (Date.now() - lastHeartbeat > 15_000) {
         await heartbeat(db, runId);
         lastHeartbeat = Date.now();

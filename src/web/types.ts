@@ -5,7 +5,7 @@ export type { DatasetInfo } from '../data/datasetInfo.js';
 export interface Curves {
   lossNames: string[];
   epochs: import('../train/runReport.js').RunReport['epochs'];
-  batches: { step: number; epoch: number; learningRate: number; loss: number; terms: number[]; weights: number[] }[];
+  batches: import('../db/runs.js').TraceRecord[];
 }
 
 export interface CaseInfo {

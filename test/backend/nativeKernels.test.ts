@@ -4,6 +4,10 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from '../../src/backend/nativeKernels.js';
 import { selectBackend } from '../../src/backend/selectBackend.js';
+import { createFusionStrategy } from '../../src/fusion/registry.js';
+import { createDiceLoss } from '../../src/losses/dice.js';
+import { buildUNet } from '../../src/model/unet.js';
+import { trainStep } from '../../src/train/trainStep.js';
 import { Random } from '../../src/util/random.js';
 
 // The addon is built at npm ci wherever oneDNN's headers are; only a machine without them may skip.
@@ -129,6 +133,40 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
     });
   });
 
+  const CONV3D: { x: [number, number, number, number, number]; k: [number, number, number]; cout: number; stride: [number, number, number]; pad: 'same' | 'valid' }[] = [
+    { x: [1, 5, 6, 7, 2], k: [3, 3, 3], cout: 3, stride: [1, 1, 1], pad: 'same' },
+    { x: [2, 6, 5, 5, 3], k: [3, 2, 3], cout: 4, stride: [2, 1, 2], pad: 'same' },
+    { x: [1, 7, 7, 6, 1], k: [2, 2, 2], cout: 2, stride: [2, 2, 2], pad: 'valid' },
+  ];
+  CONV3D.forEach((c, i) => {
+    it(`conv3d ${c.x} * ${c.k}x${c.cout}, stride ${c.stride}, ${c.pad}: forward, both gradients; max pool 3D and its gradient`, async () => {
+      const run = () =>
+        tf.tidy(() => {
+          const x = tf.tensor5d(data(c.x.reduce((a, b) => a * b, 1), 60 + i), c.x);
+          const w = tf.tensor5d(data(c.k[0] * c.k[1] * c.k[2] * c.x[4] * c.cout, 70 + i), [...c.k, c.x[4], c.cout]);
+          const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.stride, c.pad);
+          const y = f(x, w);
+          const dy = tf.tensor(data(y.size, 80 + i), y.shape);
+          const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, w]);
+          const pool = (a: tf.Tensor) => tf.maxPool3d(a as tf.Tensor5D, 2, 2, c.pad);
+          const p = pool(x);
+          const dp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool(a), tf.onesLike(p))))(x);
+          return [y, dx, dw, p, dp].map((t) => Float32Array.from(t.dataSync()));
+        });
+      await tf.setBackend('cpu');
+      const want = run();
+      await selectBackend('wasm-native', { threads: 2 });
+      process.env.SEGFUSION_NATIVE_STRICT = '1';
+      try {
+        const got = run();
+        ['forward', 'input gradient', 'filter gradient', 'max pool', 'max pool gradient'].forEach((name, k) => assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`));
+      } finally {
+        delete process.env.SEGFUSION_NATIVE_STRICT;
+      }
+      await tf.setBackend('cpu');
+    });
+  });
+
   it('concatenates and splits along the channels (and an outer axis) like the cpu backend, with memcpy rows', async () => {
     const run = () =>
       tf.tidy(() => {
@@ -183,6 +221,30 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
     const got = run();
     await tf.setBackend('cpu');
     assert.ok(maxRelativeError(got, want) < 1e-5);
+  });
+
+  it('trains deterministically for a fixed thread count: two runs of three U-Net steps give the same losses and weights', async () => {
+    await selectBackend('wasm-native', { threads: 2 });
+    const train = () => {
+      const net = buildUNet({ classes: 3, inputSize: 32, depth: 2, baseFilters: 8 }, { seed: 5 });
+      const losses = [{ name: 'dice', fn: createDiceLoss() }];
+      const fusion = createFusionStrategy(['dice'], { strategy: 'static' });
+      const optimizer = tf.train.adam(1e-2);
+      const x = tf.tensor4d(data(2 * 32 * 32, 41), [2, 32, 32, 1]);
+      const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(Int32Array.from(data(2 * 32 * 32, 42), (v) => (v > 0.5 ? 2 : v > -0.5 ? 1 : 0)), 'int32'), 3), [2, 32, 32, 3]) as tf.Tensor4D);
+      const steps = [0, 1, 2].map((s) => trainStep(net, losses, fusion, optimizer, x, y, 0, s).loss);
+      const weights = net.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      net.model.dispose();
+      return { steps, weights };
+    };
+    const a = train();
+    const b = train();
+    assert.deepEqual(b.steps, a.steps);
+    b.weights.forEach((w, i) => assert.deepEqual(w, a.weights[i], `weight ${i} differs`));
+    assert.ok(a.steps[2] < a.steps[0], `the steps train: ${a.steps}`);
+    await tf.setBackend('cpu');
   });
 
   it('leaves no tensors behind, gives the same result on every call, and plain wasm gets its own kernels back', async () => {

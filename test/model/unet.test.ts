@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
@@ -69,7 +70,12 @@ describe('U-Net', () => {
     return { net, x, yTrue, loss, variables, gradients };
   }
 
-  it('has whole-model gradients through the wasm kernels that agree with finite differences', () => {
+  // The wasm kernels, and oneDNN's (wasm-native) wherever the addon can have been built.
+  const WASM = ['wasm', ...(fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp') ? (['wasm-native'] as const) : [])] as const;
+
+  for (const backend of WASM)
+  it(`has whole-model gradients through the ${backend} kernels that agree with finite differences`, async () => {
+    await selectBackend(backend);
     const p = tinyProblem('none');
     const g = p.gradients();
     let checked = 0;
@@ -94,10 +100,12 @@ describe('U-Net', () => {
     assert.ok(checked >= 12, `checked ${checked} weights`);
     tf.dispose([p.x, p.yTrue]);
     p.net.model.dispose();
+    await selectBackend('wasm');
   });
 
-  it('has the same whole-model gradients (batch norm included) on wasm as on the cpu backend', async () => {
-    const onBackend = async (name: 'wasm' | 'cpu') => {
+  for (const backend of WASM)
+  it(`has the same whole-model gradients (batch norm included) on ${backend} as on the cpu backend`, async () => {
+    const onBackend = async (name: 'wasm' | 'wasm-native' | 'cpu') => {
       await selectBackend(name);
       const p = tinyProblem('batch');
       const g = p.gradients();
@@ -106,7 +114,8 @@ describe('U-Net', () => {
       return g;
     };
     const cpu = await onBackend('cpu');
-    const wasm = await onBackend('wasm');
-    cpu.forEach((c, vi) => c.forEach((v, i) => assert.ok(Math.abs(wasm[vi][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `variable ${vi}[${i}]: wasm ${wasm[vi][i]} vs cpu ${v}`)));
+    const wasm = await onBackend(backend);
+    cpu.forEach((c, vi) => c.forEach((v, i) => assert.ok(Math.abs(wasm[vi][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `variable ${vi}[${i}]: ${backend} ${wasm[vi][i]} vs cpu ${v}`)));
+    await selectBackend('wasm');
   });
 });

@@ -115,6 +115,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
   const charts = {
     loss: new LineChart('Loss per batch (fused and each term)', 'batch', { log: true }),
     weights: new LineChart('Fusion weights per batch', 'batch'),
+    classWeights: new LineChart('Per class: batch sensitivity and (loss, class) factors', 'batch'),
     lr: new LineChart('Learning rate', 'batch'),
     epochWeights: new LineChart('Fusion weights per epoch (mean)', 'epoch'),
     dice: new LineChart('Validation Dice per class', 'epoch'),
@@ -130,6 +131,14 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     charts.loss.update(x, [{ label: 'fused', values: b.map((t) => t.loss) }, ...curves.lossNames.map((n, i): Series => ({ label: n, values: b.map((t) => t.terms[i]), dash: true }))]);
     charts.weights.update(x, curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]) })));
     charts.lr.update(x, [{ label: 'learning rate', values: b.map((t) => t.learningRate) }]);
+    // Foreground classes' batch sensitivity, and every (loss, class) factor that ever left 1.
+    const classNames = (run.plan?.classNames as string[] | undefined) ?? [];
+    const classes = Math.max(0, ...b.map((t) => t.sensitivity?.length ?? 0));
+    const sensitivity = [...Array(classes).keys()].slice(1).map((c): Series => ({ label: `${classNames[c] ?? `class ${c}`} sensitivity`, values: b.map((t) => t.sensitivity?.[c] ?? null) }));
+    const factors = curves.lossNames.flatMap((n, i) =>
+      [...Array(classes).keys()].filter((c) => b.some((t) => (t.classWeights?.[i]?.[c] ?? 1) !== 1)).map((c): Series => ({ label: `${n} × ${classNames[c] ?? `class ${c}`}`, values: b.map((t) => t.classWeights?.[i]?.[c] ?? null), dash: true })),
+    );
+    charts.classWeights.update(x, [...sensitivity, ...factors]);
   };
   const drawEpochs = () => {
     const e = run.epochs;
@@ -232,7 +241,16 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     lastEvent = Date.now();
     if (type === 'batch') {
       const names = curves.lossNames;
-      curves.batches.push({ step: e.step as number, epoch: e.epoch as number, learningRate: e.learningRate as number, loss: e.loss as number, terms: names.map((n) => (e.terms as Record<string, number>)[n]), weights: names.map((n) => (e.weights as Record<string, number>)[n]) });
+      curves.batches.push({
+        step: e.step as number,
+        epoch: e.epoch as number,
+        learningRate: e.learningRate as number,
+        loss: e.loss as number,
+        terms: names.map((n) => (e.terms as Record<string, number>)[n]),
+        weights: names.map((n) => (e.weights as Record<string, number>)[n]),
+        ...(e.classWeights ? { classWeights: e.classWeights as number[][] } : {}),
+        ...(e.sensitivity ? { sensitivity: e.sensitivity as (number | null)[] } : {}),
+      });
       drawBatches();
       progress.textContent = `epoch ${(e.epoch as number) + 1}/${e.epochs as number}, batch ${(e.batch as number) + 1}/${e.batchesPerEpoch as number}, loss ${fmt(e.loss as number)}, ETA ${duration(e.etaMs as number)}`;
     } else if (type === 'evaluate') progress.textContent = `evaluating ${e.split as string}: case ${e.done as number}/${e.total as number}`;
