@@ -59,7 +59,22 @@ export interface TraceRecord {
   sensitivity?: (number | null)[];
 }
 
-/** One transaction per epoch: its record, its batch traces and the run's progress fields. */
+const traceRow = (runId: string, t: TraceRecord) => ({
+  id: randomUUID(),
+  runId,
+  ...t,
+  terms: JSON.stringify(t.terms),
+  weights: JSON.stringify(t.weights),
+  classWeights: t.classWeights ? JSON.stringify(t.classWeights) : null,
+  sensitivity: t.sensitivity ? JSON.stringify(t.sensitivity) : null,
+});
+
+/** Batch traces of the epoch in progress (the rest of the epoch's come with saveEpoch). */
+export async function saveTraces(db: Db, runId: string, traces: TraceRecord[]) {
+  if (traces.length) await db.batchTrace.createMany({ data: traces.map((t) => traceRow(runId, t)) });
+}
+
+/** One transaction per epoch: its record, its (remaining) batch traces and the run's progress fields. */
 export async function saveEpoch(
   db: Db,
   runId: string,
@@ -69,17 +84,7 @@ export async function saveEpoch(
 ) {
   await db.$transaction([
     db.runEpoch.create({ data: { id: randomUUID(), runId, ...e, terms: JSON.stringify(e.terms), weights: JSON.stringify(e.weights), valMetrics: JSON.stringify(e.valMetrics) } }),
-    db.batchTrace.createMany({
-      data: traces.map((t) => ({
-        id: randomUUID(),
-        runId,
-        ...t,
-        terms: JSON.stringify(t.terms),
-        weights: JSON.stringify(t.weights),
-        classWeights: t.classWeights ? JSON.stringify(t.classWeights) : null,
-        sensitivity: t.sensitivity ? JSON.stringify(t.sensitivity) : null,
-      })),
-    }),
+    db.batchTrace.createMany({ data: traces.map((t) => traceRow(runId, t)) }),
     db.run.update({ where: { id: runId }, data: { ...progress, heartbeatAt: new Date() } }),
   ]);
 }

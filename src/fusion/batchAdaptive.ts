@@ -7,35 +7,18 @@ import type { BatchStats, FusionStep } from './strategy.js';
 const Targets = z.record(z.string().regex(/^\d+$/), z.number().gt(0).max(1));
 
 export const BatchAdaptiveSchema = z.strictObject({
-  /** Base weight of each loss (default 1 each). */
-  baseWeights: z.array(z.number().positive()).optional(),
-  /** Role of each loss by name (region, recall or voxel); default: the role the loss registry gives it. */
-  roles: z.record(z.string(), LossRoleSchema).optional(),
-  /** Foreground fraction f_ref in (0, 1] below which region losses gain weight (default 0.1). */
-  referenceForeground: z.number().gt(0).max(1).default(0.1),
-  /** Largest extra factor κ >= 0 for region losses at zero foreground (default 1: up to x2). */
-  foregroundGain: z.number().min(0).default(1),
-  /** Classes whose presence in the batch boosts recall losses (default: every class but 0). */
-  rareClasses: z.array(z.number().int().min(0)).optional(),
-  /** Extra factor ρ >= 0 for recall losses when a rare class is present (default 0.5). */
-  presenceGain: z.number().min(0).default(0.5),
-  /** Per-class sensitivity targets in (0, 1], e.g. {"2": 0.9} (default none). */
-  sensitivityTargets: Targets.default({}),
-  /** Per-class specificity targets in (0, 1] (default none). */
-  specificityTargets: Targets.default({}),
-  /** Gain λ >= 0 on relative shortfalls from the targets (default 2). */
-  targetGain: z.number().min(0).default(2),
-  /**
-   * Where a shortfall of class c acts: 'class' (default) on class c's terms of the recall (sensitivity)
-   * or voxel (specificity) losses; 'loss' on those whole losses, every class alike (SegFusion's first rule).
-   */
-  targetScope: z.enum(['class', 'loss']).default('class'),
-  /**
-   * EMA factor β_s in [0, 1) of the running voxel counts the shortfalls are read from (default 0.9, about
-   * ten batches); 0 reads each batch alone, which a batch with two lesion voxels makes a coin toss.
-   */
-  statisticsSmoothing: z.number().min(0).lt(1).default(0.9),
-  controls: FusionControlsSchema.optional(),
+  baseWeights: z.array(z.number().positive()).optional().describe('Base weight of each loss (default 1 each).'),
+  roles: z.record(z.string(), LossRoleSchema).optional().describe('Role of each loss by name (region, recall or voxel); default: the role the loss registry gives it.'),
+  referenceForeground: z.number().gt(0).max(1).default(0.1).describe('Foreground fraction f_ref in (0, 1] below which region losses gain weight (default 0.1).'),
+  foregroundGain: z.number().min(0).default(1).describe('Largest extra factor κ >= 0 for region losses at zero foreground (default 1: up to x2).'),
+  rareClasses: z.array(z.number().int().min(0)).optional().describe('Classes whose presence in the batch boosts recall losses (default: every class but 0).'),
+  presenceGain: z.number().min(0).default(0.5).describe('Extra factor ρ >= 0 for recall losses when a rare class is present (default 0.5).'),
+  sensitivityTargets: Targets.default({}).describe('Per-class sensitivity targets in (0, 1], e.g. {"2": 0.9} (default none).'),
+  specificityTargets: Targets.default({}).describe('Per-class specificity targets in (0, 1] (default none).'),
+  targetGain: z.number().min(0).default(2).describe('Gain λ >= 0 on relative shortfalls from the targets (default 2).'),
+  targetScope: z.enum(['class', 'loss']).default('class').describe("Where a shortfall of class c acts: 'class' (default) on class c's terms of the recall (sensitivity) or voxel (specificity) losses; 'loss' on those whole losses, every class alike (SegFusion's first rule)."),
+  statisticsSmoothing: z.number().min(0).lt(1).default(0.9).describe('EMA factor β_s in [0, 1) of the running voxel counts the shortfalls are read from (default 0.9, about ten batches); 0 reads each batch alone, which a batch with two lesion voxels makes a coin toss.'),
+  controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
 });
 export type BatchAdaptiveOptions = z.input<typeof BatchAdaptiveSchema> & { controls?: FusionControlsInput };
 

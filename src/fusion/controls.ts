@@ -3,15 +3,11 @@ import { z } from 'zod';
 /** Controls shared by every fusion strategy; validated when a strategy is built. */
 export const FusionControlsSchema = z
   .strictObject({
-    /** Rescale weights so they sum to the number of losses (default true), as GradNorm does. */
-    normalize: z.boolean().default(true),
-    /** Lower and upper bound applied to each weight after normalisation (defaults 0.05 and 10). */
-    minWeight: z.number().min(0).default(0.05),
-    maxWeight: z.number().positive().default(10),
-    /** Epochs during which the initial weights are used unchanged (default 0). */
-    warmupEpochs: z.number().int().min(0).default(0),
-    /** EMA factor β in [0, 1): w ← β w_prev + (1 - β) w_new (default 0: no smoothing). */
-    smoothing: z.number().min(0).lt(1).default(0),
+    normalize: z.boolean().default(true).describe('Rescale weights so they sum to the number of losses (default true), as GradNorm does.'),
+    minWeight: z.number().min(0).default(0.05).describe('Lower bound of each weight after normalisation (default 0.05): no loss vanishes.'),
+    maxWeight: z.number().positive().default(10).describe('Upper bound of each weight after normalisation (default 10): no loss dominates.'),
+    warmupEpochs: z.number().int().min(0).default(0).describe('Epochs during which the initial weights are used unchanged (default 0).'),
+    smoothing: z.number().min(0).lt(1).default(0).describe('EMA factor β in [0, 1): w ← β w_prev + (1 - β) w_new (default 0: no smoothing).'),
   })
   .refine((c) => c.minWeight <= c.maxWeight, { message: 'minWeight must not exceed maxWeight', path: ['minWeight'] });
 export type FusionControls = z.infer<typeof FusionControlsSchema>;

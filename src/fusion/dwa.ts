@@ -4,11 +4,9 @@ import { FusionControlsSchema, parseOptions, type FusionControlsInput } from './
 import type { FusionStep } from './strategy.js';
 
 export const DwaSchema = z.strictObject({
-  /** Temperature T > 0 (default 2, as in the paper): larger T gives more uniform weights. */
-  temperature: z.number().positive().default(2),
-  /** EMA factor in [0, 1) for the per-batch loss history the ratios are taken from (default 0.9): single batches are too noisy. */
-  lossSmoothing: z.number().min(0).lt(1).default(0.9),
-  controls: FusionControlsSchema.optional(),
+  temperature: z.number().positive().default(2).describe('Temperature T > 0 (default 2, as in the paper): larger T gives more uniform weights.'),
+  lossSmoothing: z.number().min(0).lt(1).default(0.9).describe('EMA factor in [0, 1) for the per-batch loss history the ratios are taken from (default 0.9): single batches are too noisy.'),
+  controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
 });
 
 /**

@@ -4,11 +4,9 @@ import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionContr
 import type { FusionStep } from './strategy.js';
 
 export const GradNormSchema = z.strictObject({
-  /** Restoring force α >= 0 (default 1.5; the paper uses 0.12 to 3): larger pulls slow losses harder. */
-  alpha: z.number().min(0).default(1.5),
-  /** Step size of the weights' own gradient-descent update, > 0 (default 0.025, the paper's task-weight rate). */
-  learningRate: z.number().positive().default(0.025),
-  controls: FusionControlsSchema.optional(),
+  alpha: z.number().min(0).default(1.5).describe('Restoring force α >= 0 (default 1.5; the paper uses 0.12 to 3): larger pulls slow losses harder.'),
+  learningRate: z.number().positive().default(0.025).describe("Step size of the weights' own gradient-descent update, > 0 (default 0.025, the paper's task-weight rate)."),
+  controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
 });
 
 /**

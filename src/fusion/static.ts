@@ -3,7 +3,10 @@ import { BaseStrategy } from './baseStrategy.js';
 import { FusionControlsSchema, parseOptions, type FusionControlsInput } from './controls.js';
 import type { FusionStep } from './strategy.js';
 
-export const StaticSchema = z.strictObject({ weights: z.array(z.number().nonnegative()).optional(), controls: FusionControlsSchema.optional() });
+export const StaticSchema = z.strictObject({
+  weights: z.array(z.number().nonnegative()).optional().describe('Fixed weight of each loss, >= 0 (default 1 each).'),
+  controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
+});
 
 /** Fixed weights w_i (default 1 each), through the common controls. The baseline every other strategy is compared with. */
 export class StaticStrategy extends BaseStrategy {

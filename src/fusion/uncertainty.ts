@@ -5,9 +5,8 @@ import { FusionControlsSchema, FusionOptionError, parseOptions, type FusionContr
 import type { FusionStep } from './strategy.js';
 
 export const UncertaintySchema = z.strictObject({
-  /** Initial log-variance s_i of every loss (default 0, i.e. weight 1). */
-  initialLogVariance: z.number().default(0),
-  controls: FusionControlsSchema.optional(),
+  initialLogVariance: z.number().default(0).describe('Initial log-variance s_i of every loss (default 0, i.e. weight 1).'),
+  controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
 });
 
 /**

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { checkShapes, EPSILON, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
 export const CrossEntropyOptionsSchema = z.strictObject({
-  /** Per-class weights w_c >= 0 (default all 1), one per class. */
-  classWeights: z.array(rangeNumber(0, Infinity)).optional(),
+  classWeights: z.array(rangeNumber(0, Infinity)).optional().describe('Per-class weights w_c >= 0 (default all 1), one per class.'),
 });
 export type CrossEntropyOptions = z.input<typeof CrossEntropyOptionsSchema>;
 

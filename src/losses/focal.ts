@@ -3,10 +3,8 @@ import { z } from 'zod';
 import { checkShapes, EPSILON, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
 export const FocalOptionsSchema = z.strictObject({
-  /** Focusing parameter γ in [0, 10] (default 2; Lin et al. found 2 best). γ = 0 with α = 1 is cross-entropy. */
-  gamma: rangeNumber(0, 10).default(2),
-  /** Per-class balance α_c in [0, 1] (default all 1), one per class. */
-  alpha: z.array(rangeNumber(0, 1)).optional(),
+  gamma: rangeNumber(0, 10).default(2).describe('Focusing parameter γ in [0, 10] (default 2; Lin et al. found 2 best). γ = 0 with α = 1 is cross-entropy.'),
+  alpha: z.array(rangeNumber(0, 1)).optional().describe('Per-class balance α_c in [0, 1] (default all 1), one per class.'),
 });
 export type FocalOptions = z.input<typeof FocalOptionsSchema>;
 

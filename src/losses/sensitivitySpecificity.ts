@@ -3,10 +3,8 @@ import { z } from 'zod';
 import { checkShapes, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
 export const SensitivitySpecificityOptionsSchema = z.strictObject({
-  /** Weight r of the sensitivity term in [0, 1] (default 0.05, Brosch et al.'s choice for sparse lesions). */
-  r: rangeNumber(0, 1).default(0.05),
-  /** Added to both denominators, > 0 (default 1e-5): keeps a class absent from the batch finite. */
-  smooth: rangeNumber(0, Infinity, { loOpen: true }).default(1e-5),
+  r: rangeNumber(0, 1).default(0.05).describe("Weight r of the sensitivity term in [0, 1] (default 0.05, Brosch et al.'s choice for sparse lesions)."),
+  smooth: rangeNumber(0, Infinity, { loOpen: true }).default(1e-5).describe('Added to both denominators, > 0 (default 1e-5): keeps a class absent from the batch finite.'),
 });
 export type SensitivitySpecificityOptions = z.input<typeof SensitivitySpecificityOptionsSchema>;
 

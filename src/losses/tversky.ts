@@ -3,14 +3,10 @@ import { z } from 'zod';
 import { checkShapes, LossOptionError, parseLossOptions, rangeNumber, type LossFn } from './types.js';
 
 export const TverskyOptionsSchema = z.strictObject({
-  /** Weight of false positives α in [0, 1] (default 0.3). */
-  alpha: rangeNumber(0, 1).default(0.3),
-  /** Weight of false negatives β in [0, 1] (default 0.7: favours recall of small structures). α = β = 0.5 is Dice. */
-  beta: rangeNumber(0, 1).default(0.7),
-  /** Include class 0 in the mean (default false). */
-  includeBackground: z.boolean().default(false),
-  /** Added to numerator and denominator, >= 0 (default 1e-5). */
-  smooth: rangeNumber(0, Infinity).default(1e-5),
+  alpha: rangeNumber(0, 1).default(0.3).describe('Weight of false positives α in [0, 1] (default 0.3).'),
+  beta: rangeNumber(0, 1).default(0.7).describe('Weight of false negatives β in [0, 1] (default 0.7: favours recall of small structures). α = β = 0.5 is Dice.'),
+  includeBackground: z.boolean().default(false).describe('Include class 0 in the mean (default false).'),
+  smooth: rangeNumber(0, Infinity).default(1e-5).describe('Added to numerator and denominator, >= 0 (default 1e-5).'),
 });
 export type TverskyOptions = z.input<typeof TverskyOptionsSchema>;
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
-import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, upsertArtifact, type CaseMetricRecord, type TraceRecord } from '../db/runs.js';
+import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, saveTraces, upsertArtifact, type CaseMetricRecord, type TraceRecord } from '../db/runs.js';
 import { describeDataset } from '../data/datasetInfo.js';
 import { PatchSampler } from '../data/patchSampler.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
@@ -154,6 +154,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   const stepsAtStart = state.step;
   let step = state.step;
   let lastHeartbeat = Date.now();
+  let lastFlush = Date.now();
   const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
 
   for (let epoch = state.epoch + 1; epoch < config.epochs; epoch++) {
@@ -188,7 +189,14 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       if (step % traceEvery === 0) traces.push({ step, epoch, learningRate: lr, loss: r.loss, terms: r.terms, weights: r.weights, classWeights: r.classWeights, sensitivity: r.sensitivity });
       step++;
       const perStep = (Date.now() - attemptStart) / (step - stepsAtStart);
-      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), classWeights: r.classWeights, sensitivity: r.sensitivity, etaMs: perStep * (totalSteps - step) });
+      // The batch's own step (from 0), as the stored traces number it.
+      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step: step - 1, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), classWeights: r.classWeights, sensitivity: r.sensitivity, etaMs: perStep * (totalSteps - step) });
+      // The epoch's traces so far reach the database every few seconds, so that a page opened (or
+      // reloaded) mid-epoch has every batch; a resume discards those after its checkpoint.
+      if (Date.now() - lastFlush > 5_000) {
+        await saveTraces(db, runId, traces.splice(0));
+        lastFlush = Date.now();
+      }
       if (Date.now() - lastHeartbeat > 15_000) {
         await heartbeat(db, runId);
         lastHeartbeat = Date.now();

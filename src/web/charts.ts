@@ -11,6 +11,33 @@ export interface Series {
   dash?: boolean;
 }
 
+/** Integer steps for the x axis (epochs, batches): no tick at epoch 0.5. */
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
+
+/** The x range: the data's, widened by one on each side when it is a single point (uPlot would span 0-100). */
+function xRange(_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  if (min === null || max === null) return [0, 1];
+  return min === max ? [min - 1, max + 1] : [min, max];
+}
+
+/**
+ * The y range: uPlot's own, except for a flat or nearly flat series (weights that stay at 1), whose span
+ * is widened to a few percent of the value: uPlot's tick generator fails on such a span ("Invalid array
+ * length") and would show noise as structure.
+ */
+function yRange(log: boolean) {
+  return (_u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax => {
+    if (min === null || max === null) return log ? [0.1, 1] : [0, 1];
+    const span = max - min;
+    if (span <= 1e-6 * Math.max(1, Math.abs(max))) {
+      if (log) return [min / 1.1, max * 1.1];
+      const pad = Math.max(1e-3, Math.abs(max) * 0.05);
+      return [min - pad, max + pad];
+    }
+    return log ? uPlot.rangeLog(min, max, 10, true) : uPlot.rangeNum(min, max, 0.1, true);
+  };
+}
+
 /** A line chart (uPlot) with a title; `update` redraws it with new data (live runs append points). */
 export class LineChart {
   readonly el: HTMLElement;
@@ -38,8 +65,8 @@ export class LineChart {
       {
         width: 440,
         height: this.options.height ?? 220,
-        scales: { x: { time: false }, y: this.options.log ? { distr: 3 } : {} },
-        axes: [{ label: this.xLabel }, {}],
+        scales: { x: { time: false, range: xRange }, y: { ...(this.options.log ? { distr: 3 } : {}), range: yRange(Boolean(this.options.log)) } },
+        axes: [{ label: this.xLabel, incrs: INTEGER_STEPS }, {}],
         series: [{ label: this.xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: color(i), width: 1.5, dash: s.dash ? [6, 4] : undefined, spanGaps: true }))],
       },
       data,

@@ -10,7 +10,7 @@ const SIZES: Record<string, { depth: number; baseFilters: number }> = {
 /** GET /api/plugins: the loss and fusion registries, with each member's help and options schema. */
 interface Plugins {
   losses: { name: string; help: string }[];
-  strategies: { name: string; help: string }[];
+  strategies: { name: string; help: string; options: { properties?: Record<string, { description?: string }> } }[];
 }
 /** Losses ticked by default: the default run config's. */
 const DEFAULT_LOSSES = ['dice', 'focal', 'sensitivitySpecificity'];
@@ -47,8 +47,14 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   dataset.addEventListener('change', () => void loadClasses());
   await loadClasses();
   // The help of the chosen strategy (the sensitivity target is the run's, whatever the strategy).
+  // Its options, each with its one line of help from the registry (set in a run config's fusion.options).
   const showStrategy = () => {
-    strategyHelp.textContent = plugins.strategies.find((p) => p.name === strategy.value)?.help ?? '';
+    const p = plugins.strategies.find((s) => s.name === strategy.value);
+    const options = Object.entries(p?.options.properties ?? {});
+    strategyHelp.replaceChildren(
+      h('div', {}, p?.help ?? ''),
+      options.length ? h('details', {}, h('summary', {}, `${options.length} option(s), set in a run config's fusion.options`), h('ul', {}, ...options.map(([name, o]) => h('li', {}, h('code', {}, name), ` ${o.description ?? ''}`)))) : '',
+    );
   };
   strategy.addEventListener('change', showStrategy);
   const banner = h('div', { id: 'form-error' });

@@ -214,6 +214,14 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       h('pre', {}, JSON.stringify({ plan: run.plan, split: run.split }, null, 2)),
     );
   };
+  const draw = () => {
+    // A run that is no longer active has no live progress to show (not the last batch's ETA).
+    if (run.status !== 'running' && run.status !== 'queued') progress.textContent = run.error ? `${run.status}: ${run.error}` : run.status;
+    drawHeader();
+    drawBatches();
+    drawEpochs();
+    drawTables();
+  };
   const refresh = async () => {
     try {
       run = await api<RunReport>(`/runs/${id}`);
@@ -222,15 +230,9 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       if (err instanceof ApiError && err.status === 404) return;
       throw err;
     }
-    drawHeader();
-    drawBatches();
-    drawEpochs();
-    drawTables();
+    draw();
   };
-  drawHeader();
-  drawBatches();
-  drawEpochs();
-  drawTables();
+  draw();
   // Events come from this server's worker thread; a run executed by a separate `segfusion worker` process
   // sends none here, so an active run whose events are silent is polled instead.
   let lastEvent = Date.now();
@@ -255,7 +257,10 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       progress.textContent = `epoch ${(e.epoch as number) + 1}/${e.epochs as number}, batch ${(e.batch as number) + 1}/${e.batchesPerEpoch as number}, loss ${fmt(e.loss as number)}, ETA ${duration(e.etaMs as number)}`;
     } else if (type === 'evaluate') progress.textContent = `evaluating ${e.split as string}: case ${e.done as number}/${e.total as number}`;
     else if (type === 'preprocess') progress.textContent = `preprocessing case ${e.done as number}/${e.total as number}`;
-    else if (type === 'epoch' || type === 'status' || type === 'job') void refresh();
+    else if (type === 'status') {
+      if (e.status !== 'running') progress.textContent = `${e.status as string}: ${e.message as string}`;
+      void refresh();
+    } else if (type === 'epoch' || type === 'job') void refresh();
   }, id);
   return () => {
     clearInterval(poll);
