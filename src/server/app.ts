@@ -63,6 +63,9 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   app.use(express.static(web.bundleDir, { index: false }));
   app.use(express.static(web.staticDir, { index: 'index.html' }));
   app.get('/', (_req, res) => res.sendFile(path.join(web.staticDir, 'index.html')));
+  // A dashboard address typed or pasted without its '#' (/runs/abc) opens that page; a missing file
+  // (a path with an extension) stays a 404.
+  app.get(/^\/(?!api(\/|$))[^.]+$/, (req, res) => res.redirect(302, `/#${req.path}`));
   app.use(errorHandler);
   return app;
 }

@@ -39,7 +39,7 @@ async function route(): Promise<void> {
     leave = await page(root, ...(m as RegExpExecArray).slice(1).map(decodeURIComponent));
     root.dataset.ready = hash || '#/';
   } catch (err) {
-    root.append(h('div', { class: 'banner' }, (err as Error).message));
+    root.append(h('div', { class: 'banner' }, (err as Error).message, ' ', h('a', { href: '#/runs' }, 'Back to the runs')));
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { ServeError, startServer } from '../../src/server/serve.js';
+import { downloadName } from '../../src/server/services/runsService.js';
 import { tempDir } from '../helpers.js';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
@@ -111,7 +112,9 @@ describe('JSON API', () => {
     const r = await call('/api/plugins');
     const body = r.json as unknown as { losses: { name: string; options: { properties: Record<string, { default?: unknown; maximum?: number }> } }[]; strategies: { name: string; capabilities: { gradientNorms: boolean } }[] };
     assert.deepEqual(body.losses.map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky']);
-    assert.deepEqual(body.losses.find((l) => l.name === 'focal')?.options.properties.gamma, { default: 2, type: 'number', minimum: 0, maximum: 10 });
+    const gamma = body.losses.find((l) => l.name === 'focal')?.options.properties.gamma as { description?: string };
+    assert.deepEqual({ ...gamma, description: undefined }, { default: 2, description: undefined, type: 'number', minimum: 0, maximum: 10 });
+    assert.match(gamma.description ?? '', /Focusing parameter γ in \[0, 10\] \(default 2/, 'each option carries its one line of help');
     assert.deepEqual(body.strategies.filter((s) => s.capabilities.gradientNorms).map((s) => s.name), ['gradnorm']);
   });
 
@@ -218,6 +221,25 @@ describe('JSON API', () => {
     assert.equal((await call(`/api/runs/${run.id}`)).status, 404);
     assert.equal((await call('/api/runs/compare?runs=a')).status, 400);
   });
+
+  it("opens a dashboard address typed without its '#', and keeps missing files and API paths 404", async () => {
+    const page = await fetch(`${base}/runs/abc`, { redirect: 'manual' });
+    assert.equal(page.status, 302);
+    assert.equal(page.headers.get('location'), '/#/runs/abc');
+    assert.equal((await fetch(`${base}/missing.js`, { redirect: 'manual' })).status, 404);
+    const api = await call('/api/nothing-here');
+    assert.equal(api.status, 404);
+    assert.ok(api.json.error, 'the API answers its JSON error, not a redirect');
+  });
+});
+
+describe('download names', () => {
+  const CASES: [string, { id: string; name: string | null }, string][] = [
+    ['the run name and the id prefix', { id: '0123456789abcdef', name: 'baseline' }, 'segfusion-baseline-01234567-metrics.csv'],
+    ['no name: the id prefix alone', { id: '0123456789abcdef', name: null }, 'segfusion-01234567-metrics.csv'],
+    ['characters a header must not carry are replaced', { id: 'abcdef0123', name: 'a "b"/c\\d\r\nx é' }, 'segfusion-a-b-c-d-x-e-abcdef01-metrics.csv'],
+  ];
+  for (const [name, run, want] of CASES) it(name, () => assert.equal(downloadName(run, 'metrics.csv'), want));
 });
 
 describe('starting the server', () => {

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
 import {
+  downloadName,
+  runIdentity,
   cancelRun,
   compareRuns,
   CompareQuerySchema,
@@ -56,11 +58,13 @@ export function runsRouter(ctx: ServerContext): Router {
   });
   r.get('/:id/metrics.csv', async (req, res) => {
     const id = IdSchema.parse(req.params).id;
-    res.type('text/csv').attachment(`segfusion-${id}-metrics.csv`).send(await metricsCsv(ctx.db, id, ctx.redact));
+    const csv = await metricsCsv(ctx.db, id, ctx.redact);
+    res.type('text/csv').attachment(downloadName(await runIdentity(ctx.db, id), 'metrics.csv')).send(csv);
   });
   r.get('/:id/export.zip', async (req, res) => {
     const id = IdSchema.parse(req.params).id;
-    res.download(await exportZip(ctx.db, id, ctx.runsDir), `segfusion-model-${id}.zip`);
+    const zip = await exportZip(ctx.db, id, ctx.runsDir);
+    res.download(zip, downloadName(await runIdentity(ctx.db, id), 'model.zip'));
   });
   r.get('/:id/cases/:series', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);

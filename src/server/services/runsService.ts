@@ -118,13 +118,31 @@ const CSV_COLUMNS = [
 ] as const;
 
 /** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
+/**
+ * A download's file name: "segfusion-<run name>-<first 8 of the id>-<what>", the name reduced to
+ * letters, digits, '.', '_' and '-' (at most 60), so a header cannot be broken by what a user typed.
+ */
+export function downloadName(run: { id: string; name: string | null }, what: string): string {
+  const name = (run.name ?? '').normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  return ['segfusion', name, run.id.slice(0, 8), what].filter(Boolean).join('-');
+}
+
+/** A run's id and name, for download names; a missing run is a 404. */
+export async function runIdentity(db: Db, id: string): Promise<{ id: string; name: string | null }> {
+  const run = await db.run.findUnique({ where: { id }, select: { id: true, name: true } });
+  if (!run) throw new RunNotFoundError(id);
+  return run;
+}
+
 export async function metricsCsv(db: Db, id: string, redact: Redactor): Promise<string> {
   const report = redact.value(await runReport(db, id));
   const quote = (v: unknown) => {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [CSV_COLUMNS.join(','), ...report.cases.map((c) => CSV_COLUMNS.map((k) => quote(c[k])).join(','))].join('\n') + '\n';
+  // Every row names its run, so CSVs of several runs can be concatenated and still told apart.
+  const run = [quote(report.id), quote(report.name)];
+  return [['runId', 'runName', ...CSV_COLUMNS].join(','), ...report.cases.map((c) => [...run, ...CSV_COLUMNS.map((k) => quote(c[k]))].join(','))].join('\n') + '\n';
 }
 
 export const CompareQuerySchema = z.object({
