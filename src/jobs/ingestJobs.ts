@@ -1,12 +1,24 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { enqueueJob, finishJob } from '../db/jobs.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
 import { ingest, type IngestPhase, type IngestSummary } from '../ingest/ingest.js';
+
+/** A synthetic demo cohort the job writes into `folder` before ingesting it (the dashboard's demo button). */
+export const GenerateSchema = z.strictObject({
+  difficulty: z.enum(['easy', 'hard']),
+  folder: z.string().min(1),
+  patients: z.number().int().min(3).max(200).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
 
 export const IngestPayloadSchema = z.object({
   dataset: z.string().min(1).max(100),
   paths: z.array(z.string().min(1)).min(1),
   labels: z.string().min(1).optional(),
+  generate: GenerateSchema.optional(),
 });
 export type IngestPayload = z.infer<typeof IngestPayloadSchema>;
 
@@ -15,7 +27,7 @@ export interface IngestEvent {
   type: 'ingest';
   jobId: string;
   dataset: string;
-  phase: IngestPhase;
+  phase: IngestPhase | 'generate';
   done: number;
   total: number;
 }
@@ -28,6 +40,7 @@ export async function queueIngest(db: Db, payload: IngestPayload) {
 export async function runIngestJob(db: Db, job: { id: string; payload: string }, o: { cacheDir: string; onEvent?: (e: IngestEvent) => void }): Promise<IngestSummary | null> {
   const p = IngestPayloadSchema.parse(JSON.parse(job.payload));
   try {
+    if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
     const summary = await ingest(db, { dataset: p.dataset, paths: p.paths, labelsDir: p.labels, cacheDir: o.cacheDir, onProgress: (phase, done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }) });
     await finishJob(db, job.id, 'completed', null, summary);
     return summary;
@@ -35,4 +48,11 @@ export async function runIngestJob(db: Db, job: { id: string; payload: string },
     await finishJob(db, job.id, 'failed', err instanceof Error ? err.message : String(err));
     return null;
   }
+}
+
+/** Writes the easy or hard demo cohort into the folder, unless a complete one (its labels.json) is there. */
+function writeDemoCohort(g: z.infer<typeof GenerateSchema>, onCase: (done: number, total: number) => void): void {
+  if (fs.existsSync(path.join(g.folder, 'labels', 'labels.json'))) return;
+  const base = g.difficulty === 'hard' ? HARD_COHORT : DEMO_COHORT;
+  generateSyntheticCohort({ ...base, out: g.folder, patients: g.patients ?? base.patients, seed: g.seed ?? base.seed, difficulty: g.difficulty === 'hard' ? HARD : EASY }, onCase);
 }

@@ -6,6 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { ServeError, startServer } from '../../src/server/serve.js';
 import { downloadName } from '../../src/server/services/runsService.js';
+import { openDb } from '../../src/db/client.js';
+import { runIngestJob } from '../../src/jobs/ingestJobs.js';
 import { tempDir } from '../helpers.js';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
@@ -220,6 +222,27 @@ describe('JSON API', () => {
     assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call(`/api/runs/${run.id}`)).status, 404);
     assert.equal((await call('/api/runs/compare?runs=a')).status, 400);
+  });
+
+  it('creates a synthetic cohort in the first ingest root as a job: the hard demo with a seed, 409 for an existing dataset, 400 naming the field', async () => {
+    const bad = await call('/api/datasets/demo', { method: 'POST', body: { difficulty: 'medium' } });
+    assert.equal(bad.status, 400);
+    assert.match(JSON.stringify(bad.json), /difficulty/);
+    assert.equal((await call('/api/datasets/demo', { method: 'POST', body: { difficulty: 'easy' } })).status, 409, 'the demo dataset exists');
+    const queued = await call('/api/datasets/demo', { method: 'POST', body: { difficulty: 'hard', patients: 3, seed: 9 } });
+    assert.equal(queued.status, 202);
+    // The test server runs no worker: the job is run here, as the worker would.
+    const db = await openDb(`file:${path.join(dir, 'db.sqlite')}`);
+    try {
+      const job = await db.job.findUniqueOrThrow({ where: { id: queued.json.jobId as string } });
+      const summary = await runIngestJob(db, job, { cacheDir: path.join(dir, 'data', 'cache') });
+      assert.equal(summary?.series, 3);
+    } finally {
+      await db.$disconnect();
+    }
+    assert.ok(fs.existsSync(path.join(dir, 'roots', 'demo-hard-s9', 'labels', 'labels.json')), 'written inside the ingest root');
+    const d = await call('/api/datasets/demo-hard-s9');
+    assert.equal(d.json.patients, 3);
   });
 
   it("opens a dashboard address typed without its '#', and keeps missing files and API paths 404", async () => {

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { ServerContext } from '../context.js';
-import { datasetDetail, ingestFromRoots, IngestRequestSchema, listDatasetsPage, PageSchema } from '../services/datasetsService.js';
+import { datasetDetail, DemoRequestSchema, ingestFromRoots, IngestRequestSchema, listDatasetsPage, PageSchema, queueDemo } from '../services/datasetsService.js';
 
 export function datasetsRouter(ctx: ServerContext): Router {
   const r = Router();
@@ -12,6 +12,10 @@ export function datasetsRouter(ctx: ServerContext): Router {
   });
   r.post('/ingest', async (req, res) => {
     const job = await ingestFromRoots(ctx.db, IngestRequestSchema.parse(req.body), ctx.ingestRoots);
+    res.status(202).json({ jobId: job.id, status: job.status });
+  });
+  r.post('/demo', async (req, res) => {
+    const job = await queueDemo(ctx.db, DemoRequestSchema.parse(req.body), ctx.ingestRoots);
     res.status(202).json({ jobId: job.id, status: job.status });
   });
   return r;

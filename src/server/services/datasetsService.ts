@@ -5,7 +5,8 @@ import type { Db } from '../../db/client.js';
 import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
 import { isInside } from '../../ingest/scan.js';
 import { queueIngest } from '../../jobs/ingestJobs.js';
-import { forbidden } from '../httpErrors.js';
+import { findDataset } from '../../db/catalog.js';
+import { conflict, forbidden } from '../httpErrors.js';
 
 export const IngestRequestSchema = z.strictObject({
   dataset: z
@@ -54,6 +55,24 @@ export function resolveInsideRoots(requested: string, roots: string[], field: st
   });
   if (!inside) throw forbidden(`${field} "${requested}" is outside the folders the server may ingest from (${roots.join(', ')}; set SEGFUSION_INGEST_ROOTS)`);
   return real;
+}
+
+export const DemoRequestSchema = z.strictObject({
+  difficulty: z.enum(['easy', 'hard']),
+  patients: z.number().int().min(3).max(200).optional(),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+});
+
+/**
+ * Queues a job that writes a synthetic demo cohort into the first ingest root (demo, demo-hard, or with
+ * a seed demo-hard-s<seed>) and ingests it as the dataset of that name; 409 when the dataset exists.
+ */
+export async function queueDemo(db: Db, request: z.infer<typeof DemoRequestSchema>, roots: string[]) {
+  const name = `${request.difficulty === 'hard' ? 'demo-hard' : 'demo'}${request.seed === undefined ? '' : `-s${request.seed}`}`;
+  if (await findDataset(db, name)) throw conflict(`dataset "${name}" already exists; train on it, or give another seed`);
+  if (!roots.length) throw conflict('SEGFUSION_INGEST_ROOTS names no folder to write the demo cohort into');
+  const folder = path.join(roots[0], name);
+  return queueIngest(db, { dataset: name, paths: [path.join(folder, 'dicom')], labels: path.join(folder, 'labels'), generate: { ...request, folder } });
 }
 
 export async function ingestFromRoots(db: Db, request: IngestRequest, roots: string[]) {

@@ -22,6 +22,31 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
     h('button', { type: 'submit' }, 'Ingest'),
   );
   let jobId: string | null = null;
+  // A synthetic cohort written and ingested by the server: the easy demo, or the hard one where fusion matters.
+  const demo = h(
+    'form',
+    { class: 'grid', id: 'demo' },
+    h('label', { for: 'demo-difficulty' }, 'Difficulty'),
+    h('select', { id: 'demo-difficulty', name: 'difficulty' }, h('option', { value: 'hard' }, 'hard: lesions 3-7 mm, 18 HU darker, 15 HU noise'), h('option', { value: 'easy' }, 'easy: the demo, lesions 3.5-6 mm, 70 HU')),
+    h('label', { for: 'demo-seed' }, 'Seed (optional)'),
+    h('input', { id: 'demo-seed', name: 'seed', type: 'number', min: '0' }),
+    h('label', { for: 'demo-patients' }, 'Patients (optional)'),
+    h('input', { id: 'demo-patients', name: 'patients', type: 'number', min: '3', max: '200' }),
+    h('span'),
+    h('button', { type: 'submit' }, 'Create and ingest'),
+  );
+  demo.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(demo);
+    const num = (k: string) => (data.get(k) ? { [k]: Number(data.get(k)) } : {});
+    try {
+      const r = await api<{ jobId: string }>('/datasets/demo', { method: 'POST', body: { difficulty: data.get('difficulty'), ...num('seed'), ...num('patients') } });
+      jobId = r.jobId;
+      status.textContent = 'queued';
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.message : String(err);
+    }
+  });
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const data = new FormData(form);
@@ -57,6 +82,8 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
     ),
     h('h2', {}, 'Ingest a folder'),
     form,
+    h('h2', {}, 'Create a synthetic cohort'),
+    demo,
     bar,
     status,
   );
