@@ -9,7 +9,7 @@ export function formatRunList(runs: RunListItem[]): string {
   if (runs.length === 0) return 'No runs yet (start one with: segfusion train --dataset NAME)';
   return table(
     ['run', 'dataset', 'status', 'strategy', 'epochs', 'best val Dice', 'duration', 'created'],
-    runs.map((r) => [r.id, r.dataset, r.status, r.strategy, `${r.epochsDone}/${r.totalEpochs}`, r.bestDice === null ? '-' : `${num(r.bestDice)} (epoch ${r.bestEpoch})`, duration(r.durationMs), r.createdAt]),
+    runs.map((r) => [r.id, r.dataset, r.status, r.strategy, `${r.epochsDone}/${r.totalEpochs}`, r.bestDice === null ? '-' : `${num(r.bestDice)} (epoch ${(r.bestEpoch ?? -1) + 1})`, duration(r.durationMs), r.createdAt]),
   );
 }
 
@@ -17,7 +17,7 @@ export function formatRunList(runs: RunListItem[]): string {
 export function formatRunReport(r: RunReport): string {
   const lines = [
     `Run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status} on dataset ${r.dataset}, ${r.strategy} fusion, seed ${r.seed}`,
-    `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch ?? '-'}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}`,
+    `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch === null ? '-' : r.bestEpoch + 1}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}`,
   ];
   if (r.error) lines.push(`Error: ${r.error}`);
   if (r.test) {

@@ -22,7 +22,7 @@ export function trainProgress(): { onEvent: (e: WorkerEvent) => void; stop: () =
       else if (e.type === 'job') log(`job ${e.jobId} (${e.kind}): ${e.status}`);
       else if (e.type === 'epoch') {
         const perClass = Object.entries(e.valMetrics).map(([c, m]) => `${c} ${m.dice === null || m.dice === undefined ? '-' : fmt(m.dice)}`).join(', ');
-        log(`epoch ${e.epoch}: loss ${fmt(e.loss)}, validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})${e.best ? ' *best' : ''}`);
+        log(`epoch ${e.epoch + 1}: loss ${fmt(e.loss)}, validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})${e.best ? ' *best' : ''}`);
       } else if (e.type === 'batch' && tty) {
         const payload = {
           epoch: `${e.epoch + 1}/${e.epochs}`,

@@ -23,7 +23,7 @@ export function modelCard(m: ExportManifest, run: RunReport): string {
     `- Preprocessing: in-plane resampling to ${m.preprocessing.targetSpacing.map((v) => v.toFixed(3)).join(' x ')} mm; intensity ${JSON.stringify(m.preprocessing.intensity)}.`,
     '',
     '## Training',
-    `- Losses ${(cfg.losses ?? []).map((l) => l.name).join(' + ')} fused with **${cfg.fusion?.strategy ?? run.strategy}** weighting; ${run.epochsDone} of ${cfg.epochs ?? run.totalEpochs} epochs, best validation Dice ${num(m.metrics.bestValidationDice)} at epoch ${m.metrics.bestEpoch ?? '–'}.`,
+    `- Losses ${(cfg.losses ?? []).map((l) => l.name).join(' + ')} fused with **${cfg.fusion?.strategy ?? run.strategy}** weighting; ${run.epochsDone} of ${cfg.epochs ?? run.totalEpochs} epochs, best validation Dice ${num(m.metrics.bestValidationDice)} at epoch ${m.metrics.bestEpoch === null || m.metrics.bestEpoch === undefined ? '–' : m.metrics.bestEpoch + 1}.`,
     `- Backend ${String(m.backend?.choice ?? 'unknown')}; SegFusion ${m.versions.segfusion}, TF.js ${m.versions.tfjs}, Node ${m.versions.node}; seed ${run.seed}.`,
     '',
     '## Results on the test split (best checkpoint, on each series\' own grid)',

@@ -167,8 +167,8 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       // the synchronous training step, and a cancel would never be seen.
       await new Promise((resolve) => setImmediate(resolve));
       if (await o.shouldStop?.()) {
-        await finishRun(db, runId, 'cancelled', { durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: `cancelled during epoch ${epoch}; resume continues after epoch ${state.epoch}` });
-        emit({ type: 'status', runId, status: 'cancelled', message: `cancelled at epoch ${epoch}, batch ${b}` });
+        await finishRun(db, runId, 'cancelled', { durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: `cancelled during epoch ${epoch + 1}; resume continues after epoch ${state.epoch + 1}` });
+        emit({ type: 'status', runId, status: 'cancelled', message: `cancelled at epoch ${epoch + 1}, batch ${b + 1}` });
         net.model.dispose();
         return { runId, status: 'cancelled' };
       }
@@ -182,7 +182,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
       const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(Int32Array.from(batch.y), 'int32'), classes), [n, p, p, classes]) as tf.Tensor4D);
       const r = trainStep(net, losses, fusion, optimizer, x, y, epoch, step);
       tf.dispose([x, y]);
-      if (!Number.isFinite(r.loss)) throw new RunStateError(`the fused loss became ${r.loss} at epoch ${epoch}, batch ${b} (terms ${r.terms.join(', ')}); lower the learning rate`);
+      if (!Number.isFinite(r.loss)) throw new RunStateError(`the fused loss became ${r.loss} at epoch ${epoch + 1}, batch ${b + 1} (terms ${r.terms.join(', ')}); lower the learning rate`);
       sums.loss += r.loss;
       r.terms.forEach((t, i) => (sums.terms[i] += t));
       r.weights.forEach((w, i) => (sums.weights[i] += w));
@@ -249,7 +249,7 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
     if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
     emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
     if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
-      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${state.bestEpoch}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})` });
+      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})` });
       break;
     }
   }
@@ -283,6 +283,6 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   await saveCaseMetrics(db, runId, rows);
   const testSummary = summarize(evaluated[1].results, plan.classNames);
   await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), operatingPoint: operatingPoint ? JSON.stringify(operatingPoint) : null, durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
-  emit({ type: 'status', runId, status: 'completed', message: `best epoch ${state.bestEpoch}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)}; mean foreground Dice ${state.bestDice?.toFixed(3)}` });
+  emit({ type: 'status', runId, status: 'completed', message: `best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)}; mean foreground Dice ${state.bestDice?.toFixed(3)}` });
   return { runId, status: 'completed' };
 }

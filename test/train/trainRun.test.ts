@@ -118,7 +118,7 @@ describe('segfusion train (end to end, CLI)', () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'train', '--config', configFile, '--epochs', '3'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    for (let i = 0; i < 600 && !stderr.includes('epoch 0:'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let i = 0; i < 600 && !stderr.includes('epoch 1:'); i++) await new Promise((resolve) => setTimeout(resolve, 100));
     child.kill('SIGINT');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     assert.equal(code, 1, stderr);

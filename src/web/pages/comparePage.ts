@@ -17,9 +17,11 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
     return e ? pick(e) : null;
   });
   const dice = new LineChart('Validation mean foreground Dice', 'epoch');
-  dice.update(epochs, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.valDice) })));
+  // Epochs shown from 1, as on the run page.
+  const shown = epochs.map((e) => e + 1);
+  dice.update(shown, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.valDice) })));
   const loss = new LineChart('Training loss (epoch mean)', 'epoch', { log: true });
-  loss.update(epochs, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.loss) })));
+  loss.update(shown, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.loss) })));
   const classes = [...new Set(runs.flatMap((r) => Object.keys(r.test ?? {})))];
   const rows = classes.flatMap((cls) =>
     Object.keys(HIGHER_IS_BETTER).map((m) => {

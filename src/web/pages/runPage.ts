@@ -142,7 +142,8 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
   };
   const drawEpochs = () => {
     const e = run.epochs;
-    const x = e.map((r) => r.epoch);
+    // Epochs are shown from 1, as everywhere people read them; the API's indices are 0-based.
+    const x = e.map((r) => r.epoch + 1);
     const classes = Object.keys(e[0]?.valMetrics ?? {});
     const perClass = (m: string) => classes.map((c) => ({ label: c, values: e.map((r) => r.valMetrics[c]?.[m] ?? null) }));
     charts.dice.update(x, [...perClass('dice'), { label: 'mean (early stopping)', values: e.map((r) => r.valDice), dash: true }]);
@@ -171,7 +172,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     const notes = h('textarea', { id: 'notes', rows: 2, cols: 60, placeholder: 'notes' }, run.notes ?? '');
     header.append(
       h('h1', {}, `Run ${run.name ?? run.id.slice(0, 8)} `, statusBadge(run.status)),
-      h('p', { class: 'muted' }, `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch ?? '–'} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`),
+      h('p', { class: 'muted' }, `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`),
       run.error ? h('div', { class: 'banner' }, run.error) : '',
       h(
         'div',
