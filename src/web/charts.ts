@@ -1,15 +1,9 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from './dom.js';
+import { color, smooth, type Series } from './series.js';
 
-const PALETTE = ['#2a62c9', '#d9534f', '#2e9e55', '#e69f00', '#8e44ad', '#17a2b8', '#6c757d', '#c2185b'];
-export const color = (i: number) => PALETTE[i % PALETTE.length];
-
-export interface Series {
-  label: string;
-  values: (number | null)[];
-  dash?: boolean;
-}
+export { color, colorFor, smooth, type Series } from './series.js';
 
 /** Integer steps for the x axis (epochs, batches): no tick at epoch 0.5. */
 const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
@@ -38,36 +32,71 @@ function yRange(log: boolean) {
   };
 }
 
-/** A line chart (uPlot) with a title; `update` redraws it with new data (live runs append points). */
+/**
+ * A line chart (uPlot) with a title, as wide as its card; `update` redraws it with new data (live runs
+ * append points). Hovering shows every series' value in the legend; dragging across zooms in (double
+ * click zooms out). Options: a log/linear toggle (charts that start in log scale) and a smoothing
+ * slider (batch charts).
+ */
 export class LineChart {
   readonly el: HTMLElement;
   private plot: uPlot | null = null;
   private readonly target: HTMLElement;
+  private log: boolean;
+  private smoothing = 0;
+  private last: { x: number[]; series: Series[] } | null = null;
 
   constructor(
     readonly title: string,
     private readonly xLabel: string,
-    private readonly options: { log?: boolean; height?: number } = {},
+    private readonly options: { log?: boolean; height?: number; smoothing?: boolean } = {},
   ) {
+    this.log = Boolean(options.log);
     this.target = h('div');
-    this.el = h('div', { class: 'chart', 'data-chart': title }, h('h3', {}, title), this.target);
+    const controls = h('div', { class: 'chart-controls' });
+    if (options.log) {
+      const box = h('input', { type: 'checkbox', checked: true, 'data-control': 'log' }) as HTMLInputElement;
+      box.addEventListener('change', () => {
+        this.log = box.checked;
+        this.redraw(true);
+      });
+      controls.append(h('label', {}, box, ' log scale'));
+    }
+    if (options.smoothing) {
+      const slider = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: '0', 'data-control': 'smoothing' }) as HTMLInputElement;
+      slider.addEventListener('input', () => {
+        this.smoothing = Number(slider.value);
+        this.redraw(false);
+      });
+      controls.append(h('label', {}, ' smoothing ', slider));
+    }
+    this.el = h('div', { class: 'chart', 'data-chart': title }, h('h3', {}, title), controls, this.target);
   }
 
   update(x: number[], series: Series[]): void {
+    this.last = { x, series };
+    this.redraw(false);
+  }
+
+  private redraw(rebuild: boolean): void {
+    if (!this.last) return;
+    const { x, series } = this.last;
     this.el.dataset.points = String(x.length);
-    const data = [x, ...series.map((s) => s.values)] as uPlot.AlignedData;
-    if (this.plot && this.plot.series.length === series.length + 1) {
+    const data = [x, ...series.map((s) => smooth(s.values, this.smoothing))] as uPlot.AlignedData;
+    if (!rebuild && this.plot && this.plot.series.length === series.length + 1) {
       this.plot.setData(data);
       return;
     }
     this.plot?.destroy();
+    // The card's width (the grid gives each card at least 460 px), less its padding.
+    const width = Math.max(300, (this.el.clientWidth || 460) - 16);
     this.plot = new uPlot(
       {
-        width: 440,
+        width,
         height: this.options.height ?? 220,
-        scales: { x: { time: false, range: xRange }, y: { ...(this.options.log ? { distr: 3 } : {}), range: yRange(Boolean(this.options.log)) } },
+        scales: { x: { time: false, range: xRange }, y: { ...(this.log ? { distr: 3 } : {}), range: yRange(this.log) } },
         axes: [{ label: this.xLabel, incrs: INTEGER_STEPS }, {}],
-        series: [{ label: this.xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: color(i), width: 1.5, dash: s.dash ? [6, 4] : undefined, spanGaps: true }))],
+        series: [{ label: this.xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? color(i), width: 1.5, dash: s.dash ? [6, 4] : undefined, spanGaps: true }))],
       },
       data,
       this.target,

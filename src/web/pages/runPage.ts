@@ -1,5 +1,5 @@
 import { api, ApiError, subscribe, withToken } from '../api.js';
-import { LineChart, type Series } from '../charts.js';
+import { colorFor, LineChart, type Series } from '../charts.js';
 import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
 import type { Curves, RunReport } from '../types.js';
 
@@ -113,9 +113,9 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
   const header = h('div');
   const progress = h('div', { id: 'live', class: 'muted' });
   const charts = {
-    loss: new LineChart('Loss per batch (fused and each term)', 'batch', { log: true }),
-    weights: new LineChart('Fusion weights per batch', 'batch'),
-    classWeights: new LineChart('Per class: batch sensitivity and (loss, class) factors', 'batch'),
+    loss: new LineChart('Loss per batch (fused and each term)', 'batch', { log: true, smoothing: true }),
+    weights: new LineChart('Fusion weights per batch', 'batch', { smoothing: true }),
+    classWeights: new LineChart('Per class: batch sensitivity and (loss, class) factors', 'batch', { smoothing: true }),
     lr: new LineChart('Learning rate', 'batch'),
     epochWeights: new LineChart('Fusion weights per epoch (mean)', 'epoch'),
     dice: new LineChart('Validation Dice per class', 'epoch'),
@@ -128,15 +128,17 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
   const drawBatches = () => {
     const b = curves.batches;
     const x = b.map((t) => t.step);
-    charts.loss.update(x, [{ label: 'fused', values: b.map((t) => t.loss) }, ...curves.lossNames.map((n, i): Series => ({ label: n, values: b.map((t) => t.terms[i]), dash: true }))]);
-    charts.weights.update(x, curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]) })));
+    // Each loss term keeps its colour on every chart; the fused loss is drawn in black.
+    const of = (n: string) => colorFor(curves.lossNames, n);
+    charts.loss.update(x, [{ label: 'fused', values: b.map((t) => t.loss), color: '#222' }, ...curves.lossNames.map((n, i): Series => ({ label: n, values: b.map((t) => t.terms[i]), dash: true, color: of(n) }))]);
+    charts.weights.update(x, curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]), color: of(n) })));
     charts.lr.update(x, [{ label: 'learning rate', values: b.map((t) => t.learningRate) }]);
     // Foreground classes' batch sensitivity, and every (loss, class) factor that ever left 1.
     const classNames = (run.plan?.classNames as string[] | undefined) ?? [];
     const classes = Math.max(0, ...b.map((t) => t.sensitivity?.length ?? 0));
     const sensitivity = [...Array(classes).keys()].slice(1).map((c): Series => ({ label: `${classNames[c] ?? `class ${c}`} sensitivity`, values: b.map((t) => t.sensitivity?.[c] ?? null) }));
     const factors = curves.lossNames.flatMap((n, i) =>
-      [...Array(classes).keys()].filter((c) => b.some((t) => (t.classWeights?.[i]?.[c] ?? 1) !== 1)).map((c): Series => ({ label: `${n} × ${classNames[c] ?? `class ${c}`}`, values: b.map((t) => t.classWeights?.[i]?.[c] ?? null), dash: true })),
+      [...Array(classes).keys()].filter((c) => b.some((t) => (t.classWeights?.[i]?.[c] ?? 1) !== 1)).map((c): Series => ({ label: `${n} × ${classNames[c] ?? `class ${c}`}`, values: b.map((t) => t.classWeights?.[i]?.[c] ?? null), dash: true, color: colorFor(curves.lossNames, n) })),
     );
     charts.classWeights.update(x, [...sensitivity, ...factors]);
   };
@@ -149,7 +151,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     charts.dice.update(x, [...perClass('dice'), { label: 'mean (early stopping)', values: e.map((r) => r.valDice), dash: true }]);
     charts.sens.update(x, perClass('sensitivity'));
     charts.spec.update(x, perClass('specificity'));
-    charts.epochWeights.update(x, curves.lossNames.map((n) => ({ label: n, values: e.map((r) => r.weights[n] ?? null) })));
+    charts.epochWeights.update(x, curves.lossNames.map((n) => ({ label: n, values: e.map((r) => r.weights[n] ?? null), color: colorFor(curves.lossNames, n) })));
   };
   const drawHeader = () => {
     clear(header);
