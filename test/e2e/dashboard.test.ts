@@ -157,6 +157,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.goto(`${url}/#/runs/${runIds[0]}`);
     await page.waitForSelector('[data-action="export"]');
     const [zip] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"] button')]);
+    assert.match(zip.suggestedFilename(), new RegExp(`^segfusion-.*${runIds[0].slice(0, 8)}-model\\.zip$`), 'named after the run');
     const files = unzipSync(new Uint8Array(fs.readFileSync(await zip.path())));
     assert.deepEqual(Object.keys(files).sort(), ['MODEL_CARD.md', 'group1-shard1of1.bin', 'model.json', 'segfusion.json']);
     const out = path.join(dir, 'downloaded-model');
@@ -168,8 +169,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.deepEqual(y.shape, [1, 32, 32, 3]);
     const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="csv"] button')]);
     const text = fs.readFileSync(await csv.path(), 'utf8');
-    assert.match(text.split('\n')[0], /^split,patientId,seriesInstanceUid,className,dice/);
-    assert.ok(text.split('\n').some((l) => l.startsWith('test,')));
+    assert.match(csv.suggestedFilename(), /-metrics\.csv$/);
+    assert.match(text.split('\n')[0], /^runId,runName,split,patientId,seriesInstanceUid,className,dice/);
+    assert.ok(text.split('\n').some((l) => l.startsWith(`${runIds[0]},`) && l.includes(',test,')), 'every row names its run');
   });
 
   it('queues a study from its form (arms from the registry) and offers its HTML report', async () => {
