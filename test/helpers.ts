@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticCohort, type SyntheticCase } from '../src/data/synthetic.js';
+import { Random } from '../src/util/random.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Debian's python3 (numpy, pydicom, nibabel), not a pyenv one earlier on PATH. */
@@ -63,4 +65,20 @@ export function trainingFixture(prefix: string, patients: number, dataset: strin
   const configFile = path.join(dir, 'run.json');
   fs.writeFileSync(configFile, JSON.stringify(config));
   return { dir, env, configFile };
+}
+
+/** n standard-normal floats from a seeded generator: inputs of the kernel tests. */
+export function normals(n: number, seed: number): Float32Array {
+  const rng = new Random(seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+}
+
+/** The largest absolute difference, relative to the larger of 1 and the reference's largest magnitude. */
+export function maxRelativeError(got: Float32Array, want: Float32Array): number {
+  assert.equal(got.length, want.length);
+  let scale = 1;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  let err = 0;
+  for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
+  return err / scale;
 }

@@ -53,6 +53,23 @@ float* dataOf(const Napi::Value& v, size_t expected, const char* what) {
   return static_cast<float*>(data);
 }
 
+// Runs a kernel's body: oneDNN's errors and bad arguments become JS errors naming the kernel (the JS
+// side then falls back to the kernel it replaced); errors already raised for JS pass as they are.
+template <class Body>
+Napi::Value guarded(const Napi::CallbackInfo& info, const char* what, Body body) {
+  Napi::Env env = info.Env();
+  try {
+    body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const dnnl::error& e) {
+    throw Napi::Error::New(env, std::string("oneDNN ") + what + ": " + e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(what) + ": " + e.what());
+  }
+  return env.Undefined();
+}
+
 std::vector<int> intsOf(const Napi::Value& v) {
   Napi::Int32Array a = v.As<Napi::Int32Array>();
   return std::vector<int>(a.Data(), a.Data() + a.ElementLength());
@@ -149,112 +166,94 @@ dnnl::primitive_attr activationAttr(int activation, float alpha) {
 
 // conv2dForward(x, filter, bias | null, y, shape, activation, alpha)
 Napi::Value ConvolutionForward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[4]);
-    const ConvShape c(shape);
-    const bool withBias = !info[2].IsNull() && !info[2].IsUndefined();
-    const int activation = info[5].As<Napi::Number>().Int32Value();
-    const float alpha = info[6].As<Napi::Number>().FloatValue();
-    auto key = shape;
-    key.push_back(withBias);
-    key.push_back(activation);
-    key.push_back(static_cast<int>(alpha * 1e6f));
-    auto& entry = forwardCache[key];
-    if (!entry) {
-      auto e = std::make_unique<ConvForward>();
-      e->pd = forwardHint(c, withBias, activationAttr(activation, alpha));
-      e->prim = dnnl::convolution_forward(e->pd);
-      e->userWeights = c.md(c.weights, c.filt);
-      e->weights = std::make_unique<memory>(e->pd.weights_desc(), cpu());
-      e->toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->userWeights, cpu(), e->pd.weights_desc()));
-      entry = std::move(e);
-    }
-    float* x = dataOf(info[0], product(c.src), "x");
-    float* w = dataOf(info[1], product(c.weights), "filter");
-    float* y = dataOf(info[3], product(c.dst), "y");
-    memory userW(entry->userWeights, cpu(), w);
-    entry->toBlocked.execute(strm(), userW, *entry->weights);
-    memory src(c.md(c.src, c.act), cpu(), x), dst(c.md(c.dst, c.act), cpu(), y);
-    std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, *entry->weights}, {DNNL_ARG_DST, dst}};
-    if (withBias) args.insert({DNNL_ARG_BIAS, memory(c.md(c.bias, tag::x), cpu(), dataOf(info[2], product(c.bias), "bias"))});
-    entry->prim.execute(strm(), args);
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN convolution forward: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("convolution forward: ") + e.what());
+  return guarded(info, "convolution forward", [&] {
+  const auto shape = intsOf(info[4]);
+  const ConvShape c(shape);
+  const bool withBias = !info[2].IsNull() && !info[2].IsUndefined();
+  const int activation = info[5].As<Napi::Number>().Int32Value();
+  const float alpha = info[6].As<Napi::Number>().FloatValue();
+  auto key = shape;
+  key.push_back(withBias);
+  key.push_back(activation);
+  key.push_back(static_cast<int>(alpha * 1e6f));
+  auto& entry = forwardCache[key];
+  if (!entry) {
+    auto e = std::make_unique<ConvForward>();
+    e->pd = forwardHint(c, withBias, activationAttr(activation, alpha));
+    e->prim = dnnl::convolution_forward(e->pd);
+    e->userWeights = c.md(c.weights, c.filt);
+    e->weights = std::make_unique<memory>(e->pd.weights_desc(), cpu());
+    e->toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->userWeights, cpu(), e->pd.weights_desc()));
+    entry = std::move(e);
   }
-  return env.Undefined();
+  float* x = dataOf(info[0], product(c.src), "x");
+  float* w = dataOf(info[1], product(c.weights), "filter");
+  float* y = dataOf(info[3], product(c.dst), "y");
+  memory userW(entry->userWeights, cpu(), w);
+  entry->toBlocked.execute(strm(), userW, *entry->weights);
+  memory src(c.md(c.src, c.act), cpu(), x), dst(c.md(c.dst, c.act), cpu(), y);
+  std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, *entry->weights}, {DNNL_ARG_DST, dst}};
+  if (withBias) args.insert({DNNL_ARG_BIAS, memory(c.md(c.bias, tag::x), cpu(), dataOf(info[2], product(c.bias), "bias"))});
+  entry->prim.execute(strm(), args);
+  strm().wait();
+  });
 }
 
 // conv2dBackwardData(dy, filter, dx, shape): dx = the input gradient.
 Napi::Value ConvolutionBackwardData(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[3]);
-    const ConvShape c(shape);
-    auto& entry = backwardDataCache[shape];
-    if (!entry) {
-      auto e = std::make_unique<ConvBackwardData>();
-      memory::desc w(c.weights, dt::f32, tag::any);
-      auto hint = forwardHint(c, false, dnnl::primitive_attr());
-      auto d = dnnl::convolution_backward_data::desc(algorithm::convolution_direct, c.md(c.src, c.act), w, c.md(c.dst, c.act), c.strides, c.dilates, c.padL, c.padR);
-      e->pd = dnnl::convolution_backward_data::primitive_desc(d, cpu(), hint);
-      e->prim = dnnl::convolution_backward_data(e->pd);
-      e->userWeights = c.md(c.weights, c.filt);
-      e->weights = std::make_unique<memory>(e->pd.weights_desc(), cpu());
-      e->toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->userWeights, cpu(), e->pd.weights_desc()));
-      entry = std::move(e);
-    }
-    float* dy = dataOf(info[0], product(c.dst), "dy");
-    float* w = dataOf(info[1], product(c.weights), "filter");
-    float* dx = dataOf(info[2], product(c.src), "dx");
-    memory userW(entry->userWeights, cpu(), w);
-    entry->toBlocked.execute(strm(), userW, *entry->weights);
-    memory diffDst(c.md(c.dst, c.act), cpu(), dy), diffSrc(c.md(c.src, c.act), cpu(), dx);
-    entry->prim.execute(strm(), {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, *entry->weights}, {DNNL_ARG_DIFF_SRC, diffSrc}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN convolution backward data: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("convolution backward data: ") + e.what());
+  return guarded(info, "convolution backward data", [&] {
+  const auto shape = intsOf(info[3]);
+  const ConvShape c(shape);
+  auto& entry = backwardDataCache[shape];
+  if (!entry) {
+    auto e = std::make_unique<ConvBackwardData>();
+    memory::desc w(c.weights, dt::f32, tag::any);
+    auto hint = forwardHint(c, false, dnnl::primitive_attr());
+    auto d = dnnl::convolution_backward_data::desc(algorithm::convolution_direct, c.md(c.src, c.act), w, c.md(c.dst, c.act), c.strides, c.dilates, c.padL, c.padR);
+    e->pd = dnnl::convolution_backward_data::primitive_desc(d, cpu(), hint);
+    e->prim = dnnl::convolution_backward_data(e->pd);
+    e->userWeights = c.md(c.weights, c.filt);
+    e->weights = std::make_unique<memory>(e->pd.weights_desc(), cpu());
+    e->toBlocked = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->userWeights, cpu(), e->pd.weights_desc()));
+    entry = std::move(e);
   }
-  return env.Undefined();
+  float* dy = dataOf(info[0], product(c.dst), "dy");
+  float* w = dataOf(info[1], product(c.weights), "filter");
+  float* dx = dataOf(info[2], product(c.src), "dx");
+  memory userW(entry->userWeights, cpu(), w);
+  entry->toBlocked.execute(strm(), userW, *entry->weights);
+  memory diffDst(c.md(c.dst, c.act), cpu(), dy), diffSrc(c.md(c.src, c.act), cpu(), dx);
+  entry->prim.execute(strm(), {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, *entry->weights}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  strm().wait();
+  });
 }
 
 // conv2dBackwardWeights(x, dy, dw, shape): dw = the filter gradient, in the user's layout.
 Napi::Value ConvolutionBackwardWeights(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[3]);
-    const ConvShape c(shape);
-    auto& entry = backwardWeightsCache[shape];
-    if (!entry) {
-      auto e = std::make_unique<ConvBackwardWeights>();
-      memory::desc w(c.weights, dt::f32, tag::any);
-      auto hint = forwardHint(c, false, dnnl::primitive_attr());
-      auto d = dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, c.md(c.src, c.act), w, c.md(c.dst, c.act), c.strides, c.dilates, c.padL, c.padR);
-      e->pd = dnnl::convolution_backward_weights::primitive_desc(d, cpu(), hint);
-      e->prim = dnnl::convolution_backward_weights(e->pd);
-      e->userWeights = c.md(c.weights, c.filt);
-      e->diffWeights = std::make_unique<memory>(e->pd.diff_weights_desc(), cpu());
-      e->toUser = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->pd.diff_weights_desc(), cpu(), e->userWeights));
-      entry = std::move(e);
-    }
-    float* x = dataOf(info[0], product(c.src), "x");
-    float* dy = dataOf(info[1], product(c.dst), "dy");
-    float* dw = dataOf(info[2], product(c.weights), "dw");
-    memory src(c.md(c.src, c.act), cpu(), x), diffDst(c.md(c.dst, c.act), cpu(), dy), userDw(entry->userWeights, cpu(), dw);
-    entry->prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, *entry->diffWeights}});
-    entry->toUser.execute(strm(), *entry->diffWeights, userDw);
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN convolution backward weights: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("convolution backward weights: ") + e.what());
+  return guarded(info, "convolution backward weights", [&] {
+  const auto shape = intsOf(info[3]);
+  const ConvShape c(shape);
+  auto& entry = backwardWeightsCache[shape];
+  if (!entry) {
+    auto e = std::make_unique<ConvBackwardWeights>();
+    memory::desc w(c.weights, dt::f32, tag::any);
+    auto hint = forwardHint(c, false, dnnl::primitive_attr());
+    auto d = dnnl::convolution_backward_weights::desc(algorithm::convolution_direct, c.md(c.src, c.act), w, c.md(c.dst, c.act), c.strides, c.dilates, c.padL, c.padR);
+    e->pd = dnnl::convolution_backward_weights::primitive_desc(d, cpu(), hint);
+    e->prim = dnnl::convolution_backward_weights(e->pd);
+    e->userWeights = c.md(c.weights, c.filt);
+    e->diffWeights = std::make_unique<memory>(e->pd.diff_weights_desc(), cpu());
+    e->toUser = dnnl::reorder(dnnl::reorder::primitive_desc(cpu(), e->pd.diff_weights_desc(), cpu(), e->userWeights));
+    entry = std::move(e);
   }
-  return env.Undefined();
+  float* x = dataOf(info[0], product(c.src), "x");
+  float* dy = dataOf(info[1], product(c.dst), "dy");
+  float* dw = dataOf(info[2], product(c.weights), "dw");
+  memory src(c.md(c.src, c.act), cpu(), x), diffDst(c.md(c.dst, c.act), cpu(), dy), userDw(entry->userWeights, cpu(), dw);
+  entry->prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, *entry->diffWeights}});
+  entry->toUser.execute(strm(), *entry->diffWeights, userDw);
+  strm().wait();
+  });
 }
 
 struct PoolShape {
@@ -302,59 +301,47 @@ std::map<std::vector<int>, std::unique_ptr<PoolBackward>> poolBackwardCache;
 
 // maxPoolForward(x, y, shape)
 Napi::Value MaxPoolForward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[2]);
-    const PoolShape p(shape);
-    auto& entry = poolForwardCache[shape];
-    if (!entry) {
-      auto e = std::make_unique<PoolForward>();
-      e->pd = dnnl::pooling_v2_forward::primitive_desc(p.fwd(prop_kind::forward_inference), cpu());
-      e->prim = dnnl::pooling_v2_forward(e->pd);
-      entry = std::move(e);
-    }
-    memory src(p.md(p.src), cpu(), dataOf(info[0], product(p.src), "x")), dst(p.md(p.dst), cpu(), dataOf(info[1], product(p.dst), "y"));
-    entry->prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN max pool: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("max pool: ") + e.what());
+  return guarded(info, "max pool", [&] {
+  const auto shape = intsOf(info[2]);
+  const PoolShape p(shape);
+  auto& entry = poolForwardCache[shape];
+  if (!entry) {
+    auto e = std::make_unique<PoolForward>();
+    e->pd = dnnl::pooling_v2_forward::primitive_desc(p.fwd(prop_kind::forward_inference), cpu());
+    e->prim = dnnl::pooling_v2_forward(e->pd);
+    entry = std::move(e);
   }
-  return env.Undefined();
+  memory src(p.md(p.src), cpu(), dataOf(info[0], product(p.src), "x")), dst(p.md(p.dst), cpu(), dataOf(info[1], product(p.dst), "y"));
+  entry->prim.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  strm().wait();
+  });
 }
 
 // maxPoolBackward(x, dy, dx, shape): tfjs's MaxPoolGrad gets the input, not oneDNN's workspace, so the
 // forward pass is run again in training mode to record which element won each window.
 Napi::Value MaxPoolBackward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[3]);
-    const PoolShape p(shape);
-    auto& entry = poolBackwardCache[shape];
-    if (!entry) {
-      auto e = std::make_unique<PoolBackward>();
-      e->fwdPd = dnnl::pooling_v2_forward::primitive_desc(p.fwd(prop_kind::forward_training), cpu());
-      e->fwd = dnnl::pooling_v2_forward(e->fwdPd);
-      auto d = dnnl::pooling_v2_backward::desc(algorithm::pooling_max, p.md(p.src), p.md(p.dst), p.strides, p.kernel, p.dilation, p.padL, p.padR);
-      e->pd = dnnl::pooling_v2_backward::primitive_desc(d, cpu(), e->fwdPd);
-      e->prim = dnnl::pooling_v2_backward(e->pd);
-      e->workspace = std::make_unique<memory>(e->fwdPd.workspace_desc(), cpu());
-      e->scratchDst = std::make_unique<memory>(p.md(p.dst), cpu());
-      entry = std::move(e);
-    }
-    memory src(p.md(p.src), cpu(), dataOf(info[0], product(p.src), "x"));
-    memory diffDst(p.md(p.dst), cpu(), dataOf(info[1], product(p.dst), "dy"));
-    memory diffSrc(p.md(p.src), cpu(), dataOf(info[2], product(p.src), "dx"));
-    entry->fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *entry->scratchDst}, {DNNL_ARG_WORKSPACE, *entry->workspace}});
-    entry->prim.execute(strm(), {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WORKSPACE, *entry->workspace}, {DNNL_ARG_DIFF_SRC, diffSrc}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN max pool backward: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("max pool backward: ") + e.what());
+  return guarded(info, "max pool backward", [&] {
+  const auto shape = intsOf(info[3]);
+  const PoolShape p(shape);
+  auto& entry = poolBackwardCache[shape];
+  if (!entry) {
+    auto e = std::make_unique<PoolBackward>();
+    e->fwdPd = dnnl::pooling_v2_forward::primitive_desc(p.fwd(prop_kind::forward_training), cpu());
+    e->fwd = dnnl::pooling_v2_forward(e->fwdPd);
+    auto d = dnnl::pooling_v2_backward::desc(algorithm::pooling_max, p.md(p.src), p.md(p.dst), p.strides, p.kernel, p.dilation, p.padL, p.padR);
+    e->pd = dnnl::pooling_v2_backward::primitive_desc(d, cpu(), e->fwdPd);
+    e->prim = dnnl::pooling_v2_backward(e->pd);
+    e->workspace = std::make_unique<memory>(e->fwdPd.workspace_desc(), cpu());
+    e->scratchDst = std::make_unique<memory>(p.md(p.dst), cpu());
+    entry = std::move(e);
   }
-  return env.Undefined();
+  memory src(p.md(p.src), cpu(), dataOf(info[0], product(p.src), "x"));
+  memory diffDst(p.md(p.dst), cpu(), dataOf(info[1], product(p.dst), "dy"));
+  memory diffSrc(p.md(p.src), cpu(), dataOf(info[2], product(p.src), "dx"));
+  entry->fwd.execute(strm(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, *entry->scratchDst}, {DNNL_ARG_WORKSPACE, *entry->workspace}});
+  entry->prim.execute(strm(), {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WORKSPACE, *entry->workspace}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  strm().wait();
+  });
 }
 
 // Batch normalisation over every axis but the last (channels last), training-mode statistics (biased
@@ -394,48 +381,36 @@ BatchNorm& batchNormFor(const std::vector<int>& shape, float epsilon) {
 
 // batchNormForward(x, gamma, beta, y, mean, variance, shape, epsilon)
 Napi::Value BatchNormForward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[6]);
-    const float epsilon = info[7].As<Napi::Number>().FloatValue();
-    BatchNorm& bn = batchNormFor(shape, epsilon);
-    const size_t c = shape[1], m = product(memory::dims(shape.begin(), shape.end())) / c;
-    memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
-    memory x(data, cpu(), dataOf(info[0], m * c, "x")), y(data, cpu(), dataOf(info[3], m * c, "y"));
-    memory gamma(channel, cpu(), dataOf(info[1], c, "gamma")), beta(channel, cpu(), dataOf(info[2], c, "beta"));
-    memory mean(channel, cpu(), dataOf(info[4], c, "mean")), variance(channel, cpu(), dataOf(info[5], c, "variance"));
-    bn.fwd.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, y}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN batch norm: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("batch norm: ") + e.what());
-  }
-  return env.Undefined();
+  return guarded(info, "batch norm", [&] {
+  const auto shape = intsOf(info[6]);
+  const float epsilon = info[7].As<Napi::Number>().FloatValue();
+  BatchNorm& bn = batchNormFor(shape, epsilon);
+  const size_t c = shape[1], m = product(memory::dims(shape.begin(), shape.end())) / c;
+  memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
+  memory x(data, cpu(), dataOf(info[0], m * c, "x")), y(data, cpu(), dataOf(info[3], m * c, "y"));
+  memory gamma(channel, cpu(), dataOf(info[1], c, "gamma")), beta(channel, cpu(), dataOf(info[2], c, "beta"));
+  memory mean(channel, cpu(), dataOf(info[4], c, "mean")), variance(channel, cpu(), dataOf(info[5], c, "variance"));
+  bn.fwd.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, y}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}});
+  strm().wait();
+  });
 }
 
 // batchNormBackward(x, dy, mean, variance, gamma, beta, dx, dgamma, dbeta, shape, epsilon): the full
 // gradient, through the batch statistics. oneDNN 2.6 asks for the shift too, although no gradient reads it.
 Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[9]);
-    const float epsilon = info[10].As<Napi::Number>().FloatValue();
-    BatchNorm& bn = batchNormFor(shape, epsilon);
-    const size_t c = shape[1], m = product(memory::dims(shape.begin(), shape.end())) / c;
-    memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
-    memory x(data, cpu(), dataOf(info[0], m * c, "x")), dy(data, cpu(), dataOf(info[1], m * c, "dy")), dx(data, cpu(), dataOf(info[6], m * c, "dx"));
-    memory mean(channel, cpu(), dataOf(info[2], c, "mean")), variance(channel, cpu(), dataOf(info[3], c, "variance"));
-    memory gamma(channel, cpu(), dataOf(info[4], c, "gamma")), beta(channel, cpu(), dataOf(info[5], c, "beta"));
-    memory dgamma(channel, cpu(), dataOf(info[7], c, "dgamma")), dbeta(channel, cpu(), dataOf(info[8], c, "dbeta"));
-    bn.bwd.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_DIFF_SCALE, dgamma}, {DNNL_ARG_DIFF_SHIFT, dbeta}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN batch norm backward: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("batch norm backward: ") + e.what());
-  }
-  return env.Undefined();
+  return guarded(info, "batch norm backward", [&] {
+  const auto shape = intsOf(info[9]);
+  const float epsilon = info[10].As<Napi::Number>().FloatValue();
+  BatchNorm& bn = batchNormFor(shape, epsilon);
+  const size_t c = shape[1], m = product(memory::dims(shape.begin(), shape.end())) / c;
+  memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
+  memory x(data, cpu(), dataOf(info[0], m * c, "x")), dy(data, cpu(), dataOf(info[1], m * c, "dy")), dx(data, cpu(), dataOf(info[6], m * c, "dx"));
+  memory mean(channel, cpu(), dataOf(info[2], c, "mean")), variance(channel, cpu(), dataOf(info[3], c, "variance"));
+  memory gamma(channel, cpu(), dataOf(info[4], c, "gamma")), beta(channel, cpu(), dataOf(info[5], c, "beta"));
+  memory dgamma(channel, cpu(), dataOf(info[7], c, "dgamma")), dbeta(channel, cpu(), dataOf(info[8], c, "dbeta"));
+  bn.bwd.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_DIFF_DST, dy}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DIFF_SRC, dx}, {DNNL_ARG_DIFF_SCALE, dgamma}, {DNNL_ARG_DIFF_SHIFT, dbeta}});
+  strm().wait();
+  });
 }
 
 // batchNormInference(x, mean, variance, scale | null, offset | null, y, shape, epsilon): tfjs's
@@ -444,40 +419,34 @@ Napi::Value BatchNormBackward(const Napi::CallbackInfo& info) {
 std::map<std::pair<std::vector<int>, float>, std::unique_ptr<std::pair<dnnl::batch_normalization_forward::primitive_desc, dnnl::batch_normalization_forward>>> inferenceCache;
 
 Napi::Value BatchNormInference(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  try {
-    const auto shape = intsOf(info[6]);
-    const float epsilon = info[7].As<Napi::Number>().FloatValue();
-    memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
-    auto& entry = inferenceCache[{shape, epsilon}];
-    if (!entry) {
-      const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
-      dnnl::batch_normalization_forward::primitive_desc pd(dnnl::batch_normalization_forward::desc(prop_kind::forward_inference, data, epsilon, flags), cpu());
-      entry = std::make_unique<std::pair<dnnl::batch_normalization_forward::primitive_desc, dnnl::batch_normalization_forward>>(pd, dnnl::batch_normalization_forward(pd));
-    }
-    const size_t c = shape[1], n = product(memory::dims(shape.begin(), shape.end()));
-    std::vector<float> ones, zeros;
-    float* scale = nullptr;
-    float* offset = nullptr;
-    if (info[3].IsNull() || info[3].IsUndefined()) {
-      ones.assign(c, 1.f);
-      scale = ones.data();
-    } else scale = dataOf(info[3], c, "scale");
-    if (info[4].IsNull() || info[4].IsUndefined()) {
-      zeros.assign(c, 0.f);
-      offset = zeros.data();
-    } else offset = dataOf(info[4], c, "offset");
-    memory x(data, cpu(), dataOf(info[0], n, "x")), y(data, cpu(), dataOf(info[5], n, "y"));
-    memory mean(channel, cpu(), dataOf(info[1], c, "mean")), variance(channel, cpu(), dataOf(info[2], c, "variance"));
-    memory gamma(channel, cpu(), scale), beta(channel, cpu(), offset);
-    entry->second.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, y}});
-    strm().wait();
-  } catch (const dnnl::error& e) {
-    throw Napi::Error::New(env, std::string("oneDNN batch norm inference: ") + e.what());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("batch norm inference: ") + e.what());
+  return guarded(info, "batch norm inference", [&] {
+  const auto shape = intsOf(info[6]);
+  const float epsilon = info[7].As<Napi::Number>().FloatValue();
+  memory::desc data = batchNormData(shape), channel({shape[1]}, dt::f32, tag::x);
+  auto& entry = inferenceCache[{shape, epsilon}];
+  if (!entry) {
+    const auto flags = dnnl::normalization_flags::use_global_stats | dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+    dnnl::batch_normalization_forward::primitive_desc pd(dnnl::batch_normalization_forward::desc(prop_kind::forward_inference, data, epsilon, flags), cpu());
+    entry = std::make_unique<std::pair<dnnl::batch_normalization_forward::primitive_desc, dnnl::batch_normalization_forward>>(pd, dnnl::batch_normalization_forward(pd));
   }
-  return env.Undefined();
+  const size_t c = shape[1], n = product(memory::dims(shape.begin(), shape.end()));
+  std::vector<float> ones, zeros;
+  float* scale = nullptr;
+  float* offset = nullptr;
+  if (info[3].IsNull() || info[3].IsUndefined()) {
+    ones.assign(c, 1.f);
+    scale = ones.data();
+  } else scale = dataOf(info[3], c, "scale");
+  if (info[4].IsNull() || info[4].IsUndefined()) {
+    zeros.assign(c, 0.f);
+    offset = zeros.data();
+  } else offset = dataOf(info[4], c, "offset");
+  memory x(data, cpu(), dataOf(info[0], n, "x")), y(data, cpu(), dataOf(info[5], n, "y"));
+  memory mean(channel, cpu(), dataOf(info[1], c, "mean")), variance(channel, cpu(), dataOf(info[2], c, "variance"));
+  memory gamma(channel, cpu(), scale), beta(channel, cpu(), offset);
+  entry->second.execute(strm(), {{DNNL_ARG_SRC, x}, {DNNL_ARG_MEAN, mean}, {DNNL_ARG_VARIANCE, variance}, {DNNL_ARG_SCALE, gamma}, {DNNL_ARG_SHIFT, beta}, {DNNL_ARG_DST, y}});
+  strm().wait();
+  });
 }
 
 // copyRows(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width): `rows` rows of `width`

@@ -83,93 +83,38 @@ let replaced: KernelConfig[] | null = null;
 /** tfjs's fused activations that oneDNN applies as a post-op, by the codes of dnnl_kernels.cc. */
 const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leakyrelu: 3, elu: 4, sigmoid: 5 };
 
-/** [2, N, Ci, Co, H, W, KH, KW, OH, OW, sh, sw, dh, dw, top, left, bottom, right]. */
-function convShape(info: backend_util.Conv2DInfo): Int32Array {
-  const p = info.padInfo;
-  return Int32Array.from([
-    2,
-    info.batchSize,
-    info.inChannels,
-    info.outChannels,
-    info.inHeight,
-    info.inWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.outHeight,
-    info.outWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    p.top,
-    p.left,
-    p.bottom,
-    p.right,
-  ]);
+/**
+ * The shape arrays of dnnl_kernels.cc: [s, N, channels..., then per block its s spatial values], s = 2
+ * or 3. Conv: [s, N, Ci, Co, in, kernel, out, stride, dilation, padBefore, padAfter]; pool: [s, N, C,
+ * in, kernel, out, stride, padBefore, padAfter].
+ */
+const pack = (head: number[], blocks: number[][]) => Int32Array.from([blocks[0].length, ...head, ...blocks.flat()]);
+
+function convShape(i: backend_util.Conv2DInfo): Int32Array {
+  const p = i.padInfo;
+  return pack([i.batchSize, i.inChannels, i.outChannels], [[i.inHeight, i.inWidth], [i.filterHeight, i.filterWidth], [i.outHeight, i.outWidth], [i.strideHeight, i.strideWidth], [i.dilationHeight, i.dilationWidth], [p.top, p.left], [p.bottom, p.right]]);
 }
 
-/** [3, N, Ci, Co, D, H, W, KD, KH, KW, OD, OH, OW, strides, dilations, front, top, left, back, bottom, right]. */
-function conv3dShape(info: backend_util.Conv3DInfo): Int32Array {
-  const p = info.padInfo;
-  return Int32Array.from([
-    3,
-    info.batchSize,
-    info.inChannels,
-    info.outChannels,
-    info.inDepth,
-    info.inHeight,
-    info.inWidth,
-    info.filterDepth,
-    info.filterHeight,
-    info.filterWidth,
-    info.outDepth,
-    info.outHeight,
-    info.outWidth,
-    info.strideDepth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationDepth,
-    info.dilationHeight,
-    info.dilationWidth,
-    p.front,
-    p.top,
-    p.left,
-    p.back,
-    p.bottom,
-    p.right,
-  ]);
+function poolShape(i: backend_util.Conv2DInfo): Int32Array {
+  const p = i.padInfo;
+  return pack([i.batchSize, i.inChannels], [[i.inHeight, i.inWidth], [i.filterHeight, i.filterWidth], [i.outHeight, i.outWidth], [i.strideHeight, i.strideWidth], [p.top, p.left], [p.bottom, p.right]]);
 }
 
-function pool3dShape(info: backend_util.Conv3DInfo): Int32Array {
-  const p = info.padInfo;
-  return Int32Array.from([
-    3,
-    info.batchSize,
-    info.inChannels,
-    info.inDepth,
-    info.inHeight,
-    info.inWidth,
-    info.filterDepth,
-    info.filterHeight,
-    info.filterWidth,
-    info.outDepth,
-    info.outHeight,
-    info.outWidth,
-    info.strideDepth,
-    info.strideHeight,
-    info.strideWidth,
-    p.front,
-    p.top,
-    p.left,
-    p.back,
-    p.bottom,
-    p.right,
-  ]);
+const spatial3d = (i: backend_util.Conv3DInfo) => [
+  [i.inDepth, i.inHeight, i.inWidth],
+  [i.filterDepth, i.filterHeight, i.filterWidth],
+  [i.outDepth, i.outHeight, i.outWidth],
+  [i.strideDepth, i.strideHeight, i.strideWidth],
+];
+
+function conv3dShape(i: backend_util.Conv3DInfo): Int32Array {
+  const p = i.padInfo;
+  return pack([i.batchSize, i.inChannels, i.outChannels], [...spatial3d(i), [i.dilationDepth, i.dilationHeight, i.dilationWidth], [p.front, p.top, p.left], [p.back, p.bottom, p.right]]);
 }
 
-function poolShape(info: backend_util.Conv2DInfo): Int32Array {
-  const p = info.padInfo;
-  return Int32Array.from([2, info.batchSize, info.inChannels, info.inHeight, info.inWidth, info.filterHeight, info.filterWidth, info.outHeight, info.outWidth, info.strideHeight, info.strideWidth, p.top, p.left, p.bottom, p.right]);
+function pool3dShape(i: backend_util.Conv3DInfo): Int32Array {
+  const p = i.padInfo;
+  return pack([i.batchSize, i.inChannels], [...spatial3d(i), [p.front, p.top, p.left], [p.back, p.bottom, p.right]]);
 }
 
 type Make = (addon: DnnlAddon, fallback: KernelFunc) => KernelFunc;

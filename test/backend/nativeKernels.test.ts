@@ -8,7 +8,7 @@ import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
 import { buildUNet } from '../../src/model/unet.js';
 import { trainStep } from '../../src/train/trainStep.js';
-import { Random } from '../../src/util/random.js';
+import { maxRelativeError, normals } from '../helpers.js';
 
 // The addon is built at npm ci wherever oneDNN's headers are; only a machine without them may skip.
 const headers = fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
@@ -33,19 +33,7 @@ const CONVS: Conv[] = [
   { batch: 2, h: 16, w: 16, cin: 16, kh: 3, kw: 3, cout: 32, stride: [1, 1], pad: "same" },
 ];
 
-function data(n: number, seed: number): Float32Array {
-  const rng = new Random(seed);
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
-
-function maxRelativeError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let scale = 1;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let err = 0;
-  for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-  return err / scale;
-}
+const data = normals;
 
 const padOf = (c: Conv) => (Array.isArray(c.pad) ? [[0, 0], ...c.pad, [0, 0]] : c.pad) as 'same';
 
@@ -84,6 +72,23 @@ function pool(p: Pool, seed: number) {
   });
 }
 
+/**
+ * `run` on the cpu backend (the reference), then on wasm-native with SEGFUSION_NATIVE_STRICT set, so
+ * that a kernel oneDNN refuses fails the test instead of falling back to the wasm one.
+ */
+async function onCpuAndNative<T>(run: () => T): Promise<{ want: T; got: T }> {
+  await tf.setBackend('cpu');
+  const want = run();
+  await selectBackend('wasm-native', { threads: 2 });
+  process.env.SEGFUSION_NATIVE_STRICT = '1';
+  try {
+    return { want, got: run() };
+  } finally {
+    delete process.env.SEGFUSION_NATIVE_STRICT;
+    await tf.setBackend('cpu');
+  }
+}
+
 describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () => {
   it('loads, and reports oneDNN with its version, instruction set and threads', async () => {
     const { addon, reason } = loadNativeAddon();
@@ -98,38 +103,20 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
 
   CONVS.forEach((c, i) => {
     it(`conv ${c.batch}x${c.h}x${c.w}x${c.cin} * ${c.kh}x${c.kw}x${c.cout}, stride ${c.stride}, ${JSON.stringify(c.pad)}: forward, fused, both gradients`, async () => {
-      await tf.setBackend('cpu');
-      const want = conv(c, 100 * i);
-      await selectBackend('wasm-native', { threads: 2 });
       const before = loadNativeAddon().addon?.info().cachedPrimitives ?? 0;
-      process.env.SEGFUSION_NATIVE_STRICT = '1';
-      try {
-        const got = conv(c, 100 * i);
-        ['forward', 'dilated forward', 'fused bias + relu', 'input gradient', 'filter gradient'].forEach((name, k) => {
-          assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`);
-        });
-      } finally {
-        delete process.env.SEGFUSION_NATIVE_STRICT;
-      }
+      const { want, got } = await onCpuAndNative(() => conv(c, 100 * i));
+      ['forward', 'dilated forward', 'fused bias + relu', 'input gradient', 'filter gradient'].forEach((name, k) => {
+        assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`);
+      });
       if (i === 0) assert.ok((loadNativeAddon().addon?.info().cachedPrimitives ?? 0) > before, 'the native kernels ran (new primitives were built)');
-      await tf.setBackend('cpu');
     });
   });
 
   POOLS.forEach((p, i) => {
     it(`max pool ${p.batch}x${p.h}x${p.w}x${p.ch}, ${p.size} stride ${p.stride} ${p.pad}: forward and gradient`, async () => {
-      await tf.setBackend('cpu');
-      const want = pool(p, 50 + i);
-      await selectBackend('wasm-native', { threads: 2 });
-      process.env.SEGFUSION_NATIVE_STRICT = '1';
-      try {
-        const got = pool(p, 50 + i);
-        assert.ok(maxRelativeError(got[0], want[0]) === 0, 'max pool forward is exact');
-        assert.ok(maxRelativeError(got[1], want[1]) < 1e-6, `max pool gradient off by ${maxRelativeError(got[1], want[1])}`);
-      } finally {
-        delete process.env.SEGFUSION_NATIVE_STRICT;
-      }
-      await tf.setBackend('cpu');
+      const { want, got } = await onCpuAndNative(() => pool(p, 50 + i));
+      assert.ok(maxRelativeError(got[0], want[0]) === 0, 'max pool forward is exact');
+      assert.ok(maxRelativeError(got[1], want[1]) < 1e-6, `max pool gradient off by ${maxRelativeError(got[1], want[1])}`);
     });
   });
 
@@ -153,17 +140,8 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
           const dp = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(pool(a), tf.onesLike(p))))(x);
           return [y, dx, dw, p, dp].map((t) => Float32Array.from(t.dataSync()));
         });
-      await tf.setBackend('cpu');
-      const want = run();
-      await selectBackend('wasm-native', { threads: 2 });
-      process.env.SEGFUSION_NATIVE_STRICT = '1';
-      try {
-        const got = run();
-        ['forward', 'input gradient', 'filter gradient', 'max pool', 'max pool gradient'].forEach((name, k) => assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`));
-      } finally {
-        delete process.env.SEGFUSION_NATIVE_STRICT;
-      }
-      await tf.setBackend('cpu');
+      const { want, got } = await onCpuAndNative(run);
+      ['forward', 'input gradient', 'filter gradient', 'max pool', 'max pool gradient'].forEach((name, k) => assert.ok(maxRelativeError(got[k], want[k]) < 1e-5, `${name} off by ${maxRelativeError(got[k], want[k])}`));
     });
   });
 
@@ -177,11 +155,7 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
         const [p, q, r] = tf.split(joined, [3, 13, 5], 3);
         return [joined, outer, p, q, r].map((t) => Float32Array.from(t.dataSync()));
       });
-    await tf.setBackend('cpu');
-    const want = run();
-    await selectBackend('wasm-native', { threads: 2 });
-    const got = run();
-    await tf.setBackend('cpu');
+    const { want, got } = await onCpuAndNative(run);
     got.forEach((g, k) => assert.deepEqual(g, want[k], `output ${k}`));
   });
 
@@ -195,17 +169,8 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
         const scale = tf.tensor1d(data(6, 35));
         return [tf.batchNorm(x, mean, variance, offset, scale, 1e-3), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(tf.reshape(x, [70, 6]), mean, variance, offset, scale, 1e-3)].map((t) => Float32Array.from(t.dataSync()));
       });
-    await tf.setBackend('cpu');
-    const want = run();
-    await selectBackend('wasm-native', { threads: 2 });
-    process.env.SEGFUSION_NATIVE_STRICT = '1';
-    try {
-      const got = run();
-      got.forEach((g, k) => assert.ok(maxRelativeError(g, want[k]) < 1e-5, `case ${k} off by ${maxRelativeError(g, want[k])}`));
-    } finally {
-      delete process.env.SEGFUSION_NATIVE_STRICT;
-    }
-    await tf.setBackend('cpu');
+    const { want, got } = await onCpuAndNative(run);
+    got.forEach((g, k) => assert.ok(maxRelativeError(g, want[k]) < 1e-5, `case ${k} off by ${maxRelativeError(g, want[k])}`));
   });
 
   it('computes the transposed convolution (Conv2DBackpropInput as a forward op) like the cpu backend', async () => {
@@ -215,11 +180,7 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
         const w = tf.tensor4d(data(2 * 2 * 4 * 8, 8), [2, 2, 4, 8]);
         return Float32Array.from(tf.conv2dTranspose(x, w, [2, 10, 12, 4], 2, 'valid').dataSync());
       });
-    await tf.setBackend('cpu');
-    const want = run();
-    await selectBackend('wasm-native', { threads: 2 });
-    const got = run();
-    await tf.setBackend('cpu');
+    const { want, got } = await onCpuAndNative(run);
     assert.ok(maxRelativeError(got, want) < 1e-5);
   });
 

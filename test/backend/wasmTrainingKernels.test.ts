@@ -3,7 +3,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { useWasmBackend } from '../../src/backend/wasmBackend.js';
-import { Random } from '../../src/util/random.js';
+import { maxRelativeError, normals } from '../helpers.js';
 
 type Case = { batch: number; h: number; w: number; cin: number; kh: number; kw: number; cout: number; stride: number; pad: 'same' | 'valid' };
 
@@ -23,10 +23,7 @@ const CASES: Case[] = [
   { batch: 3, h: 4, w: 6, cin: 1, kh: 2, kw: 2, cout: 7, stride: 2, pad: 'valid' },
 ];
 
-function data(n: number, seed: number): Float32Array {
-  const rng = new Random(seed);
-  return Float32Array.from({ length: n }, () => rng.normal());
-}
+const data = normals;
 
 /** Conv2D input and filter gradients for a fixed upstream gradient dy, on the current backend. */
 function gradients(c: Case, x: Float32Array, w: Float32Array, seed: number) {
@@ -40,14 +37,6 @@ function gradients(c: Case, x: Float32Array, w: Float32Array, seed: number) {
   });
 }
 
-function maxRelativeError(got: Float32Array, want: Float32Array): number {
-  assert.equal(got.length, want.length);
-  let scale = 1;
-  for (const v of want) scale = Math.max(scale, Math.abs(v));
-  let err = 0;
-  for (let i = 0; i < got.length; i++) err = Math.max(err, Math.abs(got[i] - want[i]));
-  return err / scale;
-}
 
 describe('wasm training kernels against the cpu backend', () => {
   before(async () => {
