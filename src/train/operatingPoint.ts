@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
-/** Candidate thresholds: 0.01 to 0.99 in steps of 0.01 (the arg-max's 0.5 among them). */
-const BINS = 100;
+/**
+ * Candidate thresholds: 0.001 to 0.009 in steps of 0.001, then 0.01 to 0.99 in steps of 0.01 (the
+ * arg-max's 0.5 among them). The fine steps matter: a model trained on a class of a few hundred voxels
+ * gives many of them probabilities below 0.01, and a 0.9 target was measured to need t < 0.01.
+ */
+const THRESHOLDS = [...Array.from({ length: 9 }, (_, k) => (k + 1) / 1000), ...Array.from({ length: 99 }, (_, k) => (k + 1) / 100)];
+
+/** How many candidate thresholds p reaches (p >= t), in O(1): the voxel's bin. */
+const binOf = (p: number): number => (p < 0.01 ? Math.max(0, Math.floor(p * 1000 + 1e-9)) : 9 + Math.min(99, Math.floor(p * 100 + 1e-9)));
 
 export const ClassOperatingPointSchema = z.object({
   /** The sensitivity target (fusion.options.sensitivityTargets). */
@@ -37,35 +44,35 @@ export const OperatingPointConfigSchema = z.strictObject({
 
 /**
  * Calibrates a probability threshold for class `cls` on validation cases (ground truth labels and the
- * class's probability per voxel): of the thresholds t in 0.01..0.99 whose pooled voxel sensitivity
+ * class's probability per voxel): of the thresholds t in 0.001..0.009 and 0.01..0.99 whose pooled voxel sensitivity
  * Σ TP / Σ GT of the rule p >= t reaches `target` at a precision of at least `minPrecision`, the one of
  * highest precision (the larger t on ties). When none does, met = false and the report says plainly
  * that the target cannot be met: the threshold of highest sensitivity among those keeping the
  * precision floor is used, or none (arg-max) if no threshold keeps it. Counting is one pass over the
- * voxels into 100 bins.
+ * voxels into one bin per candidate.
  */
 export function calibrateThreshold(cases: { truth: Uint8Array; probability: Float32Array }[], cls: number, target: number, minPrecision = 0): ClassOperatingPoint {
-  const positives = new Float64Array(BINS + 1);
-  const negatives = new Float64Array(BINS + 1);
+  const m = THRESHOLDS.length;
+  const positives = new Float64Array(m + 1);
+  const negatives = new Float64Array(m + 1);
   let gt = 0;
   for (const c of cases) {
     for (let v = 0; v < c.truth.length; v++) {
-      const bin = Math.min(BINS, Math.floor(c.probability[v] * BINS + 1e-9));
+      const bin = binOf(c.probability[v]);
       if (c.truth[v] === cls) {
         positives[bin]++;
         gt++;
       } else negatives[bin]++;
     }
   }
-  // Voxels with p >= t for t = bin / BINS: suffix sums.
+  // Voxels with p >= THRESHOLDS[j - 1] are those of bins >= j: suffix sums.
   let tp = 0;
   let fp = 0;
   const candidates: { t: number; sensitivity: number | null; precision: number | null }[] = [];
-  for (let bin = BINS; bin >= 1; bin--) {
+  for (let bin = m; bin >= 1; bin--) {
     tp += positives[bin];
     fp += negatives[bin];
-    if (bin === BINS) continue;
-    candidates.push({ t: bin / BINS, sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null });
+    candidates.push({ t: THRESHOLDS[bin - 1], sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null });
   }
   const precise = candidates.filter((c) => (c.precision ?? 0) >= minPrecision);
   const meeting = precise.filter((c) => c.sensitivity !== null && c.sensitivity >= target);

@@ -16,8 +16,10 @@ describe('calibrateThreshold (hand-derived)', () => {
     ['target 0.75', [0.9, 0.6, 0.3, 0.1], 0.75, { threshold: 0.3, sensitivity: 0.75, precision: 0.6, met: true }],
     // All 4 need t <= 0.10: negatives 0.95, 0.5, 0.2 are above (0.05 is not): precision 4/7.
     ['target 1', [0.9, 0.6, 0.3, 0.1], 1, { threshold: 0.1, sensitivity: 1, precision: 4 / 7, met: true }],
-    // A positive below 0.01 is never reached: at best 4 of 5, and the report must say so.
-    ['an unreachable target', [0.9, 0.6, 0.3, 0.1, 0.001], 0.9, { threshold: 0.1, sensitivity: 0.8, precision: 4 / 7, met: false }],
+    // A positive below 0.001 is never reached: at best 4 of 5, and the report must say so.
+    ['an unreachable target', [0.9, 0.6, 0.3, 0.1, 0.0004], 0.9, { threshold: 0.1, sensitivity: 0.8, precision: 4 / 7, met: false }],
+    // Below 0.01 the steps are 0.001: a positive at 0.0042 is reached with t = 0.004 (every negative is above).
+    ['a target reached only below 0.01', [0.9, 0.6, 0.3, 0.1, 0.0042], 1, { threshold: 0.004, sensitivity: 1, precision: 5 / 9, met: true }],
   ];
   for (const [name, positives, target, expected] of CASES) {
     it(name, () => {
@@ -52,7 +54,7 @@ describe('calibrateThreshold (hand-derived)', () => {
   });
 
   it('says plainly when a target cannot be met', () => {
-    const op = { '2': { ...calibrateThreshold([oneCase([0.9, 0.001], NEG)], 2, 0.9), test: { sensitivity: 0.5, ci: [0.2, 0.8] as [number, number], n: 3 } } };
+    const op = { '2': { ...calibrateThreshold([oneCase([0.9, 0.0001], NEG)], 2, 0.9), test: { sensitivity: 0.5, ci: [0.2, 0.8] as [number, number], n: 3 } } };
     assert.match(describeOperatingPoint(op, ['background', 'organ', 'lesion'])[0], /^lesion: target sensitivity 0.9 CANNOT be met on validation: the best is 0.500 .*on test 0.500 \[95 % CI 0.200, 0.800\], 3 case\(s\)$/);
   });
 });
