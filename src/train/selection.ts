@@ -30,6 +30,8 @@ export interface SelectionScore {
   value: number;
   /** Targets missed, as "lesion 0.74 < 0.9", for messages. */
   missed: string[];
+  /** Σ over the targets of max(0, target − the sensitivity reached): how far an epoch that misses is from meeting them. */
+  shortfall?: number;
 }
 
 /**
@@ -49,20 +51,34 @@ export function selectionScore(
   const classes = selection.class !== undefined ? [selection.class] : classNames.map((_, c) => c).filter((c) => c > 0);
   const values = classes.map((c) => summary[classNames[c]]?.[selection.metric]?.mean ?? null).filter((v): v is number => v !== null);
   if (!values.length) return null;
+  let shortfall = 0;
   const missed = selection.respectTargets
     ? Object.entries(targets).flatMap(([c, t]) => {
         const name = classNames[Number(c)] ?? `class ${c}`;
         const op = operatingPoint?.[c];
-        if (op) return op.met ? [] : [`${name} ${op.validationSensitivity === null ? 'undefined' : op.validationSensitivity.toFixed(3)} < ${t} at any threshold keeping precision ${op.minPrecision}`];
-        const s = summary[classNames[Number(c)]]?.sensitivity?.mean ?? null;
-        return s !== null && s >= t ? [] : [`${name} ${s === null ? 'undefined' : s.toFixed(3)} < ${t}`];
+        const reached = op ? op.validationSensitivity : (summary[classNames[Number(c)]]?.sensitivity?.mean ?? null);
+        const met = op ? op.met : reached !== null && reached >= t;
+        if (met) return [];
+        shortfall += t - Math.min(t, reached ?? 0);
+        const shown = reached === null ? 'undefined' : reached.toFixed(3);
+        return [op ? `${name} ${shown} < ${t} at any threshold keeping precision ${op.minPrecision}` : `${name} ${shown} < ${t}`];
       })
     : [];
-  return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed };
+  return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed, shortfall };
 }
 
-/** Whether `a` is a better epoch than `b`: meeting the targets first, then the larger value (ties keep the earlier epoch). */
-export const isBetter = (a: SelectionScore, b: SelectionScore | null): boolean => b === null || (a.meetsTargets !== b.meetsTargets ? a.meetsTargets : a.value > b.value);
+/**
+ * Whether `a` is a better epoch than `b`: meeting the targets first; between two that miss, the one
+ * closer to meeting them (smaller shortfall); then the larger value (ties keep the earlier epoch).
+ * Without the middle rule, a run that never meets its target kept an early epoch whose Dice at a
+ * precision-floor threshold happened to be high, and stopped early on it.
+ */
+export function isBetter(a: SelectionScore, b: SelectionScore | null): boolean {
+  if (b === null) return true;
+  if (a.meetsTargets !== b.meetsTargets) return a.meetsTargets;
+  if (!a.meetsTargets && a.shortfall !== undefined && b.shortfall !== undefined && Math.abs(a.shortfall - b.shortfall) > 1e-9) return a.shortfall < b.shortfall;
+  return a.value > b.value;
+}
 
 /** "validation dice of lesion 0.812, sensitivity targets met" and the like, for progress messages. */
 export function describeScore(score: SelectionScore | null, selection: Selection, classNames: string[]): string {

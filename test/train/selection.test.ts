@@ -56,6 +56,20 @@ describe('isBetter: the organ-dominated mean never wins over a met target', () =
     assert.equal(isBetter(met, met), false);
   });
   it('anything beats no epoch yet', () => assert.equal(isBetter(missedHigher, null), true));
+  it('between two epochs that miss, the one closer to the target wins, whatever its value', () => {
+    const far = { meetsTargets: false, value: 0.8, missed: ['lesion 0.6 < 0.9'], shortfall: 0.3 };
+    const near = { meetsTargets: false, value: 0.4, missed: ['lesion 0.85 < 0.9'], shortfall: 0.05 };
+    assert.equal(isBetter(near, far), true);
+    assert.equal(isBetter(far, near), false);
+    assert.equal(isBetter({ ...near, value: 0.5 }, near), true, 'equal shortfalls: the larger value');
+    const fromOld = { meetsTargets: false, value: 0.3, missed: [] };
+    assert.equal(isBetter(far, fromOld), true, 'a checkpoint without a shortfall (older runs) compares by value');
+  });
+  it('measures the shortfall from the arg-max sensitivity or from the calibration', () => {
+    assert.ok(Math.abs((selectionScore(summary([0.9, 0.9], [0.5, 0.6]), CLASSES, DEFAULT, TARGETS)?.shortfall ?? -1) - 0.3) < 1e-12);
+    const point = { '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.01, validationSensitivity: 0.84, validationPrecision: 0.2, met: false } };
+    assert.ok(Math.abs((selectionScore(summary([0.9, 0.9], [0.5, 0.6]), CLASSES, DEFAULT, TARGETS, point)?.shortfall ?? -1) - 0.06) < 1e-12);
+  });
   it('describes a score for progress messages', () => {
     assert.equal(describeScore(missedHigher, DEFAULT, CLASSES), 'validation dice (mean over foreground classes) 0.900, targets missed: lesion 0.5 < 0.9');
   });
