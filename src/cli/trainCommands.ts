@@ -161,6 +161,15 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
       });
       console.log(o.json ? JSON.stringify(report) : formatRunReport(report));
     });
+  runs
+    .command('cancel')
+    .description('cancel a queued run, or ask a running one to stop at its next batch (resumable with train --resume)')
+    .argument('<run>')
+    .action(async (id: string) => {
+      const { cancelRun } = await import('../server/services/runsService.js');
+      const job = await withDb((db) => cancelRun(db, id));
+      console.log(`run ${id}: ${job?.status === 'cancelled' ? 'cancelled' : 'asked to stop at its next batch'}`);
+    });
 
   program
     .command('worker')
