@@ -7,12 +7,14 @@ import type { Db } from '../db/client.js';
 import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, saveTraces, upsertArtifact, type CaseMetricRecord, type TraceRecord } from '../db/runs.js';
 import { describeDataset } from '../data/datasetInfo.js';
 import { PatchSampler } from '../data/patchSampler.js';
-import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
+import { PreprocessingPlanSchema, type PreprocessingPlan } from '../data/preprocessPlan.js';
+import type { PreprocessedCase } from '../data/preprocess.js';
 import { SplitSchema } from '../data/split.js';
 import { FileSlices } from '../data/volumeSlices.js';
 import { readVolume, readVolumeHeader, writeVolume } from '../data/volumeCache.js';
 import { createFusionStrategy } from '../fusion/registry.js';
-import { buildUNet } from '../model/unet.js';
+import type { FusionStrategy } from '../fusion/strategy.js';
+import { buildUNet, type UNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
@@ -21,10 +23,10 @@ import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, relabel, validateEpoch } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
-import { buildLosses, parseRunConfig, RunConfigError, runTargets } from './runConfig.js';
+import { buildLosses, parseRunConfig, RunConfigError, runTargets, type RunConfig } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
-import { casesOf, drawSplit, planFor, preprocessAll } from './trainingData.js';
-import { trainStep } from './trainStep.js';
+import { casesOf, drawSplit, planFor, preprocessAll, type SplitCases } from './trainingData.js';
+import { trainStep, type NamedLoss } from './trainStep.js';
 import { cacheName } from '../util/safeName.js';
 
 export interface ExecuteOptions {
@@ -104,41 +106,79 @@ export async function executeRun(db: Db, runId: string, o: ExecuteOptions): Prom
   }
 }
 
-async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>>>, o: ExecuteOptions, emit: (e: TrainingEvent) => void): Promise<RunOutcome> {
-  const runId = run.id;
+type StoredRun = NonNullable<Awaited<ReturnType<typeof findRun>>>;
+
+/** Everything a run trains and evaluates with, built once by setUpRun. */
+interface RunSetup {
+  config: RunConfig;
+  dir: string;
+  refs: SplitCases;
+  plan: PreprocessingPlan;
+  trainCases: PreprocessedCase[];
+  valCases: PreprocessedCase[];
+  testCases: PreprocessedCase[];
+  classes: number;
+  net: UNet;
+  losses: NamedLoss[];
+  lossNames: string[];
+  /** The run's sensitivity targets (run-level, or the strategy's own). */
+  targets: Record<string, number>;
+  fusion: FusionStrategy;
+  optimizer: tf.AdamOptimizer;
+  sampler: PatchSampler;
+  evalOptions: { inputSlices: number; classes: number; multiple: number };
+}
+
+/** Phase 1: split and preprocessing plan (recorded), preprocessed cases, model, losses, strategy, sampler. */
+async function setUpRun(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: TrainingEvent) => void): Promise<RunSetup> {
   const config = parseRunConfig(JSON.parse(run.config));
-  const dir = runDir(o.runsDir, runId);
+  const dir = runDir(o.runsDir, run.id);
   fs.mkdirSync(dir, { recursive: true });
   const info = await describeDataset(db, run.dataset.name);
   const split = o.resume && run.split ? SplitSchema.parse(JSON.parse(run.split)) : drawSplit(info, config);
   const refs = casesOf(info, split);
   const plan = o.resume && run.plan ? PreprocessingPlanSchema.parse(JSON.parse(run.plan)) : planFor(info, refs, config);
-  await saveRunManifests(db, runId, { split: JSON.stringify(split), plan: JSON.stringify(plan) });
-  const all = [...refs.train, ...refs.validation, ...refs.test];
-  const prepared = preprocessAll(all, plan, o.cacheDir, (done, total) => emit({ type: 'preprocess', runId, done, total }));
+  await saveRunManifests(db, run.id, { split: JSON.stringify(split), plan: JSON.stringify(plan) });
+  const prepared = preprocessAll([...refs.train, ...refs.validation, ...refs.test], plan, o.cacheDir, (done, total) => emit({ type: 'preprocess', runId: run.id, done, total }));
   const ofSplit = (r: typeof refs.train) => prepared.filter((c) => r.some((x) => x.seriesInstanceUid === c.seriesInstanceUid));
   const trainCases = ofSplit(refs.train);
-  const valCases = ofSplit(refs.validation);
-  const testCases = ofSplit(refs.test);
-
   const classes = plan.classes;
-  const net = buildUNet({ ...config.model, classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
-  const losses = buildLosses(config);
-  const lossNames = losses.map((l) => l.name);
   if (config.selection.class !== undefined && config.selection.class >= plan.classNames.length) {
     throw new RunConfigError(`run config: selection.class: class ${config.selection.class} is not a label of dataset ${config.dataset} (${plan.classNames.map((n, c) => `${c} ${n}`).join(', ')})`);
   }
+  const losses = buildLosses(config);
+  const lossNames = losses.map((l) => l.name);
   // The run's sensitivity targets drive the strategy (where it takes them), checkpoint selection and the operating point.
-  const { targets: sensitivityTargets, fusion: fusionConfig } = runTargets(config);
-  const fusion = createFusionStrategy(lossNames, fusionConfig);
-  const optimizer = tf.train.adam(config.optimizer.learningRate);
+  const { targets, fusion: fusionConfig } = runTargets(config);
   const sampler = new PatchSampler(
     trainCases.map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, image: new FileSlices<Float32Array>(c.imagePath), label: new FileSlices<Uint8Array>(c.labelPath as string), padValue: c.padValue })),
     { ...config.sampling, inputSlices: config.model.inputSlices, classes },
     config.seed,
   );
-  const multiple = 2 ** config.model.depth;
-  const evalOptions = { inputSlices: config.model.inputSlices, classes, multiple };
+  return {
+    config,
+    dir,
+    refs,
+    plan,
+    trainCases,
+    valCases: ofSplit(refs.validation),
+    testCases: ofSplit(refs.test),
+    classes,
+    net: buildUNet({ ...config.model, classes, inputSize: config.sampling.patchSize }, { seed: config.seed }),
+    losses,
+    lossNames,
+    targets,
+    fusion: createFusionStrategy(lossNames, fusionConfig),
+    optimizer: tf.train.adam(config.optimizer.learningRate),
+    sampler,
+    evalOptions: { inputSlices: config.model.inputSlices, classes, multiple: 2 ** config.model.depth },
+  };
+}
+
+async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: TrainingEvent) => void): Promise<RunOutcome> {
+  const runId = run.id;
+  const setup = await setUpRun(db, run, o, emit);
+  const { config, dir, plan, classes, net, losses, lossNames, fusion, optimizer, sampler } = setup;
 
   let state: CheckpointState = { format: 'segfusion-checkpoint', version: 1, epoch: -1 as number, step: 0, rng: new Random(config.seed).snapshot(), fusion: null, bestEpoch: null, bestDice: null, epochsSinceBest: 0, durationMs: 0 };
   if (o.resume) {
@@ -202,67 +242,31 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
         lastHeartbeat = Date.now();
       }
     }
-    const { summary, operatingPoint: epochPoint } = validateEpoch(net.model, valCases, {
-      ...evalOptions,
-      classNames: plan.classNames,
-      targets: sensitivityTargets,
-      atOperatingPoint: config.selection.atOperatingPoint,
-      minPrecision: config.operatingPoint.minPrecision,
-      onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
-    });
-    const valDice = meanForegroundDice(summary);
-    const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
-    // Checkpoints of runs from before the selection rule hold only the best mean Dice.
-    const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
-    const improved = score !== null && isBetter(score, bestScore);
-    const mean = (v: number) => v / config.batchesPerEpoch;
-    const durationMs = Math.round(state.durationMs + Date.now() - attemptStart);
-    state = {
-      ...state,
-      epoch,
-      step,
-      rng: rng.snapshot(),
-      fusion: fusion.state(),
-      bestEpoch: improved ? epoch : state.bestEpoch,
-      bestDice: improved ? valDice : state.bestDice,
-      bestScore: improved ? score : bestScore,
-      epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
-    };
-    // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.
-    const valMetrics = Object.fromEntries(
-      Object.entries(summary).map(([cls, m]) => {
-        const c = String(plan.classNames.indexOf(cls));
-        const means: Record<string, number | null> = Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]));
-        if (epochPoint?.[c]) means.threshold = epochPoint[c].threshold;
-        return [cls, means];
-      }),
-    );
-    await saveEpoch(
-      db,
-      runId,
-      { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart },
-      traces,
-      { epochsDone: epoch + 1, bestEpoch: state.bestEpoch, bestDice: state.bestDice, durationMs },
-    );
-    const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: state.durationMs + (Date.now() - attemptStart) }, improved);
-    await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
-    if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
-    emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
+    state = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
     if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
       emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})` });
       break;
     }
   }
 
-  // Final evaluation with the best checkpoint, on each series' own grid.
+  await evaluateAndFinish(db, setup, runId, state, Math.round(state.durationMs + Date.now() - attemptStart), emit);
+  return { runId, status: 'completed' };
+}
+
+/**
+ * Phase 3: the best checkpoint on each series' own grid. With targets, validation is segmented once with
+ * every probability kept, the operating point calibrated on it and validation re-thresholded; then the
+ * test split at those thresholds. Predictions, per-case metrics and the test summary are stored.
+ */
+async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: CheckpointState, durationMs: number, emit: (e: TrainingEvent) => void): Promise<void> {
+  const { config, dir, refs, plan, valCases, testCases, classes, net, targets, evalOptions } = setup;
   await restoreWeights(dir, 'best', net.model);
-  const sourceTruth = (refsOf: typeof refs.train) => (c: (typeof prepared)[number]) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
-  // The operating point: thresholds calibrated on validation to meet the sensitivity targets.
-  const targetClasses = Object.keys(sensitivityTargets).map(Number);
+  const sourceTruth = (refsOf: typeof refs.train) => (c: PreprocessedCase) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
   const validationOptions = { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done: number, total: number) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) };
-  // With targets, validation is segmented once with every probability kept: calibrated, then re-thresholded.
-  const calibration = targetClasses.length ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: [...Array(classes).keys()], onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) }) : null;
-  const operatingPoint = calibration ? calibrateOperatingPoint(calibration, sensitivityTargets, config.operatingPoint.minPrecision) : null;
+  const calibration = Object.keys(targets).length
+    ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: [...Array(classes).keys()], onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
+    : null;
+  const operatingPoint = calibration ? calibrateOperatingPoint(calibration, targets, config.operatingPoint.minPrecision) : null;
   const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
     { split: 'validation', results: calibration ? relabel(calibration, classes, thresholds) : evaluateCases(net.model, valCases, validationOptions) },
@@ -282,7 +286,76 @@ async function train(db: Db, run: NonNullable<Awaited<ReturnType<typeof findRun>
   }
   await saveCaseMetrics(db, runId, rows);
   const testSummary = summarize(evaluated[1].results, plan.classNames);
-  await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), operatingPoint: operatingPoint ? JSON.stringify(operatingPoint) : null, durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: null });
+  await finishRun(db, runId, 'completed', { testSummary: JSON.stringify(testSummary), operatingPoint: operatingPoint ? JSON.stringify(operatingPoint) : null, durationMs, error: null });
   emit({ type: 'status', runId, status: 'completed', message: `best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)}; mean foreground Dice ${state.bestDice?.toFixed(3)}` });
-  return { runId, status: 'completed' };
+}
+
+/** An epoch's figures as the batch loop leaves them, for closeEpoch. */
+interface EpochTally {
+  epoch: number;
+  step: number;
+  rng: Random;
+  lr: number;
+  sums: { loss: number; terms: number[]; weights: number[] };
+  traces: TraceRecord[];
+  epochStart: number;
+  attemptStart: number;
+}
+
+/**
+ * Phase 2's end of an epoch: validation (at its operating point where the run has targets), the
+ * selection rule, the epoch's record and remaining traces, both checkpoints. Returns the new state.
+ */
+async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally, previous: CheckpointState, emit: (e: TrainingEvent) => void): Promise<CheckpointState> {
+  const { config, dir, plan, valCases, net, lossNames, targets: sensitivityTargets, fusion, optimizer, evalOptions } = setup;
+  const { epoch, step, rng, lr, sums, traces, epochStart, attemptStart } = t;
+  let state = previous;
+  const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
+  const { summary, operatingPoint: epochPoint } = validateEpoch(net.model, valCases, {
+    ...evalOptions,
+    classNames: plan.classNames,
+    targets: sensitivityTargets,
+    atOperatingPoint: config.selection.atOperatingPoint,
+    minPrecision: config.operatingPoint.minPrecision,
+    onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
+  });
+  const valDice = meanForegroundDice(summary);
+  const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
+  // Checkpoints of runs from before the selection rule hold only the best mean Dice.
+  const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
+  const improved = score !== null && isBetter(score, bestScore);
+  const mean = (v: number) => v / config.batchesPerEpoch;
+  const durationMs = Math.round(state.durationMs + Date.now() - attemptStart);
+  state = {
+    ...state,
+    epoch,
+    step,
+    rng: rng.snapshot(),
+    fusion: fusion.state(),
+    bestEpoch: improved ? epoch : state.bestEpoch,
+    bestDice: improved ? valDice : state.bestDice,
+    bestScore: improved ? score : bestScore,
+    epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
+  };
+  // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.
+  const valMetrics = Object.fromEntries(
+    Object.entries(summary).map(([cls, m]) => {
+      const c = String(plan.classNames.indexOf(cls));
+      const means: Record<string, number | null> = Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]));
+      if (epochPoint?.[c]) means.threshold = epochPoint[c].threshold;
+      return [cls, means];
+    }),
+  );
+  await saveEpoch(
+    db,
+    runId,
+    { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart },
+    traces,
+    { epochsDone: epoch + 1, bestEpoch: state.bestEpoch, bestDice: state.bestDice, durationMs },
+  );
+  const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: state.durationMs + (Date.now() - attemptStart) }, improved);
+  await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
+  if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
+  emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
+  return state;
 }
