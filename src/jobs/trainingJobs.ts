@@ -5,10 +5,10 @@ import { findDataset } from '../db/catalog.js';
 import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
 import { processAlive } from '../util/processAlive.js';
-import { DatasetNotFoundError, describeDataset } from '../data/datasetInfo.js';
+import { DatasetNotFoundError, describeDataset, type DatasetInfo } from '../data/datasetInfo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import type { TrainingEvent } from '../train/events.js';
-import { parseRunConfig, type RunConfig } from '../train/runConfig.js';
+import { parseRunConfig, RunConfigError, type RunConfig } from '../train/runConfig.js';
 import { drawSplit } from '../train/trainingData.js';
 import { executeRun, runDir, RunNotFoundError, RunStateError, type RunOutcome } from '../train/trainer.js';
 
@@ -20,10 +20,34 @@ export async function launchRun(db: Db, input: unknown, o: { name?: string } = {
   const config: RunConfig = parseRunConfig(input);
   const dataset = await findDataset(db, config.dataset);
   if (!dataset) throw new DatasetNotFoundError(config.dataset);
-  drawSplit(await describeDataset(db, config.dataset), config);
+  const info = await describeDataset(db, config.dataset);
+  drawSplit(info, config);
+  checkPatchFits(config, info);
   const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs });
   const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false } });
   return { run, job };
+}
+
+/**
+ * Refuses a patch larger than every labelled image of the dataset at the training spacing (the
+ * configured one, else the median over the series, as the plan takes it; approximate where the split
+ * changes the median): such patches would be mostly padding. The message suggests the largest size
+ * that fits and is divisible by 2^depth.
+ */
+export function checkPatchFits(config: RunConfig, info: DatasetInfo): void {
+  const series = info.series.filter((s) => s.label);
+  if (!series.length) return;
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const target = config.preprocessing.targetSpacing ?? [median(series.map((s) => s.geometry.spacing[0])), median(series.map((s) => s.geometry.spacing[1]))];
+  const extent = Math.max(...series.map((s) => Math.min((s.geometry.size[0] * s.geometry.spacing[0]) / target[0], (s.geometry.size[1] * s.geometry.spacing[1]) / target[1])));
+  const patch = config.sampling.patchSize;
+  if (patch <= extent) return;
+  const multiple = 2 ** config.model.depth;
+  const fits = Math.floor(extent / multiple) * multiple;
+  throw new RunConfigError(
+    `run config: sampling.patchSize: a patch of ${patch} pixels is larger than every image of dataset "${info.name}" (at most ${Math.floor(extent)} pixels across at ${target.map((v) => v.toFixed(2)).join(' x ')} mm)${fits >= 8 ? `; try ${fits}` : ''}`,
+    'sampling.patchSize',
+  );
 }
 
 /**

@@ -50,6 +50,11 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, next) 
     res.status(err.status).json(body(err.code, err.message));
     return;
   }
+  if (err instanceof RunConfigError && err.field) {
+    // A run config arrives as the body's `config` (POST /api/runs, studies' base config).
+    res.status(400).json(body('validation', err.message, [{ field: `config.${err.field}`, message: err.message.replace(/^run config: [^:]+: /, '') }]));
+    return;
+  }
   for (const [type, status, code] of DOMAIN) {
     if (err instanceof type) {
       res.status(status).json(body(code, err.message));

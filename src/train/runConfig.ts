@@ -115,6 +115,13 @@ export type RunConfigInput = z.input<typeof RunConfigSchema>;
 
 export class RunConfigError extends Error {
   override name = 'RunConfigError';
+  /** The run-config field at fault (e.g. "sampling.patchSize"), where one is: the API names it. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** zod parse whose error lists every wrong field with its path, e.g. "sampling.patchSize: ...". */

@@ -55,6 +55,8 @@ describe('JSON API', () => {
 
   const invalid: [string, unknown, string, RegExp][] = [
     ['a patch size the U-Net cannot halve', { config: { dataset: 'demo', sampling: { patchSize: 30 } } }, 'config.sampling.patchSize', /must be divisible by 2\^depth = 8/],
+    // The demo's 128-pixel series at up to 1.43 mm are 137 pixels at the median spacing 1.33 mm; 136 = 17 x 2^3.
+    ['a patch larger than every image', { config: { dataset: 'demo', sampling: { patchSize: 256 } } }, 'config.sampling.patchSize', /larger than every image of dataset "demo" \(at most 137 pixels across at 1\.33 x 1\.33 mm\); try 136/],
     ['no dataset', { config: {} }, 'config.dataset', /./],
     ['an unknown strategy', { config: { dataset: 'demo', fusion: { strategy: 'magic' } } }, 'config.fusion.strategy', /./],
     ['a negative learning rate', { config: { dataset: 'demo', optimizer: { learningRate: -1 } } }, 'config.optimizer.learningRate', /./],
