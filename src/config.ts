@@ -14,6 +14,7 @@ const EnvSchema = z.object({
   SEGFUSION_INGEST_ROOTS: z.string().min(1).optional(),
   SEGFUSION_ALLOWED_HOSTS: z.string().optional(),
   SEGFUSION_PSEUDONYMIZE: z.enum(['auto', 'on', 'off']).optional(),
+  SEGFUSION_NATIVE_STRICT: z.enum(['0', '1']).optional(),
 });
 
 /** A setting with a wrong value: one line naming the variable and the reason, never a ZodError dump. */
@@ -48,6 +49,8 @@ export interface AppConfig {
    * default) pseudonyms whenever the server listens beyond loopback.
    */
   pseudonymize: 'auto' | 'on' | 'off';
+  /** wasm-native: a case oneDNN refuses is an error instead of falling back to the wasm kernel (SEGFUSION_NATIVE_STRICT=1; for tests and kernel work). */
+  nativeStrict: boolean;
 }
 
 let cached: AppConfig | undefined;
@@ -74,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets').split(path.delimiter).filter(Boolean).map((r) => path.resolve(r)),
     allowedHosts: (parsed.SEGFUSION_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
+    nativeStrict: parsed.SEGFUSION_NATIVE_STRICT === '1',
   };
   if (env === process.env) cached = config;
   return config;

@@ -35,6 +35,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { makeConcat, makeSplitV } from './wasmConcatSplit.js';
+import { loadConfig } from '../config.js';
 import type { WasmHeapBackend } from './wasmHeap.js';
 
 /** The functions of native/src/dnnl_kernels.cc (shape arrays as documented there). */
@@ -119,6 +120,12 @@ function pool3dShape(i: backend_util.Conv3DInfo): Int32Array {
 
 type Make = (addon: DnnlAddon, fallback: KernelFunc) => KernelFunc;
 
+/** Overrides SEGFUSION_NATIVE_STRICT for this process (tests: no silent fallback); null: the config's. */
+let strict: boolean | null = null;
+export function setNativeStrict(on: boolean | null): void {
+  strict = on;
+}
+
 /** Runs `native` (which fills its output in place); anything oneDNN refuses goes to the kernel it replaced. */
 function guarded(fallback: KernelFunc, args: Parameters<KernelFunc>[0], outShape: number[], native: (views: (t: TensorInfo) => Float32Array, out: TensorInfo) => void): TensorInfo {
   const b = args.backend as unknown as WasmHeapBackend;
@@ -129,7 +136,7 @@ function guarded(fallback: KernelFunc, args: Parameters<KernelFunc>[0], outShape
     return out;
   } catch (err) {
     b.disposeData(out.dataId);
-    if (process.env.SEGFUSION_NATIVE_STRICT === '1') throw err;
+    if (strict ?? loadConfig().nativeStrict) throw err;
     return fallback(args) as TensorInfo;
   }
 }

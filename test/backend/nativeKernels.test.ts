@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon } from '../../src/backend/nativeKernels.js';
+import { loadNativeAddon, setNativeStrict } from '../../src/backend/nativeKernels.js';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
@@ -73,18 +73,18 @@ function pool(p: Pool, seed: number) {
 }
 
 /**
- * `run` on the cpu backend (the reference), then on wasm-native with SEGFUSION_NATIVE_STRICT set, so
+ * `run` on the cpu backend (the reference), then on wasm-native in strict mode (setNativeStrict), so
  * that a kernel oneDNN refuses fails the test instead of falling back to the wasm one.
  */
 async function onCpuAndNative<T>(run: () => T): Promise<{ want: T; got: T }> {
   await tf.setBackend('cpu');
   const want = run();
   await selectBackend('wasm-native', { threads: 2 });
-  process.env.SEGFUSION_NATIVE_STRICT = '1';
+  setNativeStrict(true);
   try {
     return { want, got: run() };
   } finally {
-    delete process.env.SEGFUSION_NATIVE_STRICT;
+    setNativeStrict(null);
     await tf.setBackend('cpu');
   }
 }
