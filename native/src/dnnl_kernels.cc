@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -53,11 +54,16 @@ float* dataOf(const Napi::Value& v, size_t expected, const char* what) {
   return static_cast<float*>(data);
 }
 
+// The primitive caches and their weight buffers are shared by every JS thread that loads the addon
+// (a worker thread trains while the main thread could predict): kernels run one at a time.
+std::mutex kernelLock;
+
 // Runs a kernel's body: oneDNN's errors and bad arguments become JS errors naming the kernel (the JS
 // side then falls back to the kernel it replaced); errors already raised for JS pass as they are.
 template <class Body>
 Napi::Value guarded(const Napi::CallbackInfo& info, const char* what, Body body) {
   Napi::Env env = info.Env();
+  std::lock_guard<std::mutex> lock(kernelLock);
   try {
     body();
   } catch (const Napi::Error&) {
