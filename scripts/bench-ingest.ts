@@ -25,7 +25,10 @@ const cohort = path.join(root, 'cohort');
 generateSyntheticCohort({ out: cohort, patients, matrix: Number(values.matrix), slices, seed: 11 });
 const dicom = path.join(cohort, 'dicom');
 const files = patients * slices;
-const bytes = fs.readdirSync(dicom, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((s, e) => s + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
+const bytes = fs
+  .readdirSync(dicom, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile())
+  .reduce((s, e) => s + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
 
 function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t0 = process.hrtime.bigint();

@@ -60,7 +60,9 @@ console.log(
       torch: torchVersion,
       msPerVolumeRounds: Object.fromEntries(Object.entries(perRound).map(([k, v]) => [k, v.map(Math.round)])),
       torchMsPerVolume: Math.round(torchMs),
-      sides: Object.fromEntries(sides.map((s) => [s, { msPerVolume: Math.round(median(perRound[s])), ratio: Number((median(perRound[s]) / torchMs).toFixed(2)), ratioRounds: perRound[s].map((v, i) => Number((v / perRound.pytorch[i]).toFixed(2))) }])),
+      sides: Object.fromEntries(
+        sides.map((s) => [s, { msPerVolume: Math.round(median(perRound[s])), ratio: Number((median(perRound[s]) / torchMs).toFixed(2)), ratioRounds: perRound[s].map((v, i) => Number((v / perRound.pytorch[i]).toFixed(2))) }]),
+      ),
       target: 1,
     },
     null,

@@ -117,13 +117,19 @@ async function profileStep(): Promise<{ kernel: string; ms: number; calls: numbe
   tf.dispose([x, y]);
   net.model.dispose();
   optimizer.dispose();
-  return [...by.entries()].map(([kernel, e]) => ({ kernel, ms: Number(e.ms.toFixed(1)), calls: e.calls })).sort((a, b) => b.ms - a.ms).slice(0, 10);
+  return [...by.entries()]
+    .map(([kernel, e]) => ({ kernel, ms: Number(e.ms.toFixed(1)), calls: e.calls }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
 }
 
 const torchStep = () =>
-  JSON.parse(
-    execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'bench_train_torch.py'), String(batch), String(size), String(classes), String(steps), String(warmup), String(threads)], { encoding: 'utf8' }),
-  ) as { params: number; msPerStep: number; convMs: number; torch: string };
+  JSON.parse(execFileSync('/usr/bin/python3', [path.join(import.meta.dirname, 'bench_train_torch.py'), String(batch), String(size), String(classes), String(steps), String(warmup), String(threads)], { encoding: 'utf8' })) as {
+    params: number;
+    msPerStep: number;
+    convMs: number;
+    torch: string;
+  };
 
 // The forced backend alone, or, by default, wasm-native (where the addon is built) and plain wasm; each
 // round times every side once, PyTorch included, so that the machine's load falls on all of them alike.

@@ -74,8 +74,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     threads: parsed.SEGFUSION_THREADS ?? Math.min(8, os.availableParallelism()),
     port: parsed.PORT ?? 8080,
     token: parsed.SEGFUSION_TOKEN,
-    ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets').split(path.delimiter).filter(Boolean).map((r) => path.resolve(r)),
-    allowedHosts: (parsed.SEGFUSION_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    ingestRoots: (parsed.SEGFUSION_INGEST_ROOTS ?? 'datasets')
+      .split(path.delimiter)
+      .filter(Boolean)
+      .map((r) => path.resolve(r)),
+    allowedHosts: (parsed.SEGFUSION_ALLOWED_HOSTS ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter(Boolean),
     pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
     nativeStrict: parsed.SEGFUSION_NATIVE_STRICT === '1',
   };

@@ -46,7 +46,19 @@ interface DnnlAddon {
   maxPoolForward(x: Float32Array, y: Float32Array, shape: Int32Array): void;
   maxPoolBackward(x: Float32Array, dy: Float32Array, dx: Float32Array, shape: Int32Array): void;
   batchNormForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, shape: Int32Array, epsilon: number): void;
-  batchNormBackward(x: Float32Array, dy: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, epsilon: number): void;
+  batchNormBackward(
+    x: Float32Array,
+    dy: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    shape: Int32Array,
+    epsilon: number,
+  ): void;
   batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, shape: Int32Array, epsilon: number): void;
   copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: Float32Array, dstStride: number, dstOffset: number, rows: number, width: number): void;
   setThreads(n: number): void;
@@ -93,12 +105,33 @@ const pack = (head: number[], blocks: number[][]) => Int32Array.from([blocks[0].
 
 function convShape(i: backend_util.Conv2DInfo): Int32Array {
   const p = i.padInfo;
-  return pack([i.batchSize, i.inChannels, i.outChannels], [[i.inHeight, i.inWidth], [i.filterHeight, i.filterWidth], [i.outHeight, i.outWidth], [i.strideHeight, i.strideWidth], [i.dilationHeight, i.dilationWidth], [p.top, p.left], [p.bottom, p.right]]);
+  return pack(
+    [i.batchSize, i.inChannels, i.outChannels],
+    [
+      [i.inHeight, i.inWidth],
+      [i.filterHeight, i.filterWidth],
+      [i.outHeight, i.outWidth],
+      [i.strideHeight, i.strideWidth],
+      [i.dilationHeight, i.dilationWidth],
+      [p.top, p.left],
+      [p.bottom, p.right],
+    ],
+  );
 }
 
 function poolShape(i: backend_util.Conv2DInfo): Int32Array {
   const p = i.padInfo;
-  return pack([i.batchSize, i.inChannels], [[i.inHeight, i.inWidth], [i.filterHeight, i.filterWidth], [i.outHeight, i.outWidth], [i.strideHeight, i.strideWidth], [p.top, p.left], [p.bottom, p.right]]);
+  return pack(
+    [i.batchSize, i.inChannels],
+    [
+      [i.inHeight, i.inWidth],
+      [i.filterHeight, i.filterWidth],
+      [i.outHeight, i.outWidth],
+      [i.strideHeight, i.strideWidth],
+      [p.top, p.left],
+      [p.bottom, p.right],
+    ],
+  );
 }
 
 const spatial3d = (i: backend_util.Conv3DInfo) => [
@@ -248,28 +281,32 @@ const rows = (x: TensorInfo) => {
 };
 
 /** x, gamma, beta -> y, mean, variance (biased), by oneDNN's batch normalisation. */
-const batchNormForward = (addon: DnnlAddon): KernelFunc => (args) => {
-  const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
-  const { epsilon } = args.attrs as { epsilon: number };
-  const b = args.backend as unknown as WasmHeapBackend;
-  const c = x.shape[x.shape.length - 1];
-  const outs = [b.makeOutput([...x.shape], 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
-  const v = (t: TensorInfo) => b.typedArrayFromHeap(t);
-  addon.batchNormForward(v(x), v(gamma), v(beta), v(outs[0]), v(outs[1]), v(outs[2]), rows(x), epsilon);
-  return outs;
-};
+const batchNormForward =
+  (addon: DnnlAddon): KernelFunc =>
+  (args) => {
+    const { x, gamma, beta } = args.inputs as { x: TensorInfo; gamma: TensorInfo; beta: TensorInfo };
+    const { epsilon } = args.attrs as { epsilon: number };
+    const b = args.backend as unknown as WasmHeapBackend;
+    const c = x.shape[x.shape.length - 1];
+    const outs = [b.makeOutput([...x.shape], 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
+    const v = (t: TensorInfo) => b.typedArrayFromHeap(t);
+    addon.batchNormForward(v(x), v(gamma), v(beta), v(outs[0]), v(outs[1]), v(outs[2]), rows(x), epsilon);
+    return outs;
+  };
 
 /** x, dy, mean, variance, gamma, beta -> dx, dgamma, dbeta: the full gradient, through the batch statistics. */
-const batchNormBackward = (addon: DnnlAddon): KernelFunc => (args) => {
-  const { x, dy, mean, variance, gamma, beta } = args.inputs as Record<'x' | 'dy' | 'mean' | 'variance' | 'gamma' | 'beta', TensorInfo>;
-  const { epsilon } = args.attrs as { epsilon: number };
-  const b = args.backend as unknown as WasmHeapBackend;
-  const c = x.shape[x.shape.length - 1];
-  const outs = [b.makeOutput([...x.shape], 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
-  const v = (t: TensorInfo) => b.typedArrayFromHeap(t);
-  addon.batchNormBackward(v(x), v(dy), v(mean), v(variance), v(gamma), v(beta), v(outs[0]), v(outs[1]), v(outs[2]), rows(x), epsilon);
-  return outs;
-};
+const batchNormBackward =
+  (addon: DnnlAddon): KernelFunc =>
+  (args) => {
+    const { x, dy, mean, variance, gamma, beta } = args.inputs as Record<'x' | 'dy' | 'mean' | 'variance' | 'gamma' | 'beta', TensorInfo>;
+    const { epsilon } = args.attrs as { epsilon: number };
+    const b = args.backend as unknown as WasmHeapBackend;
+    const c = x.shape[x.shape.length - 1];
+    const outs = [b.makeOutput([...x.shape], 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
+    const v = (t: TensorInfo) => b.typedArrayFromHeap(t);
+    addon.batchNormBackward(v(x), v(dy), v(mean), v(variance), v(gamma), v(beta), v(outs[0]), v(outs[1]), v(outs[2]), rows(x), epsilon);
+    return outs;
+  };
 
 /** FusedBatchNorm with per-channel statistics (inference): one oneDNN pass instead of the wasm kernel's broadcasts. */
 const fusedBatchNorm: Make = (addon, fallback) => (args) => {
@@ -301,7 +338,6 @@ const KERNELS: [string, Make][] = [
   [Concat, (addon, fallback) => makeConcat(fallback, addon.copyRows)],
   [SplitV, (addon, fallback) => makeSplitV(fallback, addon.copyRows)],
 ];
-
 
 /**
  * Registers the oneDNN kernels on the wasm backend in place of its convolution and max-pool kernels, 2D

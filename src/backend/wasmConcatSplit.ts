@@ -28,9 +28,18 @@ export function makeConcat(stock: KernelFunc, copy: RowCopy = copyRows): KernelF
     const axis = util.parseAxisParam((args.attrs as unknown as ConcatAttrs).axis, inputs[0].shape)[0];
     const parts = inputs.filter((t) => util.sizeFromShape(t.shape) > 0);
     if (parts.length < 2 || parts.some((t) => t.dtype !== 'float32')) return stock(args);
-    backend_util.assertParamsConsistent(inputs.map((t) => t.shape), axis);
+    backend_util.assertParamsConsistent(
+      inputs.map((t) => t.shape),
+      axis,
+    );
     const backend = args.backend as unknown as WasmHeapBackend;
-    const out = backend.makeOutput(backend_util.computeOutShape(inputs.map((t) => t.shape), axis), 'float32');
+    const out = backend.makeOutput(
+      backend_util.computeOutShape(
+        inputs.map((t) => t.shape),
+        axis,
+      ),
+      'float32',
+    );
     const rows = util.sizeFromShape(parts[0].shape.slice(0, axis));
     const widths = parts.map((t) => util.sizeFromShape(t.shape.slice(axis)));
     const total = widths.reduce((a, b) => a + b, 0);
@@ -57,7 +66,12 @@ export function makeSplitV(stock: KernelFunc, copy: RowCopy = copyRows): KernelF
     const $axis = util.parseAxisParam(axis, x.shape)[0];
     const sizes = backend_util.prepareSplitSize(x, numOrSizeSplits, $axis);
     const backend = args.backend as unknown as WasmHeapBackend;
-    const outs = sizes.map((s) => backend.makeOutput(x.shape.map((d, i) => (i === $axis ? s : d)), 'float32'));
+    const outs = sizes.map((s) =>
+      backend.makeOutput(
+        x.shape.map((d, i) => (i === $axis ? s : d)),
+        'float32',
+      ),
+    );
     const rows = util.sizeFromShape(x.shape.slice(0, $axis));
     const inner = util.sizeFromShape(x.shape.slice($axis + 1));
     const total = x.shape[$axis] * inner;

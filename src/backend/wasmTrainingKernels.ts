@@ -59,7 +59,23 @@ const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   }
   const xt = run('Transpose', { x: input }, { perm: [3, 1, 2, 0] }, b);
   const dyt = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, b);
-  const conv = run('Conv2D', { x: xt, filter: dyt }, { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: undefined as never }, b);
+  const conv = run(
+    'Conv2D',
+    { x: xt, filter: dyt },
+    {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [sh, sw],
+      dimRoundingMode: undefined as never,
+    },
+    b,
+  );
   const out = run('Transpose', { x: conv }, { perm: [1, 2, 0, 3] }, b);
   dispose(b, ...temps, xt, dyt, conv);
   return out;
@@ -128,7 +144,22 @@ function makeBackpropInput(stock: KernelFunc): KernelFunc {
     if (sh > 1 || sw > 1) {
       const outChannels = dy.shape[3];
       const r6 = run('Reshape', { x: dy }, { shape: [batch, oh, 1, ow, 1, outChannels] }, b);
-      const padded = run('PadV2', { x: r6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }, b);
+      const padded = run(
+        'PadV2',
+        { x: r6 },
+        {
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+        b,
+      );
       const r4 = run('Reshape', { x: padded }, { shape: [batch, oh * sh, ow * sw, outChannels] }, b);
       spread = run('Slice', { x: r4 }, { begin: [0, 0, 0, 0], size: [batch, dilatedH, dilatedW, outChannels] }, b);
       temps.push(r6, padded, r4, spread);
@@ -138,7 +169,23 @@ function makeBackpropInput(stock: KernelFunc): KernelFunc {
     const swapped = run('Transpose', { x: blocks }, { perm: [0, 2, 1] }, b);
     const flipped = reverseBlocks(swapped, b);
     const flipped4 = run('Reshape', { x: flipped }, { shape: [kh, kw, outChannels, inChannels] }, b);
-    const out = run('Conv2D', { x: spread, filter: flipped4 }, { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined as never }, b);
+    const out = run(
+      'Conv2D',
+      { x: spread, filter: flipped4 },
+      {
+        strides: [1, 1],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined as never,
+      },
+      b,
+    );
     dispose(b, ...temps, blocks, swapped, flipped, flipped4);
     return out;
   };

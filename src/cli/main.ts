@@ -23,9 +23,7 @@ const USER_ERRORS = [DatasetNotFoundError, LabelsFolderError, DicomError];
 
 async function runIngest(paths: string[], opts: { dataset: string; labels?: string; json?: boolean }) {
   const progress = phaseProgress();
-  const summary = await withDb((db) =>
-    ingest(db, { dataset: opts.dataset, paths, labelsDir: opts.labels, cacheDir: loadConfig().cacheDir, onProgress: progress.update }),
-  ).finally(progress.stop);
+  const summary = await withDb((db) => ingest(db, { dataset: opts.dataset, paths, labelsDir: opts.labels, cacheDir: loadConfig().cacheDir, onProgress: progress.update })).finally(progress.stop);
   logger.info({ dataset: summary.dataset, series: summary.series, errors: summary.errors, warnings: summary.warnings, ms: summary.durationMs }, 'ingest finished');
   console.log(opts.json ? JSON.stringify(summary) : formatIngestSummary(summary));
 }
@@ -48,11 +46,13 @@ function formatInspect(r: InspectResult): string {
 }
 
 /** "lo,hi" as a range of two numbers, lo <= hi. */
-const range = (flag: string) => (v: string): [number, number] => {
-  const parts = v.split(',').map(Number);
-  if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] > parts[1]) throw new Error(`${flag} must be "lo,hi" with lo <= hi, got "${v}"`);
-  return [parts[0], parts[1]];
-};
+const range =
+  (flag: string) =>
+  (v: string): [number, number] => {
+    const parts = v.split(',').map(Number);
+    if (parts.length !== 2 || !parts.every(Number.isFinite) || parts[0] > parts[1]) throw new Error(`${flag} must be "lo,hi" with lo <= hi, got "${v}"`);
+    return [parts[0], parts[1]];
+  };
 
 /** The chosen difficulty with the knobs given on the command line. */
 function demoDifficulty(base: SyntheticDifficulty, o: { lesions?: [number, number]; lesionRadius?: [number, number]; lesionContrast?: number; noise?: number }): SyntheticDifficulty {
@@ -98,7 +98,14 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const rows = await withDb(listDatasetSummaries);
-      console.log(opts.json ? JSON.stringify(rows) : table(['dataset', 'patients', 'series', 'created'], rows.map((r) => [r.name, r.patients, r.series, r.createdAt])));
+      console.log(
+        opts.json
+          ? JSON.stringify(rows)
+          : table(
+              ['dataset', 'patients', 'series', 'created'],
+              rows.map((r) => [r.name, r.patients, r.series, r.createdAt]),
+            ),
+      );
     });
   dataset
     .command('show')

@@ -37,7 +37,12 @@ export function addModelCommands(program: Command): void {
         return;
       }
       for (const s of r.skipped) console.error(`skipped ${s.path}: ${s.reason}`);
-      console.log(table(['class', 'voxels', 'volume (ml)'], Object.entries(r.classes).map(([name, c]) => [name, c.voxels, c.ml])));
+      console.log(
+        table(
+          ['class', 'voxels', 'volume (ml)'],
+          Object.entries(r.classes).map(([name, c]) => [name, c.voxels, c.ml]),
+        ),
+      );
       console.log(`Label map: ${r.out}${r.seg ? `\nDICOM SEG: ${r.seg}` : ''}`);
     });
 }

@@ -13,10 +13,7 @@ export function phaseProgress(): { update: (phase: string, done: number, total: 
       if (phase !== current) {
         stop();
         current = phase;
-        bar = new cliProgress.SingleBar(
-          { format: `${phase.padEnd(8)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
-          cliProgress.Presets.shades_classic,
-        );
+        bar = new cliProgress.SingleBar({ format: `${phase.padEnd(8)} [{bar}] {percentage}% | {value}/{total} | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
         bar.start(total, done);
       } else bar?.update(done);
     },

@@ -22,7 +22,15 @@ export function addStudyCommands(program: Command): void {
     .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; name?: string; reference?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
       const base = o.config ? (JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>) : {};
-      const specs = [...(o.arms ? o.arms.split(',').map((s) => s.trim()).filter(Boolean) : []), ...o.arm];
+      const specs = [
+        ...(o.arms
+          ? o.arms
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : []),
+        ...o.arm,
+      ];
       if (!specs.length) throw new StudyError('give the arms with --arms and/or --arm');
       const { study, runs } = await withDb((db) => createStudy(db, { name: o.name ?? `${o.dataset} study`, dataset: o.dataset, baseConfig: base, arms: parseArms(specs, base), seeds: o.seeds, reference: o.reference }));
       if (o.json) console.log(JSON.stringify({ studyId: study.id, runs }));
@@ -39,12 +47,24 @@ export function addStudyCommands(program: Command): void {
       if (o.html) fs.writeFileSync(o.html, studyHtml(r));
       if (o.json) return console.log(JSON.stringify(r));
       const n = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '-' : v.toFixed(d));
-      console.log(`Study ${r.study.name} (${r.study.id}) on ${r.study.dataset}: ${Object.entries(r.status).map(([s, c]) => `${c} ${s}`).join(', ')}`);
+      console.log(
+        `Study ${r.study.name} (${r.study.id}) on ${r.study.dataset}: ${Object.entries(r.status)
+          .map(([s, c]) => `${c} ${s}`)
+          .join(', ')}`,
+      );
       console.log(
         table(
           ['arm', 'class', 'Dice', 'sensitivity', 'precision', 'lesions found', 'runs'],
           r.arms.flatMap((a) =>
-            Object.entries(a.metrics).map(([cls, m]) => [a.arm, cls, m.dice ? `${n(m.dice.mean)} [${n(m.dice.ci[0])}, ${n(m.dice.ci[1])}]` : '-', m.sensitivity ? `${n(m.sensitivity.mean)} [${n(m.sensitivity.ci[0])}, ${n(m.sensitivity.ci[1])}]` : '-', n(m.precision?.mean), `${a.lesions[cls]?.lesionsFound ?? 0}/${a.lesions[cls]?.lesions ?? 0}`, `${a.completed}/${a.runs}`]),
+            Object.entries(a.metrics).map(([cls, m]) => [
+              a.arm,
+              cls,
+              m.dice ? `${n(m.dice.mean)} [${n(m.dice.ci[0])}, ${n(m.dice.ci[1])}]` : '-',
+              m.sensitivity ? `${n(m.sensitivity.mean)} [${n(m.sensitivity.ci[0])}, ${n(m.sensitivity.ci[1])}]` : '-',
+              n(m.precision?.mean),
+              `${a.lesions[cls]?.lesionsFound ?? 0}/${a.lesions[cls]?.lesions ?? 0}`,
+              `${a.completed}/${a.runs}`,
+            ]),
           ),
         ),
       );

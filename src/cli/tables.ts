@@ -33,15 +33,7 @@ export function formatDatasetInfo(d: DatasetInfo): string {
     `Dataset ${d.name}: ${d.patients} patient(s), ${d.series.length} series, ${d.series.filter((s) => s.label).length} labelled`,
     table(
       ['patient', 'modality', 'voxels', 'spacing (mm)', 'intensity range', 'label', 'warnings'],
-      d.series.map((s) => [
-        s.patientId,
-        s.modality,
-        s.geometry.size.join('x'),
-        s.geometry.spacing.map((v) => v.toFixed(2)).join('x'),
-        `${s.intensityRange[0]}..${s.intensityRange[1]}`,
-        s.label ? 'yes' : 'no',
-        s.warnings.length,
-      ]),
+      d.series.map((s) => [s.patientId, s.modality, s.geometry.size.join('x'), s.geometry.spacing.map((v) => v.toFixed(2)).join('x'), `${s.intensityRange[0]}..${s.intensityRange[1]}`, s.label ? 'yes' : 'no', s.warnings.length]),
     ),
   ];
   if (classRows.length) lines.push(table(['value', 'class', 'voxels'], classRows));

@@ -69,7 +69,7 @@ async function train(f: TrainFlags): Promise<void> {
   const cfg = loadConfig();
   const backend = backendOf(f.backend);
   const report = await withDb(async (db) => {
-    let job;
+    let job: Awaited<ReturnType<typeof queueResume>>;
     if (f.resume) job = await queueResume(db, f.resume, cfg.runsDir);
     else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
@@ -130,7 +130,21 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     .option('--fold <i/k>', 'k-fold cross-validation: train fold i of k')
     .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
     .option('--json', 'print one JSON line at the end: runId, status and test per-class metrics')
-    .addHelpText('after', plugins ? ['', 'Fusion strategies (--strategy, or fusion.strategy in the config):', ...plugins.strategies.map((p) => `  ${p.name.padEnd(24)}${p.help}`), '', 'Loss terms (losses[].name in the config):', ...plugins.losses.map((p) => `  ${p.name.padEnd(24)}${p.help}`), '', 'Options of each: docs/loss-fusion.md and GET /api/plugins.'].join('\n') : '')
+    .addHelpText(
+      'after',
+      plugins
+        ? [
+            '',
+            'Fusion strategies (--strategy, or fusion.strategy in the config):',
+            ...plugins.strategies.map((p) => `  ${p.name.padEnd(24)}${p.help}`),
+            '',
+            'Loss terms (losses[].name in the config):',
+            ...plugins.losses.map((p) => `  ${p.name.padEnd(24)}${p.help}`),
+            '',
+            'Options of each: docs/loss-fusion.md and GET /api/plugins.',
+          ].join('\n')
+        : '',
+    )
     .action(train);
 
   const runs = program.command('runs').description('list and show training runs');

@@ -21,13 +21,17 @@ export function trainProgress(): { onEvent: (e: WorkerEvent) => void; stop: () =
       if (e.type === 'status') log(`[${e.status}] ${e.message}`);
       else if (e.type === 'job') log(`job ${e.jobId} (${e.kind}): ${e.status}`);
       else if (e.type === 'epoch') {
-        const perClass = Object.entries(e.valMetrics).map(([c, m]) => `${c} ${m.dice === null || m.dice === undefined ? '-' : fmt(m.dice)}`).join(', ');
+        const perClass = Object.entries(e.valMetrics)
+          .map(([c, m]) => `${c} ${m.dice === null || m.dice === undefined ? '-' : fmt(m.dice)}`)
+          .join(', ');
         log(`epoch ${e.epoch + 1}: loss ${fmt(e.loss)}, validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})${e.best ? ' *best' : ''}`);
       } else if (e.type === 'batch' && tty) {
         const payload = {
           epoch: `${e.epoch + 1}/${e.epochs}`,
           batchInEpoch: `${e.batch + 1}/${e.batchesPerEpoch}`,
-          terms: Object.entries(e.terms).map(([n, v]) => `${n} ${fmt(v)}`).join(' '),
+          terms: Object.entries(e.terms)
+            .map(([n, v]) => `${n} ${fmt(v)}`)
+            .join(' '),
           weights: Object.values(e.weights).map(fmt).join('/'),
           eta_t: formatDuration(e.etaMs),
         };

@@ -72,6 +72,6 @@ export function exportNnunet(info: DatasetInfo, out: string, onCase?: (done: num
     name: info.name,
     description: `Exported by SegFusion from dataset "${info.name}"`,
   });
-  fs.writeFileSync(path.join(root, 'dataset.json'), JSON.stringify(datasetJson, null, 2) + '\n');
+  fs.writeFileSync(path.join(root, 'dataset.json'), `${JSON.stringify(datasetJson, null, 2)}\n`);
   return { out: root, training, test };
 }

@@ -38,9 +38,7 @@ export function alignLabelToSeries(label: NiftiImage, series: VolumeGeometry): U
   });
   if (outside.some((o) => o > CENTRE_TOLERANCE)) {
     const mm = outside.map((o, a) => (o * labelSpacing[a]).toFixed(2));
-    throw new LabelMismatchError(
-      `label extent ${label.dims.join('x')} voxels does not cover the series grid ${series.size.join('x')}: ` + `series reaches ${mm.join(', ')} mm beyond the label along its i, j, k axes`,
-    );
+    throw new LabelMismatchError(`label extent ${label.dims.join('x')} voxels does not cover the series grid ${series.size.join('x')}: ` + `series reaches ${mm.join(', ')} mm beyond the label along its i, j, k axes`);
   }
   const out = new Uint8Array(nx * ny * nz);
   let v = 0;

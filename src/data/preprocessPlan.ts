@@ -52,7 +52,16 @@ export function planPreprocessing(
   const modality = modalities.length === 1 ? modalities[0] : modalities.join('+');
   const targetSpacing: [number, number] = o.targetSpacing
     ? [o.targetSpacing[0], o.targetSpacing[1]]
-    : [percentile(cases.map((c) => c.spacing[0]), 50), percentile(cases.map((c) => c.spacing[1]), 50)];
+    : [
+        percentile(
+          cases.map((c) => c.spacing[0]),
+          50,
+        ),
+        percentile(
+          cases.map((c) => c.spacing[1]),
+          50,
+        ),
+      ];
   let intensity: IntensityNormalization;
   if (modality !== 'CT') intensity = { kind: 'zscore' };
   else if (o.window) intensity = { kind: 'window', ...o.window };
@@ -71,7 +80,7 @@ export function planPreprocessing(
     const values = Float64Array.from(samples);
     const clip: [number, number] = [percentile(values, o.clipPercentiles[0]), percentile(values, o.clipPercentiles[1])];
     let sum = 0;
-    for (let i = 0; i < values.length; i++) sum += (values[i] = Math.min(clip[1], Math.max(clip[0], values[i])));
+    for (let i = 0; i < values.length; i++) sum += values[i] = Math.min(clip[1], Math.max(clip[0], values[i]));
     const mean = sum / values.length;
     const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / values.length);
     intensity = { kind: 'ct', clip, mean, std: Math.max(std, 1e-3) };

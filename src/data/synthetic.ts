@@ -61,8 +61,7 @@ interface Ellipsoid {
   radii: [number, number, number];
 }
 
-const inside = (e: Ellipsoid, p: [number, number, number]): boolean =>
-  ((p[0] - e.center[0]) / e.radii[0]) ** 2 + ((p[1] - e.center[1]) / e.radii[1]) ** 2 + ((p[2] - e.center[2]) / e.radii[2]) ** 2 <= 1;
+const inside = (e: Ellipsoid, p: [number, number, number]): boolean => ((p[0] - e.center[0]) / e.radii[0]) ** 2 + ((p[1] - e.center[1]) / e.radii[1]) ** 2 + ((p[2] - e.center[2]) / e.radii[2]) ** 2 <= 1;
 
 export interface SyntheticCase {
   patientId: string;
@@ -122,11 +121,7 @@ export function synthesizeCase(index: number, opts: Omit<SyntheticCohortOptions,
   for (let k = 0; k < opts.slices; k++) {
     for (let j = 0; j < n; j++) {
       for (let i = 0; i < n; i++, v++) {
-        const p: [number, number, number] = [
-          geometry.origin[0] + i * pixel,
-          geometry.origin[1] + j * pixel,
-          geometry.origin[2] + k * thickness,
-        ];
+        const p: [number, number, number] = [geometry.origin[0] + i * pixel, geometry.origin[1] + j * pixel, geometry.origin[2] + k * thickness];
         let value = -1000;
         let label = 0;
         if (inside(body, p)) value = 20;
@@ -226,6 +221,6 @@ export function generateSyntheticCohort(opts: SyntheticCohortOptions, onCase?: (
     cases.push(c);
     onCase?.(p + 1, opts.patients);
   }
-  fs.writeFileSync(path.join(labelsDir, 'labels.json'), JSON.stringify(DEMO_CLASSES, null, 2) + '\n');
+  fs.writeFileSync(path.join(labelsDir, 'labels.json'), `${JSON.stringify(DEMO_CLASSES, null, 2)}\n`);
   return cases;
 }

@@ -111,15 +111,7 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
 
 /** 16-bit grayscale with an integral modality LUT: the files storedToInt16 can take. */
 function int16Eligible(h: InstanceHeader): boolean {
-  return (
-    h.samplesPerPixel === 1 &&
-    h.bitsAllocated === 16 &&
-    Number.isInteger(h.rescaleSlope) &&
-    Number.isInteger(h.rescaleIntercept) &&
-    Math.abs(h.rescaleSlope) < 2 ** 15 &&
-    Math.abs(h.rescaleIntercept) < 2 ** 30 &&
-    !monochrome1Mirror(h)
-  );
+  return h.samplesPerPixel === 1 && h.bitsAllocated === 16 && Number.isInteger(h.rescaleSlope) && Number.isInteger(h.rescaleIntercept) && Math.abs(h.rescaleSlope) < 2 ** 15 && Math.abs(h.rescaleIntercept) < 2 ** 30 && !monochrome1Mirror(h);
 }
 
 export interface StreamedSlices {
@@ -248,10 +240,7 @@ function fillMissingSlices(data: VolumeData, plan: SeriesPlan): void {
 function checkRescaled(lo: number, hi: number, h: InstanceHeader, file: string): void {
   const limit = LIMITS.maxAbsRescaled;
   if (!(lo >= -limit && hi <= limit)) {
-    throw new DicomError(
-      `${file}: RescaleSlope (0028,1053) ${h.rescaleSlope} and RescaleIntercept (0028,1052) ${h.rescaleIntercept} give values from ${lo} to ${hi}, beyond +-${limit}`,
-      'inconsistent',
-    );
+    throw new DicomError(`${file}: RescaleSlope (0028,1053) ${h.rescaleSlope} and RescaleIntercept (0028,1052) ${h.rescaleIntercept} give values from ${lo} to ${hi}, beyond +-${limit}`, 'inconsistent');
   }
 }
 

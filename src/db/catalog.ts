@@ -27,7 +27,10 @@ export async function runningIngestRuns(db: Db) {
 
 export async function markIngestRunsInterrupted(db: Db, ids: string[]) {
   if (!ids.length) return;
-  await db.ingestRun.updateMany({ where: { id: { in: ids }, status: 'running' }, data: { status: 'interrupted', finishedAt: new Date(), summary: JSON.stringify({ error: 'the import process ended before it finished (killed or crashed); run ingest again to finish it' }) } });
+  await db.ingestRun.updateMany({
+    where: { id: { in: ids }, status: 'running' },
+    data: { status: 'interrupted', finishedAt: new Date(), summary: JSON.stringify({ error: 'the import process ended before it finished (killed or crashed); run ingest again to finish it' }) },
+  });
 }
 
 export async function finishIngestRun(db: Db, runId: string, datasetId: string, status: 'completed' | 'failed', summary: unknown, issues: IssueRecord[]) {
@@ -101,12 +104,7 @@ function sqlDateTime(d: Date): string {
  * Prisma's typed upserts cost an interactive transaction and a query-compiler pass each, and the
  * instance rows are many (runBatch).
  */
-export async function saveSeries(
-  db: Db,
-  datasetId: string,
-  plan: SeriesPlan,
-  volume: { fingerprint: string; volumePath: string; dtype: string; geometry: VolumeGeometry; min: number; max: number },
-): Promise<void> {
+export async function saveSeries(db: Db, datasetId: string, plan: SeriesPlan, volume: { fingerprint: string; volumePath: string; dtype: string; geometry: VolumeGeometry; min: number; max: number }): Promise<void> {
   const g = volume.geometry;
   const patientRef = { sql: '(SELECT "id" FROM "Patient" WHERE "datasetId" = ? AND "patientId" = ?)', params: [datasetId, plan.patientId] };
   const studyRef = { sql: `(SELECT "id" FROM "Study" WHERE "patientRef" = ${patientRef.sql} AND "studyInstanceUid" = ?)`, params: [...patientRef.params, plan.studyInstanceUid] };
@@ -114,7 +112,25 @@ export async function saveSeries(
   const sliceIndex = new Map<string, number>();
   for (const sl of plan.slices) if (!sliceIndex.has(sl.sopInstanceUid)) sliceIndex.set(sl.sopInstanceUid, sl.index);
   const seriesColumns = ['modality', 'description', 'folder', 'fingerprint', 'columns', 'rows', 'slices', 'spacingX', 'spacingY', 'spacingZ', 'geometry', 'dtype', 'volumePath', 'warnings', 'huMin', 'huMax', 'updatedAt'];
-  const seriesValues = [plan.modality, plan.seriesDescription, plan.folder, volume.fingerprint, g.size[0], g.size[1], g.size[2], g.spacing[0], g.spacing[1], g.spacing[2], JSON.stringify(g), volume.dtype, volume.volumePath, JSON.stringify(plan.warnings), volume.min, volume.max, sqlDateTime(new Date())];
+  const seriesValues = [
+    plan.modality,
+    plan.seriesDescription,
+    plan.folder,
+    volume.fingerprint,
+    g.size[0],
+    g.size[1],
+    g.size[2],
+    g.spacing[0],
+    g.spacing[1],
+    g.spacing[2],
+    JSON.stringify(g),
+    volume.dtype,
+    volume.volumePath,
+    JSON.stringify(plan.warnings),
+    volume.min,
+    volume.max,
+    sqlDateTime(new Date()),
+  ];
   const statements: SqlStatement[] = [
     { sql: 'INSERT INTO "Patient" ("id", "datasetId", "patientId") VALUES (?, ?, ?) ON CONFLICT ("datasetId", "patientId") DO NOTHING', params: [randomUUID(), datasetId, plan.patientId] },
     {
@@ -150,11 +166,7 @@ export async function datasetSeries(db: Db, datasetId: string) {
   });
 }
 
-export async function saveLabel(
-  db: Db,
-  seriesRef: string,
-  label: { sourcePath: string; kind: 'nifti' | 'seg'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> },
-): Promise<void> {
+export async function saveLabel(db: Db, seriesRef: string, label: { sourcePath: string; kind: 'nifti' | 'seg'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> }): Promise<void> {
   const data = { ...label, voxelCounts: JSON.stringify(label.voxelCounts) };
   await db.labelMap.upsert({ where: { seriesRef }, update: data, create: { id: randomUUID(), seriesRef, ...data } });
 }

@@ -75,13 +75,7 @@ export async function saveTraces(db: Db, runId: string, traces: TraceRecord[]) {
 }
 
 /** One transaction per epoch: its record, its (remaining) batch traces and the run's progress fields. */
-export async function saveEpoch(
-  db: Db,
-  runId: string,
-  e: EpochRecord,
-  traces: TraceRecord[],
-  progress: { epochsDone: number; bestEpoch: number | null; bestDice: number | null; durationMs: number },
-) {
+export async function saveEpoch(db: Db, runId: string, e: EpochRecord, traces: TraceRecord[], progress: { epochsDone: number; bestEpoch: number | null; bestDice: number | null; durationMs: number }) {
   await db.$transaction([
     db.runEpoch.create({ data: { id: randomUUID(), runId, ...e, terms: JSON.stringify(e.terms), weights: JSON.stringify(e.weights), valMetrics: JSON.stringify(e.valMetrics) } }),
     db.batchTrace.createMany({ data: traces.map((t) => traceRow(runId, t)) }),
@@ -113,10 +107,7 @@ export async function saveCaseMetrics(db: Db, runId: string, rows: CaseMetricRec
 
 export async function listRuns(db: Db, o: { datasetId?: string; status?: string; take: number; skip: number }) {
   const where = { ...(o.datasetId ? { datasetId: o.datasetId } : {}), ...(o.status ? { status: o.status } : {}) };
-  const [total, rows] = await Promise.all([
-    db.run.count({ where }),
-    db.run.findMany({ where, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip, include: { dataset: { select: { name: true } } } }),
-  ]);
+  const [total, rows] = await Promise.all([db.run.count({ where }), db.run.findMany({ where, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip, include: { dataset: { select: { name: true } } } })]);
   return { total, rows };
 }
 

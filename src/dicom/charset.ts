@@ -27,7 +27,10 @@ const ENCODINGS: Record<string, string> = {
 
 /** The encoding of a data set's text: the first value of its SpecificCharacterSet ("ISO 2022 IR 100" as "ISO_IR 100"). */
 export function textEncoding(ds: DataSet): string {
-  const first = (ds.string('x00080005') ?? '').split('\\')[0].trim().replace(/^ISO 2022 IR /, 'ISO_IR ');
+  const first = (ds.string('x00080005') ?? '')
+    .split('\\')[0]
+    .trim()
+    .replace(/^ISO 2022 IR /, 'ISO_IR ');
   return ENCODINGS[first.replace(/ /g, '_')] ?? 'latin1';
 }
 
@@ -41,6 +44,10 @@ export function decodedText(ds: DataSet, tag: string): string | undefined {
   if (!el) return undefined;
   const bytes = ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
   const text = new TextDecoder(textEncoding(ds)).decode(bytes);
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\x1b[()$*+\-./][\x20-\x2f]*[\x30-\x7e]/g, '').replace(/[\0 ]+$/, '').trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ISO 2022 escape sequences start with ESC (0x1b)
+  const escapes = /\x1b[()$*+\-./][\x20-\x2f]*[\x30-\x7e]/g;
+  return text
+    .replace(escapes, '')
+    .replace(/[\0 ]+$/, '')
+    .trim();
 }

@@ -74,7 +74,10 @@ export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo,
     else if (ts.codec === 'jpeg2000') out = NativeCodecs.decodeJpeg2000(ctx, {});
     else throw new Error(`no codec for ${ts.name}`);
   } catch (err) {
-    const text = describeThrown(err).trim().split(/\s*\n\s*/).join('; ');
+    const text = describeThrown(err)
+      .trim()
+      .split(/\s*\n\s*/)
+      .join('; ');
     // A WebAssembly trap ("unreachable", "memory access out of bounds") is the codec aborting on corrupt data.
     const why = err instanceof WebAssembly.RuntimeError ? `the codec aborted on corrupt compressed data (${text})` : text;
     throw new DicomError(`${ts.name} frame could not be decoded: ${why}`, 'decode-failed');
@@ -87,7 +90,7 @@ export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo,
   const colourJpeg = ts.codec === 'jpeg' && f.samplesPerPixel === 3;
   return {
     bytes: bytes.subarray(0, expected),
-    photometric: colourJpeg ? 'RGB' : out.getPhotometricInterpretation() ?? f.photometricInterpretation,
+    photometric: colourJpeg ? 'RGB' : (out.getPhotometricInterpretation() ?? f.photometricInterpretation),
     planar: out.getPlanarConfiguration() ?? f.planarConfiguration,
   };
 }

@@ -57,7 +57,7 @@ const numbers = (ds: DataSet | undefined, tag: string): number[] | null => {
   return parts.every((p) => Number.isFinite(p)) ? parts : null;
 };
 
-const uint16 = (ds: DataSet, tag: string, fallback: number): number => (ds.elements[tag] ? ds.uint16(tag) ?? fallback : fallback);
+const uint16 = (ds: DataSet, tag: string, fallback: number): number => (ds.elements[tag] ? (ds.uint16(tag) ?? fallback) : fallback);
 
 /** First item of a sequence element, e.g. a functional group's macro. */
 const item = (ds: DataSet | undefined, tag: string): DataSet | undefined => ds?.elements[tag]?.items?.[0]?.dataSet;
@@ -73,9 +73,7 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
   // Checked before anything is sized by it (frame positions below, pixel buffers later).
   if (frames > LIMITS.maxFrames) throw new DicomError(`NumberOfFrames (0028,0008) is ${frames}, beyond the limit of ${LIMITS.maxFrames} frames per file`, 'malformed');
 
-  const orientation = (numbers(ds, 'x00200037') ?? numbers(item(shared, 'x00209116'), 'x00200037') ?? numbers(item(perFrame[0]?.dataSet, 'x00209116'), 'x00200037')) as
-    | InstanceHeader['orientation']
-    | null;
+  const orientation = (numbers(ds, 'x00200037') ?? numbers(item(shared, 'x00209116'), 'x00200037') ?? numbers(item(perFrame[0]?.dataSet, 'x00209116'), 'x00200037')) as InstanceHeader['orientation'] | null;
   const spacing = numbers(ds, 'x00280030') ?? numbers(item(shared, 'x00289110'), 'x00280030') ?? numbers(item(perFrame[0]?.dataSet, 'x00289110'), 'x00280030');
   const thickness = numbers(ds, 'x00180050') ?? numbers(item(shared, 'x00289110'), 'x00180050');
 
@@ -91,11 +89,7 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
       // Legacy multi-frame (one position, fixed spacing): frames step along the slice normal.
       const step = numbers(ds, 'x00180088')?.[0] ?? thickness?.[0];
       if (frames > 1 && orientation && orientation.length === 6 && step) {
-        const n = [
-          orientation[1] * orientation[5] - orientation[2] * orientation[4],
-          orientation[2] * orientation[3] - orientation[0] * orientation[5],
-          orientation[0] * orientation[4] - orientation[1] * orientation[3],
-        ];
+        const n = [orientation[1] * orientation[5] - orientation[2] * orientation[4], orientation[2] * orientation[3] - orientation[0] * orientation[5], orientation[0] * orientation[4] - orientation[1] * orientation[3]];
         framePositions = [...Array(frames).keys()].map((f) => [ipp[0] + f * step * n[0], ipp[1] + f * step * n[1], ipp[2] + f * step * n[2]]);
       }
     }

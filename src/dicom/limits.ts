@@ -30,5 +30,4 @@ export const LIMITS = {
 } as const;
 
 /** Bytes a deflated data set of `compressedBytes` may inflate to (see maxInflateRatio, maxInflatedBytes). */
-export const inflateLimit = (compressedBytes: number): number =>
-  Math.min(LIMITS.maxInflatedBytes, Math.max(16 * 1024 * 1024, compressedBytes * LIMITS.maxInflateRatio));
+export const inflateLimit = (compressedBytes: number): number => Math.min(LIMITS.maxInflatedBytes, Math.max(16 * 1024 * 1024, compressedBytes * LIMITS.maxInflateRatio));

@@ -13,9 +13,7 @@ export interface ParsedDicom {
   part10: boolean;
 }
 
-const VR_CODES = new Set(
-  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
-);
+const VR_CODES = new Set('AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '));
 
 /**
  * Decides by content whether bytes are DICOM: a Part 10 file ("DICM" after the preamble), or a bare data
@@ -108,12 +106,7 @@ export function parseDicom(bytes: Uint8Array, source: string, options: { untilPi
     const truncated = /buffer overread|end of buffer|beyond|past the end|overrun|incomplete|attempt to read past/i.test(text);
     // dicom-parser's messages name its own functions ("dicomParser.readFixedString: ..."): keep what it found.
     const found = text.replace(/^[\w.:]+?: /, '');
-    throw new DicomError(
-      truncated
-        ? `${source}: truncated DICOM data: an element runs past the end of the ${bytes.length}-byte file (${found})`
-        : `${source}: malformed DICOM data (${found})`,
-      truncated ? 'truncated' : 'malformed',
-    );
+    throw new DicomError(truncated ? `${source}: truncated DICOM data: an element runs past the end of the ${bytes.length}-byte file (${found})` : `${source}: malformed DICOM data (${found})`, truncated ? 'truncated' : 'malformed');
   }
   const badVr = findInvalidVr(dataSet, sniff.part10 ? dataSetStart(dataSet) : 0);
   if (badVr) {

@@ -46,7 +46,7 @@ export function readSegmentation(ds: DataSet, h: InstanceHeader, source: string)
   if (perFrame.length !== h.frames) throw new DicomError(`${source}: ${h.frames} frames but ${perFrame.length} per-frame functional groups`, 'malformed');
   const decoded = decodePixels(ds, h, source);
   const pixels = h.rows * h.columns;
-  const max = type === 'FRACTIONAL' ? ds.uint16('x0062000e') ?? 255 : 1;
+  const max = type === 'FRACTIONAL' ? (ds.uint16('x0062000e') ?? 255) : 1;
   const frames = perFrame.map((fg, f) => {
     const segmentNumber = item(fg.dataSet, 'x0062000a')?.uint16('x0062000b');
     if (!segmentNumber || !segments.some((s) => s.number === segmentNumber)) {

@@ -104,7 +104,23 @@ export function writeSegmentation(source: SegSource, content: SegContent): Buffe
     { tag: 0x00080070, vr: 'LO', value: 'SegFusion' },
     { tag: 0x0008103e, vr: 'LO', value: content.seriesDescription ?? `SegFusion ${content.algorithm.name}` },
     { tag: 0x00081090, vr: 'LO', value: 'SegFusion' },
-    { tag: 0x00081115, vr: 'SQ', value: [[{ tag: 0x0020000e, vr: 'UI', value: source.seriesInstanceUid }, { tag: 0x0008114a, vr: 'SQ', value: referenced.map((r) => [{ tag: 0x00081150, vr: 'UI', value: r.sopClassUid }, { tag: 0x00081155, vr: 'UI', value: r.sopInstanceUid }]) }]] },
+    {
+      tag: 0x00081115,
+      vr: 'SQ',
+      value: [
+        [
+          { tag: 0x0020000e, vr: 'UI', value: source.seriesInstanceUid },
+          {
+            tag: 0x0008114a,
+            vr: 'SQ',
+            value: referenced.map((r) => [
+              { tag: 0x00081150, vr: 'UI', value: r.sopClassUid },
+              { tag: 0x00081155, vr: 'UI', value: r.sopInstanceUid },
+            ]),
+          },
+        ],
+      ],
+    },
     { tag: 0x00181000, vr: 'LO', value: '1' },
     { tag: 0x00181020, vr: 'LO', value: content.algorithm.version },
     { tag: 0x0020000e, vr: 'UI', value: newUid() },
@@ -161,7 +177,17 @@ export function writeSegmentation(source: SegSource, content: SegContent): Buffe
       vr: 'SQ',
       value: [
         [
-          { tag: 0x00289110, vr: 'SQ', value: [[{ tag: 0x00280030, vr: 'DS', value: [g.spacing[1], g.spacing[0]] }, { tag: 0x00180050, vr: 'DS', value: g.spacing[2] }, { tag: 0x00180088, vr: 'DS', value: g.spacing[2] }]] },
+          {
+            tag: 0x00289110,
+            vr: 'SQ',
+            value: [
+              [
+                { tag: 0x00280030, vr: 'DS', value: [g.spacing[1], g.spacing[0]] },
+                { tag: 0x00180050, vr: 'DS', value: g.spacing[2] },
+                { tag: 0x00180088, vr: 'DS', value: g.spacing[2] },
+              ],
+            ],
+          },
           { tag: 0x00209116, vr: 'SQ', value: [[{ tag: 0x00200037, vr: 'DS', value: [...g.axes[0], ...g.axes[1]] }]] },
         ],
       ],
@@ -185,7 +211,13 @@ export function writeSegmentation(source: SegSource, content: SegContent): Buffe
                 {
                   tag: 0x00082112,
                   vr: 'SQ',
-                  value: [[{ tag: 0x00081150, vr: 'UI', value: src.sopClassUid }, { tag: 0x00081155, vr: 'UI', value: src.sopInstanceUid }, { tag: 0x0040a170, vr: 'SQ', value: code('121322', 'DCM', 'Source image for image processing operation') }]],
+                  value: [
+                    [
+                      { tag: 0x00081150, vr: 'UI', value: src.sopClassUid },
+                      { tag: 0x00081155, vr: 'UI', value: src.sopInstanceUid },
+                      { tag: 0x0040a170, vr: 'SQ', value: code('121322', 'DCM', 'Source image for image processing operation') },
+                    ],
+                  ],
                 },
                 { tag: 0x00089215, vr: 'SQ', value: code('113076', 'DCM', 'Segmentation') },
               ],

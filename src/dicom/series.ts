@@ -44,8 +44,7 @@ export interface SeriesProblem {
   severity: 'error' | 'note';
 }
 
-const imageKey = (h: InstanceHeader) =>
-  `${h.rows}x${h.columns} orientation ${h.orientation?.map((v) => v.toFixed(4)).join(',') ?? 'none'} spacing ${h.pixelSpacing?.map((v) => v.toFixed(4)).join('x') ?? 'none'}`;
+const imageKey = (h: InstanceHeader) => `${h.rows}x${h.columns} orientation ${h.orientation?.map((v) => v.toFixed(4)).join(',') ?? 'none'} spacing ${h.pixelSpacing?.map((v) => v.toFixed(4)).join('x') ?? 'none'}`;
 
 /** Relative tolerance for spacing comparisons: DS values are rounded to 16 characters by writers. */
 const SPACING_TOLERANCE = 0.01;
@@ -158,9 +157,7 @@ function placedSlices(kept: InstanceRef[], d: Draft): SliceRef[] {
     if (!positions || positions.length !== m.header.frames) {
       d.dropped.push({
         path: m.path,
-        reason: positions
-          ? `${m.header.frames} frame(s) but ${positions.length} frame position(s): left out of the volume`
-          : 'no usable ImagePositionPatient (0020,0032) (missing, not 3 finite numbers): left out of the volume',
+        reason: positions ? `${m.header.frames} frame(s) but ${positions.length} frame position(s): left out of the volume` : 'no usable ImagePositionPatient (0020,0032) (missing, not 3 finite numbers): left out of the volume',
       });
       continue;
     }
@@ -250,9 +247,12 @@ function planConsistent(uid: string, members: InstanceRef[], folderOf: (path: st
 
   const { stack, step } = largestStack(orderedSlices(placedSlices(kept, d), unitNormal, d), unitNormal, d);
   const along = (s: SliceRef) => dot(s.position, unitNormal);
-  let spacingZ = stack.length > 1 ? step : first.sliceThickness ?? 1;
+  let spacingZ = stack.length > 1 ? step : (first.sliceThickness ?? 1);
   if (stack.length > 2) {
-    const regular = stack.slice(1).map((s, i) => along(s) - along(stack[i])).filter((g) => g / step <= 1.5);
+    const regular = stack
+      .slice(1)
+      .map((s, i) => along(s) - along(stack[i]))
+      .filter((g) => g / step <= 1.5);
     const lo = Math.min(...regular);
     const hi = Math.max(...regular);
     if (hi - lo > SPACING_TOLERANCE * step) d.warnings.push(`non-uniform slice spacing: ${lo.toFixed(3)} to ${hi.toFixed(3)} mm (median ${step.toFixed(3)} mm used)`);

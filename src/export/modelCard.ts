@@ -7,7 +7,8 @@ const num = (v: number | null | undefined, d = 3) => (v === null || v === undefi
 /** A model card (Mitchell et al. 2019, abridged) in markdown: intended use, data, training, per-class results. */
 export function modelCard(m: ExportManifest, run: RunReport): string {
   const rows = Object.entries(m.metrics.test ?? {}).map(
-    ([cls, s]) => `| ${cls} | ${num(s.dice.mean)} ± ${num(s.dice.std)} | ${num(s.dice.median)} | ${num(s.sensitivity.mean)} | ${num(s.specificity.mean, 4)} | ${num(s.precision.mean)} | ${num(s.hd95.mean, 1)} | ${num(s.assd.mean, 2)} | ${s.dice.n} |`,
+    ([cls, s]) =>
+      `| ${cls} | ${num(s.dice.mean)} ± ${num(s.dice.std)} | ${num(s.dice.median)} | ${num(s.sensitivity.mean)} | ${num(s.specificity.mean, 4)} | ${num(s.precision.mean)} | ${num(s.hd95.mean, 1)} | ${num(s.assd.mean, 2)} | ${s.dice.n} |`,
   );
   const cfg = run.config as { losses?: { name: string }[]; fusion?: { strategy: string }; epochs?: number };
   return [
@@ -26,14 +27,21 @@ export function modelCard(m: ExportManifest, run: RunReport): string {
     `- Losses ${(cfg.losses ?? []).map((l) => l.name).join(' + ')} fused with **${cfg.fusion?.strategy ?? run.strategy}** weighting; ${run.epochsDone} of ${cfg.epochs ?? run.totalEpochs} epochs, best validation Dice ${num(m.metrics.bestValidationDice)} at epoch ${m.metrics.bestEpoch === null || m.metrics.bestEpoch === undefined ? '–' : m.metrics.bestEpoch + 1}.`,
     `- Backend ${String(m.backend?.choice ?? 'unknown')}; SegFusion ${m.versions.segfusion}, TF.js ${m.versions.tfjs}, Node ${m.versions.node}; seed ${run.seed}.`,
     '',
-    '## Results on the test split (best checkpoint, on each series\' own grid)',
+    "## Results on the test split (best checkpoint, on each series' own grid)",
     '',
     '| class | Dice (mean ± std) | Dice median | sensitivity | specificity | precision | HD95 (mm) | ASSD (mm) | cases |',
     '|---|---|---|---|---|---|---|---|---|',
     ...(rows.length ? rows : ['| – | no test cases | | | | | | | |']),
     '',
     ...(m.operatingPoint
-      ? ['## Operating point', '', 'predict applies these per-class probability thresholds (calibrated on the validation split for the run\'s sensitivity targets):', '', ...describeOperatingPoint(m.operatingPoint, m.classes).map((l) => `- ${l}`), '']
+      ? [
+          '## Operating point',
+          '',
+          "predict applies these per-class probability thresholds (calibrated on the validation split for the run's sensitivity targets):",
+          '',
+          ...describeOperatingPoint(m.operatingPoint, m.classes).map((l) => `- ${l}`),
+          '',
+        ]
       : []),
     'Lesion-wise detection on the test split (26-connected components; a lesion is found when any of its voxels is predicted, a predicted component overlapping no lesion is a false positive):',
     '',

@@ -16,8 +16,16 @@ export const BatchAdaptiveSchema = z.strictObject({
   sensitivityTargets: Targets.default({}).describe('Per-class sensitivity targets in (0, 1], e.g. {"2": 0.9} (default none).'),
   specificityTargets: Targets.default({}).describe('Per-class specificity targets in (0, 1] (default none).'),
   targetGain: z.number().min(0).default(2).describe('Gain λ >= 0 on relative shortfalls from the targets (default 2).'),
-  targetScope: z.enum(['class', 'loss']).default('class').describe("Where a shortfall of class c acts: 'class' (default) on class c's terms of the recall (sensitivity) or voxel (specificity) losses; 'loss' on those whole losses, every class alike (SegFusion's first rule)."),
-  statisticsSmoothing: z.number().min(0).lt(1).default(0.9).describe('EMA factor β_s in [0, 1) of the running voxel counts the shortfalls are read from (default 0.9, about ten batches); 0 reads each batch alone, which a batch with two lesion voxels makes a coin toss.'),
+  targetScope: z
+    .enum(['class', 'loss'])
+    .default('class')
+    .describe("Where a shortfall of class c acts: 'class' (default) on class c's terms of the recall (sensitivity) or voxel (specificity) losses; 'loss' on those whole losses, every class alike (SegFusion's first rule)."),
+  statisticsSmoothing: z
+    .number()
+    .min(0)
+    .lt(1)
+    .default(0.9)
+    .describe('EMA factor β_s in [0, 1) of the running voxel counts the shortfalls are read from (default 0.9, about ten batches); 0 reads each batch alone, which a batch with two lesion voxels makes a coin toss.'),
   controls: FusionControlsSchema.optional().describe('Common controls: normalize, minWeight, maxWeight, warmupEpochs, smoothing (docs/loss-fusion.md).'),
 });
 export type BatchAdaptiveOptions = z.input<typeof BatchAdaptiveSchema> & { controls?: FusionControlsInput };

@@ -24,7 +24,12 @@ export class DwaStrategy extends BaseStrategy {
 
   constructor(lossNames: string[], options: { temperature?: number; lossSmoothing?: number; controls?: FusionControlsInput } = {}) {
     const o = parseOptions('dwa', DwaSchema, options);
-    super('dwa', lossNames, FusionControlsSchema.parse(o.controls ?? {}), lossNames.map(() => 1));
+    super(
+      'dwa',
+      lossNames,
+      FusionControlsSchema.parse(o.controls ?? {}),
+      lossNames.map(() => 1),
+    );
     this.temperature = o.temperature;
     this.lossSmoothing = o.lossSmoothing;
   }

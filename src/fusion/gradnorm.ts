@@ -28,7 +28,12 @@ export class GradNormStrategy extends BaseStrategy {
 
   constructor(lossNames: string[], options: { alpha?: number; learningRate?: number; controls?: FusionControlsInput } = {}) {
     const o = parseOptions('gradnorm', GradNormSchema, options);
-    super('gradnorm', lossNames, FusionControlsSchema.parse(o.controls ?? {}), lossNames.map(() => 1));
+    super(
+      'gradnorm',
+      lossNames,
+      FusionControlsSchema.parse(o.controls ?? {}),
+      lossNames.map(() => 1),
+    );
     this.alpha = o.alpha;
     this.learningRate = o.learningRate;
     this.w = lossNames.map(() => 1);

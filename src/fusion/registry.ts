@@ -19,8 +19,10 @@ export interface StrategyPlugin {
 }
 
 /** An option that lists one value per loss must list as many as there are losses. */
-const perLoss = (field: string) => (o: Record<string, unknown>, losses: string[]): [string[], string][] =>
-  Array.isArray(o[field]) && (o[field] as unknown[]).length !== losses.length ? [[[field], `${(o[field] as unknown[]).length} value(s) for ${losses.length} losses (${losses.join(', ')})`]] : [];
+const perLoss =
+  (field: string) =>
+  (o: Record<string, unknown>, losses: string[]): [string[], string][] =>
+    Array.isArray(o[field]) && (o[field] as unknown[]).length !== losses.length ? [[[field], `${(o[field] as unknown[]).length} value(s) for ${losses.length} losses (${losses.join(', ')})`]] : [];
 
 /**
  * The fusion family, the one place that names its members. Adding a strategy is one new file in

@@ -28,7 +28,12 @@ export class UncertaintyStrategy extends BaseStrategy {
     const o = parseOptions('uncertainty', UncertaintySchema, options);
     const controls = FusionControlsSchema.parse(o.controls ?? {});
     if (controls.smoothing > 0) throw new FusionOptionError(`uncertainty: smoothing must be 0 (weights are learned by the optimizer), got ${controls.smoothing}`);
-    super('uncertainty', lossNames, controls, lossNames.map(() => Math.exp(-o.initialLogVariance)));
+    super(
+      'uncertainty',
+      lossNames,
+      controls,
+      lossNames.map(() => Math.exp(-o.initialLogVariance)),
+    );
     this.logVariances = tf.variable(tf.fill([lossNames.length], o.initialLogVariance), true, `fusion_uncertainty_logvar_${Math.random().toString(36).slice(2)}`);
   }
 

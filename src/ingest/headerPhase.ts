@@ -14,8 +14,7 @@ export interface HeaderPhaseResult {
 }
 
 /** mtimeMs goes through a float column and may come back with its last digits rounded. */
-export const unchangedSince = (f: ScannedFile, prev: KnownSourceFile | undefined): prev is KnownSourceFile =>
-  prev !== undefined && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01;
+export const unchangedSince = (f: ScannedFile, prev: KnownSourceFile | undefined): prev is KnownSourceFile => prev !== undefined && prev.size === f.size && Math.abs(prev.mtimeMs - f.mtimeMs) < 0.01;
 
 /**
  * Headers of the scanned files: an unchanged file's from the catalogue (a rejected one is reported again
@@ -53,7 +52,5 @@ export function readHeaders(files: ScannedFile[], known: Map<string, KnownSource
 export function earlierInstances(known: Map<string, KnownSourceFile>, scanned: ScannedFile[], instances: InstanceRef[]): InstanceRef[] {
   const touched = new Set(instances.map((i) => i.header.seriesInstanceUid));
   const seen = new Set(scanned.map((f) => f.path));
-  return [...known.values()]
-    .filter((prev) => !seen.has(prev.path) && prev.header && touched.has(prev.header.seriesInstanceUid) && fs.existsSync(prev.path))
-    .map((prev) => ({ path: prev.path, header: prev.header! }));
+  return [...known.values()].filter((prev) => !seen.has(prev.path) && prev.header && touched.has(prev.header.seriesInstanceUid) && fs.existsSync(prev.path)).map((prev) => ({ path: prev.path, header: prev.header! }));
 }

@@ -102,7 +102,7 @@ export async function ingestLabels(
   if (segPaths.length) await initCodecs();
   for (const file of segPaths) {
     onProgress?.('labels', ++done, total);
-    let seg;
+    let seg: ReturnType<typeof readSegmentation>;
     try {
       const parsed = parseDicom(fs.readFileSync(file), file);
       seg = readSegmentation(parsed.dataSet, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), file);
@@ -134,9 +134,7 @@ export async function ingestLabels(
     await attach(file, 'seg', target, () => segToLabelVolume(seg, geometry, sliceBySop));
   }
 
-  const derived: ClassMap = Object.fromEntries(
-    [...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : segmentNames[String(v)] ?? `class_${v}`]),
-  );
+  const derived: ClassMap = Object.fromEntries([...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : (segmentNames[String(v)] ?? `class_${v}`)]));
   await setClassMap(db, datasetId, folder.classMap ?? derived);
   return { matched, rejected };
 }

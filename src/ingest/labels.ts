@@ -47,9 +47,15 @@ export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: C
   const manifest = new Map<string, string>();
   const manifestFile = path.join(dir, 'manifest.csv');
   if (fs.existsSync(manifestFile)) {
-    const lines = fs.readFileSync(manifestFile, 'utf8').split(/\r?\n/).filter((l) => l.trim());
-    const header = lines.shift()?.split(',').map((h) => h.trim().toLowerCase());
-    if (!header || header[0] !== 'file' || header[1] !== 'series') throw new LabelsFolderError(`${manifestFile}: first line must be "file,series"`);
+    const lines = fs
+      .readFileSync(manifestFile, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.trim());
+    const header = lines
+      .shift()
+      ?.split(',')
+      .map((h) => h.trim().toLowerCase());
+    if (header?.[0] !== 'file' || header[1] !== 'series') throw new LabelsFolderError(`${manifestFile}: first line must be "file,series"`);
     lines.forEach((line, i) => {
       const [file, target] = line.split(',').map((c) => c.trim());
       if (!file || !target) throw new LabelsFolderError(`${manifestFile}:${i + 2}: expected "file,series", got "${line}"`);

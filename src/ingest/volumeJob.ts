@@ -8,9 +8,7 @@ export interface VolumeJob {
   name: string;
 }
 
-export type VolumeJobResult =
-  | { ok: true; volumePath: string; dtype: string; min: number; max: number }
-  | { ok: false; failures: { path: string; reason: string }[] };
+export type VolumeJobResult = { ok: true; volumePath: string; dtype: string; min: number; max: number } | { ok: false; failures: { path: string; reason: string }[] };
 
 /**
  * The usual CT series (16-bit, integral rescale, every grid slice acquired once) streamed to the cache

@@ -85,7 +85,10 @@ export async function buildVolumes(plans: SeriesPlan[], o: VolumePhaseInput): Pr
       // Planned again from all of the series' files (not only those kept), so every warning and
       // left-out file of the first plan is found again, and the gap is reported as missing slices.
       const bad = new Set(result.failures.map((f) => f.path));
-      const retry = planSeries(o.images.filter((i) => i.header.seriesInstanceUid === initial.seriesInstanceUid && !bad.has(i.path)), folderOf);
+      const retry = planSeries(
+        o.images.filter((i) => i.header.seriesInstanceUid === initial.seriesInstanceUid && !bad.has(i.path)),
+        folderOf,
+      );
       for (const p of retry.problems) o.issues.push(seriesProblemIssue(p));
       if (!retry.plans[0]) return;
       plan = retry.plans[0];

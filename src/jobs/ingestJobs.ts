@@ -11,7 +11,12 @@ export const GenerateSchema = z.strictObject({
   difficulty: z.enum(['easy', 'hard']),
   folder: z.string().min(1),
   patients: z.number().int().min(3).max(200).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
 });
 
 export const IngestPayloadSchema = z.object({
@@ -41,7 +46,13 @@ export async function runIngestJob(db: Db, job: { id: string; payload: string },
   const p = IngestPayloadSchema.parse(JSON.parse(job.payload));
   try {
     if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
-    const summary = await ingest(db, { dataset: p.dataset, paths: p.paths, labelsDir: p.labels, cacheDir: o.cacheDir, onProgress: (phase, done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }) });
+    const summary = await ingest(db, {
+      dataset: p.dataset,
+      paths: p.paths,
+      labelsDir: p.labels,
+      cacheDir: o.cacheDir,
+      onProgress: (phase, done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }),
+    });
     await finishJob(db, job.id, 'completed', null, summary);
     return summary;
   } catch (err) {

@@ -6,7 +6,10 @@ export const DiceOptionsSchema = z.strictObject({
   includeBackground: z.boolean().default(false).describe('Include class 0 in the mean (default false: background Dice is near 1 and dilutes the signal).'),
   smoothNumerator: rangeNumber(0, Infinity).default(1e-5).describe('Added to the numerator, >= 0 (default 1e-5).'),
   smoothDenominator: rangeNumber(0, Infinity).default(1e-5).describe('Added to the denominator, >= 0 (default 1e-5). Equal smoothing makes an empty class with an empty prediction score 1.'),
-  reduction: z.enum(['batch', 'sample'], { error: (iss) => `must be 'batch' or 'sample', got ${String(iss.input)}` }).default('batch').describe("'batch': sums over the whole batch (default, stable for rare classes); 'sample': Dice per sample, then the mean."),
+  reduction: z
+    .enum(['batch', 'sample'], { error: (iss) => `must be 'batch' or 'sample', got ${String(iss.input)}` })
+    .default('batch')
+    .describe("'batch': sums over the whole batch (default, stable for rare classes); 'sample': Dice per sample, then the mean."),
 });
 export type DiceOptions = z.input<typeof DiceOptionsSchema>;
 

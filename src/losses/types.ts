@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 
 /**
@@ -29,7 +29,6 @@ export function checkShapes(name: string, yTrue: tf.Tensor, yPred: tf.Tensor): v
     throw new LossShapeError(`${name}: yTrue ${JSON.stringify(yTrue.shape)} and yPred ${JSON.stringify(yPred.shape)} must both be [batch, height, width, classes]`);
   }
 }
-
 
 /** Probabilities are clipped away from 0 and 1 before logs: log(0) would make the loss and its gradient infinite. */
 export const EPSILON = 1e-7;

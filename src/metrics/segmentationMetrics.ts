@@ -40,10 +40,7 @@ export function surface(mask: Uint8Array, size: readonly [number, number, number
       for (let i = 0; i < nx; i++) {
         const v = i + nx * j + plane * k;
         if (!mask[v]) continue;
-        out[v] =
-          i === 0 || i === nx - 1 || j === 0 || j === ny - 1 || k === 0 || k === nz - 1 || !mask[v - 1] || !mask[v + 1] || !mask[v - nx] || !mask[v + nx] || !mask[v - plane] || !mask[v + plane]
-            ? 1
-            : 0;
+        out[v] = i === 0 || i === nx - 1 || j === 0 || j === ny - 1 || k === 0 || k === nz - 1 || !mask[v - 1] || !mask[v + 1] || !mask[v - nx] || !mask[v + nx] || !mask[v - plane] || !mask[v + plane] ? 1 : 0;
       }
     }
   }

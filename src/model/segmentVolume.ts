@@ -59,12 +59,7 @@ export function labelsAt(probabilities: ReadonlyMap<number, Float32Array>, class
 }
 
 /** segmentVolume with the probabilities of `keepProbabilities` classes (i fastest, on the output grid). */
-export function segmentVolumeDetailed(
-  model: tf.LayersModel,
-  image: Float32Array,
-  size: readonly [number, number, number],
-  o: SegmentOptions,
-): { labels: Uint8Array; probabilities: Map<number, Float32Array> } {
+export function segmentVolumeDetailed(model: tf.LayersModel, image: Float32Array, size: readonly [number, number, number], o: SegmentOptions): { labels: Uint8Array; probabilities: Map<number, Float32Array> } {
   const [nx, ny, nz] = size;
   const k = o.inputSlices;
   const half = (k - 1) / 2;

@@ -13,7 +13,13 @@ export const UNetArchitectureSchema = z.strictObject({
   /** Dropout rate at the bottleneck, in [0, 0.9] (default 0). */
   dropout: z.number().min(0).max(0.9).default(0),
   /** Adjacent slices fed as channels (2.5D); odd, the centre slice is the one segmented (default 1). */
-  inputSlices: z.number().int().min(1).max(15).refine((k) => k % 2 === 1, 'inputSlices must be odd').default(1),
+  inputSlices: z
+    .number()
+    .int()
+    .min(1)
+    .max(15)
+    .refine((k) => k % 2 === 1, 'inputSlices must be odd')
+    .default(1),
 });
 
 /** U-Net configuration; part of every run's recorded config and of exported models' metadata. */

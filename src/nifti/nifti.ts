@@ -125,8 +125,8 @@ function datatypeOf(data: NiftiData): { code: number; bitpix: number } {
 /** Quaternion form of the rotation part of an affine (nifti1_io's nifti_mat44_to_quatern). */
 function toQuatern(affine: Mat4, pixdim: [number, number, number]) {
   const cols = [0, 1, 2].map((c) => [affine[0][c], affine[1][c], affine[2][c]].map((v) => v / pixdim[c]));
-  let [r11, r21, r31] = cols[0];
-  let [r12, r22, r32] = cols[1];
+  const [r11, r21, r31] = cols[0];
+  const [r12, r22, r32] = cols[1];
   let [r13, r23, r33] = cols[2];
   const det = r11 * (r22 * r33 - r32 * r23) - r12 * (r21 * r33 - r31 * r23) + r13 * (r21 * r32 - r31 * r22);
   let qfac = 1;

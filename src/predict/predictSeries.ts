@@ -111,7 +111,10 @@ export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
     }
     const segments = manifest.classes.slice(1).map((label, i) => ({ number: i + 1, label }));
     fs.mkdirSync(path.dirname(path.resolve(o.seg)), { recursive: true });
-    fs.writeFileSync(o.seg, writeSegmentation({ dataSet, seriesInstanceUid: plan.seriesInstanceUid, slices }, { labels, geometry, segments, algorithm: { name: `SegFusion run ${manifest.runId.slice(0, 8)}`, version: manifest.versions.segfusion ?? 'unknown' } }));
+    fs.writeFileSync(
+      o.seg,
+      writeSegmentation({ dataSet, seriesInstanceUid: plan.seriesInstanceUid, slices }, { labels, geometry, segments, algorithm: { name: `SegFusion run ${manifest.runId.slice(0, 8)}`, version: manifest.versions.segfusion ?? 'unknown' } }),
+    );
   }
   const voxelMl = (geometry.spacing[0] * geometry.spacing[1] * geometry.spacing[2]) / 1000;
   const counts = new Array<number>(manifest.classes.length).fill(0);

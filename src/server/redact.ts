@@ -24,8 +24,7 @@ const SPLIT_KEYS = new Set(['train', 'validation', 'test']);
 const elementKey = (key: string | null): string | null => (key && PATIENT_KEYS.has(key) ? key : null);
 
 /** The key a member `k` of object `v` (itself under `key`) is read under: a run's split lists patients under train/validation/test. */
-const memberKey = (key: string | null, v: object, k: string): string =>
-  key === 'split' && Array.isArray((v as { train?: unknown }).train) && SPLIT_KEYS.has(k) ? 'patients' : k;
+const memberKey = (key: string | null, v: object, k: string): string => (key === 'split' && Array.isArray((v as { train?: unknown }).train) && SPLIT_KEYS.has(k) ? 'patients' : k);
 
 /**
  * The secret behind the pseudonyms: created once per data folder (mode 0600), so a pseudonym is stable
@@ -56,7 +55,10 @@ export function createRedactor(o: {
   const patient = (id: string): string => {
     if (!o.pseudonymize || id === '') return id;
     let p = cache.get(id);
-    if (!p) cache.set(id, (p = `P-${crypto.createHmac('sha256', o.key).update(id).digest('hex').slice(0, 10)}`));
+    if (!p) {
+      p = `P-${crypto.createHmac('sha256', o.key).update(id).digest('hex').slice(0, 10)}`;
+      cache.set(id, p);
+    }
     return p;
   };
   // Longest root first, so a nested root wins; both the given and the resolved spelling of each.
@@ -86,7 +88,15 @@ export function createRedactor(o: {
     if (!o.pseudonymize) return walk(v, null, null) as T;
     const ids = new Set<string>([...(o.knownIds?.() ?? [])].filter((id) => id.length >= 3));
     collect(v, null, ids);
-    const idRe = ids.size ? new RegExp([...ids].sort((a, b) => b.length - a.length).map(escapeRe).join('|'), 'g') : null;
+    const idRe = ids.size
+      ? new RegExp(
+          [...ids]
+            .sort((a, b) => b.length - a.length)
+            .map(escapeRe)
+            .join('|'),
+          'g',
+        )
+      : null;
     return walk(v, null, idRe) as T;
   };
   return { pseudonymize: o.pseudonymize, patient, value };

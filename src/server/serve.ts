@@ -64,7 +64,11 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   // The catalogue's PatientIDs, so they are replaced inside paths too; reloaded after every import.
   let knownIds: string[] = pseudonymize ? await allPatientIds(db) : [];
   const reloadIds = () => {
-    if (pseudonymize) void allPatientIds(db).then((ids) => (knownIds = ids), (err: unknown) => logger.warn({ err }, 'reloading patient IDs failed'));
+    if (pseudonymize)
+      void allPatientIds(db).then(
+        (ids) => (knownIds = ids),
+        (err: unknown) => logger.warn({ err }, 'reloading patient IDs failed'),
+      );
   };
   // Imports by a separate `segfusion worker` process send no events here: reload once a minute too.
   const idTimer = pseudonymize ? setInterval(reloadIds, 60_000).unref() : undefined;

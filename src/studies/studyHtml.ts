@@ -42,13 +42,22 @@ export function studyHtml(r: StudyReport): string {
     }),
   );
   const losses = [...new Set(r.arms.flatMap((a) => a.weights.flatMap((w) => Object.keys(w.weights))))];
-  const charts = losses.map((loss) => lineChart(`fusion weight of ${loss}`, r.arms.map((a) => ({ name: a.arm, points: a.weights.filter((w) => loss in w.weights).map((w) => [w.epoch, w.weights[loss]] as [number, number]) }))));
+  const charts = losses.map((loss) =>
+    lineChart(
+      `fusion weight of ${loss}`,
+      r.arms.map((a) => ({ name: a.arm, points: a.weights.filter((w) => loss in w.weights).map((w) => [w.epoch, w.weights[loss]] as [number, number]) })),
+    ),
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SegFusion study ${esc(r.study.name)}</title>
 <style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}small{color:#666}.ns{color:#666}.sig{font-weight:bold}svg{margin:0 1rem 1rem 0;border:1px solid #eee}</style></head>
 <body>
 <h1>Study ${esc(r.study.name)}</h1>
-<p>Dataset <b>${esc(r.study.dataset)}</b>; arms ${r.study.arms.map((a) => `<b>${esc(a.name)}</b>`).join(', ')} x ${r.study.seeds} seed(s), each seed's split and budget shared by every arm; reference arm <b>${esc(r.study.referenceArm)}</b>. Runs: ${Object.entries(r.status).map(([s, n]) => `${n} ${esc(s)}`).join(', ')}. Study <code>${esc(r.study.id)}</code>, created ${r.study.createdAt.toISOString()}.</p>
+<p>Dataset <b>${esc(r.study.dataset)}</b>; arms ${r.study.arms.map((a) => `<b>${esc(a.name)}</b>`).join(', ')} x ${r.study.seeds} seed(s), each seed's split and budget shared by every arm; reference arm <b>${esc(r.study.referenceArm)}</b>. Runs: ${Object.entries(
+    r.status,
+  )
+    .map(([s, n]) => `${n} ${esc(s)}`)
+    .join(', ')}. Study <code>${esc(r.study.id)}</code>, created ${r.study.createdAt.toISOString()}.</p>
 <h2>Verdicts</h2>
 <p>Each arm against the reference, paired by seed and test case: mean difference with its 95 % bootstrap CI, two-sided Wilcoxon signed-rank test; ${esc(r.correction)}.</p>
 <ul>${r.comparisons.map((c) => `<li class="${c.pAdjusted !== null && c.pAdjusted < 0.05 ? 'sig' : 'ns'}">${esc(c.verdict)}</li>`).join('')}</ul>

@@ -75,24 +75,33 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
       completed: done.length,
       meanDurationMs: done.length ? done.reduce((s, r) => s + r.durationMs, 0) / done.length : null,
       metrics: Object.fromEntries(
-        classes.map((cls) => [cls, Object.fromEntries(STUDY_METRICS.map((m) => [m, bootstrapMean(cases.filter((c) => c.className === cls && c[m] !== null).map((c) => c[m] as number), { seed: 1 })]))]),
+        classes.map((cls) => [
+          cls,
+          Object.fromEntries(
+            STUDY_METRICS.map((m) => [
+              m,
+              bootstrapMean(
+                cases.filter((c) => c.className === cls && c[m] !== null).map((c) => c[m] as number),
+                { seed: 1 },
+              ),
+            ]),
+          ),
+        ]),
       ) as ArmSummary['metrics'],
       lesions: Object.fromEntries(classes.map((cls) => [cls, poolDetections(cases.filter((c) => c.className === cls))])),
-      weights: [...epochs.entries()]
-        .sort((a, b) => a[0] - b[0])
-        .map(([epoch, ws]) => ({ epoch, weights: Object.fromEntries(Object.keys(ws[0]).map((k) => [k, ws.reduce((s, w) => s + (w[k] ?? 0), 0) / ws.length])) })),
+      weights: [...epochs.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, ws]) => ({ epoch, weights: Object.fromEntries(Object.keys(ws[0]).map((k) => [k, ws.reduce((s, w) => s + (w[k] ?? 0), 0) / ws.length])) })),
     };
   });
-  const valueOf = (arm: string) => {
+  const caseMetricsOf = (arm: string) => {
     const m = new Map<string, (typeof runs)[number]['caseMetrics'][number]>();
     for (const r of runs.filter((x) => x.studyArm === arm && x.status === 'completed')) for (const c of r.caseMetrics) m.set(`${r.seed}|${c.seriesInstanceUid}|${c.className}`, c);
     return m;
   };
-  const ref = valueOf(study.referenceArm);
+  const ref = caseMetricsOf(study.referenceArm);
   const raw = study.arms
     .filter((a) => a.name !== study.referenceArm)
     .flatMap(({ name }) => {
-      const mine = valueOf(name);
+      const mine = caseMetricsOf(name);
       return classes.flatMap((cls) =>
         STUDY_METRICS.map((metric) => {
           const diffs: number[] = [];

@@ -18,7 +18,10 @@ export const CheckpointStateSchema = z.object({
   bestEpoch: z.number().int().nullable(),
   bestDice: z.number().nullable(),
   /** The best epoch's standing under the run's selection rule (absent in checkpoints of 0.1 runs: mean Dice then). */
-  bestScore: z.object({ meetsTargets: z.boolean(), value: z.number(), missed: z.array(z.string()), shortfall: z.number().optional() }).nullable().optional(),
+  bestScore: z
+    .object({ meetsTargets: z.boolean(), value: z.number(), missed: z.array(z.string()), shortfall: z.number().optional() })
+    .nullable()
+    .optional(),
   epochsSinceBest: z.number().int().min(0),
   durationMs: z.number().min(0),
 });

@@ -70,6 +70,8 @@ export function summarize(results: CaseResult[], classNames: string[]): Record<s
 
 /** Mean foreground Dice: the mean over classes of each class's mean Dice over cases (early stopping's signal). */
 export function meanForegroundDice(summary: Record<string, Record<MetricName, Aggregate>>): number | null {
-  const means = Object.values(summary).map((s) => s.dice.mean).filter((v): v is number => v !== null);
+  const means = Object.values(summary)
+    .map((s) => s.dice.mean)
+    .filter((v): v is number => v !== null);
   return means.length ? means.reduce((a, b) => a + b, 0) / means.length : null;
 }

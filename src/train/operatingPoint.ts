@@ -25,7 +25,10 @@ export const ClassOperatingPointSchema = z.object({
   /** Whether the target is met on validation. */
   met: z.boolean(),
   /** On the test split with the threshold: pooled voxel sensitivity, its 95 % bootstrap CI over cases, and the number of cases. */
-  test: z.object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int() }).nullable().optional(),
+  test: z
+    .object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int() })
+    .nullable()
+    .optional(),
 });
 export type ClassOperatingPoint = z.infer<typeof ClassOperatingPointSchema>;
 
@@ -93,8 +96,7 @@ export function calibrateThreshold(cases: { truth: Uint8Array; probability: Floa
 }
 
 /** Thresholds of an operating point, as segmentVolume takes them. */
-export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> =>
-  Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.threshold]])));
+export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> => Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.threshold]])));
 
 /**
  * One plain sentence per class of an operating point, e.g. "lesion: target sensitivity 0.9, threshold

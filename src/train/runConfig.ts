@@ -18,7 +18,12 @@ export const RunConfigSchema = z
     version: z.literal(1).default(1),
     dataset: z.string().min(1),
     /** Seeds the split, initial weights, patch sampling and augmentation. */
-    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(1),
     split: z
       .strictObject({
         /** Share of patients held out for the final test evaluation (at least one when > 0). */
@@ -108,7 +113,11 @@ export const RunConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['sampling', 'patchSize'], message: `patchSize ${c.sampling.patchSize} must be divisible by 2^depth = ${2 ** c.model.depth}` });
     }
     // The strategy's options against the configured losses (per-loss lists, role names).
-    for (const [path, message] of fusionProblems(c.fusion, c.losses.map((l) => l.name))) ctx.addIssue({ code: 'custom', path, message });
+    for (const [path, message] of fusionProblems(
+      c.fusion,
+      c.losses.map((l) => l.name),
+    ))
+      ctx.addIssue({ code: 'custom', path, message });
   });
 export type RunConfig = z.infer<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;

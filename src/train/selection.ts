@@ -41,13 +41,7 @@ export interface SelectionScore {
  * no defined sensitivity counts as missed. With the operating point the summary was read at, a
  * target is met when its calibration met it (pooled over the validation cases).
  */
-export function selectionScore(
-  summary: Record<string, Record<string, Aggregate>>,
-  classNames: string[],
-  selection: Selection,
-  targets: Record<string, number>,
-  operatingPoint: OperatingPoint | null = null,
-): SelectionScore | null {
+export function selectionScore(summary: Record<string, Record<string, Aggregate>>, classNames: string[], selection: Selection, targets: Record<string, number>, operatingPoint: OperatingPoint | null = null): SelectionScore | null {
   const classes = selection.class !== undefined ? [selection.class] : classNames.map((_, c) => c).filter((c) => c > 0);
   const values = classes.map((c) => summary[classNames[c]]?.[selection.metric]?.mean ?? null).filter((v): v is number => v !== null);
   if (!values.length) return null;

@@ -230,7 +230,22 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
       step++;
       const perStep = (Date.now() - attemptStart) / (step - stepsAtStart);
       // The batch's own step (from 0), as the stored traces number it.
-      emit({ type: 'batch', runId, epoch, epochs: config.epochs, batch: b, batchesPerEpoch: config.batchesPerEpoch, step: step - 1, learningRate: lr, loss: r.loss, terms: named(r.terms), weights: named(r.weights), classWeights: r.classWeights, sensitivity: r.sensitivity, etaMs: perStep * (totalSteps - step) });
+      emit({
+        type: 'batch',
+        runId,
+        epoch,
+        epochs: config.epochs,
+        batch: b,
+        batchesPerEpoch: config.batchesPerEpoch,
+        step: step - 1,
+        learningRate: lr,
+        loss: r.loss,
+        terms: named(r.terms),
+        weights: named(r.weights),
+        classWeights: r.classWeights,
+        sensitivity: r.sensitivity,
+        etaMs: perStep * (totalSteps - step),
+      });
       // The epoch's traces so far reach the database every few seconds, so that a page opened (or
       // reloaded) mid-epoch has every batch; a resume discards those after its checkpoint.
       if (Date.now() - lastFlush > 5_000) {
@@ -244,7 +259,12 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
     }
     state = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
     if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
-      emit({ type: 'status', runId, status: 'running', message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})` });
+      emit({
+        type: 'status',
+        runId,
+        status: 'running',
+        message: `early stopping: no validation improvement for ${config.patience} epochs (best epoch ${(state.bestEpoch ?? -1) + 1}: ${describeScore(state.bestScore ?? null, config.selection, plan.classNames)})`,
+      });
       break;
     }
   }
@@ -270,7 +290,10 @@ async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: 
   const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
     { split: 'validation', results: calibration ? relabel(calibration, classes, thresholds) : evaluateCases(net.model, valCases, validationOptions) },
-    { split: 'test', results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }) },
+    {
+      split: 'test',
+      results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }),
+    },
   ];
   if (operatingPoint) testOperatingPoint(operatingPoint, evaluated[1].results, config.seed);
   net.model.dispose();
@@ -346,13 +369,12 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
       return [cls, means];
     }),
   );
-  await saveEpoch(
-    db,
-    runId,
-    { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart },
-    traces,
-    { epochsDone: epoch + 1, bestEpoch: state.bestEpoch, bestDice: state.bestDice, durationMs },
-  );
+  await saveEpoch(db, runId, { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart }, traces, {
+    epochsDone: epoch + 1,
+    bestEpoch: state.bestEpoch,
+    bestDice: state.bestDice,
+    durationMs,
+  });
   const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: state.durationMs + (Date.now() - attemptStart) }, improved);
   await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
   if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });

@@ -21,7 +21,10 @@ export function labelledSeries(info: DatasetInfo): SeriesInfo[] {
 }
 
 export function drawSplit(info: DatasetInfo, config: RunConfig): Split {
-  return splitPatients(labelledSeries(info).map((s) => s.patientId), { seed: config.seed, ...config.split });
+  return splitPatients(
+    labelledSeries(info).map((s) => s.patientId),
+    { seed: config.seed, ...config.split },
+  );
 }
 
 export function casesOf(info: DatasetInfo, split: Split): SplitCases {

@@ -45,8 +45,12 @@ export function withToken(path: string): string {
 export function subscribe(onEvent: (type: string, data: Record<string, unknown>) => void, runId?: string): () => void {
   const source = new EventSource(withToken(`/api/events${runId ? `?runId=${encodeURIComponent(runId)}` : ''}`));
   const status = document.getElementById('connection');
-  source.onopen = () => status && (status.textContent = 'live');
-  source.onerror = () => status && (status.textContent = 'reconnecting…');
+  source.onopen = () => {
+    if (status) status.textContent = 'live';
+  };
+  source.onerror = () => {
+    if (status) status.textContent = 'reconnecting…';
+  };
   for (const type of ['batch', 'epoch', 'status', 'evaluate', 'preprocess', 'ingest', 'job']) {
     source.addEventListener(type, (e) => onEvent(type, JSON.parse((e as MessageEvent<string>).data) as Record<string, unknown>));
   }

@@ -55,24 +55,32 @@ export function sortableTable<T>(columns: Column<T>[], rows: T[], attrs: Attrs =
     }
     for (const r of sorted) {
       body.append(
-        h('tr', {}, ...columns.map((c) => {
-          const v = c.value(r);
-          return h('td', { class: c.numeric ? 'num' : '' }, c.render ? c.render(r) : c.numeric && typeof v === 'number' ? fmt(v, c.digits ?? 3) : v === null ? '–' : String(v));
-        })),
+        h(
+          'tr',
+          {},
+          ...columns.map((c) => {
+            const v = c.value(r);
+            return h('td', { class: c.numeric ? 'num' : '' }, c.render ? c.render(r) : c.numeric && typeof v === 'number' ? fmt(v, c.digits ?? 3) : v === null ? '–' : String(v));
+          }),
+        ),
       );
     }
   };
   const head = h('tr');
   columns.forEach((c, i) => {
-    const th = h('th', {
-      onclick: () => {
-        asc = sortBy === i ? !asc : true;
-        sortBy = i;
-        head.querySelectorAll('th').forEach((t) => t.classList.remove('sorted-asc', 'sorted-desc'));
-        th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
-        draw();
+    const th = h(
+      'th',
+      {
+        onclick: () => {
+          asc = sortBy === i ? !asc : true;
+          sortBy = i;
+          head.querySelectorAll('th').forEach((t) => t.classList.remove('sorted-asc', 'sorted-desc'));
+          th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
+          draw();
+        },
       },
-    }, c.label);
+      c.label,
+    );
     head.append(th);
   });
   table.append(h('thead', {}, head), body);

@@ -27,4 +27,3 @@ export function smooth(values: (number | null)[], factor: number): (number | nul
     return last;
   });
 }
-

@@ -5,8 +5,7 @@ import { registerBatchNormGradient } from '../../src/backend/batchNormGradient.j
 import { Random } from '../../src/util/random.js';
 
 /** The same function written with elementwise ops, whose gradients come from other kernels' autodiff. */
-const manual = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, eps: number) =>
-  tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), scale), offset);
+const manual = (x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor, eps: number) => tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), scale), offset);
 
 describe('FusedBatchNorm gradient without Tile', () => {
   before(async () => {

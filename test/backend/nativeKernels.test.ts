@@ -29,8 +29,21 @@ const CONVS: Conv[] = [
   { batch: 1, h: 13, w: 13, cin: 2, kh: 3, kw: 3, cout: 3, stride: [2, 2], pad: 'valid' },
   { batch: 1, h: 9, w: 6, cin: 3, kh: 3, kw: 3, cout: 5, stride: [3, 3], pad: 'valid' },
   { batch: 2, h: 10, w: 7, cin: 5, kh: 3, kw: 2, cout: 4, stride: [1, 2], pad: 'same' },
-  { batch: 1, h: 8, w: 9, cin: 3, kh: 3, kw: 3, cout: 2, stride: [1, 1], pad: [[1, 2], [0, 1]] },
-  { batch: 2, h: 16, w: 16, cin: 16, kh: 3, kw: 3, cout: 32, stride: [1, 1], pad: "same" },
+  {
+    batch: 1,
+    h: 8,
+    w: 9,
+    cin: 3,
+    kh: 3,
+    kw: 3,
+    cout: 2,
+    stride: [1, 1],
+    pad: [
+      [1, 2],
+      [0, 1],
+    ],
+  },
+  { batch: 2, h: 16, w: 16, cin: 16, kh: 3, kw: 3, cout: 32, stride: [1, 1], pad: 'same' },
 ];
 
 const data = normals;
@@ -129,7 +142,13 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
     it(`conv3d ${c.x} * ${c.k}x${c.cout}, stride ${c.stride}, ${c.pad}: forward, both gradients; max pool 3D and its gradient`, async () => {
       const run = () =>
         tf.tidy(() => {
-          const x = tf.tensor5d(data(c.x.reduce((a, b) => a * b, 1), 60 + i), c.x);
+          const x = tf.tensor5d(
+            data(
+              c.x.reduce((a, b) => a * b, 1),
+              60 + i,
+            ),
+            c.x,
+          );
           const w = tf.tensor5d(data(c.k[0] * c.k[1] * c.k[2] * c.x[4] * c.cout, 70 + i), [...c.k, c.x[4], c.cout]);
           const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv3d(a as tf.Tensor5D, b as tf.Tensor5D, c.stride, c.pad);
           const y = f(x, w);
@@ -167,7 +186,9 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
         const variance = tf.abs(tf.tensor1d(data(6, 33))) as tf.Tensor1D;
         const offset = tf.tensor1d(data(6, 34));
         const scale = tf.tensor1d(data(6, 35));
-        return [tf.batchNorm(x, mean, variance, offset, scale, 1e-3), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(tf.reshape(x, [70, 6]), mean, variance, offset, scale, 1e-3)].map((t) => Float32Array.from(t.dataSync()));
+        return [tf.batchNorm(x, mean, variance, offset, scale, 1e-3), tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3), tf.batchNorm(tf.reshape(x, [70, 6]), mean, variance, offset, scale, 1e-3)].map((t) =>
+          Float32Array.from(t.dataSync()),
+        );
       });
     const { want, got } = await onCpuAndNative(run);
     got.forEach((g, k) => assert.ok(maxRelativeError(g, want[k]) < 1e-5, `case ${k} off by ${maxRelativeError(g, want[k])}`));
@@ -192,7 +213,19 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
       const fusion = createFusionStrategy(['dice'], { strategy: 'static' });
       const optimizer = tf.train.adam(1e-2);
       const x = tf.tensor4d(data(2 * 32 * 32, 41), [2, 32, 32, 1]);
-      const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.tensor1d(Int32Array.from(data(2 * 32 * 32, 42), (v) => (v > 0.5 ? 2 : v > -0.5 ? 1 : 0)), 'int32'), 3), [2, 32, 32, 3]) as tf.Tensor4D);
+      const y = tf.tidy(
+        () =>
+          tf.reshape(
+            tf.oneHot(
+              tf.tensor1d(
+                Int32Array.from(data(2 * 32 * 32, 42), (v) => (v > 0.5 ? 2 : v > -0.5 ? 1 : 0)),
+                'int32',
+              ),
+              3,
+            ),
+            [2, 32, 32, 3],
+          ) as tf.Tensor4D,
+      );
       const steps = [0, 1, 2].map((s) => trainStep(net, losses, fusion, optimizer, x, y, 0, s).loss);
       const weights = net.model.getWeights().map((w) => Float32Array.from(w.dataSync()));
       tf.dispose([x, y]);

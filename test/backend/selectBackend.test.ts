@@ -12,7 +12,10 @@ describe('selectBackend', () => {
       const native = fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp');
       assert.equal(report.choice, native ? 'wasm-native' : 'wasm');
       assert.equal(tf.getBackend(), 'wasm');
-      assert.deepEqual(report.skipped.map((s) => s.choice), native ? ['tensorflow-gpu'] : ['tensorflow-gpu', 'wasm-native', 'tensorflow']);
+      assert.deepEqual(
+        report.skipped.map((s) => s.choice),
+        native ? ['tensorflow-gpu'] : ['tensorflow-gpu', 'wasm-native', 'tensorflow'],
+      );
       assert.ok(report.skipped.every((s) => s.reason.length > 0));
     }
     assert.match(report.version, /^\d+\.\d+\.\d+/);

@@ -34,7 +34,10 @@ describe('threaded wasm backend', () => {
       assert.equal(multi.warning, null);
       for (const key of ['y', 'dx', 'dw'] as const) {
         assert.equal(multi[key].length, single[key].length);
-        assert.ok(multi[key].some((v) => v !== 0), `${key} is all zeros`);
+        assert.ok(
+          multi[key].some((v) => v !== 0),
+          `${key} is all zeros`,
+        );
         assert.deepEqual(multi[key], single[key], `${key} differs between 1 and ${threads} threads`);
       }
     });

@@ -35,7 +35,10 @@ function poolGradient(c: Case, x: Float32Array, seed: number): Float32Array {
     const xt = tf.tensor4d(x, c.shape);
     const outShape = tf.maxPool(xt, c.size, c.stride, c.pad).shape;
     const rng = new Random(seed);
-    const dy = tf.tensor(Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => rng.normal()), outShape);
+    const dy = tf.tensor(
+      Float32Array.from({ length: outShape.reduce((a, b) => a * b, 1) }, () => rng.normal()),
+      outShape,
+    );
     const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, c.size, c.stride, c.pad), dy)))(xt);
     return Float32Array.from(dx.dataSync());
   });

@@ -31,12 +31,17 @@ function gradients(c: Case, x: Float32Array, w: Float32Array, seed: number) {
     const xt = tf.tensor4d(x, [c.batch, c.h, c.w, c.cin]);
     const wt = tf.tensor4d(w, [c.kh, c.kw, c.cin, c.cout]);
     const outShape = tf.conv2d(xt, wt, c.stride, c.pad).shape;
-    const dy = tf.tensor(data(outShape.reduce((a, b) => a * b, 1), seed), outShape);
+    const dy = tf.tensor(
+      data(
+        outShape.reduce((a, b) => a * b, 1),
+        seed,
+      ),
+      outShape,
+    );
     const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), dy)))([xt, wt]);
     return { dx: Float32Array.from(dx.dataSync()), dw: Float32Array.from(dw.dataSync()) };
   });
 }
-
 
 describe('wasm training kernels against the cpu backend', () => {
   before(async () => {

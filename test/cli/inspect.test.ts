@@ -29,7 +29,33 @@ describe('segfusion inspect', () => {
     const r = cli(['inspect', file, '--json'], env);
     assert.equal(r.status, 0, r.stderr);
     const got = JSON.parse(r.stdout) as Record<string, unknown>;
-    const dump = run('dcmdump', ['+P', '0002,0010', '+P', '0008,0016', '+P', '0008,0018', '+P', '0008,0060', '+P', '0028,0010', '+P', '0028,0011', '+P', '0028,0100', '+P', '0028,0101', '+P', '0028,0103', '+P', '0028,1052', '+P', '0028,1053', '+P', '0028,0004', file]);
+    const dump = run('dcmdump', [
+      '+P',
+      '0002,0010',
+      '+P',
+      '0008,0016',
+      '+P',
+      '0008,0018',
+      '+P',
+      '0008,0060',
+      '+P',
+      '0028,0010',
+      '+P',
+      '0028,0011',
+      '+P',
+      '0028,0100',
+      '+P',
+      '0028,0101',
+      '+P',
+      '0028,0103',
+      '+P',
+      '0028,1052',
+      '+P',
+      '0028,1053',
+      '+P',
+      '0028,0004',
+      file,
+    ]);
     const table: [string, string, (v: string) => unknown][] = [
       ['transferSyntaxUid', '0002,0010', (v) => UID_NAMES[v] ?? v],
       ['sopClassUid', '0008,0016', (v) => UID_NAMES[v] ?? v],

@@ -33,7 +33,14 @@ describe('segfusion serve', () => {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
     const health = (await (await fetch(`${url}/api/health`)).json()) as { status: string; checks: { name: string; ok: boolean }[] };
     assert.equal(health.status, 'ok');
-    assert.deepEqual(health.checks.map((c) => [c.name, c.ok]), [['database', true], ['dataFolder', true], ['worker', true]]);
+    assert.deepEqual(
+      health.checks.map((c) => [c.name, c.ok]),
+      [
+        ['database', true],
+        ['dataFolder', true],
+        ['worker', true],
+      ],
+    );
     assert.deepEqual(await (await fetch(`${url}/api/health/live`)).json(), { status: 'ok' });
     const html = await (await fetch(`${url}/`)).text();
     assert.match(html, /<script type="module" src="\/app.js">/);

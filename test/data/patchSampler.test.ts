@@ -8,7 +8,16 @@ import { tempDir } from '../helpers.js';
 import { Random } from '../../src/util/random.js';
 
 const size: [number, number, number] = [24, 20, 6];
-const geometry: VolumeGeometry = { size, spacing: [1, 1, 2], origin: [0, 0, 0], axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] };
+const geometry: VolumeGeometry = {
+  size,
+  spacing: [1, 1, 2],
+  origin: [0, 0, 0],
+  axes: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ],
+};
 
 /** image = 10000 k + 100 j + i (each voxel says where it is); a big organ (1) and a 2x2 lesion (2) on slice 3. */
 function volumes(): { image: Float32Array; label: Uint8Array } {
@@ -22,7 +31,13 @@ function volumes(): { image: Float32Array; label: Uint8Array } {
         image[v] = 10000 * k + 100 * j + i;
         if (k >= 1 && k <= 4 && i >= 4 && i < 16 && j >= 4 && j < 14) label[v] = 1;
       }
-  for (const [i, j] of [[10, 8], [11, 8], [10, 9], [11, 9]]) label[3 * nx * ny + j * nx + i] = 2;
+  for (const [i, j] of [
+    [10, 8],
+    [11, 8],
+    [10, 9],
+    [11, 9],
+  ])
+    label[3 * nx * ny + j * nx + i] = 2;
   return { image, label };
 }
 
@@ -63,7 +78,10 @@ describe('PatchSampler', () => {
     let withLesion = 0;
     for (let n = 0; n < 400; n++) {
       const patch = b.y.subarray(n * 64, (n + 1) * 64);
-      assert.ok(patch.some((v) => v > 0), `patch ${n} has no foreground`);
+      assert.ok(
+        patch.some((v) => v > 0),
+        `patch ${n} has no foreground`,
+      );
       if (patch.includes(2)) withLesion++;
     }
     assert.equal(b.foregroundPatches, 1);
@@ -146,6 +164,9 @@ describe('PatchSampler', () => {
   });
 
   it('rejects a label value beyond the planned classes, naming it', () => {
-    assert.throws(() => new PatchSampler([makeCase()], { ...base, classes: 2 }), (e: unknown) => e instanceof SamplerError && /has label 2, but the plan has 2 classes/.test(e.message));
+    assert.throws(
+      () => new PatchSampler([makeCase()], { ...base, classes: 2 }),
+      (e: unknown) => e instanceof SamplerError && /has label 2, but the plan has 2 classes/.test(e.message),
+    );
   });
 });

@@ -32,6 +32,10 @@ describe('splitPatients', () => {
     ['nothing left to train on', ['A', 'B'], { seed: 1, test: 0.5, validation: 0.5 }, /no training patients left: the dataset has 2 patient\(s\), 1 test and 1 validation/],
   ];
   for (const [name, ids, o, pattern] of errors) {
-    it(`rejects ${name}`, () => assert.throws(() => splitPatients(ids, o), (e: unknown) => e instanceof SplitError && pattern.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => splitPatients(ids, o),
+        (e: unknown) => e instanceof SplitError && pattern.test(e.message),
+      ));
   }
 });

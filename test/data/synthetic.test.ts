@@ -29,8 +29,14 @@ describe('synthetic cohorts', () => {
       let lesion = 0;
       let lesionN = 0;
       c.labels.forEach((l, v) => {
-        if (l === 1) (organ += c.hu[v]), organN++;
-        if (l === 2) (lesion += c.hu[v]), lesionN++;
+        if (l === 1) {
+          organ += c.hu[v];
+          organN++;
+        }
+        if (l === 2) {
+          lesion += c.hu[v];
+          lesionN++;
+        }
       });
       lesionVoxels += lesionN;
       voxels += c.labels.length;

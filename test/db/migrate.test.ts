@@ -17,7 +17,10 @@ describe('openDb', () => {
     const raw = new Database(file, { readonly: true });
     const rows = raw.prepare('SELECT migration_name FROM _prisma_migrations').all() as { migration_name: string }[];
     raw.close();
-    assert.deepEqual(rows.map((r) => r.migration_name), checkedInMigrations());
+    assert.deepEqual(
+      rows.map((r) => r.migration_name),
+      checkedInMigrations(),
+    );
   });
 
   it('refuses a non-file DATABASE_URL with the value in the message', async () => {

@@ -8,16 +8,40 @@ import { runCurves } from '../../src/server/services/runsService.js';
 import { listRunItems, runReport } from '../../src/train/runReport.js';
 import { tempDir } from '../helpers.js';
 
-const metric = { dice: 0.9, iou: 0.8, sensitivity: 0.9, specificity: 1, precision: 0.9, hd95: 1, assd: 0.2, groundTruthVoxels: 100, predictedVoxels: 100, lesions: 1, lesionsFound: 1, falsePositiveComponents: 0, detectionSensitivity: 1, detectionF1: 1 };
+const metric = {
+  dice: 0.9,
+  iou: 0.8,
+  sensitivity: 0.9,
+  specificity: 1,
+  precision: 0.9,
+  hd95: 1,
+  assd: 0.2,
+  groundTruthVoxels: 100,
+  predictedVoxels: 100,
+  lesions: 1,
+  lesionsFound: 1,
+  falsePositiveComponents: 0,
+  detectionSensitivity: 1,
+  detectionF1: 1,
+};
 
 /** A run with `epochs` epochs, 10 traces each, and 20 cases x 2 classes of metrics. */
 async function seedRun(db: Db, datasetId: string, epochs: number): Promise<string> {
   const run = await createRun(db, { datasetId, config: { dataset: 'd', losses: [{ name: 'dice' }] }, strategy: 'static', seed: 1, totalEpochs: epochs });
   for (let e = 0; e < epochs; e++) {
     const traces: TraceRecord[] = [...Array(10).keys()].map((b) => ({ step: e * 10 + b, epoch: e, learningRate: 0.001, loss: 1 / (e + 1), terms: [1], weights: [1] }));
-    await saveEpoch(db, run.id, { epoch: e, learningRate: 0.001, loss: 1, terms: { dice: 1 }, weights: { dice: 1 }, valDice: 0.5, valMetrics: { organ: { dice: 0.5 } }, durationMs: 10 }, traces, { epochsDone: e + 1, bestEpoch: e, bestDice: 0.5, durationMs: 10 });
+    await saveEpoch(db, run.id, { epoch: e, learningRate: 0.001, loss: 1, terms: { dice: 1 }, weights: { dice: 1 }, valDice: 0.5, valMetrics: { organ: { dice: 0.5 } }, durationMs: 10 }, traces, {
+      epochsDone: e + 1,
+      bestEpoch: e,
+      bestDice: 0.5,
+      durationMs: 10,
+    });
   }
-  await saveCaseMetrics(db, run.id, [...Array(20).keys()].flatMap((c) => [1, 2].map((cls) => ({ split: 'test' as const, seriesInstanceUid: `s${c}`, patientId: `p${c}`, classIndex: cls, className: `c${cls}`, ...metric }))));
+  await saveCaseMetrics(
+    db,
+    run.id,
+    [...Array(20).keys()].flatMap((c) => [1, 2].map((cls) => ({ split: 'test' as const, seriesInstanceUid: `s${c}`, patientId: `p${c}`, classIndex: cls, className: `c${cls}`, ...metric }))),
+  );
   await upsertArtifact(db, run.id, { kind: 'checkpoint-best', name: 'best', path: '/x', sha256: 'h', bytes: 1, epoch: 0 });
   return run.id;
 }

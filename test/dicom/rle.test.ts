@@ -21,8 +21,29 @@ describe('decodeRleFrame', () => {
     { name: 'replicate run, 8-bit', segments: [[-3 & 0xff, 7]], pixels: 4, spp: 1, bits: 8, expected: [7, 7, 7, 7] },
     { name: 'no-op byte -128 is skipped', segments: [[0x80, 1, 5, 6]], pixels: 2, spp: 1, bits: 8, expected: [5, 6] },
     // 16-bit: segment 0 holds high bytes, segment 1 low bytes; output is little-endian.
-    { name: '16-bit byte planes', segments: [[1, 0x01, 0x02], [1, 0x34, 0x56]], pixels: 2, spp: 1, bits: 16, expected: [0x34, 0x01, 0x56, 0x02] },
-    { name: 'RGB planes interleaved', segments: [[1, 1, 2], [1, 3, 4], [1, 5, 6]], pixels: 2, spp: 3, bits: 8, expected: [1, 3, 5, 2, 4, 6] },
+    {
+      name: '16-bit byte planes',
+      segments: [
+        [1, 0x01, 0x02],
+        [1, 0x34, 0x56],
+      ],
+      pixels: 2,
+      spp: 1,
+      bits: 16,
+      expected: [0x34, 0x01, 0x56, 0x02],
+    },
+    {
+      name: 'RGB planes interleaved',
+      segments: [
+        [1, 1, 2],
+        [1, 3, 4],
+        [1, 5, 6],
+      ],
+      pixels: 2,
+      spp: 3,
+      bits: 8,
+      expected: [1, 3, 5, 2, 4, 6],
+    },
   ];
   for (const c of cases) {
     it(c.name, () => assert.deepEqual([...decodeRleFrame(frame(c.segments), c.pixels, c.spp, c.bits)], c.expected));

@@ -19,7 +19,10 @@ describe('writeSegmentation', () => {
   before(() => {
     dir = tempDir('segwriter');
     c = smallCohort(dir, 1)[0];
-    const files = fs.readdirSync(path.join(dir, 'dicom'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => path.join(f.parentPath, f.name));
+    const files = fs
+      .readdirSync(path.join(dir, 'dicom'), { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => path.join(f.parentPath, f.name));
     const parsed = files.map((f) => parseDicom(fs.readFileSync(f), f));
     const headers = parsed.map((p) => readInstanceHeader(p.dataSet, p.transferSyntaxUid));
     // Slice index from the position along z (axis-aligned synthetic geometry).
@@ -29,14 +32,31 @@ describe('writeSegmentation', () => {
       slices[k] = { sopClassUid: h.sopClassUid, sopInstanceUid: h.sopInstanceUid };
     });
     segFile = path.join(dir, 'seg.dcm');
-    fs.writeFileSync(segFile, writeSegmentation({ dataSet: parsed[0].dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }, { number: 2, label: 'lesion' }], algorithm: { name: 'test', version: '1' } }));
+    fs.writeFileSync(
+      segFile,
+      writeSegmentation(
+        { dataSet: parsed[0].dataSet, seriesInstanceUid: c.seriesUid, slices },
+        {
+          labels: c.labels,
+          geometry: c.geometry,
+          segments: [
+            { number: 1, label: 'organ' },
+            { number: 2, label: 'lesion' },
+          ],
+          algorithm: { name: 'test', version: '1' },
+        },
+      ),
+    );
   });
 
-  it('reads back through SegFusion\'s own SEG reader onto the same label volume', () => {
+  it("reads back through SegFusion's own SEG reader onto the same label volume", () => {
     const parsed = parseDicom(fs.readFileSync(segFile), segFile);
     const seg = readSegmentation(parsed.dataSet, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), segFile);
     assert.equal(seg.referencedSeriesInstanceUid, c.seriesUid);
-    assert.deepEqual(seg.segments, [{ number: 1, label: 'organ' }, { number: 2, label: 'lesion' }]);
+    assert.deepEqual(seg.segments, [
+      { number: 1, label: 'organ' },
+      { number: 2, label: 'lesion' },
+    ]);
     const bySop = new Map(slices.map((s, k) => [s.sopInstanceUid, k]));
     const { data } = segToLabelVolume(seg, c.geometry, bySop);
     assert.deepEqual(data, c.labels);
@@ -61,7 +81,11 @@ print(json.dumps(out))`;
     assert.equal(r.patient, c.patientId);
     assert.equal(r.study, c.studyUid);
     assert.equal(r.type, 'BINARY');
-    for (const cls of [1, 2]) assert.equal(r.voxels[cls], c.labels.reduce((n, v) => n + (v === cls ? 1 : 0), 0));
+    for (const cls of [1, 2])
+      assert.equal(
+        r.voxels[cls],
+        c.labels.reduce((n, v) => n + (v === cls ? 1 : 0), 0),
+      );
     for (const [, sop, ipp] of r.refs) {
       const k = slices.findIndex((s) => s.sopInstanceUid === sop);
       assert.ok(k >= 0);
@@ -82,7 +106,10 @@ print(json.dumps(out))`;
     assert.ok(raw.includes(Buffer.from('M\xfcller^J\xf6rg', 'latin1')), 'the source holds Latin-1 bytes');
     const parsed = parseDicom(raw, source);
     const out = path.join(dir, 'seg-utf8.dcm');
-    fs.writeFileSync(out, writeSegmentation({ dataSet: parsed.dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }], algorithm: { name: 'test', version: '1' } }));
+    fs.writeFileSync(
+      out,
+      writeSegmentation({ dataSet: parsed.dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }], algorithm: { name: 'test', version: '1' } }),
+    );
     assert.ok(fs.readFileSync(out).includes(Buffer.from('M\u00fcller^J\u00f6rg', 'utf8')), 'the SEG holds UTF-8 bytes');
     const name = run(PYTHON, ['-c', 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); print(d.SpecificCharacterSet, "|", str(d.PatientName))', out], { env: { ...process.env, PYTHONIOENCODING: 'utf-8' } }).trim();
     assert.equal(name, 'ISO_IR 192 | M\u00fcller^J\u00f6rg');

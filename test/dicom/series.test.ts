@@ -48,7 +48,10 @@ describe('planSeries', () => {
   it('orders slices by position along the normal, not by instance number or file name', () => {
     const zs = [6, 0, 4, 2, 8];
     const { plans } = plan(zs.map((z, n) => slice(n, [0, 0, z])));
-    assert.deepEqual(plans[0].slices.map((s) => s.position[2]), [0, 2, 4, 6, 8]);
+    assert.deepEqual(
+      plans[0].slices.map((s) => s.position[2]),
+      [0, 2, 4, 6, 8],
+    );
     assert.deepEqual(plans[0].geometry.spacing, [0.7, 0.5, 2]);
     assert.deepEqual(plans[0].geometry.size, [4, 4, 5]);
     assert.deepEqual(plans[0].warnings, []);
@@ -57,7 +60,10 @@ describe('planSeries', () => {
   it('projects on the normal for oblique and sagittal orientations', () => {
     // Sagittal: rows along +y, columns along -z; normal = y x -z = -x.
     const { plans } = plan([3, 1, 2].map((x, n) => slice(n, [x, 0, 0], { orientation: [0, 1, 0, 0, 0, -1] })));
-    assert.deepEqual(plans[0].slices.map((s) => s.position[0]), [3, 2, 1]);
+    assert.deepEqual(
+      plans[0].slices.map((s) => s.position[0]),
+      [3, 2, 1],
+    );
   });
 
   const WARNINGS: [string, InstanceRef[], RegExp][] = [
@@ -71,13 +77,19 @@ describe('planSeries', () => {
   for (const [name, refs, pattern] of WARNINGS) {
     it(`records ${name}`, () => {
       const { plans } = plan(refs);
-      assert.ok(plans[0].warnings.some((w) => pattern.test(w)), plans[0].warnings.join('\n'));
+      assert.ok(
+        plans[0].warnings.some((w) => pattern.test(w)),
+        plans[0].warnings.join('\n'),
+      );
     });
   }
 
   it('keeps a missing slice as a gap in the grid', () => {
     const { plans } = plan([0, 2, 6, 8].map((z, n) => slice(n, [0, 0, z])));
-    assert.deepEqual(plans[0].slices.map((s) => s.index), [0, 1, 3, 4]);
+    assert.deepEqual(
+      plans[0].slices.map((s) => s.index),
+      [0, 1, 3, 4],
+    );
     assert.equal(plans[0].geometry.size[2], 5);
     assert.equal(plans[0].geometry.spacing[2], 2);
   });
@@ -90,9 +102,19 @@ describe('planSeries', () => {
   });
 
   it('treats a multi-frame instance as a volume', () => {
-    const mf = slice(1, [0, 0, 0], { frames: 3, framePositions: [[0, 0, 4], [0, 0, 0], [0, 0, 2]] });
+    const mf = slice(1, [0, 0, 0], {
+      frames: 3,
+      framePositions: [
+        [0, 0, 4],
+        [0, 0, 0],
+        [0, 0, 2],
+      ],
+    });
     const { plans } = plan([mf]);
-    assert.deepEqual(plans[0].slices.map((s) => s.frame), [1, 2, 0]);
+    assert.deepEqual(
+      plans[0].slices.map((s) => s.frame),
+      [1, 2, 0],
+    );
     assert.equal(plans[0].geometry.size[2], 3);
   });
 
@@ -135,11 +157,7 @@ describe('planSeries', () => {
     const tagged = plan([slice(1, [0, 0, 0], { imageType: 'ORIGINAL\\PRIMARY\\LOCALIZER' })]);
     assert.equal(tagged.plans.length, 0);
     assert.equal(tagged.problems[0].severity, 'note');
-    const threePlanes = plan([
-      slice(1, [0, 0, 0]),
-      slice(2, [0, 0, 0], { orientation: [0, 1, 0, 0, 0, -1] }),
-      slice(3, [0, 0, 0], { orientation: [1, 0, 0, 0, 0, -1] }),
-    ]);
+    const threePlanes = plan([slice(1, [0, 0, 0]), slice(2, [0, 0, 0], { orientation: [0, 1, 0, 0, 0, -1] }), slice(3, [0, 0, 0], { orientation: [1, 0, 0, 0, 0, -1] })]);
     assert.equal(threePlanes.plans.length, 0);
     assert.match(threePlanes.problems[0].reason, /3 single images of different size, orientation or spacing \(a multi-plane localizer or scout\)/);
     const mixed = plan([slice(1, [0, 0, 0]), slice(2, [0, 0, 2]), slice(3, [0, 0, 4], { imageType: 'ORIGINAL\\PRIMARY\\LOCALIZER' })]);
@@ -155,7 +173,13 @@ describe('planSeries', () => {
   });
 
   it('refuses a grid beyond the voxel limit', () => {
-    const { problems } = plan([slice(1, [0, 0, 0], { rows: 8192, columns: 8192 }), slice(2, [0, 0, 2], { rows: 8192, columns: 8192 }), slice(3, [0, 0, 4], { rows: 8192, columns: 8192 }), slice(4, [0, 0, 6], { rows: 8192, columns: 8192 }), slice(5, [0, 0, 8], { rows: 8192, columns: 8192 })]);
+    const { problems } = plan([
+      slice(1, [0, 0, 0], { rows: 8192, columns: 8192 }),
+      slice(2, [0, 0, 2], { rows: 8192, columns: 8192 }),
+      slice(3, [0, 0, 4], { rows: 8192, columns: 8192 }),
+      slice(4, [0, 0, 6], { rows: 8192, columns: 8192 }),
+      slice(5, [0, 0, 8], { rows: 8192, columns: 8192 }),
+    ]);
     assert.match(problems[0].reason, /8192x8192x5 \(335544320 voxels\), beyond the limits/);
   });
 });

@@ -42,7 +42,11 @@ describe('pixel-format variants (pydicom, dcmtk and gdcm made them)', () => {
     assert.deepEqual([...decode(path.join(v, 'signed_junk.dcm')).px.values], expected.signed_junk);
   });
 
-  for (const [file, note] of [['rgb.dcm', 'interleaved'], ['rgb_planar.dcm', 'planar configuration 1'], ['rgb_rle.dcm', 'RLE']] as const) {
+  for (const [file, note] of [
+    ['rgb.dcm', 'interleaved'],
+    ['rgb_planar.dcm', 'planar configuration 1'],
+    ['rgb_rle.dcm', 'RLE'],
+  ] as const) {
     it(`decodes RGB ${note} to interleaved samples exactly`, () => {
       const { px, header } = decode(path.join(v, file));
       assert.equal(header.samplesPerPixel, 3);

@@ -86,14 +86,14 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await shot('datasets');
   });
 
-  it('validates the launch form: the wrong field gets the API\'s reason', async () => {
+  it("validates the launch form: the wrong field gets the API's reason", async () => {
     await page.goto(`${url}/#/new`);
     await page.waitForSelector('#launch');
     await page.fill('#f-patchSize', '30');
     await page.click('#launch button[type=submit]');
     const error = page.locator('[data-error-for="config.sampling.patchSize"]');
     await error.filter({ hasText: 'divisible' }).waitFor();
-    assert.match(await error.textContent() ?? '', /patchSize 30 must be divisible by 2\^depth = 8/);
+    assert.match((await error.textContent()) ?? '', /patchSize 30 must be divisible by 2\^depth = 8/);
     assert.ok(await page.locator('#f-patchSize.invalid').count());
     await shot('launch-form-error');
   });
@@ -104,7 +104,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.waitForFunction(() => Number(document.querySelector('[data-chart^="Loss per batch"]')?.getAttribute('data-points')) > 0, undefined, { timeout: 120_000 });
     const first = Number(await loss.getAttribute('data-points'));
     await page.waitForFunction((n) => Number(document.querySelector('[data-chart^="Loss per batch"]')?.getAttribute('data-points')) > n, first, { timeout: 120_000 });
-    await page.locator('#live').filter({ hasText: /epoch \d\/3/ }).waitFor();
+    await page
+      .locator('#live')
+      .filter({ hasText: /epoch \d\/3/ })
+      .waitFor();
     await shot('run-live');
     await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });
     await page.waitForSelector('[data-table="classes-test"] tbody tr');
@@ -171,7 +174,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     const text = fs.readFileSync(await csv.path(), 'utf8');
     assert.match(csv.suggestedFilename(), /-metrics\.csv$/);
     assert.match(text.split('\n')[0], /^runId,runName,split,patientId,seriesInstanceUid,className,dice/);
-    assert.ok(text.split('\n').some((l) => l.startsWith(`${runIds[0]},`) && l.includes(',test,')), 'every row names its run');
+    assert.ok(
+      text.split('\n').some((l) => l.startsWith(`${runIds[0]},`) && l.includes(',test,')),
+      'every row names its run',
+    );
   });
 
   it('queues a study from its form (arms from the registry) and offers its HTML report', async () => {

@@ -14,7 +14,10 @@ describe('lossGradientNorms (GradNorm) against finite differences', () => {
   it('matches central differences on a tiny softmax model for Dice and cross-entropy', () => {
     const rng = new Random(5);
     const [b, h, w, cin, classes] = [2, 3, 3, 2, 3];
-    const x = tf.tensor4d(Array.from({ length: b * h * w * cin }, () => rng.normal()), [b, h, w, cin]);
+    const x = tf.tensor4d(
+      Array.from({ length: b * h * w * cin }, () => rng.normal()),
+      [b, h, w, cin],
+    );
     const labels = Array.from({ length: b * h * w }, () => rng.int(0, classes - 1));
     const yTrue = tf.reshape(tf.oneHot(tf.tensor1d(labels, 'int32'), classes), [b, h, w, classes]) as tf.Tensor4D;
     const wInit = Array.from({ length: cin * classes }, () => rng.normal() * 0.5);

@@ -96,8 +96,7 @@ describe('batchAdaptive', () => {
   const lesionMissed = (tp: number) => ({ ...COUNTS, truePositives: [890, 76, tp] });
   const noLesion = { truePositives: [900, 76, 0], groundTruth: [920, 80, 0], predicted: [914, 86, 0] };
   const LOSSES3 = ['dice', 'focal', 'crossEntropy'];
-  const strategy = (over: BatchAdaptiveOptions = {}) =>
-    new BatchAdaptiveStrategy(LOSSES3, { sensitivityTargets: { '2': 0.9 }, specificityTargets: { '1': 0.995 }, rareClasses: [2], statisticsSmoothing: 0, controls: NO_CONTROLS, ...over });
+  const strategy = (over: BatchAdaptiveOptions = {}) => new BatchAdaptiveStrategy(LOSSES3, { sensitivityTargets: { '2': 0.9 }, specificityTargets: { '1': 0.995 }, rareClasses: [2], statisticsSmoothing: 0, controls: NO_CONTROLS, ...over });
   const lesionShortfall = (0.9 - 0.6) / 0.9;
   const organShortfall = (0.995 - (1 - 10 / 920)) / 0.995;
 
@@ -169,7 +168,10 @@ describe('batchAdaptive', () => {
 describe('createFusionStrategy and state', () => {
   it('builds each strategy by name and rejects unknown ones with the field', () => {
     for (const strategy of ['static', 'dwa', 'gradnorm', 'batchAdaptive'] as const) assert.equal(createFusionStrategy(['dice', 'focal'], { strategy }).name, strategy);
-    assert.throws(() => createFusionStrategy(['dice'], { strategy: 'magic' as 'static' }), (e: unknown) => e instanceof FusionOptionError && /strategy/.test(e.message));
+    assert.throws(
+      () => createFusionStrategy(['dice'], { strategy: 'magic' as 'static' }),
+      (e: unknown) => e instanceof FusionOptionError && /strategy/.test(e.message),
+    );
   });
 
   it('restores saved state, so a resumed run continues with the same weights', () => {

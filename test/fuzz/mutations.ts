@@ -1,5 +1,5 @@
 import dicomParser from 'dicom-parser';
-import { Random } from '../../src/util/random.js';
+import type { Random } from '../../src/util/random.js';
 
 /** Where an element's header lies in the file: its tag, VR and the offset and width of its length field. */
 interface ElementSite {

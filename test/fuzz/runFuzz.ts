@@ -105,7 +105,10 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
   const timeBox = o.timeBoxMs ?? 10_000;
   while (next < files.length) {
     const outcome = await new Promise<{ problem: 'crash' | 'hang'; detail: string } | null>((resolve) => {
-      const child = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', '--import', path.join(ROOT, 'test', 'fixtures', 'report-rss.mjs'), path.join(ROOT, 'test', 'fuzz', 'fuzzWorker.ts'), listFile, String(next)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--max-old-space-size=256', '--import', 'tsx', '--import', path.join(ROOT, 'test', 'fixtures', 'report-rss.mjs'), path.join(ROOT, 'test', 'fuzz', 'fuzzWorker.ts'), listFile, String(next)], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let pending = '';
       let stderr = '';
       let timer = setTimeout(() => child.kill('SIGKILL'), timeBox * 3); // start-up (tsx, codecs) included
@@ -113,8 +116,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzReport> {
       child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
       child.stdout.on('data', (d: Buffer) => {
         pending += d.toString();
-        let nl: number;
-        while ((nl = pending.indexOf('\n')) >= 0) {
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
           const line = JSON.parse(pending.slice(0, nl)) as { i: number; ok?: true; reason?: string; unexpected?: boolean };
           pending = pending.slice(nl + 1);
           const f = files[line.i];

@@ -139,7 +139,10 @@ describe('hardening: hostile and broken files', () => {
     const root = path.join(dir, 'far');
     smallCohort(root, 1);
     const file = slicePath(root, 1, 12);
-    const ipp = run('dcmdump', ['+P', '0020,0032', file]).match(/\[([^\]]+)\]/)![1].split('\\').map(Number);
+    const ipp = run('dcmdump', ['+P', '0020,0032', file])
+      .match(/\[([^\]]+)\]/)![1]
+      .split('\\')
+      .map(Number);
     modify(file, '-m', `(0020,0032)=${ipp[0]}\\${ipp[1]}\\${ipp[2] + 100_000}`);
     const env = isolatedEnv(path.join(dir, 'far-db'));
     const s = ingestJson([path.join(root, 'dicom'), '--dataset', 'far'], env);
@@ -159,7 +162,10 @@ describe('hardening: hostile and broken files', () => {
     modify(slicePath(root, 2, 6), '-m', '(0020,0032)=1\\2');
     const s = ingestJson([path.join(root, 'dicom'), '--dataset', 'ipp'], isolatedEnv(path.join(dir, 'ipp-db')));
     assert.equal(s.series, 2, reasons(s));
-    assert.deepEqual(s.seriesTable.map((r) => r.size), ['64x64x12', '64x64x12']);
+    assert.deepEqual(
+      s.seriesTable.map((r) => r.size),
+      ['64x64x12', '64x64x12'],
+    );
     assert.match(reasons(s), /SYN001\/CT_abdomen\/IM0006: series .*no usable ImagePositionPatient/);
     assert.match(reasons(s), /SYN002\/CT_abdomen\/IM0006: series .*no usable ImagePositionPatient/);
     assert.match(reasons(s), /missing 1 slice\(s\).*filled by interpolating/);
@@ -220,6 +226,9 @@ describe('hardening: hostile and broken files', () => {
     assert.equal(s.series, 3);
     assert.ok(!fs.existsSync(tmp), 'the temp file of the killed import is removed');
     const rows = new Database(db, { readonly: true }).prepare('SELECT status FROM IngestRun ORDER BY startedAt').all() as { status: string }[];
-    assert.deepEqual(rows.map((r) => r.status), ['interrupted', 'completed']);
+    assert.deepEqual(
+      rows.map((r) => r.status),
+      ['interrupted', 'completed'],
+    );
   });
 });

@@ -88,7 +88,10 @@ describe('segfusion ingest', () => {
   });
 
   it('reports the gap left by the corrupt slice as a missing slice and interpolates it in place', () => {
-    assert.ok(first.issues.some((i) => i.severity === 'warning' && /missing 1 slice.*filled by interpolating/.test(i.reason)), JSON.stringify(first.issues));
+    assert.ok(
+      first.issues.some((i) => i.severity === 'warning' && /missing 1 slice.*filled by interpolating/.test(i.reason)),
+      JSON.stringify(first.issues),
+    );
     const info = JSON.parse(cli(['dataset', 'show', 'cohort', '--json'], env).stdout) as { series: { patientId: string; volumePath: string; label: { volumePath: string } | null }[] };
     const s2 = info.series.find((s) => s.patientId === 'SYN002')!;
     const vol = readVolume(s2.volumePath).data;
@@ -122,7 +125,10 @@ describe('segfusion ingest', () => {
 
   it('rejects a label whose spacing does not match, saying by how much, and an unmatched one', () => {
     const reasons = first.issues.map((i) => i.reason);
-    assert.ok(reasons.some((r) => /SYN003|label rejected/.test(r) && /spacing .* does not match series spacing .* off by [\d.]+ mm/.test(r)), reasons.join('\n'));
+    assert.ok(
+      reasons.some((r) => /SYN003|label rejected/.test(r) && /spacing .* does not match series spacing .* off by [\d.]+ mm/.test(r)),
+      reasons.join('\n'),
+    );
     assert.ok(reasons.some((r) => /"NOBODY" matches no SeriesInstanceUID, PatientID or series folder/.test(r)));
     assert.equal(first.labelsMatched, 2);
     assert.equal(first.labelsRejected, 2);

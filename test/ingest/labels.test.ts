@@ -39,7 +39,13 @@ describe('readLabelsFolder', () => {
   it('reads NIfTI files, labels.json and manifest.csv', () => {
     const dir = folder({ 'a.nii.gz': '', 'b.nii': '', 'labels.json': '{"0":"background","1":"liver"}', 'manifest.csv': 'file,series\nb.nii,1.2.3.3\n', 'notes.txt': '' });
     const r = readLabelsFolder(dir);
-    assert.deepEqual(r.files.map((f) => [f.stem, f.target]), [['a', undefined], ['b', '1.2.3.3']]);
+    assert.deepEqual(
+      r.files.map((f) => [f.stem, f.target]),
+      [
+        ['a', undefined],
+        ['b', '1.2.3.3'],
+      ],
+    );
     assert.deepEqual(r.classMap, { '0': 'background', '1': 'liver' });
   });
 
@@ -50,6 +56,10 @@ describe('readLabelsFolder', () => {
     ['manifest.csv naming a missing file', { 'manifest.csv': 'file,series\nmissing.nii,1.2\n' }, /lists missing.nii, which is not in/],
   ];
   for (const [name, files, pattern] of BAD) {
-    it(`rejects ${name}`, () => assert.throws(() => readLabelsFolder(folder(files)), (e: unknown) => e instanceof LabelsFolderError && pattern.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => readLabelsFolder(folder(files)),
+        (e: unknown) => e instanceof LabelsFolderError && pattern.test(e.message),
+      ));
   }
 });

@@ -37,7 +37,10 @@ describe('DICOM SEG labels (made with pydicom by test/fixtures/make-seg.py)', ()
     assert.equal(summary.series, 2);
   });
 
-  for (const [patient, index, kind] of [['SYN001', 0, 'binary'], ['SYN002', 1, 'fractional']] as const) {
+  for (const [patient, index, kind] of [
+    ['SYN001', 0, 'binary'],
+    ['SYN002', 1, 'fractional'],
+  ] as const) {
     it(`paints the ${kind} SEG of ${patient} onto its series voxel for voxel`, () => {
       const s = info.series.find((x) => x.patientId === patient)!;
       assert.equal(s.label?.kind, 'seg');
@@ -51,6 +54,9 @@ describe('DICOM SEG labels (made with pydicom by test/fixtures/make-seg.py)', ()
 
   it('reports a SEG whose series is not in the dataset', () => {
     assert.equal(summary.labelsMatched, 2);
-    assert.ok(summary.issues.some((i) => i.path.endsWith('seg_syn003.dcm') && /SEG not matched: referenced series .* not in the dataset/.test(i.reason)), JSON.stringify(summary.issues));
+    assert.ok(
+      summary.issues.some((i) => i.path.endsWith('seg_syn003.dcm') && /SEG not matched: referenced series .* not in the dataset/.test(i.reason)),
+      JSON.stringify(summary.issues),
+    );
   });
 });

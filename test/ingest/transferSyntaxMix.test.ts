@@ -70,7 +70,13 @@ describe('ingest of a folder mixing every transfer syntax and junk', () => {
   });
 
   it('reports the junk and nothing else', () => {
-    assert.deepEqual(summary.issues.filter((i) => i.severity === 'error').map((i) => path.basename(i.path)).sort(), ['DICOMDIR.txt', 'empty']);
+    assert.deepEqual(
+      summary.issues
+        .filter((i) => i.severity === 'error')
+        .map((i) => path.basename(i.path))
+        .sort(),
+      ['DICOMDIR.txt', 'empty'],
+    );
     assert.equal(summary.series, 2);
   });
 

@@ -49,7 +49,10 @@ describe('buildAndCacheVolume', () => {
     const sorted = [...files].sort();
     const gap = plan(sorted.filter((_, i) => i !== 5));
     assert.ok(gap.slices.length < gap.geometry.size[2], 'the plan has a gap');
-    assert.equal(streamInt16Slices(gap, () => assert.fail('no slice is streamed')), null);
+    assert.equal(
+      streamInt16Slices(gap, () => assert.fail('no slice is streamed')),
+      null,
+    );
     const result = buildAndCacheVolume(gap, { cacheDir: path.join(dir, 'gap'), name: 'g' });
     assert.ok(result.ok);
     assert.equal(readVolumeHeader(result.volumePath).sha256, readVolumeHeader(buffered(gap, path.join(dir, 'gap-ref'))).sha256);

@@ -27,7 +27,10 @@ describe('training jobs and the worker', () => {
   after(async () => db.$disconnect());
 
   it('refuses at launch a split the dataset cannot fill, and stores nothing', async () => {
-    await assert.rejects(launchRun(db, { ...config, split: { test: 0.25, validation: 0.2, fold: { index: 0, folds: 5 } } }), (e: unknown) => e instanceof SplitError && /5-fold cross-validation needs at least 5 non-test patients, the dataset has 3/.test(e.message));
+    await assert.rejects(
+      launchRun(db, { ...config, split: { test: 0.25, validation: 0.2, fold: { index: 0, folds: 5 } } }),
+      (e: unknown) => e instanceof SplitError && /5-fold cross-validation needs at least 5 non-test patients, the dataset has 3/.test(e.message),
+    );
     assert.equal(await db.run.count(), 0);
   });
 

@@ -113,7 +113,10 @@ describe('loss limit cases', () => {
   it('rejects mismatched shapes when called, naming both', () => {
     const t = oneHot();
     const p = tf.zeros([2, 4, 4, 2]) as tf.Tensor4D;
-    assert.throws(() => createDiceLoss()(t, p), (e: unknown) => e instanceof LossShapeError && /\[2,4,4,3\].*\[2,4,4,2\]/.test(e.message));
+    assert.throws(
+      () => createDiceLoss()(t, p),
+      (e: unknown) => e instanceof LossShapeError && /\[2,4,4,3\].*\[2,4,4,2\]/.test(e.message),
+    );
   });
 
   it('rejects a class-weight list of the wrong length when called', () => {

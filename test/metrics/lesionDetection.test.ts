@@ -21,10 +21,38 @@ const SIZE = [4, 4, 4] as const;
 describe('connectedComponents (26-connectivity)', () => {
   const CASES: [string, [number, number, number][], number][] = [
     ['an empty mask', [], 0],
-    ['voxels touching only at a corner: one component', [[0, 0, 0], [1, 1, 1]], 1],
-    ['voxels touching only along an edge: one component', [[0, 0, 0], [1, 1, 0]], 1],
-    ['voxels one apart: two components', [[0, 0, 0], [2, 0, 0]], 2],
-    ['no wrap-around at the row end', [[3, 0, 0], [0, 1, 0]], 2],
+    [
+      'voxels touching only at a corner: one component',
+      [
+        [0, 0, 0],
+        [1, 1, 1],
+      ],
+      1,
+    ],
+    [
+      'voxels touching only along an edge: one component',
+      [
+        [0, 0, 0],
+        [1, 1, 0],
+      ],
+      1,
+    ],
+    [
+      'voxels one apart: two components',
+      [
+        [0, 0, 0],
+        [2, 0, 0],
+      ],
+      2,
+    ],
+    [
+      'no wrap-around at the row end',
+      [
+        [3, 0, 0],
+        [0, 1, 0],
+      ],
+      2,
+    ],
   ];
   for (const [name, voxels, count] of CASES) it(name, () => assert.equal(connectedComponents(volume(voxels, 1), SIZE).count, count));
 });
@@ -46,13 +74,29 @@ describe('lesionDetection against scipy.ndimage.label', () => {
 
 describe('lesionDetection: the overlap rule at its limits', () => {
   it('one predicted component bridging two lesions finds both and is no false positive', () => {
-    const truth = volume([[0, 0, 0], [3, 0, 0]]);
-    const prediction = volume([[0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0]]);
+    const truth = volume([
+      [0, 0, 0],
+      [3, 0, 0],
+    ]);
+    const prediction = volume([
+      [0, 0, 0],
+      [1, 0, 0],
+      [2, 0, 0],
+      [3, 0, 0],
+    ]);
     assert.deepEqual(lesionDetection(truth, prediction, 2, SIZE), { lesions: 2, lesionsFound: 2, falsePositiveComponents: 0, detectionSensitivity: 1, detectionF1: 1 });
   });
   it('one lesion split into two predicted pieces is found once; neither piece is a false positive', () => {
-    const truth = volume([[0, 0, 0], [1, 0, 0], [2, 0, 0], [3, 0, 0]]);
-    const prediction = volume([[0, 0, 0], [3, 0, 0]]);
+    const truth = volume([
+      [0, 0, 0],
+      [1, 0, 0],
+      [2, 0, 0],
+      [3, 0, 0],
+    ]);
+    const prediction = volume([
+      [0, 0, 0],
+      [3, 0, 0],
+    ]);
     assert.deepEqual(lesionDetection(truth, prediction, 2, SIZE), { lesions: 1, lesionsFound: 1, falsePositiveComponents: 0, detectionSensitivity: 1, detectionF1: 1 });
   });
   it('counts only the class asked for', () => {

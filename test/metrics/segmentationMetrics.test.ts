@@ -70,7 +70,10 @@ describe('classMetrics', () => {
 
   it('measures two parallel planes 3 voxels apart as 3 spacings (HD95 = ASSD), per axis spacing', () => {
     const s: Size = [10, 8, 6];
-    for (const [axis, spacing] of [[0, [1.5, 1, 1]], [2, [1, 1, 2.5]]] as const) {
+    for (const [axis, spacing] of [
+      [0, [1.5, 1, 1]],
+      [2, [1, 1, 2.5]],
+    ] as const) {
       const plane = (at: number) => volume(s, (i, j, k) => ([i, j, k][axis] === at ? 1 : 0));
       const gt = plane(1);
       const pred = plane(4);
@@ -91,7 +94,10 @@ describe('classMetrics', () => {
   });
 
   it('rejects volumes of the wrong size, naming the sizes', () => {
-    assert.throws(() => classMetrics(new Uint8Array(3), new Uint8Array(4), 1, shape), (e: unknown) => e instanceof MetricShapeError && /3 voxels.*4.*4x1x1 needs 4/.test(e.message));
+    assert.throws(
+      () => classMetrics(new Uint8Array(3), new Uint8Array(4), 1, shape),
+      (e: unknown) => e instanceof MetricShapeError && /3 voxels.*4.*4x1x1 needs 4/.test(e.message),
+    );
   });
 });
 

@@ -27,7 +27,14 @@ function reference(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, dy: tf.T
     };
     const [dx, dgamma, dbeta] = tf.grads(f)([x, gamma, beta]);
     const y = tf.batchNorm(x, mean, variance, beta, gamma, eps);
-    return { y: y.dataSync() as Float32Array, mean: mean.dataSync() as Float32Array, variance: variance.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dgamma: dgamma.dataSync() as Float32Array, dbeta: dbeta.dataSync() as Float32Array };
+    return {
+      y: y.dataSync() as Float32Array,
+      mean: mean.dataSync() as Float32Array,
+      variance: variance.dataSync() as Float32Array,
+      dx: dx.dataSync() as Float32Array,
+      dgamma: dgamma.dataSync() as Float32Array,
+      dbeta: dbeta.dataSync() as Float32Array,
+    };
   });
 }
 
@@ -35,7 +42,14 @@ function fused(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, dy: tf.Tenso
   return tf.tidy(() => {
     const r = batchNormTraining(x, gamma, beta, eps);
     const [dx, dgamma, dbeta] = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a, g as tf.Tensor1D, b as tf.Tensor1D, eps).y, dy)))([x, gamma, beta]);
-    return { y: r.y.dataSync() as Float32Array, mean: r.mean.dataSync() as Float32Array, variance: r.variance.dataSync() as Float32Array, dx: dx.dataSync() as Float32Array, dgamma: dgamma.dataSync() as Float32Array, dbeta: dbeta.dataSync() as Float32Array };
+    return {
+      y: r.y.dataSync() as Float32Array,
+      mean: r.mean.dataSync() as Float32Array,
+      variance: r.variance.dataSync() as Float32Array,
+      dx: dx.dataSync() as Float32Array,
+      dgamma: dgamma.dataSync() as Float32Array,
+      dbeta: dbeta.dataSync() as Float32Array,
+    };
   });
 }
 
@@ -64,8 +78,14 @@ function inputs(shape: number[], shift: number, seed: number) {
   const n = shape.reduce((a, b) => a * b, 1);
   const c = shape[shape.length - 1];
   return {
-    x: tf.tensor(Array.from({ length: n }, () => rng.normal() * 2 + shift), shape),
-    dy: tf.tensor(Array.from({ length: n }, () => rng.normal()), shape),
+    x: tf.tensor(
+      Array.from({ length: n }, () => rng.normal() * 2 + shift),
+      shape,
+    ),
+    dy: tf.tensor(
+      Array.from({ length: n }, () => rng.normal()),
+      shape,
+    ),
     gamma: tf.tensor1d(Array.from({ length: c }, () => rng.uniform(0.5, 1.5))),
     beta: tf.tensor1d(Array.from({ length: c }, () => rng.normal())),
   };
@@ -90,15 +110,15 @@ describe('batchNormTraining', () => {
   }
 
   for (const backend of BACKENDS)
-  it(`on ${backend}: maps a constant channel to β with finite gradients (σ² = 0, limit case)`, async () => {
-    await selectBackend(backend);
-    const x = tf.tensor4d([5, 1, 5, 2, 5, 3, 5, 4], [1, 2, 2, 2]);
-    const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
-    const got = fused(x, tf.tensor1d([2, 1]), tf.tensor1d([0.5, 0]), dy, 1e-5);
-    assert.deepEqual([got.y[0], got.y[2], got.y[4], got.y[6]], [0.5, 0.5, 0.5, 0.5]);
-    assert.ok([...got.dx].every(Number.isFinite));
-    assert.equal(got.variance[0], 0);
-  });
+    it(`on ${backend}: maps a constant channel to β with finite gradients (σ² = 0, limit case)`, async () => {
+      await selectBackend(backend);
+      const x = tf.tensor4d([5, 1, 5, 2, 5, 3, 5, 4], [1, 2, 2, 2]);
+      const dy = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+      const got = fused(x, tf.tensor1d([2, 1]), tf.tensor1d([0.5, 0]), dy, 1e-5);
+      assert.deepEqual([got.y[0], got.y[2], got.y[4], got.y[6]], [0.5, 0.5, 0.5, 0.5]);
+      assert.ok([...got.dx].every(Number.isFinite));
+      assert.equal(got.variance[0], 0);
+    });
 
   it('rejects γ with the wrong number of channels, saying the shapes', async () => {
     await selectBackend('cpu');

@@ -36,6 +36,9 @@ describe('convFlops', () => {
     const a = tf.input({ shape: [4, 4, 1] });
     const b = tf.input({ shape: [4, 4, 1] });
     const model = tf.model({ inputs: [a, b], outputs: tf.layers.add().apply([a, b]) as tf.SymbolicTensor });
-    assert.throws(() => convFlops(model, [1, 4, 4, 1]), (e: unknown) => e instanceof ConvFlopsError && /one input, got 2/.test(e.message));
+    assert.throws(
+      () => convFlops(model, [1, 4, 4, 1]),
+      (e: unknown) => e instanceof ConvFlopsError && /one input, got 2/.test(e.message),
+    );
   });
 });

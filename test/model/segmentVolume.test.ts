@@ -36,7 +36,10 @@ describe('segmentVolume', () => {
     assert.deepEqual([...labels], [...volume]);
   });
 
-  for (const [channel, offset] of [[0, -1], [2, 1]] as const) {
+  for (const [channel, offset] of [
+    [0, -1],
+    [2, 1],
+  ] as const) {
     it(`2.5D: channel ${channel} holds slice k${offset > 0 ? '+' : ''}${offset}, clamped at the ends`, () => {
       const labels = segmentVolume(thresholdModel(3, channel), volume, size, { inputSlices: 3, classes: 2, multiple: 2, batchSlices: 2 });
       for (let k = 0; k < 5; k++) {
@@ -63,12 +66,21 @@ describe('segmentVolume', () => {
     // p(class 1) = sigmoid(10 x - 5): 0.119 at x = 0.3, below the arg-max's 0.5.
     const faint = new Float32Array(300).fill(0.3);
     const argmax = segmentVolumeDetailed(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] });
-    assert.equal(argmax.labels.reduce((a, b) => a + b, 0), 0);
+    assert.equal(
+      argmax.labels.reduce((a, b) => a + b, 0),
+      0,
+    );
     assert.ok(Math.abs((argmax.probabilities.get(1) as Float32Array)[0] - 1 / (1 + Math.exp(2))) < 1e-5);
     const low = segmentVolume(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.1 } });
-    assert.equal(low.reduce((a, b) => a + b, 0), 300);
+    assert.equal(
+      low.reduce((a, b) => a + b, 0),
+      300,
+    );
     const high = segmentVolume(thresholdModel(1, 0), faint, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.2 } });
-    assert.equal(high.reduce((a, b) => a + b, 0), 0);
+    assert.equal(
+      high.reduce((a, b) => a + b, 0),
+      0,
+    );
   });
 
   it('re-thresholds kept probabilities exactly as segmenting with the thresholds does (labelsAt)', () => {

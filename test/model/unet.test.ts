@@ -36,7 +36,11 @@ describe('U-Net', () => {
     ['a single class', { classes: 1 }, /classes/],
   ];
   for (const [name, config, pattern] of BAD) {
-    it(`rejects ${name}`, () => assert.throws(() => buildUNet(config as never), (e: unknown) => e instanceof ModelConfigError && pattern.test(e.message)));
+    it(`rejects ${name}`, () =>
+      assert.throws(
+        () => buildUNet(config as never),
+        (e: unknown) => e instanceof ModelConfigError && pattern.test(e.message),
+      ));
   }
 
   /** Loss and trainable variables of a tiny model on a fixed batch, with deterministic weights. */
@@ -49,7 +53,10 @@ describe('U-Net', () => {
       w.write(tf.tensor(values, v.shape));
     }
     const rng = new Random(11);
-    const x = tf.tensor4d(Array.from({ length: 2 * 8 * 8 }, () => rng.normal()), [2, 8, 8, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 8 * 8 }, () => rng.normal()),
+      [2, 8, 8, 1],
+    );
     const labels = Array.from({ length: 2 * 8 * 8 }, () => rng.int(0, 2));
     const yTrue = tf.reshape(tf.oneHot(tf.tensor1d(labels, 'int32'), 3), [2, 8, 8, 3]) as tf.Tensor4D;
     const dice = createDiceLoss();
@@ -74,48 +81,48 @@ describe('U-Net', () => {
   const WASM = ['wasm', ...(fs.existsSync('/usr/include/oneapi/dnnl/dnnl.hpp') ? (['wasm-native'] as const) : [])] as const;
 
   for (const backend of WASM)
-  it(`has whole-model gradients through the ${backend} kernels that agree with finite differences`, async () => {
-    await selectBackend(backend);
-    const p = tinyProblem('none');
-    const g = p.gradients();
-    let checked = 0;
-    p.variables.forEach((v, vi) => {
-      if (!/kernel/.test(v.name)) return;
-      const original = Float32Array.from(v.dataSync());
-      for (const idx of [0, Math.floor(original.length / 2), original.length - 1]) {
-        const eps = 1e-3;
-        const at = (delta: number) => {
-          const values = original.slice();
-          values[idx] += delta;
-          v.assign(tf.tensor(values, v.shape));
-          return p.loss().dataSync()[0];
-        };
-        const fd = (at(eps) - at(-eps)) / (2 * eps);
-        v.assign(tf.tensor(original, v.shape));
-        // float32 central differences near ReLU kinks scatter by ~1e-3; a wrong kernel is off by far more.
-        assert.ok(Math.abs(fd - g[vi][idx]) <= 0.05 * Math.abs(fd) + 2e-3, `${v.name}[${idx}]: autodiff ${g[vi][idx]} vs finite differences ${fd}`);
-        checked++;
-      }
-    });
-    assert.ok(checked >= 12, `checked ${checked} weights`);
-    tf.dispose([p.x, p.yTrue]);
-    p.net.model.dispose();
-    await selectBackend('wasm');
-  });
-
-  for (const backend of WASM)
-  it(`has the same whole-model gradients (batch norm included) on ${backend} as on the cpu backend`, async () => {
-    const onBackend = async (name: 'wasm' | 'wasm-native' | 'cpu') => {
-      await selectBackend(name);
-      const p = tinyProblem('batch');
+    it(`has whole-model gradients through the ${backend} kernels that agree with finite differences`, async () => {
+      await selectBackend(backend);
+      const p = tinyProblem('none');
       const g = p.gradients();
+      let checked = 0;
+      p.variables.forEach((v, vi) => {
+        if (!/kernel/.test(v.name)) return;
+        const original = Float32Array.from(v.dataSync());
+        for (const idx of [0, Math.floor(original.length / 2), original.length - 1]) {
+          const eps = 1e-3;
+          const at = (delta: number) => {
+            const values = original.slice();
+            values[idx] += delta;
+            v.assign(tf.tensor(values, v.shape));
+            return p.loss().dataSync()[0];
+          };
+          const fd = (at(eps) - at(-eps)) / (2 * eps);
+          v.assign(tf.tensor(original, v.shape));
+          // float32 central differences near ReLU kinks scatter by ~1e-3; a wrong kernel is off by far more.
+          assert.ok(Math.abs(fd - g[vi][idx]) <= 0.05 * Math.abs(fd) + 2e-3, `${v.name}[${idx}]: autodiff ${g[vi][idx]} vs finite differences ${fd}`);
+          checked++;
+        }
+      });
+      assert.ok(checked >= 12, `checked ${checked} weights`);
       tf.dispose([p.x, p.yTrue]);
       p.net.model.dispose();
-      return g;
-    };
-    const cpu = await onBackend('cpu');
-    const wasm = await onBackend(backend);
-    cpu.forEach((c, vi) => c.forEach((v, i) => assert.ok(Math.abs(wasm[vi][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `variable ${vi}[${i}]: ${backend} ${wasm[vi][i]} vs cpu ${v}`)));
-    await selectBackend('wasm');
-  });
+      await selectBackend('wasm');
+    });
+
+  for (const backend of WASM)
+    it(`has the same whole-model gradients (batch norm included) on ${backend} as on the cpu backend`, async () => {
+      const onBackend = async (name: 'wasm' | 'wasm-native' | 'cpu') => {
+        await selectBackend(name);
+        const p = tinyProblem('batch');
+        const g = p.gradients();
+        tf.dispose([p.x, p.yTrue]);
+        p.net.model.dispose();
+        return g;
+      };
+      const cpu = await onBackend('cpu');
+      const wasm = await onBackend(backend);
+      cpu.forEach((c, vi) => c.forEach((v, i) => assert.ok(Math.abs(wasm[vi][i] - v) <= 1e-4 * Math.max(1, Math.abs(v)), `variable ${vi}[${i}]: ${backend} ${wasm[vi][i]} vs cpu ${v}`)));
+      await selectBackend('wasm');
+    });
 });

@@ -7,9 +7,33 @@ import { readNifti, writeNifti, NiftiError } from '../../src/nifti/nifti.js';
 import { PYTHON, run, tempDir } from '../helpers.js';
 
 const AFFINES: [string, number[][]][] = [
-  ['axis-aligned RAS', [[0.8, 0, 0, -10], [0, 0.8, 0, 20], [0, 0, 2.5, -30], [0, 0, 0, 1]]],
-  ['LPS-like flips', [[-0.7, 0, 0, 90], [0, -0.7, 0, 80], [0, 0, 3, -40], [0, 0, 0, 1]]],
-  ['permuted (sagittal)', [[0, 0, -1.5, 5], [1, 0, 0, -7], [0, 1.2, 0, 3], [0, 0, 0, 1]]],
+  [
+    'axis-aligned RAS',
+    [
+      [0.8, 0, 0, -10],
+      [0, 0.8, 0, 20],
+      [0, 0, 2.5, -30],
+      [0, 0, 0, 1],
+    ],
+  ],
+  [
+    'LPS-like flips',
+    [
+      [-0.7, 0, 0, 90],
+      [0, -0.7, 0, 80],
+      [0, 0, 3, -40],
+      [0, 0, 0, 1],
+    ],
+  ],
+  [
+    'permuted (sagittal)',
+    [
+      [0, 0, -1.5, 5],
+      [1, 0, 0, -7],
+      [0, 1.2, 0, 3],
+      [0, 0, 0, 1],
+    ],
+  ],
 ];
 
 describe('NIfTI write/read', () => {
@@ -22,15 +46,16 @@ describe('NIfTI write/read', () => {
       assert.deepEqual(back.dims, [4, 3, 2]);
       assert.deepEqual([...back.data], [...data]);
       back.affine.forEach((row, r) => row.forEach((v, c) => assert.ok(Math.abs(v - affine[r][c]) < 1e-5, `affine[${r}][${c}]`)));
-      const py = JSON.parse(
-        run(PYTHON, ['-c', 'import sys,json,nibabel as nib,numpy as np; i=nib.load(sys.argv[1]); print(json.dumps([i.get_qform().tolist(), i.get_sform().tolist()]))', file]),
-      ) as number[][][];
+      const py = JSON.parse(run(PYTHON, ['-c', 'import sys,json,nibabel as nib,numpy as np; i=nib.load(sys.argv[1]); print(json.dumps([i.get_qform().tolist(), i.get_sform().tolist()]))', file])) as number[][][];
       for (const m of py) m.forEach((row, r) => row.forEach((v, c) => assert.ok(Math.abs(v - affine[r][c]) < 1e-4, `nibabel affine[${r}][${c}] ${v}`)));
     });
   }
 
   it('names the problem for a file that is not NIfTI', () => {
-    assert.throws(() => readNifti(Buffer.from('not a nifti file at all, just text padding'.repeat(10)), 'x.nii'), (e: unknown) => e instanceof NiftiError && /x.nii: not a NIfTI/.test(e.message));
+    assert.throws(
+      () => readNifti(Buffer.from('not a nifti file at all, just text padding'.repeat(10)), 'x.nii'),
+      (e: unknown) => e instanceof NiftiError && /x.nii: not a NIfTI/.test(e.message),
+    );
   });
 
   it('names the problem for a truncated file', () => {

@@ -39,7 +39,13 @@ describe('JSON API', () => {
 
   it('answers health, with helmet headers', async () => {
     const r = await call('/api/health');
-    assert.deepEqual(r.json, { status: 'ok', checks: [{ name: 'database', ok: true, detail: 'reachable' }, { name: 'dataFolder', ok: true, detail: 'writable' }] });
+    assert.deepEqual(r.json, {
+      status: 'ok',
+      checks: [
+        { name: 'database', ok: true, detail: 'reachable' },
+        { name: 'dataFolder', ok: true, detail: 'writable' },
+      ],
+    });
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'self'/);
   });
@@ -115,11 +121,17 @@ describe('JSON API', () => {
   it('lists the loss and fusion registries with help, capabilities and options schemas', async () => {
     const r = await call('/api/plugins');
     const body = r.json as unknown as { losses: { name: string; options: { properties: Record<string, { default?: unknown; maximum?: number }> } }[]; strategies: { name: string; capabilities: { gradientNorms: boolean } }[] };
-    assert.deepEqual(body.losses.map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky']);
+    assert.deepEqual(
+      body.losses.map((l) => l.name),
+      ['dice', 'focal', 'sensitivitySpecificity', 'crossEntropy', 'tversky'],
+    );
     const gamma = body.losses.find((l) => l.name === 'focal')?.options.properties.gamma as { description?: string };
     assert.deepEqual({ ...gamma, description: undefined }, { default: 2, description: undefined, type: 'number', minimum: 0, maximum: 10 });
     assert.match(gamma.description ?? '', /Focusing parameter γ in \[0, 10\] \(default 2/, 'each option carries its one line of help');
-    assert.deepEqual(body.strategies.filter((s) => s.capabilities.gradientNorms).map((s) => s.name), ['gradnorm']);
+    assert.deepEqual(
+      body.strategies.filter((s) => s.capabilities.gradientNorms).map((s) => s.name),
+      ['gradnorm'],
+    );
   });
 
   it('validates strategy and loss options at launch: 400 with the field, nothing stored', async () => {
@@ -219,7 +231,10 @@ describe('JSON API', () => {
     assert.equal((await call(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status, 202);
     assert.equal((await call(`/api/runs/${run.id}`)).json.status, 'cancelled');
     const list = await call('/api/runs?status=cancelled');
-    assert.deepEqual((list.json.items as { id: string }[]).map((r) => r.id), [run.id]);
+    assert.deepEqual(
+      (list.json.items as { id: string }[]).map((r) => r.id),
+      [run.id],
+    );
     assert.equal((await call(`/api/runs/${run.id}/export.zip`)).status, 409, 'nothing to export before a checkpoint');
     assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call(`/api/runs/${run.id}`)).status, 404);

@@ -47,8 +47,14 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
   });
 
   it('queues arms x seeds as ordinary jobs, and reports paired comparisons with verdicts and an offline HTML file', () => {
-    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static,batchAdaptive', '--seeds', '2', '--config', config, '--name', 'fusion check', '--json'], env))) as { studyId: string; runs: { arm: string; seed: number }[] };
-    assert.deepEqual(created.runs.map((r) => `${r.arm}/${r.seed}`), ['static/1', 'batchAdaptive/1', 'static/2', 'batchAdaptive/2']);
+    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static,batchAdaptive', '--seeds', '2', '--config', config, '--name', 'fusion check', '--json'], env))) as {
+      studyId: string;
+      runs: { arm: string; seed: number }[];
+    };
+    assert.deepEqual(
+      created.runs.map((r) => `${r.arm}/${r.seed}`),
+      ['static/1', 'batchAdaptive/1', 'static/2', 'batchAdaptive/2'],
+    );
     ok(cli(['worker', '--once'], env));
     const html = path.join(dir, 'study.html');
     const report = JSON.parse(ok(cli(['study', 'show', created.studyId, '--json', '--html', html], env))) as StudyReport;

@@ -61,7 +61,12 @@ describe('calibrateThreshold (hand-derived)', () => {
 
 describe('bootstrapPooledRatio', () => {
   it('pools Σ num / Σ den, is reproducible by seed, and its CI holds the estimate', () => {
-    const cases = [{ num: 9, den: 10 }, { num: 3, den: 6 }, { num: 20, den: 20 }, { num: 1, den: 4 }];
+    const cases = [
+      { num: 9, den: 10 },
+      { num: 3, den: 6 },
+      { num: 20, den: 20 },
+      { num: 1, den: 4 },
+    ];
     const a = bootstrapPooledRatio(cases, { seed: 7 });
     const b = bootstrapPooledRatio(cases, { seed: 7 });
     assert.deepEqual(a, b);
@@ -71,15 +76,25 @@ describe('bootstrapPooledRatio', () => {
     assert.equal(a.n, 4);
   });
   it('has zero width when every case is the same, and is null without a denominator', () => {
-    const same = bootstrapPooledRatio([{ num: 1, den: 2 }, { num: 1, den: 2 }, { num: 1, den: 2 }]);
+    const same = bootstrapPooledRatio([
+      { num: 1, den: 2 },
+      { num: 1, den: 2 },
+      { num: 1, den: 2 },
+    ]);
     assert.deepEqual(same?.ci, [0.5, 0.5]);
     assert.equal(bootstrapPooledRatio([{ num: 0, den: 0 }]), null);
     assert.equal(bootstrapPooledRatio([]), null);
   });
   it('narrows with more cases (about 1/sqrt(n))', () => {
-    const base = [{ num: 9, den: 10 }, { num: 3, den: 10 }];
+    const base = [
+      { num: 9, den: 10 },
+      { num: 3, den: 10 },
+    ];
     const width = (n: number) => {
-      const r = bootstrapPooledRatio([...Array(n).keys()].flatMap(() => base), { seed: 3 });
+      const r = bootstrapPooledRatio(
+        [...Array(n).keys()].flatMap(() => base),
+        { seed: 3 },
+      );
       return (r as { ci: [number, number] }).ci[1] - (r as { ci: [number, number] }).ci[0];
     };
     assert.ok(width(32) < width(2) / 2.5, `${width(2)} -> ${width(32)}`);

@@ -11,7 +11,10 @@ describe('parseRunConfig', () => {
     assert.deepEqual(c.model, { depth: 3, baseFilters: 16, normalization: 'batch', dropout: 0, inputSlices: 1 });
     assert.equal(c.sampling.patchSize, 64);
     assert.equal(c.sampling.augmentation.flip, 0.5);
-    assert.deepEqual(c.losses.map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity']);
+    assert.deepEqual(
+      c.losses.map((l) => l.name),
+      ['dice', 'focal', 'sensitivitySpecificity'],
+    );
     assert.equal(c.fusion.strategy, 'batchAdaptive');
     assert.equal(c.optimizer.schedule, 'poly');
     assert.deepEqual(c.split, { test: 0.2, validation: 0.2 });
@@ -28,7 +31,11 @@ describe('parseRunConfig', () => {
     ['a learning rate of 0', { dataset: 'd', optimizer: { learningRate: 0 } }, /optimizer\.learningRate/],
   ];
   for (const [name, value, pattern] of bad) {
-    it(`rejects ${name}, naming the field`, () => assert.throws(() => parseRunConfig(value), (e: unknown) => e instanceof RunConfigError && pattern.test(e.message)));
+    it(`rejects ${name}, naming the field`, () =>
+      assert.throws(
+        () => parseRunConfig(value),
+        (e: unknown) => e instanceof RunConfigError && pattern.test(e.message),
+      ));
   }
 
   const badPlugins: [string, unknown, RegExp][] = [
@@ -41,10 +48,13 @@ describe('parseRunConfig', () => {
   ];
   for (const [name, value, pattern] of badPlugins) {
     it(`rejects ${name} when the config is parsed (at launch), naming the field`, () =>
-      assert.throws(() => parseRunConfig({ dataset: 'd', ...(value as object) }), (e: unknown) => e instanceof RunConfigError && pattern.test(e.message)));
+      assert.throws(
+        () => parseRunConfig({ dataset: 'd', ...(value as object) }),
+        (e: unknown) => e instanceof RunConfigError && pattern.test(e.message),
+      ));
   }
 
-  it('run-level sensitivity targets reach a strategy that takes targets, and a strategy\'s own win', () => {
+  it("run-level sensitivity targets reach a strategy that takes targets, and a strategy's own win", () => {
     const withTargets = (fusion: unknown) => runTargets(parseRunConfig({ dataset: 'd', sensitivityTargets: { '2': 0.9 }, fusion }));
     assert.deepEqual(withTargets({ strategy: 'batchAdaptive' }), { targets: { '2': 0.9 }, fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.9 } } } });
     assert.deepEqual(withTargets({ strategy: 'static' }), { targets: { '2': 0.9 }, fusion: { strategy: 'static', options: {} } });
@@ -53,7 +63,13 @@ describe('parseRunConfig', () => {
   });
 
   it('builds every registered loss from the default config', () => {
-    assert.deepEqual(buildLosses(parseRunConfig({ dataset: 'd' })).map((l) => l.name), ['dice', 'focal', 'sensitivitySpecificity']);
-    assert.throws(() => createFocalLoss({ gamma: -1 }), (e: unknown) => e instanceof LossOptionError && /focal: gamma must be in \[0, 10\], got -1/.test(e.message));
+    assert.deepEqual(
+      buildLosses(parseRunConfig({ dataset: 'd' })).map((l) => l.name),
+      ['dice', 'focal', 'sensitivitySpecificity'],
+    );
+    assert.throws(
+      () => createFocalLoss({ gamma: -1 }),
+      (e: unknown) => e instanceof LossOptionError && /focal: gamma must be in \[0, 10\], got -1/.test(e.message),
+    );
   });
 });

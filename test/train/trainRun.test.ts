@@ -25,7 +25,6 @@ const CONFIG = {
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() as string) as T;
 
-
 /** Epoch records that must match between an uninterrupted and a resumed run. */
 const curve = (r: RunReport) => r.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, valDice: e.valDice, weights: e.weights }));
 
@@ -64,17 +63,14 @@ describe('segfusion train (end to end, CLI)', () => {
     // Lesion-wise detection: every synthetic case has lesions; the split's totals pool its cases.
     const testLesions = r.cases.filter((c) => c.split === 'test' && c.className === 'lesion');
     assert.ok(testLesions.every((c) => c.lesions > 0 && c.lesionsFound <= c.lesions));
-    assert.deepEqual(
-      { lesions: r.lesions.test.lesion.lesions, found: r.lesions.test.lesion.lesionsFound },
-      { lesions: testLesions.reduce((s, c) => s + c.lesions, 0), found: testLesions.reduce((s, c) => s + c.lesionsFound, 0) },
-    );
+    assert.deepEqual({ lesions: r.lesions.test.lesion.lesions, found: r.lesions.test.lesion.lesionsFound }, { lesions: testLesions.reduce((s, c) => s + c.lesions, 0), found: testLesions.reduce((s, c) => s + c.lesionsFound, 0) });
     assert.match(ok(cli(['runs', 'show', line.runId], env)), /lesion-wise detection per class[\s\S]*lesion\s*│\s*\d+/);
     // The operating point for the target: a threshold calibrated on validation, its test sensitivity with a CI.
     const op = r.operatingPoint?.['2'];
     assert.ok(op && op.target === 0.8 && op.threshold !== null && op.threshold > 0 && op.threshold < 1, JSON.stringify(r.operatingPoint));
     assert.ok(op.test && op.test.n === 1 && op.test.ci[0] <= op.test.sensitivity && op.test.sensitivity <= op.test.ci[1]);
     const testLesion = r.cases.find((c) => c.split === 'test' && c.className === 'lesion');
-    assert.ok(testLesion && Math.abs((testLesion.sensitivity as number) - op.test.sensitivity) < 1e-9, 'the test sensitivity is the stored prediction\'s');
+    assert.ok(testLesion && Math.abs((testLesion.sensitivity as number) - op.test.sensitivity) < 1e-9, "the test sensitivity is the stored prediction's");
     assert.match(ok(cli(['runs', 'show', line.runId], env)), /Operating point[\s\S]*lesion: target sensitivity 0.8/);
     const kinds = r.artifacts.map((a) => a.kind).sort();
     assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
@@ -82,7 +78,10 @@ describe('segfusion train (end to end, CLI)', () => {
     const traces = new Database(path.join(dir, 'db.sqlite'), { readonly: true }).prepare('SELECT COUNT(*) AS n FROM BatchTrace WHERE runId = ?').get(r.id) as { n: number };
     assert.equal(traces.n, 24);
     const list = lastJson<{ total: number; runs: { id: string; status: string }[] }>(ok(cli(['runs', 'list', '--json'], env)));
-    assert.deepEqual(list.runs.map((x) => [x.id, x.status]), [[r.id, 'completed']]);
+    assert.deepEqual(
+      list.runs.map((x) => [x.id, x.status]),
+      [[r.id, 'completed']],
+    );
   });
 
   it('is deterministic: kill -9 mid-run, resume, and the curves equal the uninterrupted run', async () => {
@@ -129,7 +128,7 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(lastJson<{ status: string }>(ok(cli(['train', '--resume', row.id, '--json'], env))).status, 'completed');
   });
 
-  it('exports the best model, and predict in a fresh process reproduces the run\'s test prediction (NIfTI + DICOM SEG), also from JPEG-LS', () => {
+  it("exports the best model, and predict in a fresh process reproduces the run's test prediction (NIfTI + DICOM SEG), also from JPEG-LS", () => {
     const out = path.join(dir, 'export');
     ok(cli(['export', reference.id, '--out', out, '--zip'], env));
     for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
@@ -143,7 +142,9 @@ describe('segfusion train (end to end, CLI)', () => {
     const patient = reference.split!.test[0];
     const mask = path.join(dir, 'pred', 'mask.nii.gz');
     const seg = path.join(dir, 'pred', 'seg.dcm');
-    const result = lastJson<{ seriesInstanceUid: string; classes: Record<string, { voxels: number }> }>(ok(cli(['predict', '--model', out, '--input', path.join(dir, 'cohort', 'dicom', patient), '--out', mask, '--seg', seg, '--json'], env)));
+    const result = lastJson<{ seriesInstanceUid: string; classes: Record<string, { voxels: number }> }>(
+      ok(cli(['predict', '--model', out, '--input', path.join(dir, 'cohort', 'dicom', patient), '--out', mask, '--seg', seg, '--json'], env)),
+    );
     const stored = reference.artifacts.find((a) => a.kind === 'prediction' && a.name === result.seriesInstanceUid);
     assert.ok(stored, 'the run stored a prediction for this series');
     const expected = readVolume(stored.path).data;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { color, colorFor, smooth } from '../../src/web/series.js';
 
-describe('smooth (the charts\' smoothing slider)', () => {
+describe("smooth (the charts' smoothing slider)", () => {
   const CASES: [string, (number | null)[], number, (number | null)[]][] = [
     ['factor 0 leaves the series as it is', [1, 5, 3], 0, [1, 5, 3]],
     // 1; 0.5·1 + 0.5·5 = 3; 0.5·3 + 0.5·3 = 3

@@ -59,7 +59,10 @@ export function runsRouter(ctx: ServerContext): Router {
   r.get('/:id/metrics.csv', async (req, res) => {
     const id = IdSchema.parse(req.params).id;
     const csv = await metricsCsv(ctx.db, id, ctx.redact);
-    res.type('text/csv').attachment(downloadName(await runIdentity(ctx.db, id), 'metrics.csv')).send(csv);
+    res
+      .type('text/csv')
+      .attachment(downloadName(await runIdentity(ctx.db, id), 'metrics.csv'))
+      .send(csv);
   });
   r.get('/:id/export.zip', async (req, res) => {
     const id = IdSchema.parse(req.params).id;

@@ -19,7 +19,10 @@ export function studiesRouter(ctx: ServerContext): Router {
   });
   r.get('/:id/report.html', async (req, res) => {
     const { id } = IdSchema.parse(req.params);
-    res.type('html').attachment(`segfusion-study-${id}.html`).send(ctx.redact.value(await studyHtmlReport(ctx.db, id)));
+    res
+      .type('html')
+      .attachment(`segfusion-study-${id}.html`)
+      .send(ctx.redact.value(await studyHtmlReport(ctx.db, id)));
   });
   return r;
 }

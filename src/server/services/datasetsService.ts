@@ -60,7 +60,12 @@ export function resolveInsideRoots(requested: string, roots: string[], field: st
 export const DemoRequestSchema = z.strictObject({
   difficulty: z.enum(['easy', 'hard']),
   patients: z.number().int().min(3).max(200).optional(),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
 });
 
 /**

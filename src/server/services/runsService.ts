@@ -123,7 +123,11 @@ const CSV_COLUMNS = [
  * letters, digits, '.', '_' and '-' (at most 60), so a header cannot be broken by what a user typed.
  */
 export function downloadName(run: { id: string; name: string | null }, what: string): string {
-  const name = (run.name ?? '').normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60);
+  const name = (run.name ?? '')
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60);
   return ['segfusion', name, run.id.slice(0, 8), what].filter(Boolean).join('-');
 }
 
@@ -142,7 +146,7 @@ export async function metricsCsv(db: Db, id: string, redact: Redactor): Promise<
   };
   // Every row names its run, so CSVs of several runs can be concatenated and still told apart.
   const run = [quote(report.id), quote(report.name)];
-  return [['runId', 'runName', ...CSV_COLUMNS].join(','), ...report.cases.map((c) => [...run, ...CSV_COLUMNS.map((k) => quote(c[k]))].join(','))].join('\n') + '\n';
+  return `${[['runId', 'runName', ...CSV_COLUMNS].join(','), ...report.cases.map((c) => [...run, ...CSV_COLUMNS.map((k) => quote(c[k]))].join(','))].join('\n')}\n`;
 }
 
 export const CompareQuerySchema = z.object({

@@ -21,6 +21,8 @@ export async function createStudyFromRequest(db: Db, body: z.infer<typeof Create
   return { id: study.id, runs };
 }
 
-export const studiesList = async (db: Db) => ({ items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, createdAt: s.createdAt.toISOString() })) });
+export const studiesList = async (db: Db) => ({
+  items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, createdAt: s.createdAt.toISOString() })),
+});
 export const studyJson = studyReport;
 export const studyHtmlReport = async (db: Db, id: string) => studyHtml(await studyReport(db, id));

@@ -12,16 +12,23 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
   const runs = await api<Compared[]>(`/runs/compare?runs=${ids.map(encodeURIComponent).join(',')}`);
   const label = (r: Compared) => `${r.name ?? r.id.slice(0, 8)} (${r.strategy})`;
   const epochs = [...new Set(runs.flatMap((r) => r.epochs.map((e) => e.epoch)))].sort((a, b) => a - b);
-  const at = (r: Compared, pick: (e: Compared['epochs'][number]) => number | null) => epochs.map((x) => {
-    const e = r.epochs.find((y) => y.epoch === x);
-    return e ? pick(e) : null;
-  });
+  const at = (r: Compared, pick: (e: Compared['epochs'][number]) => number | null) =>
+    epochs.map((x) => {
+      const e = r.epochs.find((y) => y.epoch === x);
+      return e ? pick(e) : null;
+    });
   const dice = new LineChart('Validation mean foreground Dice', 'epoch');
   // Epochs shown from 1, as on the run page.
   const shown = epochs.map((e) => e + 1);
-  dice.update(shown, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.valDice) })));
+  dice.update(
+    shown,
+    runs.map((r) => ({ label: label(r), values: at(r, (e) => e.valDice) })),
+  );
   const loss = new LineChart('Training loss (epoch mean)', 'epoch', { log: true });
-  loss.update(shown, runs.map((r) => ({ label: label(r), values: at(r, (e) => e.loss) })));
+  loss.update(
+    shown,
+    runs.map((r) => ({ label: label(r), values: at(r, (e) => e.loss) })),
+  );
   const classes = [...new Set(runs.flatMap((r) => Object.keys(r.test ?? {})))];
   const rows = classes.flatMap((cls) =>
     Object.keys(HIGHER_IS_BETTER).map((m) => {
@@ -47,7 +54,22 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
       'table',
       { id: 'compare-runs' },
       h('thead', {}, h('tr', {}, h('th', {}, 'run'), h('th', {}, 'dataset'), h('th', {}, 'status'), h('th', {}, 'best val Dice'), h('th', {}, 'duration'), h('th', {}, 'losses'))),
-      h('tbody', {}, ...runs.map((r) => h('tr', {}, h('td', {}, h('a', { href: `#/runs/${r.id}` }, label(r))), h('td', {}, r.dataset), h('td', {}, r.status), h('td', { class: 'num' }, fmt(r.bestDice)), h('td', {}, duration(r.durationMs)), h('td', {}, ((r.config.losses as { name: string }[] | undefined) ?? []).map((l) => l.name).join(' + '))))),
+      h(
+        'tbody',
+        {},
+        ...runs.map((r) =>
+          h(
+            'tr',
+            {},
+            h('td', {}, h('a', { href: `#/runs/${r.id}` }, label(r))),
+            h('td', {}, r.dataset),
+            h('td', {}, r.status),
+            h('td', { class: 'num' }, fmt(r.bestDice)),
+            h('td', {}, duration(r.durationMs)),
+            h('td', {}, ((r.config.losses as { name: string }[] | undefined) ?? []).map((l) => l.name).join(' + ')),
+          ),
+        ),
+      ),
     ),
     h('div', { class: 'charts' }, dice.el, loss.el),
     h('h2', {}, 'Test split, per class (mean over cases; difference to the first run in brackets)'),

@@ -99,7 +99,12 @@ export async function datasetPage(root: HTMLElement, name: string): Promise<() =
     h('h1', {}, `Dataset ${d.name}`),
     h('p', { class: 'muted' }, `${d.patients} patient(s), ${d.series.length} series, ${d.series.filter((s) => s.label).length} labelled`),
     h('h2', {}, 'Classes'),
-    h('table', { id: 'classes' }, h('thead', {}, h('tr', {}, h('th', {}, 'value'), h('th', {}, 'class'), h('th', {}, 'voxels'))), h('tbody', {}, ...Object.entries(d.classMap).map(([v, c]) => h('tr', {}, h('td', {}, v), h('td', {}, c), h('td', { class: 'num' }, d.classVoxels[v] ?? 0))))),
+    h(
+      'table',
+      { id: 'classes' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'value'), h('th', {}, 'class'), h('th', {}, 'voxels'))),
+      h('tbody', {}, ...Object.entries(d.classMap).map(([v, c]) => h('tr', {}, h('td', {}, v), h('td', {}, c), h('td', { class: 'num' }, d.classVoxels[v] ?? 0)))),
+    ),
     h('h2', {}, 'Series'),
     sortableTable<S>(
       [

@@ -42,7 +42,12 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const loadClasses = async () => {
     if (!dataset.value) return;
     const d = await api<DatasetInfo>(`/datasets/${encodeURIComponent(dataset.value)}`);
-    targetClass.replaceChildren(h('option', { value: '' }, 'none'), ...Object.entries(d.classMap).filter(([v]) => v !== '0').map(([v, c]) => h('option', { value: v, selected: c === 'lesion' }, c)));
+    targetClass.replaceChildren(
+      h('option', { value: '' }, 'none'),
+      ...Object.entries(d.classMap)
+        .filter(([v]) => v !== '0')
+        .map(([v, c]) => h('option', { value: v, selected: c === 'lesion' }, c)),
+    );
   };
   dataset.addEventListener('change', () => void loadClasses());
   await loadClasses();
@@ -112,7 +117,9 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       if (!(err instanceof ApiError)) throw err;
       for (const issue of err.issues) {
         // The deepest form field whose name prefixes the issue's path shows the message.
-        const target = [...form.querySelectorAll<HTMLElement>('[data-error-for]')].filter((el) => issue.field.startsWith(el.dataset.errorFor as string)).sort((a, b) => (b.dataset.errorFor as string).length - (a.dataset.errorFor as string).length)[0];
+        const target = [...form.querySelectorAll<HTMLElement>('[data-error-for]')]
+          .filter((el) => issue.field.startsWith(el.dataset.errorFor as string))
+          .sort((a, b) => (b.dataset.errorFor as string).length - (a.dataset.errorFor as string).length)[0];
         if (target) {
           target.textContent = `${issue.field}: ${issue.message}`;
           target.previousElementSibling?.classList.add('invalid');

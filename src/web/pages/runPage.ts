@@ -78,7 +78,14 @@ function lesionTable(run: RunReport, split: string): HTMLElement {
       'tbody',
       {},
       ...Object.entries(totals).map(([cls, t]) =>
-        h('tr', {}, h('td', {}, cls), ...[t.lesions, t.lesionsFound, t.lesionsMissed, t.falsePositiveComponents].map((v) => h('td', { class: 'num' }, v)), h('td', { class: 'num' }, fmt(t.detectionSensitivity)), h('td', { class: 'num' }, fmt(t.detectionF1))),
+        h(
+          'tr',
+          {},
+          h('td', {}, cls),
+          ...[t.lesions, t.lesionsFound, t.lesionsMissed, t.falsePositiveComponents].map((v) => h('td', { class: 'num' }, v)),
+          h('td', { class: 'num' }, fmt(t.detectionSensitivity)),
+          h('td', { class: 'num' }, fmt(t.detectionF1)),
+        ),
       ),
     ),
   );
@@ -131,14 +138,19 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     // Each loss term keeps its colour on every chart; the fused loss is drawn in black.
     const of = (n: string) => colorFor(curves.lossNames, n);
     charts.loss.update(x, [{ label: 'fused', values: b.map((t) => t.loss), color: '#222' }, ...curves.lossNames.map((n, i): Series => ({ label: n, values: b.map((t) => t.terms[i]), dash: true, color: of(n) }))]);
-    charts.weights.update(x, curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]), color: of(n) })));
+    charts.weights.update(
+      x,
+      curves.lossNames.map((n, i) => ({ label: n, values: b.map((t) => t.weights[i]), color: of(n) })),
+    );
     charts.lr.update(x, [{ label: 'learning rate', values: b.map((t) => t.learningRate) }]);
     // Foreground classes' batch sensitivity, and every (loss, class) factor that ever left 1.
     const classNames = (run.plan?.classNames as string[] | undefined) ?? [];
     const classes = Math.max(0, ...b.map((t) => t.sensitivity?.length ?? 0));
     const sensitivity = [...Array(classes).keys()].slice(1).map((c): Series => ({ label: `${classNames[c] ?? `class ${c}`} sensitivity`, values: b.map((t) => t.sensitivity?.[c] ?? null) }));
     const factors = curves.lossNames.flatMap((n, i) =>
-      [...Array(classes).keys()].filter((c) => b.some((t) => (t.classWeights?.[i]?.[c] ?? 1) !== 1)).map((c): Series => ({ label: `${n} × ${classNames[c] ?? `class ${c}`}`, values: b.map((t) => t.classWeights?.[i]?.[c] ?? null), dash: true, color: colorFor(curves.lossNames, n) })),
+      [...Array(classes).keys()]
+        .filter((c) => b.some((t) => (t.classWeights?.[i]?.[c] ?? 1) !== 1))
+        .map((c): Series => ({ label: `${n} × ${classNames[c] ?? `class ${c}`}`, values: b.map((t) => t.classWeights?.[i]?.[c] ?? null), dash: true, color: colorFor(curves.lossNames, n) })),
     );
     charts.classWeights.update(x, [...sensitivity, ...factors]);
   };
@@ -151,30 +163,41 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     charts.dice.update(x, [...perClass('dice'), { label: 'mean (early stopping)', values: e.map((r) => r.valDice), dash: true }]);
     charts.sens.update(x, perClass('sensitivity'));
     charts.spec.update(x, perClass('specificity'));
-    charts.epochWeights.update(x, curves.lossNames.map((n) => ({ label: n, values: e.map((r) => r.weights[n] ?? null), color: colorFor(curves.lossNames, n) })));
+    charts.epochWeights.update(
+      x,
+      curves.lossNames.map((n) => ({ label: n, values: e.map((r) => r.weights[n] ?? null), color: colorFor(curves.lossNames, n) })),
+    );
   };
   const drawHeader = () => {
     clear(header);
     const active = run.status === 'running' || run.status === 'queued';
     const resumable = ['interrupted', 'cancelled', 'failed'].includes(run.status);
     const act = (label: string, fn: () => Promise<unknown>, cls = '') =>
-      h('button', {
-        class: cls,
-        'data-action': label.toLowerCase(),
-        onclick: async () => {
-          try {
-            await fn();
-            await refresh();
-          } catch (err) {
-            alert((err as Error).message);
-          }
+      h(
+        'button',
+        {
+          class: cls,
+          'data-action': label.toLowerCase(),
+          onclick: async () => {
+            try {
+              await fn();
+              await refresh();
+            } catch (err) {
+              alert((err as Error).message);
+            }
+          },
         },
-      }, label);
+        label,
+      );
     const tags = h('input', { value: run.tags.join(', '), id: 'tags', placeholder: 'tags, comma-separated' });
     const notes = h('textarea', { id: 'notes', rows: 2, cols: 60, placeholder: 'notes' }, run.notes ?? '');
     header.append(
       h('h1', {}, `Run ${run.name ?? run.id.slice(0, 8)} `, statusBadge(run.status)),
-      h('p', { class: 'muted' }, `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`),
+      h(
+        'p',
+        { class: 'muted' },
+        `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`,
+      ),
       run.error ? h('div', { class: 'banner' }, run.error) : '',
       h(
         'div',
@@ -184,14 +207,38 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
         run.bestEpoch !== null ? h('a', { href: withToken(`/api/runs/${id}/export.zip`), 'data-action': 'export' }, h('button', { class: 'secondary' }, 'Download model (zip)')) : null,
         run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/metrics.csv`), 'data-action': 'csv' }, h('button', { class: 'secondary' }, 'Metrics CSV')) : null,
         !active
-          ? act('Delete', async () => {
-              if (!confirm(`Delete run ${run.name ?? run.id} with its checkpoints and predictions?`)) throw new Error('kept');
-              await api(`/runs/${id}`, { method: 'DELETE' });
-              location.hash = '#/runs';
-            }, 'danger')
+          ? act(
+              'Delete',
+              async () => {
+                if (!confirm(`Delete run ${run.name ?? run.id} with its checkpoints and predictions?`)) throw new Error('kept');
+                await api(`/runs/${id}`, { method: 'DELETE' });
+                location.hash = '#/runs';
+              },
+              'danger',
+            )
           : null,
       ),
-      h('div', { class: 'toolbar' }, tags, notes, act('Save', () => api(`/runs/${id}`, { method: 'PATCH', body: { tags: tags.value.split(',').map((t) => t.trim()).filter(Boolean), notes: notes.value || null } }), 'secondary')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        tags,
+        notes,
+        act(
+          'Save',
+          () =>
+            api(`/runs/${id}`, {
+              method: 'PATCH',
+              body: {
+                tags: tags.value
+                  .split(',')
+                  .map((t) => t.trim())
+                  .filter(Boolean),
+                notes: notes.value || null,
+              },
+            }),
+          'secondary',
+        ),
+      ),
     );
   };
   const drawTables = () => {

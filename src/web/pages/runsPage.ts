@@ -42,11 +42,7 @@ export async function runsPage(root: HTMLElement): Promise<() => void> {
           items,
           { id: 'runs' },
         );
-  root.append(
-    h('h1', {}, 'Training runs'),
-    h('div', { class: 'toolbar' }, h('a', { href: '#/new' }, h('button', {}, 'New run')), compare, h('span', { class: 'muted' }, 'select 2 to 4 runs to compare')),
-    list,
-  );
+  root.append(h('h1', {}, 'Training runs'), h('div', { class: 'toolbar' }, h('a', { href: '#/new' }, h('button', {}, 'New run')), compare, h('span', { class: 'muted' }, 'select 2 to 4 runs to compare')), list);
   draw();
   // Status, epochs and best Dice change as the worker reports; the table follows.
   return subscribe(async (type) => {

@@ -16,11 +16,7 @@ interface StudyItem {
  * arms x seeds on a dataset, as `segfusion study create` does; the arms come from the fusion registry.
  */
 export async function studiesPage(root: HTMLElement): Promise<() => void> {
-  const [{ items: datasets }, plugins, { items }] = await Promise.all([
-    api<{ items: { name: string }[] }>('/datasets?limit=500'),
-    api<{ strategies: { name: string; help: string }[] }>('/plugins'),
-    api<{ items: StudyItem[] }>('/studies'),
-  ]);
+  const [{ items: datasets }, plugins, { items }] = await Promise.all([api<{ items: { name: string }[] }>('/datasets?limit=500'), api<{ strategies: { name: string; help: string }[] }>('/plugins'), api<{ items: StudyItem[] }>('/studies')]);
   const dataset = h('select', { id: 's-dataset', name: 'dataset' }, ...datasets.map((d) => h('option', { value: d.name }, d.name)));
   const name = h('input', { id: 's-name', name: 'name', value: 'fusion study' });
   const arms = h('div', { id: 's-arms' }, ...plugins.strategies.map((s) => h('label', { title: s.help }, h('input', { type: 'checkbox', name: 'arm', value: s.name, checked: true }), ` ${s.name} `)));
@@ -68,9 +64,25 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
         'table',
         { 'data-table': 'studies' },
         h('thead', {}, h('tr', {}, ...['study', 'dataset', 'arms', 'seeds', 'reference', 'created', 'report'].map((t) => h('th', {}, t)))),
-        h('tbody', {}, ...items.map((s) => h('tr', {}, h('td', {}, s.name), h('td', {}, s.dataset), h('td', {}, s.arms.join(', ')), h('td', { class: 'num' }, s.seeds), h('td', {}, s.referenceArm), h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')), h('td', {}, h('a', { href: withToken(`/api/studies/${s.id}/report.html`) }, 'HTML report'))))),
+        h(
+          'tbody',
+          {},
+          ...items.map((s) =>
+            h(
+              'tr',
+              {},
+              h('td', {}, s.name),
+              h('td', {}, s.dataset),
+              h('td', {}, s.arms.join(', ')),
+              h('td', { class: 'num' }, s.seeds),
+              h('td', {}, s.referenceArm),
+              h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')),
+              h('td', {}, h('a', { href: withToken(`/api/studies/${s.id}/report.html`) }, 'HTML report')),
+            ),
+          ),
+        ),
       )
     : h('p', { class: 'muted' }, 'No studies yet.');
-  root.append(h('h1', {}, 'Studies'), list, h('h2', {}, 'New study'), h('p', { class: 'muted' }, 'One queued run per arm and seed; each seed\'s split and budget is shared by every arm, so test cases pair up.'), form);
+  root.append(h('h1', {}, 'Studies'), list, h('h2', {}, 'New study'), h('p', { class: 'muted' }, "One queued run per arm and seed; each seed's split and budget is shared by every arm, so test cases pair up."), form);
   return () => undefined;
 }

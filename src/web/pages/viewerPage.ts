@@ -4,8 +4,18 @@ import type { CaseInfo, SliceData } from '../types.js';
 
 const PRESETS: Record<string, [number, number]> = { 'CT abdomen': [400, 40], 'CT lung': [1500, -600], 'CT bone': [1800, 400], 'CT brain': [80, 40], 'full range': [0, 0] };
 /** Overlay colours per class: ground truth in greens/blues, prediction in reds/oranges. */
-const GT = [[0, 0, 0], [46, 204, 113], [52, 152, 219], [155, 89, 182]];
-const PRED = [[0, 0, 0], [231, 76, 60], [243, 156, 18], [241, 196, 15]];
+const GT = [
+  [0, 0, 0],
+  [46, 204, 113],
+  [52, 152, 219],
+  [155, 89, 182],
+];
+const PRED = [
+  [0, 0, 0],
+  [231, 76, 60],
+  [243, 156, 18],
+  [241, 196, 15],
+];
 
 const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 
@@ -72,8 +82,8 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
       const g = Math.max(0, Math.min(255, ((s.image[p] - (wl - ww / 2)) / ww) * 255));
       let rgb = [g, g, g];
       const blend = (c: number[]) => (rgb = rgb.map((v, i) => v * (1 - a) + c[i] * a));
-      if (showGt.checked && s.label && s.label[p]) blend(GT[s.label[p] % GT.length]);
-      if (showPred.checked && s.prediction && s.prediction[p]) blend(PRED[s.prediction[p] % PRED.length]);
+      if (showGt.checked && s.label?.[p]) blend(GT[s.label[p] % GT.length]);
+      if (showPred.checked && s.prediction?.[p]) blend(PRED[s.prediction[p] % PRED.length]);
       img.data.set([rgb[0], rgb[1], rgb[2], 255], p * 4);
     }
     ctx.putImageData(img, 0, 0);
@@ -129,7 +139,9 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
     h(
       'div',
       { class: 'legend muted' },
-      ...info.classNames.slice(1).flatMap((c, i) => [h('span', { style: `background:rgb(${GT[(i + 1) % GT.length].join(',')})` }), `${c} (truth)`, h('span', { style: `background:rgb(${PRED[(i + 1) % PRED.length].join(',')})` }), `${c} (prediction)`]),
+      ...info.classNames
+        .slice(1)
+        .flatMap((c, i) => [h('span', { style: `background:rgb(${GT[(i + 1) % GT.length].join(',')})` }), `${c} (truth)`, h('span', { style: `background:rgb(${PRED[(i + 1) % PRED.length].join(',')})` }), `${c} (prediction)`]),
     ),
     h('div', { class: 'viewer' }, canvas, metrics),
   );
