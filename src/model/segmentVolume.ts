@@ -43,18 +43,28 @@ function voxelLabel(planes: readonly ArrayLike<number>[], p: number, thresholded
 }
 
 /**
- * Labels from every class's kept probabilities (keepProbabilities of all classes) under other
- * thresholds, by the same rule as segmentVolume: re-thresholding without running the model again.
+ * The labels segmentVolume gives with `thresholds`, from its arg-max labels and the kept probabilities
+ * of the thresholded classes: the rule needs nothing else (a voxel no threshold claims keeps its
+ * arg-max), so re-thresholding keeps one float per voxel per target class, never every class's.
  */
-export function labelsAt(probabilities: ReadonlyMap<number, Float32Array>, classes: number, thresholds: Readonly<Record<number, number>>): Uint8Array {
-  const planes = [...Array(classes).keys()].map((c) => {
-    const plane = probabilities.get(c);
-    if (!plane) throw new RangeError(`labelsAt needs the probabilities of every class; class ${c} was not kept`);
-    return plane;
+export function labelsAt(argmax: Uint8Array, probabilities: ReadonlyMap<number, Float32Array>, thresholds: Readonly<Record<number, number>>): Uint8Array {
+  const thresholded = Object.entries(thresholds).map(([c, t]) => {
+    const plane = probabilities.get(Number(c));
+    if (!plane || plane.length !== argmax.length) throw new RangeError(`labelsAt: class ${c} has a threshold but its probabilities were not kept`);
+    return [Number(c), t, plane] as const;
   });
-  const thresholded = Object.entries(thresholds).map(([c, t]) => [Number(c), t] as const);
-  const out = new Uint8Array(planes[0].length);
-  for (let p = 0; p < out.length; p++) out[p] = voxelLabel(planes, p, thresholded);
+  const out = Uint8Array.from(argmax);
+  for (let p = 0; p < out.length; p++) {
+    let over = -1;
+    let best = -1;
+    for (const [c, t, plane] of thresholded) {
+      if (plane[p] >= t && (over < 0 || plane[p] > best)) {
+        over = c;
+        best = plane[p];
+      }
+    }
+    if (over >= 0) out[p] = over;
+  }
   return out;
 }
 

@@ -284,7 +284,7 @@ async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: 
   const sourceTruth = (refsOf: typeof refs.train) => (c: PreprocessedCase) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
   const validationOptions = { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done: number, total: number) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) };
   const calibration = Object.keys(targets).length
-    ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: [...Array(classes).keys()], onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
+    ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: Object.keys(targets).map(Number), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
     : null;
   const operatingPoint = calibration ? calibrateOperatingPoint(calibration, targets, config.operatingPoint.minPrecision) : null;
   const thresholds = thresholdsOf(operatingPoint);

@@ -30,7 +30,8 @@ export interface EpochValidation {
  * One epoch's validation on the plan's grid. With sensitivity targets and `atOperatingPoint`, the
  * epoch is judged as the final evaluation will use it: thresholds are calibrated on these cases for the
  * targets (calibrateThreshold, with the precision floor) and the metrics are read at them, by
- * re-thresholding the kept probabilities (one forward pass per slice, as without). Otherwise arg-max.
+ * re-thresholding the target classes' kept probabilities (one forward pass per slice, as without).
+ * Otherwise arg-max.
  * Why: at the arg-max, only an over-segmenting epoch meets a 0.9 voxel-sensitivity target on small
  * lesions, and selection then preferred it to a later, sharper one whose threshold meets the target
  * at higher precision (docs/loss-fusion.md, "Diagnosis").
@@ -41,21 +42,20 @@ export function validateEpoch(
   o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number },
 ): EpochValidation {
   const calibrate = o.atOperatingPoint && Object.keys(o.targets).length > 0;
-  const all = [...Array(o.classes).keys()];
-  const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: all } : {}) });
+  const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
   if (!calibrate) return { summary: summarize(results, o.classNames), operatingPoint: null };
   const operatingPoint = calibrateOperatingPoint(results, o.targets, o.minPrecision);
   return { summary: summarize(relabel(results, o.classes, thresholdsOf(operatingPoint)), o.classNames), operatingPoint };
 }
 
 /**
- * Results evaluated with every class's probabilities kept, re-labelled and re-scored at other
- * thresholds (the kept probabilities and truth are dropped: the results are final).
+ * Arg-max results evaluated with the thresholded classes' probabilities kept, re-labelled and
+ * re-scored at those thresholds (the kept probabilities and truth are dropped: the results are final).
  */
 export function relabel(results: CaseResult[], classes: number, thresholds: Readonly<Record<number, number>>): CaseResult[] {
   return results.map((r) => {
     if (!r.probabilities || !r.truth) throw new RangeError(`case ${r.seriesInstanceUid} was evaluated without its probabilities; nothing to re-threshold`);
-    const prediction = labelsAt(r.probabilities, classes, thresholds);
+    const prediction = labelsAt(r.prediction, r.probabilities, thresholds);
     const truth = r.truth;
     return { seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, geometry: r.geometry, prediction, metrics: [...Array(classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, r.geometry))) };
   });

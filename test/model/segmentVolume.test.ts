@@ -83,16 +83,17 @@ describe('segmentVolume', () => {
     );
   });
 
-  it('re-thresholds kept probabilities exactly as segmenting with the thresholds does (labelsAt)', () => {
+  it('re-thresholds the arg-max with the kept probabilities exactly as segmenting with the thresholds does (labelsAt)', () => {
     // A ramp of intensities: class 1's probability runs from 0.007 to 0.99 over the volume.
     const ramp = Float32Array.from({ length: 300 }, (_, i) => i / 299);
-    const kept = segmentVolumeDetailed(thresholdModel(1, 0), ramp, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [0, 1] });
+    const kept = segmentVolumeDetailed(thresholdModel(1, 0), ramp, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] });
     for (const t of [0.05, 0.3, 0.5, 0.8]) {
       const direct = segmentVolume(thresholdModel(1, 0), ramp, size, { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: t } });
-      const again = labelsAt(kept.probabilities, 2, { 1: t });
+      const again = labelsAt(kept.labels, kept.probabilities, { 1: t });
       assert.deepEqual(again, direct, `threshold ${t}`);
+      assert.ok(again.some((v) => v === 1) && again.some((v) => v === 0), `threshold ${t} splits the ramp, or the test could not fail`);
     }
-    assert.deepEqual(labelsAt(kept.probabilities, 2, {}), kept.labels, 'no thresholds: the arg-max');
-    assert.throws(() => labelsAt(new Map([[1, new Float32Array(3)]]), 2, {}), /class 0 was not kept/);
+    assert.deepEqual(labelsAt(kept.labels, kept.probabilities, {}), kept.labels, 'no thresholds: the arg-max');
+    assert.throws(() => labelsAt(kept.labels, new Map(), { 1: 0.5 }), /class 1 has a threshold but its probabilities were not kept/);
   });
 });
