@@ -30,6 +30,17 @@ function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, back
   return kernel.kernelFunc({ inputs, attrs, backend: backend as never }) as TensorInfo;
 }
 
+/** A stride-1 NHWC Conv2D with explicit [top, bottom, left, right] padding: both gradients below are one. */
+function paddedConv(x: TensorInfo, filter: TensorInfo, [top, bottom, left, right]: number[], dilations: [number, number], b: WasmHeapBackend): TensorInfo {
+  const pad = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+  return run('Conv2D', { x, filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined as never }, b);
+}
+
 function dispose(backend: WasmHeapBackend, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
@@ -59,23 +70,7 @@ const backpropFilter: KernelFunc = ({ inputs, attrs, backend }) => {
   }
   const xt = run('Transpose', { x: input }, { perm: [3, 1, 2, 0] }, b);
   const dyt = run('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }, b);
-  const conv = run(
-    'Conv2D',
-    { x: xt, filter: dyt },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [sh, sw],
-      dimRoundingMode: undefined as never,
-    },
-    b,
-  );
+  const conv = paddedConv(xt, dyt, [top, bottom, left, right], [sh, sw], b);
   const out = run('Transpose', { x: conv }, { perm: [1, 2, 0, 3] }, b);
   dispose(b, ...temps, xt, dyt, conv);
   return out;
@@ -169,23 +164,7 @@ function makeBackpropInput(stock: KernelFunc): KernelFunc {
     const swapped = run('Transpose', { x: blocks }, { perm: [0, 2, 1] }, b);
     const flipped = reverseBlocks(swapped, b);
     const flipped4 = run('Reshape', { x: flipped }, { shape: [kh, kw, outChannels, inChannels] }, b);
-    const out = run(
-      'Conv2D',
-      { x: spread, filter: flipped4 },
-      {
-        strides: [1, 1],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-        dilations: [1, 1],
-        dimRoundingMode: undefined as never,
-      },
-      b,
-    );
+    const out = paddedConv(spread, flipped4, [top, bottom, left, right], [1, 1], b);
     dispose(b, ...temps, blocks, swapped, flipped, flipped4);
     return out;
   };

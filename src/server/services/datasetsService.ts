@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
 import { isInside } from '../../ingest/scan.js';
-import { queueIngest } from '../../jobs/ingestJobs.js';
+import { GenerateSchema, queueIngest } from '../../jobs/ingestJobs.js';
 import { findDataset } from '../../db/catalog.js';
 import { conflict, forbidden } from '../httpErrors.js';
 
@@ -57,16 +57,8 @@ export function resolveInsideRoots(requested: string, roots: string[], field: st
   return real;
 }
 
-export const DemoRequestSchema = z.strictObject({
-  difficulty: z.enum(['easy', 'hard']),
-  patients: z.number().int().min(3).max(200).optional(),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .optional(),
-});
+/** What the dashboard asks for: the job's cohort options without the folder, which the server chooses. */
+export const DemoRequestSchema = GenerateSchema.omit({ folder: true });
 
 /**
  * Queues a job that writes a synthetic demo cohort into the first ingest root (demo, demo-hard, or with
