@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { BACKEND_ORDER, type BackendChoice } from './backend/backendChoice.js';
+import { parseDicomWebUrl, type DicomWebAuth } from './dicomweb/dicomwebClient.js';
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
@@ -15,6 +16,10 @@ const EnvSchema = z.object({
   SEGFUSION_ALLOWED_HOSTS: z.string().optional(),
   SEGFUSION_PSEUDONYMIZE: z.enum(['auto', 'on', 'off']).optional(),
   SEGFUSION_NATIVE_STRICT: z.enum(['0', '1']).optional(),
+  SEGFUSION_DICOMWEB_USER: z.string().min(1).optional(),
+  SEGFUSION_DICOMWEB_PASSWORD: z.string().optional(),
+  SEGFUSION_DICOMWEB_TOKEN: z.string().min(1).optional(),
+  SEGFUSION_DICOMWEB_SERVERS: z.string().optional(),
 });
 
 /** A setting with a wrong value: one line naming the variable and the reason, never a ZodError dump. */
@@ -51,6 +56,15 @@ export interface AppConfig {
   pseudonymize: 'auto' | 'on' | 'off';
   /** wasm-native: a case oneDNN refuses is an error instead of falling back to the wasm kernel (SEGFUSION_NATIVE_STRICT=1; for tests and kernel work). */
   nativeStrict: boolean;
+  /** DICOMweb (PACS) access: credentials sent to every server, and the servers the dashboard offers. */
+  dicomweb: {
+    /** Basic (SEGFUSION_DICOMWEB_USER + _PASSWORD) or bearer (SEGFUSION_DICOMWEB_TOKEN); never logged or shown. */
+    auth: DicomWebAuth | undefined;
+    /** name -> address, from SEGFUSION_DICOMWEB_SERVERS="name=dicomweb://host/path,..."; the dashboard reaches only these. */
+    servers: Record<string, string>;
+    /** Local copies of pulled instances (resumable pulls): DATA_DIR/pacs. */
+    mirrorDir: string;
+  };
 }
 
 let cached: AppConfig | undefined;
@@ -84,9 +98,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
     nativeStrict: parsed.SEGFUSION_NATIVE_STRICT === '1',
+    dicomweb: { auth: dicomwebAuth(parsed), servers: dicomwebServers(parsed.SEGFUSION_DICOMWEB_SERVERS ?? ''), mirrorDir: path.join(dataDir, 'pacs') },
   };
   if (env === process.env) cached = config;
   return config;
+}
+
+function dicomwebAuth(p: z.infer<typeof EnvSchema>): DicomWebAuth | undefined {
+  if (p.SEGFUSION_DICOMWEB_TOKEN && p.SEGFUSION_DICOMWEB_USER) throw new ConfigError('set SEGFUSION_DICOMWEB_TOKEN (bearer) or SEGFUSION_DICOMWEB_USER/PASSWORD (basic), not both');
+  if (p.SEGFUSION_DICOMWEB_TOKEN) return { kind: 'bearer', token: p.SEGFUSION_DICOMWEB_TOKEN };
+  if (p.SEGFUSION_DICOMWEB_USER) return { kind: 'basic', username: p.SEGFUSION_DICOMWEB_USER, password: p.SEGFUSION_DICOMWEB_PASSWORD ?? '' };
+  if (p.SEGFUSION_DICOMWEB_PASSWORD !== undefined) throw new ConfigError('SEGFUSION_DICOMWEB_PASSWORD is set without SEGFUSION_DICOMWEB_USER');
+  return undefined;
+}
+
+function dicomwebServers(list: string): Record<string, string> {
+  const servers: Record<string, string> = {};
+  for (const entry of list
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq).trim();
+    if (eq < 1 || !/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new ConfigError(`SEGFUSION_DICOMWEB_SERVERS: "${entry}" must be NAME=dicomweb://HOST/PATH (NAME: letters, digits, _ or -)`);
+    try {
+      parseDicomWebUrl(entry.slice(eq + 1).trim());
+    } catch (err) {
+      throw new ConfigError(`SEGFUSION_DICOMWEB_SERVERS: ${name}: ${(err as Error).message}`);
+    }
+    servers[name] = entry.slice(eq + 1).trim();
+  }
+  return servers;
 }
 
 /** File path of a `file:` SQLite URL, resolved against the working directory. */

@@ -7,7 +7,9 @@ import { exportNnunet } from '../data/exportNnunet.js';
 import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT, type SyntheticDifficulty } from '../data/synthetic.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { inspectFile, type InspectResult } from '../dicom/inspect.js';
+import { DicomWebError } from '../dicomweb/dicomwebClient.js';
 import { ingest } from '../ingest/ingest.js';
+import { ingestFromDicomWeb } from '../ingest/ingestDicomWeb.js';
 import { LabelsFolderError } from '../ingest/labels.js';
 import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
@@ -19,11 +21,23 @@ import { withDb } from './withDb.js';
 import { formatDatasetInfo, formatIngestSummary, table } from './tables.js';
 
 /** Errors a user can act on: printed as one line, exit status 1, no stack trace. */
-const USER_ERRORS = [DatasetNotFoundError, LabelsFolderError, DicomError];
+const USER_ERRORS = [DatasetNotFoundError, LabelsFolderError, DicomError, DicomWebError];
 
-async function runIngest(paths: string[], opts: { dataset: string; labels?: string; json?: boolean }) {
+const isServer = (p: string) => /^(dicomwebs?|https?):\/\//i.test(p);
+
+async function runIngest(paths: string[], opts: { dataset: string; labels?: string; json?: boolean; study?: string; query?: string }) {
   const progress = phaseProgress();
-  const summary = await withDb((db) => ingest(db, { dataset: opts.dataset, paths, labelsDir: opts.labels, cacheDir: loadConfig().cacheDir, onProgress: progress.update })).finally(progress.stop);
+  const config = loadConfig();
+  const servers = paths.filter(isServer);
+  if (servers.length > 1 || (servers.length && paths.length > 1)) throw new DicomWebError('give one DICOMweb server, or folders, not both');
+  if (!servers.length && (opts.study || opts.query)) throw new DicomWebError('--study and --query select from a DICOMweb server: give dicomweb://HOST/PATH as the source');
+  if (servers.length && !!opts.study === !!opts.query) throw new DicomWebError('with a DICOMweb server, give --study UID or --query "Modality=CT&StudyDate=..." (one of them)');
+  const base = { dataset: opts.dataset, labelsDir: opts.labels, cacheDir: config.cacheDir, onProgress: progress.update };
+  const summary = await withDb((db) =>
+    servers.length
+      ? ingestFromDicomWeb(db, { ...base, url: servers[0], selection: opts.study ? { study: opts.study } : { query: opts.query! }, auth: config.dicomweb.auth, mirrorDir: config.dicomweb.mirrorDir })
+      : ingest(db, { ...base, paths }),
+  ).finally(progress.stop);
   logger.info({ dataset: summary.dataset, series: summary.series, errors: summary.errors, warnings: summary.warnings, ms: summary.durationMs }, 'ingest finished');
   console.log(opts.json ? JSON.stringify(summary) : formatIngestSummary(summary));
 }
@@ -68,10 +82,12 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
 
   program
     .command('ingest')
-    .description('import DICOM folders (and NIfTI label maps) into a dataset')
-    .argument('<paths...>', 'DICOM files or folders, scanned recursively')
+    .description('import DICOM folders, or series from a DICOMweb server (PACS), with their labels into a dataset')
+    .argument('<paths...>', 'DICOM files or folders, scanned recursively; or one server, dicomweb://HOST[:PORT]/PATH')
     .requiredOption('-d, --dataset <name>', 'dataset to create or add to')
-    .option('-l, --labels <dir>', 'folder of NIfTI label maps (+ labels.json, manifest.csv)')
+    .option('-l, --labels <dir>', 'folder of NIfTI label maps, SEG or RTSTRUCT files (+ labels.json, manifest.csv)')
+    .option('--study <uid>', 'from a server: the StudyInstanceUID to pull')
+    .option('--query <qido>', 'from a server: a QIDO-RS series query, e.g. "Modality=CT&StudyDate=20240101-20241231"')
     .option('--json', 'print the summary as JSON')
     .action(runIngest);
 

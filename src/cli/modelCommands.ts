@@ -23,15 +23,30 @@ export function addModelCommands(program: Command): void {
     .command('predict')
     .description('segment a DICOM series with an exported model')
     .requiredOption('--model <dir>', 'exported model folder (segfusion export)')
-    .requiredOption('--input <dir>', 'folder holding the DICOM series')
+    .requiredOption('--input <dir>', 'folder holding the DICOM series, or a DICOMweb server (dicomweb://HOST/PATH, with --study)')
     .requiredOption('--out <file>', 'label map to write (.nii.gz or .nii)')
     .option('--seg <file>', 'also write a DICOM SEG referencing the source images')
-    .option('--series <uid>', 'SeriesInstanceUID, when the folder holds several series')
+    .option('--series <uid>', 'SeriesInstanceUID, when the folder or study holds several series')
+    .option('--study <uid>', 'with a DICOMweb --input: the StudyInstanceUID to pull')
+    .option('--push <server>', 'store the DICOM SEG on a DICOMweb server (STOW-RS), e.g. dicomweb://pacs:8042/dicom-web')
     .option('--json', 'print JSON')
-    .action(async (o: { model: string; input: string; out: string; seg?: string; series?: string; json?: boolean }) => {
-      const { predictSeries } = await import('../predict/predictSeries.js');
+    .action(async (o: { model: string; input: string; out: string; seg?: string; series?: string; study?: string; push?: string; json?: boolean }) => {
+      const { predictWithPacs } = await import('../predict/predictWithPacs.js');
       const progress = phaseProgress();
-      const r = await predictSeries({ modelDir: o.model, input: o.input, out: o.out, seg: o.seg, seriesInstanceUid: o.series, backend: loadConfig().backend, onProgress: progress.update }).finally(progress.stop);
+      const config = loadConfig();
+      const r = await predictWithPacs({
+        modelDir: o.model,
+        input: o.input,
+        out: o.out,
+        seg: o.seg,
+        seriesInstanceUid: o.series,
+        study: o.study,
+        push: o.push,
+        auth: config.dicomweb.auth,
+        mirrorDir: config.dicomweb.mirrorDir,
+        backend: config.backend,
+        onProgress: progress.update,
+      }).finally(progress.stop);
       if (o.json) {
         console.log(JSON.stringify(r));
         return;
@@ -43,6 +58,6 @@ export function addModelCommands(program: Command): void {
           Object.entries(r.classes).map(([name, c]) => [name, c.voxels, c.ml]),
         ),
       );
-      console.log(`Label map: ${r.out}${r.seg ? `\nDICOM SEG: ${r.seg}` : ''}`);
+      console.log(`Label map: ${r.out}${r.seg ? `\nDICOM SEG: ${r.seg}` : ''}${r.pushed ? `\nSEG stored on ${r.pushed}` : ''}`);
     });
 }

@@ -1,3 +1,4 @@
+import type { PullSummary } from '../dicomweb/pull.js';
 import Table from 'cli-table3';
 import type { IngestSummary } from '../ingest/ingest.js';
 import type { DatasetInfo } from '../data/datasetInfo.js';
@@ -8,8 +9,9 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return t.toString();
 }
 
-export function formatIngestSummary(s: IngestSummary): string {
+export function formatIngestSummary(s: IngestSummary & { pulled?: Omit<PullSummary, 'folders'> }): string {
   const lines = [
+    ...(s.pulled ? [`Pulled from ${s.pulled.server}: ${s.pulled.series} series, ${s.pulled.instances} instance(s): ${s.pulled.downloaded} retrieved, ${s.pulled.reused} already mirrored, ${s.pulled.failed.length} failed.`] : []),
     table(
       ['patient', 'series', 'modality', 'voxels', 'spacing (mm)', 'label', 'warnings'],
       s.seriesTable.map((r) => [r.patientId, r.seriesInstanceUid.length > 28 ? `…${r.seriesInstanceUid.slice(-27)}` : r.seriesInstanceUid, r.modality, r.size, r.spacing, r.label, r.warnings]),

@@ -5,6 +5,7 @@ import { runBatch, valuesPlaceholders, type SqlStatement } from './sqlBatch.js';
 import { InstanceHeaderSchema, type InstanceHeader } from '../dicom/header.js';
 import type { SeriesPlan } from '../dicom/series.js';
 import type { VolumeGeometry } from '../data/geometry.js';
+import { ClassSpecsSchema, type ClassSpecs } from '../data/classSpecs.js';
 
 export interface IssueRecord {
   severity: 'error' | 'warning';
@@ -171,8 +172,14 @@ export async function saveLabel(db: Db, seriesRef: string, label: { sourcePath: 
   await db.labelMap.upsert({ where: { seriesRef }, update: data, create: { id: randomUUID(), seriesRef, ...data } });
 }
 
-export async function setClassMap(db: Db, datasetId: string, classMap: Record<string, string>): Promise<void> {
-  await db.dataset.update({ where: { id: datasetId }, data: { classMap: JSON.stringify(classMap) } });
+export async function setClassMap(db: Db, datasetId: string, classMap: Record<string, string>, specs: ClassSpecs | null): Promise<void> {
+  await db.dataset.update({ where: { id: datasetId }, data: { classMap: JSON.stringify(classMap), classSpecs: specs ? JSON.stringify(specs) : null } });
+}
+
+/** The class specs labels.json gave at the dataset's last ingest (null: names only, or no such dataset). */
+export async function datasetClassSpecs(db: Db, datasetName: string): Promise<ClassSpecs | null> {
+  const row = await db.dataset.findUnique({ where: { name: datasetName }, select: { classSpecs: true } });
+  return row?.classSpecs ? ClassSpecsSchema.parse(JSON.parse(row.classSpecs)) : null;
 }
 
 export async function listDatasets(db: Db) {

@@ -3,6 +3,7 @@ import type { VolumeGeometry } from '../data/geometry.js';
 import { decodedText } from './charset.js';
 import type { DataSet } from './parse.js';
 import { SEGMENTATION_STORAGE } from './seg.js';
+import { rgbToDicomLab, type Code, type SegmentCoding } from './segmentCodes.js';
 import { writeDicomPart10, type DicomElement } from './writer.js';
 
 /** UIDs under the ISO 2.25 root (a UUID as one integer): unique without a registered organisation root. */
@@ -20,8 +21,8 @@ export interface SegContent {
   /** Class index per voxel on the source series' grid, i fastest. */
   labels: Uint8Array;
   geometry: VolumeGeometry;
-  /** Segment number (= class index) and label of each foreground class to write. */
-  segments: { number: number; label: string }[];
+  /** Segment number (= class index), label, codes and colour of each foreground class to write. */
+  segments: { number: number; label: string; coding: SegmentCoding }[];
   algorithm: { name: string; version: string };
   seriesDescription?: string;
 }
@@ -49,12 +50,30 @@ const code = (value: string, scheme: string, meaning: string): DicomElement[][] 
     { tag: 0x00080104, vr: 'LO', value: meaning },
   ],
 ];
+const coded = (c: Code) => code(c.code, c.scheme, c.meaning);
+
+/** One Segment Sequence item: codes (category, type, region), display colour, and the algorithm. */
+function segmentItem(s: SegContent['segments'][number], algorithm: SegContent['algorithm']): DicomElement[] {
+  const items: DicomElement[] = [
+    { tag: 0x00620003, vr: 'SQ', value: coded(s.coding.category) },
+    { tag: 0x00620004, vr: 'US', value: s.number },
+    { tag: 0x00620005, vr: 'LO', value: s.label },
+    { tag: 0x00620008, vr: 'CS', value: 'AUTOMATIC' },
+    { tag: 0x00620009, vr: 'LO', value: `${algorithm.name} ${algorithm.version}`.slice(0, 64) },
+    { tag: 0x0062000d, vr: 'US', value: rgbToDicomLab(s.coding.color) },
+    { tag: 0x0062000f, vr: 'SQ', value: coded(s.coding.type) },
+  ];
+  if (s.coding.region) items.push({ tag: 0x00082218, vr: 'SQ', value: coded(s.coding.region) });
+  return items;
+}
 
 /**
  * Writes a BINARY DICOM Segmentation (PS3.3 A.51) of a label map on its source series' grid: one frame
  * per segment and slice where the segment occurs, each referencing its source image, with plane
  * position and orientation, bits packed as one continuous stream (PS3.5 8.1.1). Patient and study
- * attributes are copied from the source, so PACS viewers file it with the images. A prediction with no
+ * attributes are copied from the source, so PACS viewers file it with the images. Each segment carries
+ * its SNOMED CT category and type (and region), a recommended display colour and the algorithm's name
+ * and version, as OHIF and 3D Slicer expect. A prediction with no
  * foreground at all still gets one empty frame, since a SEG needs at least one.
  */
 export function writeSegmentation(source: SegSource, content: SegContent): Buffer {
@@ -160,14 +179,7 @@ export function writeSegmentation(source: SegSource, content: SegContent): Buffe
     {
       tag: 0x00620002,
       vr: 'SQ',
-      value: content.segments.map((s) => [
-        { tag: 0x00620003, vr: 'SQ', value: code('T-D0050', 'SRT', 'Tissue') },
-        { tag: 0x00620004, vr: 'US', value: s.number },
-        { tag: 0x00620005, vr: 'LO', value: s.label },
-        { tag: 0x00620008, vr: 'CS', value: 'AUTOMATIC' },
-        { tag: 0x00620009, vr: 'LO', value: content.algorithm.name },
-        { tag: 0x0062000f, vr: 'SQ', value: code('T-D0050', 'SRT', 'Tissue') },
-      ]),
+      value: content.segments.map((s) => segmentItem(s, content.algorithm)),
     },
     { tag: 0x00700080, vr: 'CS', value: 'SEGFUSION' },
     { tag: 0x00700081, vr: 'LO', value: `Automatic segmentation by ${content.algorithm.name}` },

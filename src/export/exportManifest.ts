@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { OperatingPointSchema } from '../train/operatingPoint.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
+import { SegmentCodingSchema } from '../dicom/segmentCodes.js';
 
 export const EXPORT_MANIFEST = 'segfusion.json';
 
@@ -39,6 +40,8 @@ export const ExportManifestSchema = z.object({
   backend: z.record(z.string(), z.unknown()).nullable(),
   /** Per-class probability thresholds calibrated on validation (absent: arg-max), applied by predict. */
   operatingPoint: OperatingPointSchema.nullable().optional(),
+  /** SEG codes and colour of classes 1..n-1 (absent in exports before 0.1: predict uses the defaults). */
+  segmentCodings: z.array(SegmentCodingSchema).optional(),
 });
 export type ExportManifest = z.infer<typeof ExportManifestSchema>;
 

@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { zipSync } from 'fflate';
 import type { Db } from '../db/client.js';
+import { datasetClassSpecs } from '../db/catalog.js';
 import { upsertArtifact } from '../db/runs.js';
+import { segmentCodingsFor } from '../data/classSpecs.js';
 import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../model/modelIo.js';
 import { checkpointDir } from '../train/checkpoint.js';
@@ -48,6 +50,7 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
     versions: run.versions ?? {},
     backend: run.backend,
     operatingPoint: run.operatingPoint,
+    segmentCodings: segmentCodingsFor(plan.classNames, await datasetClassSpecs(db, run.dataset)),
   };
   const out = path.resolve(o.out);
   fs.mkdirSync(out, { recursive: true });

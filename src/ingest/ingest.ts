@@ -11,13 +11,15 @@ import { scanFiles } from './scan.js';
 import { buildVolumes, seriesProblemIssue } from './volumePhase.js';
 import { VolumePool } from './volumePool.js';
 
-export type IngestPhase = 'scan' | 'headers' | 'volumes' | 'labels';
+export type IngestPhase = 'download' | 'scan' | 'headers' | 'volumes' | 'labels';
 
 export interface IngestOptions {
   dataset: string;
   paths: string[];
   labelsDir?: string;
   cacheDir: string;
+  /** Issues found before the import (e.g. instances a PACS pull could not retrieve), kept with its record. */
+  priorIssues?: IssueRecord[];
   onProgress?: (phase: IngestPhase, done: number, total: number) => void;
 }
 
@@ -54,7 +56,7 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
   await reconcileIngest(db, opts.cacheDir);
   const dataset = await upsertDataset(db, opts.dataset);
   const run = await startIngestRun(db, dataset.id);
-  const issues: IssueRecord[] = [];
+  const issues: IssueRecord[] = [...(opts.priorIssues ?? [])];
   const phaseMs: IngestSummary['phaseMs'] = { scan: 0, headers: 0, volumes: 0, labels: 0 };
   let phaseStart = Date.now();
   const endPhase = (phase: keyof typeof phaseMs) => {

@@ -12,7 +12,7 @@ import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
 import { segToLabelVolume } from '../data/segAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
-import { matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { classMapOf, matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
 import { listFolder } from './scan.js';
 import { readPrefix, sha1 } from '../util/files.js';
 import { cacheName } from '../util/safeName.js';
@@ -40,7 +40,7 @@ export async function ingestLabels(
   cacheDir: string,
   issues: IssueRecord[],
 ): Promise<{ matched: number; rejected: number }> {
-  const folder = sources.labelsDir ? readLabelsFolder(sources.labelsDir) : { files: [], classMap: null, problems: [] };
+  const folder = sources.labelsDir ? readLabelsFolder(sources.labelsDir) : { files: [], classSpecs: null, problems: [] };
   const segPaths = [...sources.segPaths, ...(sources.labelsDir ? dicomFilesIn(sources.labelsDir) : [])];
   const series = await datasetSeries(db, datasetId);
   const keys = series.map((s) => ({ seriesInstanceUid: s.seriesInstanceUid, patientId: s.study.patient.patientId, folder: s.folder, row: s }));
@@ -74,8 +74,8 @@ export async function ingestLabels(
       const counts: Record<string, number> = {};
       for (const v of data) counts[v] = (counts[v] ?? 0) + 1;
       for (const v of Object.keys(counts)) observed.add(Number(v));
-      if (folder.classMap) {
-        const unknown = Object.keys(counts).filter((v) => !(v in folder.classMap!));
+      if (folder.classSpecs) {
+        const unknown = Object.keys(counts).filter((v) => !(v in folder.classSpecs!));
         if (unknown.length) issues.push({ severity: 'warning', path: file, reason: `label values ${unknown.join(', ')} are not in labels.json` });
       }
       const volumePath = writeVolume(path.join(cacheDir, datasetId), cacheName(target.seriesInstanceUid, 'label'), 'label', geometry, data);
@@ -135,6 +135,6 @@ export async function ingestLabels(
   }
 
   const derived: ClassMap = Object.fromEntries([...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : (segmentNames[String(v)] ?? `class_${v}`)]));
-  await setClassMap(db, datasetId, folder.classMap ?? derived);
+  await setClassMap(db, datasetId, folder.classSpecs ? classMapOf(folder.classSpecs) : derived, folder.classSpecs);
   return { matched, rejected };
 }

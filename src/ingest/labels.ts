@@ -1,15 +1,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { listFolder, type ScanProblem } from './scan.js';
-import { z } from 'zod';
+import { LabelsJsonSchema, type ClassSpecs } from '../data/classSpecs.js';
 
-/** labels.json: label value -> class name, e.g. {"0": "background", "1": "liver", "2": "lesion"}. */
-export const ClassMapSchema = z.record(z.string(), z.string().min(1)).superRefine((map, ctx) => {
-  for (const key of Object.keys(map)) {
-    if (!/^\d+$/.test(key) || Number(key) > 255) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}": label values must be integers 0..255` });
+export { classMapOf, type ClassMap, type ClassSpec, type ClassSpecs } from '../data/classSpecs.js';
+
+/** Reads and validates a labels.json file; strings become specs with no codes. */
+export function readLabelsJson(file: string): ClassSpecs {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LabelsFolderError(`${file}: not valid JSON (${(err as Error).message})`);
   }
-});
-export type ClassMap = z.infer<typeof ClassMapSchema>;
+  const parsed = LabelsJsonSchema.safeParse(raw);
+  if (!parsed.success) throw new LabelsFolderError(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
 
 export interface LabelFile {
   path: string;
@@ -29,21 +36,10 @@ const stemOf = (name: string) => name.replace(/\.nii(\.gz)?$/i, '');
  * Reads a labels folder: NIfTI label maps, an optional labels.json class map and an optional manifest.csv
  * (header `file,series`) that maps files explicitly.
  */
-export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: ClassMap | null; problems: ScanProblem[] } {
+export function readLabelsFolder(dir: string): { files: LabelFile[]; classSpecs: ClassSpecs | null; problems: ScanProblem[] } {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new LabelsFolderError(`labels folder does not exist: ${dir}`);
-  let classMap: ClassMap | null = null;
   const classFile = path.join(dir, 'labels.json');
-  if (fs.existsSync(classFile)) {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(fs.readFileSync(classFile, 'utf8'));
-    } catch (err) {
-      throw new LabelsFolderError(`${classFile}: not valid JSON (${(err as Error).message})`);
-    }
-    const parsed = ClassMapSchema.safeParse(raw);
-    if (!parsed.success) throw new LabelsFolderError(`${classFile}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-    classMap = parsed.data;
-  }
+  const classSpecs = fs.existsSync(classFile) ? readLabelsJson(classFile) : null;
   const manifest = new Map<string, string>();
   const manifestFile = path.join(dir, 'manifest.csv');
   if (fs.existsSync(manifestFile)) {
@@ -67,7 +63,7 @@ export function readLabelsFolder(dir: string): { files: LabelFile[]; classMap: C
   for (const f of manifest.keys()) {
     if (!files.some((x) => path.basename(x.path) === f)) throw new LabelsFolderError(`${manifestFile}: lists ${f}, which is not in ${dir}`);
   }
-  return { files, classMap, problems: listed.problems };
+  return { files, classSpecs, problems: listed.problems };
 }
 
 export interface SeriesKey {

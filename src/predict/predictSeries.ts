@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.js';
+import { segmentCodingsFor } from '../data/classSpecs.js';
 import { lpsToRasAffine, voxelToLps, type VolumeGeometry } from '../data/geometry.js';
 import { preprocessImage } from '../data/preprocess.js';
 import { buildVolume } from '../data/volume.js';
@@ -109,7 +110,8 @@ export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
       const inst = plan.instances.find((i) => i.header.sopInstanceUid === s.sopInstanceUid);
       if (inst && !slices[s.index]) slices[s.index] = { sopClassUid: inst.header.sopClassUid, sopInstanceUid: s.sopInstanceUid };
     }
-    const segments = manifest.classes.slice(1).map((label, i) => ({ number: i + 1, label }));
+    const codings = manifest.segmentCodings ?? segmentCodingsFor(manifest.classes, null);
+    const segments = manifest.classes.slice(1).map((label, i) => ({ number: i + 1, label, coding: codings[i] }));
     fs.mkdirSync(path.dirname(path.resolve(o.seg)), { recursive: true });
     fs.writeFileSync(
       o.seg,

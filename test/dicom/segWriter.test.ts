@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -7,8 +8,20 @@ import { readInstanceHeader } from '../../src/dicom/header.js';
 import { parseDicom } from '../../src/dicom/parse.js';
 import { readSegmentation } from '../../src/dicom/seg.js';
 import { writeSegmentation } from '../../src/dicom/segWriter.js';
+import type { SegmentCoding } from '../../src/dicom/segmentCodes.js';
+import dcmjs from 'dcmjs';
 import type { SyntheticCase } from '../../src/data/synthetic.js';
 import { PYTHON, run, smallCohort, tempDir } from '../helpers.js';
+
+const LIVER = { code: '10200004', scheme: 'SCT', meaning: 'Liver' };
+const CODINGS: SegmentCoding[] = [
+  { category: { code: '123037004', scheme: 'SCT', meaning: 'Anatomical Structure' }, type: LIVER, color: [221, 130, 101] },
+  { category: { code: '49755003', scheme: 'SCT', meaning: 'Morphologically Abnormal Structure' }, type: { code: '52988006', scheme: 'SCT', meaning: 'Lesion' }, region: LIVER, color: [0, 114, 178] },
+];
+
+/** dcmjs naturalises a one-item sequence to the item itself. */
+// biome-ignore lint/suspicious/noExplicitAny: dcmjs's naturalised data sets are untyped
+const one = (v: any) => (Array.isArray(v) ? v[0] : v);
 
 describe('writeSegmentation', () => {
   let dir: string;
@@ -40,8 +53,8 @@ describe('writeSegmentation', () => {
           labels: c.labels,
           geometry: c.geometry,
           segments: [
-            { number: 1, label: 'organ' },
-            { number: 2, label: 'lesion' },
+            { number: 1, label: 'organ', coding: CODINGS[0] },
+            { number: 2, label: 'lesion', coding: CODINGS[1] },
           ],
           algorithm: { name: 'test', version: '1' },
         },
@@ -93,6 +106,39 @@ print(json.dumps(out))`;
     }
   });
 
+  it('passes dciodvfy with no errors and no code warnings', () => {
+    // dciodvfy exits non-zero on any warning; the DICOMDIR warnings come from the synthetic source's empty study attributes.
+    const r = spawnSync('dciodvfy', [segFile], { encoding: 'utf8' });
+    const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /^(Error|Warning)/.test(l));
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('Error') || /Cod(e|ing)|SRT|deprecated|retired/i.test(l)),
+      [],
+      lines.join('\n'),
+    );
+    assert.ok(`${r.stdout}${r.stderr}`.includes('Segmentation'), 'dciodvfy recognised the IOD');
+  });
+
+  it('reads back in dcmjs (what OHIF uses) with SNOMED CT codes, region, colour and algorithm', () => {
+    const buf = fs.readFileSync(segFile);
+    const dict = dcmjs.data.DicomMessage.readFile(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+    const segs = ds.SegmentSequence as Record<string, ReturnType<typeof one>>[];
+    assert.equal(segs.length, 2);
+    CODINGS.forEach((c, i) => {
+      const s = segs[i];
+      assert.deepEqual(
+        [one(s.SegmentedPropertyCategoryCodeSequence).CodeValue, one(s.SegmentedPropertyCategoryCodeSequence).CodingSchemeDesignator, one(s.SegmentedPropertyTypeCodeSequence).CodeValue, one(s.SegmentedPropertyTypeCodeSequence).CodeMeaning],
+        [c.category.code, 'SCT', c.type.code, c.type.meaning],
+      );
+      assert.equal(s.SegmentAlgorithmType, 'AUTOMATIC');
+      assert.equal(s.SegmentAlgorithmName, 'test 1');
+      const rgb = dcmjs.data.Colors.dicomlab2RGB(s.RecommendedDisplayCIELabValue).map((v: number) => Math.round(v * 255));
+      for (let k = 0; k < 3; k++) assert.ok(Math.abs(rgb[k] - c.color[k]) <= 1, `segment ${i + 1} colour ${rgb} vs ${c.color}`);
+    });
+    assert.equal(one(segs[1].AnatomicRegionSequence).CodeValue, LIVER.code);
+    assert.equal(Number(ds.NumberOfFrames), (ds.PerFrameFunctionalGroupsSequence as unknown[]).length);
+  });
+
   it('converts Latin-1 patient names to the UTF-8 it declares (ISO_IR 192), as pydicom reads them', () => {
     const source = path.join(dir, 'latin1.dcm');
     const files = fs.readdirSync(path.join(dir, 'dicom'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
@@ -108,7 +154,10 @@ print(json.dumps(out))`;
     const out = path.join(dir, 'seg-utf8.dcm');
     fs.writeFileSync(
       out,
-      writeSegmentation({ dataSet: parsed.dataSet, seriesInstanceUid: c.seriesUid, slices }, { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ' }], algorithm: { name: 'test', version: '1' } }),
+      writeSegmentation(
+        { dataSet: parsed.dataSet, seriesInstanceUid: c.seriesUid, slices },
+        { labels: c.labels, geometry: c.geometry, segments: [{ number: 1, label: 'organ', coding: CODINGS[0] }], algorithm: { name: 'test', version: '1' } },
+      ),
     );
     assert.ok(fs.readFileSync(out).includes(Buffer.from('M\u00fcller^J\u00f6rg', 'utf8')), 'the SEG holds UTF-8 bytes');
     const name = run(PYTHON, ['-c', 'import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); print(d.SpecificCharacterSet, "|", str(d.PatientName))', out], { env: { ...process.env, PYTHONIOENCODING: 'utf-8' } }).trim();

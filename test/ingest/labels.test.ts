@@ -46,12 +46,21 @@ describe('readLabelsFolder', () => {
         ['b', '1.2.3.3'],
       ],
     );
-    assert.deepEqual(r.classMap, { '0': 'background', '1': 'liver' });
+    assert.deepEqual(r.classSpecs, { '0': { name: 'background', synonyms: [] }, '1': { name: 'liver', synonyms: [] } });
+  });
+
+  it('reads class specs with codes, colours and synonyms', () => {
+    const spec = { name: 'lesion', synonyms: ['GTV'], category: { code: '49755003', meaning: 'Morphologically Abnormal Structure' }, type: { code: '52988006', meaning: 'Lesion' }, color: '#ff8000' };
+    const r = readLabelsFolder(folder({ 'labels.json': JSON.stringify({ 0: 'background', 2: spec }) }));
+    assert.deepEqual(r.classSpecs?.['2'], { ...spec, category: { ...spec.category, scheme: 'SCT' }, type: { ...spec.type, scheme: 'SCT' }, color: [255, 128, 0] });
   });
 
   const BAD: [string, Record<string, string>, RegExp][] = [
     ['labels.json that is not JSON', { 'labels.json': '{oops' }, /labels.json: not valid JSON/],
     ['labels.json with a non-integer value', { 'labels.json': '{"one":"liver"}' }, /label values must be integers/],
+    ['a class with a category but no type', { 'labels.json': '{"1":{"name":"liver","category":{"code":"123037004","meaning":"Anatomical Structure"}}}' }, /1: give both category and type/],
+    ['a colour that is not #rrggbb', { 'labels.json': '{"1":{"name":"liver","color":"red"}}' }, /1.color: a colour is "#rrggbb"/],
+    ['an unknown key in a class', { 'labels.json': '{"1":{"name":"liver","colour":"#ff0000"}}' }, /Unrecognized key/],
     ['manifest.csv without its header', { 'manifest.csv': 'a.nii,1.2\n' }, /first line must be "file,series"/],
     ['manifest.csv naming a missing file', { 'manifest.csv': 'file,series\nmissing.nii,1.2\n' }, /lists missing.nii, which is not in/],
   ];
