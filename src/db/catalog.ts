@@ -167,7 +167,7 @@ export async function datasetSeries(db: Db, datasetId: string) {
   });
 }
 
-export async function saveLabel(db: Db, seriesRef: string, label: { sourcePath: string; kind: 'nifti' | 'seg'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> }): Promise<void> {
+export async function saveLabel(db: Db, seriesRef: string, label: { sourcePath: string; kind: 'nifti' | 'seg' | 'rtstruct'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> }): Promise<void> {
   const data = { ...label, voxelCounts: JSON.stringify(label.voxelCounts) };
   await db.labelMap.upsert({ where: { seriesRef }, update: data, create: { id: randomUUID(), seriesRef, ...data } });
 }

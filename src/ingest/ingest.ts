@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Db } from '../db/client.js';
 import { datasetSeries, finishIngestRun, knownSourceFiles, saveSourceFiles, seriesFingerprints, startIngestRun, upsertDataset, type IssueRecord } from '../db/catalog.js';
 import { describeThrown } from '../dicom/errors.js';
+import { RT_STRUCTURE_SET_STORAGE } from '../dicom/rtstruct.js';
 import { SEGMENTATION_STORAGE } from '../dicom/seg.js';
 import { planSeries } from '../dicom/series.js';
 import { earlierInstances, readHeaders, unchangedSince } from './headerPhase.js';
@@ -86,9 +87,10 @@ export async function ingest(db: Db, opts: IngestOptions): Promise<IngestSummary
     endPhase('headers');
 
     const instances = [...headers.instances, ...earlierInstances(known, files, headers.instances)];
-    // Segmentation objects are labels, not images: they are painted onto their series after the volumes exist.
-    const segPaths = instances.filter((i) => i.header.sopClassUid === SEGMENTATION_STORAGE).map((i) => i.path);
-    const images = instances.filter((i) => i.header.sopClassUid !== SEGMENTATION_STORAGE);
+    // Segmentations and structure sets are labels, not images: they are painted onto their series after the volumes exist.
+    const isLabel = (sopClass: string) => sopClass === SEGMENTATION_STORAGE || sopClass === RT_STRUCTURE_SET_STORAGE;
+    const segPaths = instances.filter((i) => isLabel(i.header.sopClassUid)).map((i) => i.path);
+    const images = instances.filter((i) => !isLabel(i.header.sopClassUid));
     const planned = planSeries(images, (p) => path.dirname(p));
     for (const p of planned.problems) issues.push(seriesProblemIssue(p));
     // Files from earlier imports keep their recorded size and mtime, so a series built from several

@@ -6,13 +6,16 @@ import { initCodecs } from '../dicom/codecs.js';
 import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader } from '../dicom/header.js';
 import { parseDicom, sniffDicom } from '../dicom/parse.js';
-import { readSegmentation } from '../dicom/seg.js';
+import { RT_STRUCTURE_SET_STORAGE, readStructureSet, type StructureSet } from '../dicom/rtstruct.js';
+import { readSegmentation, type Segmentation } from '../dicom/seg.js';
 import { VolumeGeometrySchema } from '../data/geometry.js';
 import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
+import { structureSetToLabels } from '../data/rtstructRaster.js';
 import { segToLabelVolume } from '../data/segAlign.js';
 import { volumeExists, writeVolume } from '../data/volumeCache.js';
 import { NiftiError, readNifti } from '../nifti/nifti.js';
 import { classMapOf, matchLabel, readLabelsFolder, type ClassMap } from './labels.js';
+import { RoiClasses } from './roiClasses.js';
 import { listFolder } from './scan.js';
 import { readPrefix, sha1 } from '../util/files.js';
 import { cacheName } from '../util/safeName.js';
@@ -27,9 +30,20 @@ function dicomFilesIn(dir: string): string[] {
     .filter((p) => sniffDicom(readPrefix(p, 132)) !== null);
 }
 
+type DicomLabel = { kind: 'seg'; seg: Segmentation } | { kind: 'rtstruct'; set: StructureSet };
+
+/** A DICOM label file: a Segmentation or an RT Structure Set, told apart by SOP class. */
+function readDicomLabel(file: string): DicomLabel {
+  const parsed = parseDicom(fs.readFileSync(file), file);
+  const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
+  if (header.sopClassUid === RT_STRUCTURE_SET_STORAGE) return { kind: 'rtstruct', set: readStructureSet(parsed.dataSet, file) };
+  return { kind: 'seg', seg: readSegmentation(parsed.dataSet, header, file) };
+}
+
 /**
  * Attaches label maps to the dataset's series: NIfTI files from the labels folder (matched by name and
- * mapped through both affines) and DICOM SEG objects (matched by their referenced series and instances).
+ * mapped through both affines), DICOM SEG objects and RT Structure Sets (matched by their referenced
+ * series, else instances; ROI names mapped to classes by RoiClasses).
  * A series takes one label; a second one for it is an error. Records the class map and voxel counts.
  */
 export async function ingestLabels(
@@ -57,7 +71,7 @@ export async function ingestLabels(
     rejected++;
   };
   /** Stores one aligned label volume unless it is unchanged; a second label for a series is rejected. */
-  const attach = async (file: string, kind: 'nifti' | 'seg', target: SeriesRow, build: () => { data: Uint8Array; warnings: string[] }): Promise<void> => {
+  const attach = async (file: string, kind: 'nifti' | 'seg' | 'rtstruct', target: SeriesRow, build: () => { data: Uint8Array; warnings: string[] }): Promise<void> => {
     if (claimed.has(target.id)) return reject(file, `label not matched: series ${target.seriesInstanceUid} already has label ${claimed.get(target.id)}`);
     claimed.set(target.id, file);
     const st = fs.statSync(file);
@@ -100,19 +114,20 @@ export async function ingestLabels(
   }
 
   if (segPaths.length) await initCodecs();
+  const roiClasses = new RoiClasses(folder.classSpecs);
   for (const file of segPaths) {
     onProgress?.('labels', ++done, total);
-    let seg: ReturnType<typeof readSegmentation>;
+    let label: DicomLabel;
     try {
-      const parsed = parseDicom(fs.readFileSync(file), file);
-      seg = readSegmentation(parsed.dataSet, readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), file);
+      label = readDicomLabel(file);
     } catch (err) {
       if (!(err instanceof DicomError)) throw err;
       reject(file, err.message);
       continue;
     }
-    const bySeries = seg.referencedSeriesInstanceUid ? series.find((s) => s.seriesInstanceUid === seg.referencedSeriesInstanceUid) : undefined;
-    const sops = new Set(seg.frames.map((f) => f.referencedSopInstanceUid).filter((u): u is string => u !== null));
+    const referencedSeries = label.kind === 'seg' ? label.seg.referencedSeriesInstanceUid : label.set.referencedSeriesInstanceUid;
+    const bySeries = referencedSeries ? series.find((s) => s.seriesInstanceUid === referencedSeries) : undefined;
+    const sops = new Set((label.kind === 'seg' ? label.seg.frames.map((f) => f.referencedSopInstanceUid) : label.set.rois.flatMap((r) => r.contours.map((c) => c.referencedSopInstanceUid))).filter((u): u is string => u !== null));
     let target = bySeries;
     let sliceBySop = target ? await seriesSliceIndex(db, target.id) : new Map<string, number>();
     if (!target) {
@@ -126,13 +141,25 @@ export async function ingestLabels(
       }
     }
     if (!target) {
-      reject(file, `SEG not matched: referenced series ${seg.referencedSeriesInstanceUid ?? '(none)'} and its ${sops.size} referenced instance(s) are not in the dataset`);
+      reject(file, `${label.kind === 'seg' ? 'SEG' : 'RTSTRUCT'} not matched: referenced series ${referencedSeries ?? '(none)'} and its ${sops.size} referenced instance(s) are not in the dataset`);
       continue;
     }
-    for (const s of seg.segments) segmentNames[String(s.number)] = s.label || `segment_${s.number}`;
     const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
-    await attach(file, 'seg', target, () => segToLabelVolume(seg, geometry, sliceBySop));
+    if (label.kind === 'seg') {
+      const seg = label.seg;
+      for (const s of seg.segments) segmentNames[String(s.number)] = s.label || `segment_${s.number}`;
+      await attach(file, 'seg', target, () => segToLabelVolume(seg, geometry, sliceBySop));
+    } else {
+      const set = label.set;
+      await attach(file, 'rtstruct', target, () => {
+        const r = structureSetToLabels(set, geometry, (name) => roiClasses.classOf(name));
+        const known = roiClasses.known();
+        for (const u of r.unmatched) r.warnings.push(`ROI "${u}" matches no class${known.length ? ` of labels.json (${known.join(', ')}; add it as a synonym)` : ''}; left out`);
+        return r;
+      });
+    }
   }
+  Object.assign(segmentNames, roiClasses.names());
 
   const derived: ClassMap = Object.fromEntries([...observed].sort((a, b) => a - b).map((v) => [String(v), v === 0 ? 'background' : (segmentNames[String(v)] ?? `class_${v}`)]));
   await setClassMap(db, datasetId, folder.classSpecs ? classMapOf(folder.classSpecs) : derived, folder.classSpecs);

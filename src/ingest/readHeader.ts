@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
+import { RT_STRUCTURE_SET_STORAGE } from '../dicom/rtstruct.js';
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
 import { quoteValue, uidProblem } from '../dicom/uid.js';
 import { readPrefix } from '../util/files.js';
@@ -42,6 +43,7 @@ export function readHeader(file: string, size: number): InstanceHeader {
   if (!transferSyntaxInfo(header.transferSyntaxUid)) {
     throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
   }
-  if (!header.hasPixelData) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  // RT Structure Sets are labels made of contours: they have no pixel data and are read in the labels phase.
+  if (!header.hasPixelData && header.sopClassUid !== RT_STRUCTURE_SET_STORAGE) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
   return header;
 }
