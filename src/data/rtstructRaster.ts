@@ -85,13 +85,18 @@ export function structureSetToLabels(set: StructureSet, g: VolumeGeometry, class
   const warnings = [...set.warnings];
   const unmatched: string[] = [];
   const painted: Record<string, number> = {};
-  const mapped = set.rois.map((r) => ({ roi: r, value: classOf(r.name) })).filter((m) => (m.value === null ? (unmatched.push(m.roi.name), false) : true));
-  mapped.sort((a, b) => (a.value as number) - (b.value as number));
+  const mapped: { roi: StructureSet['rois'][number]; value: number }[] = [];
+  for (const roi of set.rois) {
+    const value = classOf(roi.name);
+    if (value === null) unmatched.push(roi.name);
+    else mapped.push({ roi, value });
+  }
+  mapped.sort((a, b) => a.value - b.value);
   for (const { roi, value } of mapped) {
     const { mask, warnings: w } = rasterizeRoi(roi.contours, g, roi.name);
     warnings.push(...w);
-    for (let v = 0; v < mask.length; v++) if (mask[v]) data[v] = value as number;
-    painted[roi.name] = value as number;
+    for (let v = 0; v < mask.length; v++) if (mask[v]) data[v] = value;
+    painted[roi.name] = value;
   }
   return { data, warnings, unmatched, painted };
 }
