@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { DicomError, failureReason } from '../dicom/errors.js';
 import { LIMITS } from '../dicom/limits.js';
-import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
+import { readInstanceHeader, rescaleOf, type InstanceHeader } from '../dicom/header.js';
 import { applyModalityLut, monochrome1Mirror } from '../dicom/modalityLut.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
 import { decodeFrameBytes, decodePixels, LITTLE_ENDIAN_HOST, type StoredValues } from '../dicom/pixels.js';
@@ -45,7 +45,7 @@ function lutInto(stored: StoredValues, slope: number, intercept: number, target:
  * extension and an integral modality LUT. min/max are taken on stored values (cheaper than on outputs)
  * and mapped through the LUT, so the caller can tell whether any value overflowed int16.
  */
-function storedToInt16(bytes: Uint8Array, bitsStored: number, signed: boolean, slope: number, intercept: number, target: Int16Array): [number, number] {
+function storedToInt16(bytes: Uint8Array, bitsStored: number, signed: boolean, [slope, intercept]: [number, number], target: Int16Array): [number, number] {
   const words = bytes.byteOffset % 2 === 0 ? new Uint16Array(bytes.buffer, bytes.byteOffset, target.length) : new Uint16Array(bytes.slice(0, target.length * 2).buffer);
   const mask = (2 ** bitsStored - 1) | 0;
   const shift = 32 - bitsStored;
@@ -98,7 +98,7 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
     if (!int16Eligible(h)) return false;
     const { frames } = decodeFrameBytes(parsed.dataSet, h, file);
     for (const { frame, k } of targets) {
-      const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, out.subarray(k * pixels, (k + 1) * pixels));
+      const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, rescaleOf(h, frame), out.subarray(k * pixels, (k + 1) * pixels));
       if (lo < -32768 || hi > 32767) return false;
       if (lo < min) min = lo;
       if (hi > max) max = hi;
@@ -111,7 +111,8 @@ function buildInt16(plan: SeriesPlan): BuiltVolume | null {
 
 /** 16-bit grayscale with an integral modality LUT: the files storedToInt16 can take. */
 function int16Eligible(h: InstanceHeader): boolean {
-  return h.samplesPerPixel === 1 && h.bitsAllocated === 16 && Number.isInteger(h.rescaleSlope) && Number.isInteger(h.rescaleIntercept) && Math.abs(h.rescaleSlope) < 2 ** 15 && Math.abs(h.rescaleIntercept) < 2 ** 30 && !monochrome1Mirror(h);
+  const integral = ([slope, intercept]: [number, number]) => Number.isInteger(slope) && Number.isInteger(intercept) && Math.abs(slope) < 2 ** 15 && Math.abs(intercept) < 2 ** 30;
+  return h.samplesPerPixel === 1 && h.bitsAllocated === 16 && integral([h.rescaleSlope, h.rescaleIntercept]) && (h.frameRescale ?? []).every(integral) && !monochrome1Mirror(h);
 }
 
 export interface StreamedSlices {
@@ -151,7 +152,7 @@ export function streamInt16Slices(plan: SeriesPlan, onSlice: (k: number, slice: 
       }
     }
     const { h, frames } = current;
-    const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, h.rescaleSlope, h.rescaleIntercept, slice);
+    const [lo, hi] = storedToInt16(frames[frame], h.bitsStored, h.pixelRepresentation === 1, rescaleOf(h, frame), slice);
     if (lo < -32768 || hi > 32767) return null;
     if (lo < min) min = lo;
     if (hi > max) max = hi;
@@ -237,10 +238,10 @@ function fillMissingSlices(data: VolumeData, plan: SeriesPlan): void {
 }
 
 /** Values past LIMITS.maxAbsRescaled (or NaN, or infinite) mean a broken modality LUT, not an image. */
-function checkRescaled(lo: number, hi: number, h: InstanceHeader, file: string): void {
+function checkRescaled(lo: number, hi: number, [slope, intercept]: [number, number], file: string): void {
   const limit = LIMITS.maxAbsRescaled;
   if (!(lo >= -limit && hi <= limit)) {
-    throw new DicomError(`${file}: RescaleSlope (0028,1053) ${h.rescaleSlope} and RescaleIntercept (0028,1052) ${h.rescaleIntercept} give values from ${lo} to ${hi}, beyond +-${limit}`, 'inconsistent');
+    throw new DicomError(`${file}: RescaleSlope (0028,1053) ${slope} and RescaleIntercept (0028,1052) ${intercept} give values from ${lo} to ${hi}, beyond +-${limit}`, 'inconsistent');
   }
 }
 
@@ -262,19 +263,20 @@ function buildGeneric(plan: SeriesPlan): BuiltVolume {
     const perFrame = pixels * decoded.samplesPerPixel;
     const mirror = monochrome1Mirror(h);
     const gray = decoded.samplesPerPixel === 1;
-    if (!Number.isInteger(h.rescaleSlope) || !Number.isInteger(h.rescaleIntercept) || !gray) integral = false;
     for (const { frame, k } of targets) {
+      const lut = rescaleOf(h, frame);
+      if (!Number.isInteger(lut[0]) || !Number.isInteger(lut[1]) || !gray) integral = false;
       const stored = decoded.values.subarray(frame * perFrame, (frame + 1) * perFrame);
       const target = out.subarray(k * pixels, (k + 1) * pixels);
       if (gray && !mirror) {
-        const range = lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
-        checkRescaled(range[0], range[1], h, file);
+        const range = lutInto(stored, lut[0], lut[1], target);
+        checkRescaled(range[0], range[1], lut, file);
         if (range[0] < min) min = range[0];
         if (range[1] > max) max = range[1];
         continue;
       }
-      if (gray) lutInto(stored, h.rescaleSlope, h.rescaleIntercept, target);
-      else target.set(toGray(applyModalityLut(stored, h.rescaleSlope, h.rescaleIntercept), decoded.samplesPerPixel, decoded.photometric));
+      if (gray) lutInto(stored, lut[0], lut[1], target);
+      else target.set(toGray(applyModalityLut(stored, lut[0], lut[1]), decoded.samplesPerPixel, decoded.photometric));
       let lo = Infinity;
       let hi = -Infinity;
       for (let i = 0; i < pixels; i++) {
@@ -283,7 +285,7 @@ function buildGeneric(plan: SeriesPlan): BuiltVolume {
         if (v < lo) lo = v;
         if (v > hi) hi = v;
       }
-      checkRescaled(lo, hi, h, file);
+      checkRescaled(lo, hi, lut, file);
       min = Math.min(min, lo);
       max = Math.max(max, hi);
     }

@@ -7,8 +7,8 @@ const Vec3 = z.tuple([z.number(), z.number(), z.number()]);
 
 /** The header values ingestion needs from one instance; stored per source file so reruns skip re-parsing. */
 export const InstanceHeaderSchema = z.object({
-  /** 2 added imageType; headers cached by version 1 are parsed again. */
-  version: z.literal(2),
+  /** 2 added imageType, 3 per-frame rescale and geometry checks; headers cached by older versions are parsed again. */
+  version: z.literal(3),
   sopInstanceUid: z.string(),
   sopClassUid: z.string(),
   studyInstanceUid: z.string(),
@@ -42,6 +42,10 @@ export const InstanceHeaderSchema = z.object({
   sliceThickness: z.number().nullable(),
   gantryTilt: z.number().nullable(),
   hasPixelData: z.boolean(),
+  /** Enhanced multi-frame: [slope, intercept] of each frame when its Pixel Value Transformation differs between frames. */
+  frameRescale: z.array(z.tuple([z.number(), z.number()])).nullable(),
+  /** Enhanced multi-frame: why the frames cannot form one volume (orientation or pixel spacing differ between frames), else null. */
+  frameGeometryProblem: z.string().nullable(),
 });
 export type InstanceHeader = z.infer<typeof InstanceHeaderSchema>;
 
@@ -96,13 +100,21 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
   }
 
   const rescale = item(shared, 'x00289145') ?? item(perFrame[0]?.dataSet, 'x00289145');
+  const perFrameRescale = perFrame.map((f) => {
+    const t = item(f.dataSet, 'x00289145');
+    return t ? ([numbers(t, 'x00281053')?.[0] ?? 1, numbers(t, 'x00281052')?.[0] ?? 0] as [number, number]) : null;
+  });
+  const frameRescale =
+    !item(shared, 'x00289145') && perFrameRescale.length === frames && perFrameRescale.every((r) => r !== null) && perFrameRescale.some((r) => r![0] !== perFrameRescale[0]![0] || r![1] !== perFrameRescale[0]![1])
+      ? (perFrameRescale as [number, number][])
+      : null;
   const slope = numbers(ds, 'x00281053')?.[0] ?? numbers(rescale, 'x00281053')?.[0] ?? 1;
   const intercept = numbers(ds, 'x00281052')?.[0] ?? numbers(rescale, 'x00281052')?.[0] ?? 0;
   const bitsAllocated = uint16(ds, 'x00280100', 0);
   const instanceNumber = numbers(ds, 'x00200013')?.[0] ?? null;
 
   return {
-    version: 2,
+    version: 3,
     sopInstanceUid: str(ds, 'x00080018') ?? str(ds, 'x00020003') ?? '',
     sopClassUid: str(ds, 'x00080016') ?? str(ds, 'x00020002') ?? '',
     studyInstanceUid: str(ds, 'x0020000d') ?? '',
@@ -132,5 +144,37 @@ export function readInstanceHeader(ds: DataSet, transferSyntaxUid: string): Inst
     sliceThickness: thickness?.[0] ?? null,
     gantryTilt: numbers(ds, 'x00181120')?.[0] ?? null,
     hasPixelData: Boolean(ds.elements.x7fe00010 ?? ds.elements.x7fe00008 ?? ds.elements.x7fe00009),
+    frameRescale,
+    frameGeometryProblem: frameGeometryProblem(
+      shared,
+      perFrame.map((f) => f.dataSet),
+    ),
   };
+}
+
+/**
+ * Per-frame Plane Orientation or Pixel Measures that differ from the first frame's: such a file is not
+ * one volume (a multi-planar or mixed-resolution acquisition). Tolerances: 1e-4 in direction cosines,
+ * 1e-3 mm in spacing.
+ */
+function frameGeometryProblem(shared: DataSet | undefined, frames: (DataSet | undefined)[]): string | null {
+  const orientationOf = (f: DataSet | undefined) => numbers(item(f, 'x00209116'), 'x00200037') ?? numbers(item(shared, 'x00209116'), 'x00200037');
+  const spacingOf = (f: DataSet | undefined) => numbers(item(f, 'x00289110'), 'x00280030') ?? numbers(item(shared, 'x00289110'), 'x00280030');
+  const first = { orientation: orientationOf(frames[0]), spacing: spacingOf(frames[0]) };
+  for (let f = 1; f < frames.length; f++) {
+    const orientation = orientationOf(frames[f]);
+    if (orientation && first.orientation && orientation.some((v, i) => Math.abs(v - first.orientation![i]) > 1e-4)) {
+      return `frame ${f + 1} has orientation ${orientation.join('\\')}, frame 1 ${first.orientation.join('\\')} (per-frame Plane Orientation differs): the frames cannot form one volume`;
+    }
+    const spacing = spacingOf(frames[f]);
+    if (spacing && first.spacing && spacing.some((v, i) => Math.abs(v - first.spacing![i]) > 1e-3)) {
+      return `frame ${f + 1} has pixel spacing ${spacing.join('\\')} mm, frame 1 ${first.spacing.join('\\')} (per-frame Pixel Measures differ): the frames cannot form one volume`;
+    }
+  }
+  return null;
+}
+
+/** The modality LUT of one frame: its own Pixel Value Transformation where frames differ, else the instance's. */
+export function rescaleOf(h: InstanceHeader, frame: number): [number, number] {
+  return h.frameRescale?.[frame] ?? [h.rescaleSlope, h.rescaleIntercept];
 }

@@ -153,6 +153,10 @@ function consistentInstances(unique: InstanceRef[], d: Draft): InstanceRef[] {
 function placedSlices(kept: InstanceRef[], d: Draft): SliceRef[] {
   const slices: SliceRef[] = [];
   for (const m of kept) {
+    if (m.header.frameGeometryProblem) {
+      d.dropped.push({ path: m.path, reason: `${m.header.frameGeometryProblem}; left out` });
+      continue;
+    }
     const positions = m.header.framePositions;
     if (!positions || positions.length !== m.header.frames) {
       d.dropped.push({
@@ -163,6 +167,8 @@ function placedSlices(kept: InstanceRef[], d: Draft): SliceRef[] {
     }
     positions.forEach((position, frame) => slices.push({ path: m.path, sopInstanceUid: m.header.sopInstanceUid, frame, position, index: 0 }));
   }
+  const frameProblems = kept.map((m) => m.header.frameGeometryProblem).filter((p): p is string => p !== null);
+  if (!slices.length && frameProblems.length) throw new PlanProblem(frameProblems.join('; '));
   if (!slices.length) throw new PlanProblem('no slice has a usable ImagePositionPatient (0020,0032): cannot place the slices in patient space');
   return slices;
 }

@@ -7,7 +7,7 @@ function slice(n: number, position: [number, number, number], over: Partial<Inst
   return {
     path: `/in/s/IM${String(100 - n).padStart(3, '0')}`,
     header: {
-      version: 2,
+      version: 3,
       sopInstanceUid: `1.2.3.${n}`,
       sopClassUid: '1.2.840.10008.5.1.4.1.1.2',
       studyInstanceUid: '1.2.3',
@@ -37,6 +37,8 @@ function slice(n: number, position: [number, number, number], over: Partial<Inst
       sliceThickness: 2,
       gantryTilt: null,
       hasPixelData: true,
+      frameRescale: null,
+      frameGeometryProblem: null,
       ...over,
     },
   };
