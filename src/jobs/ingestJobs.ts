@@ -4,7 +4,9 @@ import { enqueueJob, finishJob } from '../db/jobs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
+import { loadConfig } from '../config.js';
 import { ingest, type IngestPhase, type IngestSummary } from '../ingest/ingest.js';
+import { ingestFromDicomWeb } from '../ingest/ingestDicomWeb.js';
 
 /** A synthetic demo cohort the job writes into `folder` before ingesting it (the dashboard's demo button). */
 export const GenerateSchema = z.strictObject({
@@ -19,12 +21,23 @@ export const GenerateSchema = z.strictObject({
     .optional(),
 });
 
-export const IngestPayloadSchema = z.object({
-  dataset: z.string().min(1).max(100),
-  paths: z.array(z.string().min(1)).min(1),
-  labels: z.string().min(1).optional(),
-  generate: GenerateSchema.optional(),
+/** A PACS pull: the job fetches the series into the mirror, then ingests them (credentials come from the config). */
+export const PullSchema = z.strictObject({
+  server: z.string().min(1),
+  url: z.string().min(1),
+  study: z.string().min(1).optional(),
+  query: z.string().min(1).optional(),
 });
+
+export const IngestPayloadSchema = z
+  .object({
+    dataset: z.string().min(1).max(100),
+    paths: z.array(z.string().min(1)),
+    labels: z.string().min(1).optional(),
+    generate: GenerateSchema.optional(),
+    pull: PullSchema.optional(),
+  })
+  .refine((p) => p.paths.length > 0 || p.pull, { message: 'an ingest needs folders or a PACS pull', path: ['paths'] });
 export type IngestPayload = z.infer<typeof IngestPayloadSchema>;
 
 /** Progress of an ingest job, as the dashboard shows it. */
@@ -46,13 +59,11 @@ export async function runIngestJob(db: Db, job: { id: string; payload: string },
   const p = IngestPayloadSchema.parse(JSON.parse(job.payload));
   try {
     if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
-    const summary = await ingest(db, {
-      dataset: p.dataset,
-      paths: p.paths,
-      labelsDir: p.labels,
-      cacheDir: o.cacheDir,
-      onProgress: (phase, done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }),
-    });
+    const base = { dataset: p.dataset, labelsDir: p.labels, cacheDir: o.cacheDir, onProgress: (phase: IngestPhase, done: number, total: number) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }) };
+    const pacs = loadConfig().dicomweb;
+    const summary = p.pull
+      ? await ingestFromDicomWeb(db, { ...base, url: p.pull.url, selection: p.pull.study ? { study: p.pull.study } : { query: p.pull.query ?? '' }, auth: pacs.auth, mirrorDir: pacs.mirrorDir })
+      : await ingest(db, { ...base, paths: p.paths });
     await finishJob(db, job.id, 'completed', null, summary);
     return summary;
   } catch (err) {

@@ -10,6 +10,7 @@ import { notFound } from './httpErrors.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
 import { jobsRouter } from './routes/jobsRouter.js';
+import { pacsRouter } from './routes/pacsRouter.js';
 import { pluginsRouter } from './routes/pluginsRouter.js';
 import { studiesRouter } from './routes/studiesRouter.js';
 import { runsRouter } from './routes/runsRouter.js';
@@ -54,6 +55,7 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   api.use('/runs', runsRouter(ctx));
   api.use('/jobs', jobsRouter(ctx));
   api.use('/plugins', pluginsRouter());
+  api.use('/pacs', pacsRouter(ctx));
   api.use('/studies', studiesRouter(ctx));
   api.use('/events', eventsRouter(ctx));
   api.use((req) => {

@@ -2,6 +2,7 @@ import type { HealthProbes } from './health.js';
 import type { Redactor } from './redact.js';
 import type { Db } from '../db/client.js';
 import type { EventBus } from './eventBus.js';
+import type { PacsConfig } from './services/pacsService.js';
 
 /** What request handlers may use; built once by startServer. */
 export interface ServerContext {
@@ -16,4 +17,6 @@ export interface ServerContext {
   redact: Redactor;
   /** Host header values the server answers (DNS-rebinding guard). */
   allowedHosts: Set<string>;
+  /** PACS the dashboard may pull from and push to (configured names only), with their credentials. */
+  pacs: PacsConfig;
 }

@@ -73,7 +73,20 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   // Imports by a separate `segfusion worker` process send no events here: reload once a minute too.
   const idTimer = pseudonymize ? setInterval(reloadIds, 60_000).unref() : undefined;
   const redact = createRedactor({ pseudonymize, key: pseudonymKey(config.dataDir), roots: config.ingestRoots, knownIds: () => knownIds });
-  const app = createApp({ db, events, runsDir: config.runsDir, ingestRoots: config.ingestRoots, token: config.token, health, redact, allowedHosts: allowedHosts(o.host, config.allowedHosts) }, WEB_ASSETS);
+  const app = createApp(
+    {
+      db,
+      events,
+      runsDir: config.runsDir,
+      ingestRoots: config.ingestRoots,
+      token: config.token,
+      health,
+      redact,
+      allowedHosts: allowedHosts(o.host, config.allowedHosts),
+      pacs: { servers: config.dicomweb.servers, auth: config.dicomweb.auth },
+    },
+    WEB_ASSETS,
+  );
   let server: ReturnType<typeof app.listen>;
   try {
     server = await new Promise<ReturnType<typeof app.listen>>((resolve, reject) => {

@@ -6,7 +6,9 @@ import { segToLabelVolume } from '../../src/data/segAlign.js';
 import { readInstanceHeader } from '../../src/dicom/header.js';
 import { parseDicom } from '../../src/dicom/parse.js';
 import { readSegmentation } from '../../src/dicom/seg.js';
+import { loadConfig } from '../../src/config.js';
 import { readNifti } from '../../src/nifti/nifti.js';
+import { startServer } from '../../src/server/serve.js';
 import type { SyntheticCase } from '../../src/data/synthetic.js';
 import { cli, isolatedEnv, ok, PYTHON, run, smallCohort, tempDir } from '../helpers.js';
 import { startOrthanc, type OrthancServer } from '../orthanc.js';
@@ -37,6 +39,8 @@ describe('PACS round trip against a real Orthanc (DICOMweb: QIDO-RS, WADO-RS, ST
   let orthanc: OrthancServer;
   let env: NodeJS.ProcessEnv;
   let cases: SyntheticCase[];
+  let runId: string;
+  let testCase: SyntheticCase;
 
   before(async () => {
     dir = tempDir('pacs');
@@ -138,8 +142,53 @@ print(json.dumps({"counts": counts, "schemes": sorted({s.SegmentedPropertyTypeCo
     assert.deepEqual(py.schemes, ['SCT']);
     assert.equal(py.counts['1'] ?? 0, result.classes.organ.voxels);
     assert.equal(py.counts['2'] ?? 0, result.classes.lesion.voxels);
+    runId = trained.runId;
+    testCase = c;
+  });
+
+  it('the dashboard API lists only configured servers, pulls a study as a job and sends a case SEG to the PACS', async () => {
+    const config = loadConfig({ ...env, SEGFUSION_DICOMWEB_SERVERS: `orthanc=${orthanc.dicomweb}` });
+    const server = await startServer(config, { host: '127.0.0.1', port: 0, worker: false, demo: null });
+    const call = async (p: string, body?: unknown) => {
+      const res = await fetch(`${server.url}${p}`, { method: body === undefined ? 'GET' : 'POST', headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, text: await res.text() };
+    };
+    try {
+      const listed = await call('/api/pacs');
+      assert.deepEqual(JSON.parse(listed.text), { servers: [{ name: 'orthanc', address: orthanc.dicomweb.replace('dicomweb://', '') }] });
+      assert.ok(!listed.text.includes(orthanc.password));
+      // Only configured names: no free URL reaches the server's network.
+      const unknown = await call('/api/datasets/ingest-pacs', { dataset: 'x', server: 'http://10.0.0.1/', study: '1.2' });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.text, /"field":"server".*no PACS named/);
+      assert.equal((await call('/api/datasets/ingest-pacs', { dataset: 'x', server: 'orthanc' })).status, 400);
+
+      const queued = await call('/api/datasets/ingest-pacs', { dataset: 'from-dashboard', server: 'orthanc', study: cases[0].studyUid });
+      assert.equal(queued.status, 202, queued.text);
+      ok(cli(['worker', '--once'], env));
+      const shown = JSON.parse(ok(cli(['dataset', 'show', 'from-dashboard', '--json'], env))) as { series: { seriesInstanceUid: string }[] };
+      assert.deepEqual(
+        shown.series.map((x) => x.seriesInstanceUid),
+        [cases[0].seriesUid],
+      );
+
+      const before = await segInstances(orthanc, testCase.studyUid);
+      const pushed = await call(`/api/runs/${runId}/cases/${testCase.seriesUid}/push`, { server: 'orthanc' });
+      assert.equal(pushed.status, 200, pushed.text);
+      assert.equal((await segInstances(orthanc, testCase.studyUid)) - before, 1);
+      const noPrediction = await call(`/api/runs/${runId}/cases/1.2.3.4/push`, { server: 'orthanc' });
+      assert.equal(noPrediction.status, 404);
+    } finally {
+      await server.close();
+    }
   });
 });
+
+/** SEG instances Orthanc holds for a study. */
+async function segInstances(orthanc: OrthancServer, studyUid: string): Promise<number> {
+  const series = (await (await orthanc.api(`/studies/${await orthancId(orthanc, studyUid)}/series?expand`)).json()) as { MainDicomTags: { Modality: string }; Instances: string[] }[];
+  return series.filter((s) => s.MainDicomTags.Modality === 'SEG').reduce((n, s) => n + s.Instances.length, 0);
+}
 
 /** Orthanc's own identifier of a study, looked up by its StudyInstanceUID. */
 async function orthancId(orthanc: OrthancServer, studyUid: string): Promise<string> {

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { ServerContext } from '../context.js';
+import { ingestFromPacs, PacsIngestRequestSchema } from '../services/pacsService.js';
 import { datasetDetail, DemoRequestSchema, ingestFromRoots, IngestRequestSchema, listDatasetsPage, PageSchema, queueDemo } from '../services/datasetsService.js';
 
 export function datasetsRouter(ctx: ServerContext): Router {
@@ -12,6 +13,10 @@ export function datasetsRouter(ctx: ServerContext): Router {
   });
   r.post('/ingest', async (req, res) => {
     const job = await ingestFromRoots(ctx.db, IngestRequestSchema.parse(req.body), ctx.ingestRoots);
+    res.status(202).json({ jobId: job.id, status: job.status });
+  });
+  r.post('/ingest-pacs', async (req, res) => {
+    const job = await ingestFromPacs(ctx.db, PacsIngestRequestSchema.parse(req.body), ctx.pacs);
     res.status(202).json({ jobId: job.id, status: job.status });
   });
   r.post('/demo', async (req, res) => {

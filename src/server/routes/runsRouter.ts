@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
+import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
   downloadName,
   runIdentity,
@@ -72,6 +73,10 @@ export function runsRouter(ctx: ServerContext): Router {
   r.get('/:id/cases/:series', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
     res.json(await caseInfo(ctx.db, p.id, p.series));
+  });
+  r.post('/:id/cases/:series/push', async (req, res) => {
+    const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
+    res.json(await pushCase(ctx.db, p.id, p.series, PushRequestSchema.parse(req.body), ctx.pacs));
   });
   r.get('/:id/cases/:series/slices/:k', async (req, res) => {
     const p = SliceParamsSchema.parse(req.params);

@@ -7,6 +7,7 @@ type Summary = { name: string; patients: number; series: number; createdAt: stri
 /** Datasets list with a form to ingest a server-side folder, showing the job's progress live. */
 export async function datasetsPage(root: HTMLElement): Promise<() => void> {
   const { items } = await api<{ items: Summary[] }>('/datasets?limit=500');
+  const { servers } = await api<{ servers: { name: string; address: string }[] }>('/pacs');
   const status = h('div', { id: 'ingest-status', class: 'muted' });
   const bar = h('div', { class: 'progress' }, h('div', { style: 'width:0%' }));
   const form = h(
@@ -22,6 +23,33 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
     h('button', { type: 'submit' }, 'Ingest'),
   );
   let jobId: string | null = null;
+  // Series pulled from a configured PACS over DICOMweb (a study UID, or a QIDO query over series).
+  const pacs = h(
+    'form',
+    { class: 'grid', id: 'pacs-ingest' },
+    h('label', { for: 'pacs-dataset' }, 'Dataset name'),
+    h('input', { id: 'pacs-dataset', name: 'dataset', required: true }),
+    h('label', { for: 'pacs-server' }, 'PACS'),
+    h('select', { id: 'pacs-server', name: 'server' }, ...servers.map((s) => h('option', { value: s.name }, `${s.name} (${s.address})`))),
+    h('label', { for: 'pacs-study' }, 'StudyInstanceUID'),
+    h('input', { id: 'pacs-study', name: 'study', placeholder: '1.2.840...' }),
+    h('label', { for: 'pacs-query' }, 'or a series query'),
+    h('input', { id: 'pacs-query', name: 'query', placeholder: 'Modality=CT&StudyDate=20240101-20241231' }),
+    h('span'),
+    h('button', { type: 'submit' }, 'Pull and ingest'),
+  );
+  pacs.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const data = new FormData(pacs);
+    const pick = (k: string) => (data.get(k) ? { [k]: data.get(k) } : {});
+    try {
+      const r = await api<{ jobId: string }>('/datasets/ingest-pacs', { method: 'POST', body: { dataset: data.get('dataset'), server: data.get('server'), ...pick('study'), ...pick('query') } });
+      jobId = r.jobId;
+      status.textContent = 'queued';
+    } catch (err) {
+      status.textContent = err instanceof ApiError ? err.message : String(err);
+    }
+  });
   // A synthetic cohort written and ingested by the server: the easy demo, or the hard one where fusion matters.
   const demo = h(
     'form',
@@ -82,6 +110,7 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
     ),
     h('h2', {}, 'Ingest a folder'),
     form,
+    ...(servers.length ? [h('h2', {}, 'Ingest from a PACS (DICOMweb)'), pacs] : []),
     h('h2', {}, 'Create a synthetic cohort'),
     demo,
     bar,

@@ -144,7 +144,30 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
         .flatMap((c, i) => [h('span', { style: `background:rgb(${GT[(i + 1) % GT.length].join(',')})` }), `${c} (truth)`, h('span', { style: `background:rgb(${PRED[(i + 1) % PRED.length].join(',')})` }), `${c} (prediction)`]),
     ),
     h('div', { class: 'viewer' }, canvas, metrics),
+    await pushControls(runId, series, info.hasPrediction),
   );
   await draw();
   return () => document.removeEventListener('keydown', onKey);
+}
+
+/** "Send SEG to PACS": offered when the server has configured DICOMweb servers and the case has a prediction. */
+async function pushControls(runId: string, series: string, hasPrediction: boolean): Promise<HTMLElement> {
+  const { servers } = await api<{ servers: { name: string; address: string }[] }>('/pacs');
+  if (!servers.length || !hasPrediction) return h('span');
+  const select = h('select', { id: 'push-server' }, ...servers.map((s) => h('option', { value: s.name }, `${s.name} (${s.address})`)));
+  const status = h('span', { id: 'push-status', class: 'muted' });
+  const button = h('button', { type: 'button', id: 'push-seg' }, 'Send SEG to PACS');
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    status.textContent = 'sending...';
+    try {
+      const r = await api<{ server: string; bytes: number }>(`/runs/${runId}/cases/${encodeURIComponent(series)}/push`, { method: 'POST', body: { server: select.value } });
+      status.textContent = `stored on ${r.server} (${Math.round(r.bytes / 1024)} kB)`;
+    } catch (err) {
+      status.textContent = err instanceof Error ? err.message : String(err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('div', { class: 'toolbar' }, h('label', {}, 'PACS ', select), button, status);
 }
