@@ -20,6 +20,10 @@ const EnvSchema = z.object({
   SEGFUSION_DICOMWEB_PASSWORD: z.string().optional(),
   SEGFUSION_DICOMWEB_TOKEN: z.string().min(1).optional(),
   SEGFUSION_DICOMWEB_SERVERS: z.string().optional(),
+  SEGFUSION_DICOM_AET: z
+    .string()
+    .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'SEGFUSION_DICOM_AET must be 1-16 printable characters without "\\"')
+    .optional(),
 });
 
 /** A setting with a wrong value: one line naming the variable and the reason, never a ZodError dump. */
@@ -56,14 +60,16 @@ export interface AppConfig {
   pseudonymize: 'auto' | 'on' | 'off';
   /** wasm-native: a case oneDNN refuses is an error instead of falling back to the wasm kernel (SEGFUSION_NATIVE_STRICT=1; for tests and kernel work). */
   nativeStrict: boolean;
-  /** DICOMweb (PACS) access: credentials sent to every server, and the servers the dashboard offers. */
-  dicomweb: {
+  /** PACS access: DICOMweb credentials sent to every server, the servers the dashboard offers, SegFusion's AE title. */
+  pacs: {
     /** Basic (SEGFUSION_DICOMWEB_USER + _PASSWORD) or bearer (SEGFUSION_DICOMWEB_TOKEN); never logged or shown. */
     auth: DicomWebAuth | undefined;
     /** name -> address, from SEGFUSION_DICOMWEB_SERVERS="name=dicomweb://host/path,..."; the dashboard reaches only these. */
     servers: Record<string, string>;
     /** Local copies of pulled instances (resumable pulls): DATA_DIR/pacs. */
     mirrorDir: string;
+    /** Calling AE title for C-STORE (SEGFUSION_DICOM_AET, default SEGFUSION). */
+    callingAe: string;
   };
 }
 
@@ -98,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
     nativeStrict: parsed.SEGFUSION_NATIVE_STRICT === '1',
-    dicomweb: { auth: dicomwebAuth(parsed), servers: dicomwebServers(parsed.SEGFUSION_DICOMWEB_SERVERS ?? ''), mirrorDir: path.join(dataDir, 'pacs') },
+    pacs: { auth: dicomwebAuth(parsed), servers: dicomwebServers(parsed.SEGFUSION_DICOMWEB_SERVERS ?? ''), mirrorDir: path.join(dataDir, 'pacs'), callingAe: parsed.SEGFUSION_DICOM_AET ?? 'SEGFUSION' },
   };
   if (env === process.env) cached = config;
   return config;

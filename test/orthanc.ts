@@ -20,6 +20,8 @@ export interface OrthancServer {
   rest: string;
   /** DICOMweb root as SegFusion takes it: dicomweb://127.0.0.1:PORT/dicom-web */
   dicomweb: string;
+  /** DIMSE (C-STORE) address: dicom://ORTHANC@127.0.0.1:PORT */
+  dimse: string;
   user: string;
   password: string;
   /** Orthanc's REST API with the test credentials (an independent peer: not SegFusion's client). */
@@ -40,6 +42,7 @@ export async function startOrthanc(dir: string): Promise<OrthancServer> {
     Name: 'segfusion-test',
     HttpPort: httpPort,
     DicomPort: dicomPort,
+    DicomAet: 'ORTHANC',
     StorageDirectory: path.join(dir, 'storage'),
     IndexDirectory: path.join(dir, 'storage'),
     Plugins: ['/usr/share/orthanc/plugins/libOrthancDicomWeb.so'],
@@ -69,6 +72,7 @@ export async function startOrthanc(dir: string): Promise<OrthancServer> {
   return {
     rest,
     dicomweb: `dicomweb://127.0.0.1:${httpPort}/dicom-web`,
+    dimse: `dicom://ORTHANC@127.0.0.1:${dicomPort}`,
     user,
     password,
     api,

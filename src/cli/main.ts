@@ -34,9 +34,7 @@ async function runIngest(paths: string[], opts: { dataset: string; labels?: stri
   if (servers.length && !!opts.study === !!opts.query) throw new DicomWebError('with a DICOMweb server, give --study UID or --query "Modality=CT&StudyDate=..." (one of them)');
   const base = { dataset: opts.dataset, labelsDir: opts.labels, cacheDir: config.cacheDir, onProgress: progress.update };
   const summary = await withDb((db) =>
-    servers.length
-      ? ingestFromDicomWeb(db, { ...base, url: servers[0], selection: opts.study ? { study: opts.study } : { query: opts.query! }, auth: config.dicomweb.auth, mirrorDir: config.dicomweb.mirrorDir })
-      : ingest(db, { ...base, paths }),
+    servers.length ? ingestFromDicomWeb(db, { ...base, url: servers[0], selection: opts.study ? { study: opts.study } : { query: opts.query! }, auth: config.pacs.auth, mirrorDir: config.pacs.mirrorDir }) : ingest(db, { ...base, paths }),
   ).finally(progress.stop);
   logger.info({ dataset: summary.dataset, series: summary.series, errors: summary.errors, warnings: summary.warnings, ms: summary.durationMs }, 'ingest finished');
   console.log(opts.json ? JSON.stringify(summary) : formatIngestSummary(summary));

@@ -28,7 +28,7 @@ export function addModelCommands(program: Command): void {
     .option('--seg <file>', 'also write a DICOM SEG referencing the source images')
     .option('--series <uid>', 'SeriesInstanceUID, when the folder or study holds several series')
     .option('--study <uid>', 'with a DICOMweb --input: the StudyInstanceUID to pull')
-    .option('--push <server>', 'store the DICOM SEG on a DICOMweb server (STOW-RS), e.g. dicomweb://pacs:8042/dicom-web')
+    .option('--push <server>', 'store the DICOM SEG on a PACS: DICOMweb (STOW-RS) dicomweb://pacs:8042/dicom-web, or DIMSE (C-STORE) dicom://AE@pacs:4242')
     .option('--json', 'print JSON')
     .action(async (o: { model: string; input: string; out: string; seg?: string; series?: string; study?: string; push?: string; json?: boolean }) => {
       const { predictWithPacs } = await import('../predict/predictWithPacs.js');
@@ -42,8 +42,9 @@ export function addModelCommands(program: Command): void {
         seriesInstanceUid: o.series,
         study: o.study,
         push: o.push,
-        auth: config.dicomweb.auth,
-        mirrorDir: config.dicomweb.mirrorDir,
+        auth: config.pacs.auth,
+        mirrorDir: config.pacs.mirrorDir,
+        callingAe: config.pacs.callingAe,
         backend: config.backend,
         onProgress: progress.update,
       }).finally(progress.stop);

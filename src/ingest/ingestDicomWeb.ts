@@ -8,7 +8,7 @@ export interface DicomWebIngestOptions extends Omit<IngestOptions, 'paths' | 'pr
   url: string;
   selection: PullSelection;
   auth: DicomWebAuth | undefined;
-  /** Where pulled instances are kept between pulls (config dicomweb.mirrorDir). */
+  /** Where pulled instances are kept between pulls (config pacs.mirrorDir). */
   mirrorDir: string;
 }
 

@@ -60,7 +60,7 @@ export async function runIngestJob(db: Db, job: { id: string; payload: string },
   try {
     if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
     const base = { dataset: p.dataset, labelsDir: p.labels, cacheDir: o.cacheDir, onProgress: (phase: IngestPhase, done: number, total: number) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }) };
-    const pacs = loadConfig().dicomweb;
+    const pacs = loadConfig().pacs;
     const summary = p.pull
       ? await ingestFromDicomWeb(db, { ...base, url: p.pull.url, selection: p.pull.study ? { study: p.pull.study } : { query: p.pull.query ?? '' }, auth: pacs.auth, mirrorDir: pacs.mirrorDir })
       : await ingest(db, { ...base, paths: p.paths });

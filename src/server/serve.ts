@@ -83,7 +83,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
       health,
       redact,
       allowedHosts: allowedHosts(o.host, config.allowedHosts),
-      pacs: { servers: config.dicomweb.servers, auth: config.dicomweb.auth },
+      pacs: { servers: config.pacs.servers, auth: config.pacs.auth },
     },
     WEB_ASSETS,
   );

@@ -144,6 +144,16 @@ print(json.dumps({"counts": counts, "schemes": sorted({s.SegmentedPropertyTypeCo
     assert.equal(py.counts['2'] ?? 0, result.classes.lesion.voxels);
     runId = trained.runId;
     testCase = c;
+
+    // The same SEG by C-STORE (storescu's route) to Orthanc's DICOM port, through dcmjs-dimse.
+    const before = await segInstances(orthanc, c.studyUid);
+    const viaDimse = lastJson<{ pushed: string }>(ok(cli(['predict', '--model', model, '--input', orthanc.dicomweb, '--study', c.studyUid, '--out', path.join(dir, 'pred', 'dimse.nii.gz'), '--push', orthanc.dimse, '--json'], env)));
+    assert.match(viaDimse.pushed, /^ORTHANC@127\.0\.0\.1:\d+$/);
+    assert.equal((await segInstances(orthanc, c.studyUid)) - before, 1);
+    const refused = cli(['predict', '--model', model, '--input', orthanc.dicomweb, '--study', c.studyUid, '--out', path.join(dir, 'pred', 'x.nii.gz'), '--push', 'dicom://ORTHANC@127.0.0.1:1'], env);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /C-STORE to ORTHANC@127.0.0.1:1: .*ECONNREFUSED/);
+    assert.match(cli(['predict', '--model', model, '--input', orthanc.dicomweb, '--study', c.studyUid, '--out', path.join(dir, 'pred', 'x.nii.gz'), '--push', 'dicom://127.0.0.1:4242'], env).stderr, /expected dicom:\/\/CALLED_AE@HOST:PORT/);
   });
 
   it('the dashboard API lists only configured servers, pulls a study as a job and sends a case SEG to the PACS', async () => {
