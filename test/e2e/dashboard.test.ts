@@ -140,6 +140,62 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await shot('case-viewer');
   });
 
+  it('viewer: three overlay modes with a legend of what is drawn, keys, navigation by class, state in the URL', async () => {
+    const slice = async () => Number(await page.getAttribute('#slice', 'data-slice'));
+    const waitSlice = (k: number) => page.waitForFunction((s) => Number(document.querySelector('#slice')?.getAttribute('data-slice')) === s, k);
+    assert.match(page.url(), /\?k=16&mode=filled$/);
+    const legend = async () => page.locator('#legend').textContent();
+    assert.match((await legend()) ?? '', /organ \(truth\).*organ \(prediction\).*lesion \(truth\).*lesion \(prediction\)/);
+    for (const mode of ['outline', 'agreement', 'filled']) {
+      await page.selectOption('#overlay-mode', mode);
+      await page.waitForFunction((m) => document.querySelector('#slice')?.getAttribute('data-mode') === m, mode);
+      if (mode === 'agreement') {
+        assert.match((await legend()) ?? '', /true positive \(organ, lesion\).*false positive.*false negative/);
+        assert.ok(await page.locator('#show-gt').isDisabled(), 'agreement compares both layers');
+      }
+      await shot(`case-viewer-${mode}`);
+    }
+    // A class switched off leaves the legend.
+    await page.uncheck('#show-class-1');
+    await page.waitForFunction(() => !/organ/.test(document.querySelector('#legend')?.textContent ?? ''));
+    await page.check('#show-class-1');
+    // Keys in a form control stay there: ArrowUp in W changes W, not the slice.
+    const before = await slice();
+    await page.focus('#ww');
+    const w = Number(await page.inputValue('#ww'));
+    await page.keyboard.press('ArrowUp');
+    assert.equal(Number(await page.inputValue('#ww')), w + 1);
+    assert.equal(await slice(), before);
+    await page.focus('#slice');
+    await page.locator('#legend').click();
+    await page.keyboard.press('Home');
+    await waitSlice(0);
+    await page.keyboard.press('PageDown');
+    await waitSlice(10);
+    await page.keyboard.press('End');
+    await waitSlice(Number(await page.getAttribute('#slice-slider', 'max')));
+    // Next slice holding a lesion, from the top.
+    await page.keyboard.press('Home');
+    await waitSlice(0);
+    await page.selectOption('#nav-class', { label: 'lesion' });
+    await page.click('#next-class');
+    await page.waitForFunction(() => Number(document.querySelector('#slice')?.getAttribute('data-slice')) > 0);
+    const lesionSlice = await slice();
+    assert.match(page.url(), new RegExp(`\\?k=${lesionSlice}&mode=filled$`));
+    // "full range" writes the window it uses into the fields.
+    await page.selectOption('#preset', 'full range');
+    await page.waitForFunction(() => (document.querySelector('#ww') as HTMLInputElement).value !== '1801');
+    assert.ok(Number(await page.inputValue('#ww')) > 1000, 'W is the slice range in HU');
+    // The cursor readout names value and labels.
+    await page.hover('#slice');
+    assert.match((await page.locator('#cursor').textContent()) ?? '', /x \d+, y \d+: -?[\d.]+ HU; truth \w+; prediction \w+/);
+    // Reload: the slice and mode come back from the URL.
+    await page.selectOption('#overlay-mode', 'agreement');
+    await page.reload();
+    await waitSlice(lesionSlice);
+    assert.equal(await page.inputValue('#overlay-mode'), 'agreement');
+  });
+
   it('compares two runs side by side', async () => {
     await launch('e2e static', 'static');
     await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });

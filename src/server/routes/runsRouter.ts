@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
-import { caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
+import { caseIndex, caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
 import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
   downloadName,
@@ -73,6 +73,10 @@ export function runsRouter(ctx: ServerContext): Router {
   r.get('/:id/cases/:series', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
     res.json(await caseInfo(ctx.db, p.id, p.series));
+  });
+  r.get('/:id/cases/:series/index', async (req, res) => {
+    const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
+    res.json(await caseIndex(ctx.db, p.id, p.series));
   });
   r.post('/:id/cases/:series/push', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);

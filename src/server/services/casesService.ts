@@ -61,3 +61,27 @@ export async function caseSlice(db: Db, runId: string, seriesUid: string, k: num
     prediction: v.predictionPath ? b64(new FileSlices<Uint8Array>(v.predictionPath, 1).slice(k)) : null,
   };
 }
+
+/** Slices (0-based) holding each foreground class, in a label volume read one slice at a time. */
+function classSlices(labelPath: string): Record<string, number[]> {
+  const slices = new FileSlices<Uint8Array>(labelPath, 1);
+  const out: Record<string, number[]> = {};
+  for (let k = 0; k < slices.geometry.size[2]; k++) {
+    const seen = new Set<number>();
+    for (const v of slices.slice(k)) if (v) seen.add(v);
+    for (const c of seen) {
+      out[String(c)] ??= [];
+      out[String(c)].push(k);
+    }
+  }
+  return out;
+}
+
+/**
+ * Where each class occurs in a case, for the viewer's next/previous navigation: per class, the slices
+ * where the ground truth has it and where the prediction has it.
+ */
+export async function caseIndex(db: Db, runId: string, seriesUid: string) {
+  const v = await caseVolumes(db, runId, seriesUid);
+  return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {} };
+}

@@ -1,41 +1,42 @@
 import { api } from '../api.js';
-import { fmt, h } from '../dom.js';
+import { clear, fmt, h } from '../dom.js';
+import { legendFor, renderSlice, type OverlayMode, type OverlayOptions, type SlicePixels } from '../../figures/overlay.js';
 import type { CaseInfo, SliceData } from '../types.js';
 
 const PRESETS: Record<string, [number, number]> = { 'CT abdomen': [400, 40], 'CT lung': [1500, -600], 'CT bone': [1800, 400], 'CT brain': [80, 40], 'full range': [0, 0] };
-/** Overlay colours per class: ground truth in greens/blues, prediction in reds/oranges. */
-const GT = [
-  [0, 0, 0],
-  [46, 204, 113],
-  [52, 152, 219],
-  [155, 89, 182],
-];
-const PRED = [
-  [0, 0, 0],
-  [231, 76, 60],
-  [243, 156, 18],
-  [241, 196, 15],
+const MODES: [OverlayMode, string][] = [
+  ['filled', 'filled truth, outlined prediction'],
+  ['outline', 'outlines'],
+  ['agreement', 'agreement (TP / FP / FN)'],
 ];
 
 const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+/** Keys go to a focused form control (a W field, the slider), not to slice navigation. */
+const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.matches('input, select, textarea, button') || t.isContentEditable);
 
-interface Decoded {
-  image: Float32Array;
-  label: Uint8Array | null;
-  prediction: Uint8Array | null;
-  width: number;
-  height: number;
+/** The viewer's place in the URL: #/runs/RUN/cases/SERIES?k=SLICE&mode=MODE. */
+function urlState(series: string): { series: string; k: number | null; mode: OverlayMode | null } {
+  const [uid, query = ''] = series.split('?');
+  const q = new URLSearchParams(query);
+  const k = q.has('k') ? Number(q.get('k')) : null;
+  const mode = MODES.find(([m]) => m === q.get('mode'))?.[0] ?? null;
+  return { series: uid, k: k !== null && Number.isInteger(k) ? k : null, mode };
 }
 
 /**
- * Case viewer: slices of a case on a canvas with window/level (presets or free), ground truth and
- * prediction outlines-free overlays in distinct colours with adjustable opacity, and the case's metrics.
- * Slices are fetched once and cached, neighbours prefetched; mouse wheel and arrow keys scroll.
+ * Case viewer: slices of a case on a canvas with window/level (presets, fields, or the full range),
+ * overlays in three modes with per-class switches and a legend drawn from the same options
+ * (src/web/overlay.ts), the value and labels under the cursor, navigation to the next or previous
+ * slice holding a class, and the slice and mode kept in the URL. Slices are fetched once and cached,
+ * neighbours prefetched; mouse wheel, arrow keys, PageUp/PageDown (10 slices) and Home/End move.
  */
-export async function viewerPage(root: HTMLElement, runId: string, series: string): Promise<() => void> {
+export async function viewerPage(root: HTMLElement, runId: string, seriesParam: string): Promise<() => void> {
+  const state = urlState(seriesParam);
+  const series = state.series;
   const info = await api<CaseInfo>(`/runs/${runId}/cases/${encodeURIComponent(series)}`);
+  const index = await api<{ truth: Record<string, number[]>; prediction: Record<string, number[]> }>(`/runs/${runId}/cases/${encodeURIComponent(series)}/index`);
   const [nx, ny, nz] = info.size;
-  const cache = new Map<number, Promise<Decoded>>();
+  const cache = new Map<number, Promise<SlicePixels>>();
   const load = (k: number) => {
     if (!cache.has(k)) {
       cache.set(
@@ -46,49 +47,78 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
         }),
       );
     }
-    return cache.get(k) as Promise<Decoded>;
+    return cache.get(k) as Promise<SlicePixels>;
   };
+  const classes = info.classNames.map((_, c) => c).filter((c) => c > 0);
   const canvas = h('canvas', { width: nx, height: ny, id: 'slice' });
   const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-  const slider = h('input', { type: 'range', min: 0, max: nz - 1, value: Math.floor(nz / 2), id: 'slice-slider' });
+  const slider = h('input', { type: 'range', min: 0, max: nz - 1, value: Math.min(nz - 1, Math.max(0, state.k ?? Math.floor(nz / 2))), id: 'slice-slider' });
   const sliceLabel = h('span', { id: 'slice-label' });
-  const preset = h('select', { id: 'preset' }, ...Object.keys(PRESETS).map((p) => h('option', { value: p }, p)));
+  const preset = h('select', { id: 'preset' }, ...Object.keys(PRESETS).map((p) => h('option', { value: p }, p)), h('option', { value: 'custom' }, 'custom'));
   const width = h('input', { type: 'number', id: 'ww', value: 400, style: 'width:6rem' });
   const level = h('input', { type: 'number', id: 'wl', value: 40, style: 'width:6rem' });
-  const showGt = h('input', { type: 'checkbox', id: 'show-gt', checked: info.hasLabel });
-  const showPred = h('input', { type: 'checkbox', id: 'show-pred', checked: info.hasPrediction });
+  const comparable = info.hasLabel && info.hasPrediction;
+  const mode = h('select', { id: 'overlay-mode' }, ...MODES.map(([m, text]) => h('option', { value: m, disabled: m === 'agreement' && !comparable }, text)));
+  mode.value = state.mode && (state.mode !== 'agreement' || comparable) ? state.mode : 'filled';
+  const showGt = h('input', { type: 'checkbox', id: 'show-gt', checked: info.hasLabel, disabled: !info.hasLabel });
+  const showPred = h('input', { type: 'checkbox', id: 'show-pred', checked: info.hasPrediction, disabled: !info.hasPrediction });
+  const classBoxes = classes.map((c) => h('input', { type: 'checkbox', id: `show-class-${c}`, 'data-class': c, checked: true }));
   const opacity = h('input', { type: 'range', id: 'opacity', min: 0, max: 1, step: 0.05, value: 0.45 });
+  const legend = h('div', { class: 'legend muted', id: 'legend' });
+  const cursor = h('div', { class: 'muted', id: 'cursor' }, 'move over the image for values');
+  const navClass = h('select', { id: 'nav-class' }, ...classes.map((c) => h('option', { value: c }, info.classNames[c])));
+  const prevButton = h('button', { type: 'button', id: 'prev-class', title: 'previous slice with this class (truth or prediction)' }, '◀');
+  const nextButton = h('button', { type: 'button', id: 'next-class', title: 'next slice with this class (truth or prediction)' }, '▶');
+  const metrics = h(
+    'table',
+    { id: 'case-metrics' },
+    h('thead', {}, h('tr', {}, ...['split', 'class', 'Dice', 'sensitivity', 'specificity', 'precision', 'HD95', 'ASSD'].map((c) => h('th', {}, c)))),
+    h('tbody', {}, ...info.metrics.map((m) => h('tr', {}, h('td', {}, m.split), h('td', {}, m.className), ...[m.dice, m.sensitivity, m.specificity, m.precision, m.hd95, m.assd].map((v) => h('td', { class: 'num' }, fmt(v)))))),
+  );
   let current = Number(slider.value);
+  let shown: SlicePixels | null = null;
 
+  const options = (): OverlayOptions => ({
+    mode: mode.value as OverlayMode,
+    window: [Number(level.value), Number(width.value)],
+    classes: new Set(classBoxes.filter((b) => b.checked).map((b) => Number(b.dataset.class))),
+    truth: showGt.checked,
+    prediction: showPred.checked,
+    opacity: Number(opacity.value),
+  });
+  const drawLegend = (o: OverlayOptions) => {
+    clear(legend);
+    for (const e of legendFor(o, info.classNames)) {
+      const swatch = e.style === 'fill' ? `background:rgb(${e.color.join(',')})` : `border:2px solid rgb(${e.color.join(',')})`;
+      legend.append(h('span', { style: swatch, 'data-style': e.style }), e.text);
+    }
+    showGt.disabled = !info.hasLabel || o.mode === 'agreement';
+    showPred.disabled = !info.hasPrediction || o.mode === 'agreement';
+  };
   const draw = async () => {
     const k = current;
     const s = await load(k);
     if (k !== current) return;
-    let ww = Number(width.value);
-    let wl = Number(level.value);
-    if (preset.value === 'full range' || ww <= 0) {
+    if (preset.value === 'full range' || Number(width.value) <= 0) {
       let lo = Infinity;
       let hi = -Infinity;
-      for (const v of s.image) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
+      for (let p = 0; p < s.image.length; p++) {
+        lo = Math.min(lo, s.image[p]);
+        hi = Math.max(hi, s.image[p]);
       }
-      ww = Math.max(1, hi - lo);
-      wl = (hi + lo) / 2;
+      width.value = String(Math.max(1, Math.round(hi - lo)));
+      level.value = String(Math.round((hi + lo) / 2));
     }
+    const o = options();
     const img = ctx.createImageData(s.width, s.height);
-    const a = Number(opacity.value);
-    for (let p = 0; p < s.width * s.height; p++) {
-      const g = Math.max(0, Math.min(255, ((s.image[p] - (wl - ww / 2)) / ww) * 255));
-      let rgb = [g, g, g];
-      const blend = (c: number[]) => (rgb = rgb.map((v, i) => v * (1 - a) + c[i] * a));
-      if (showGt.checked && s.label?.[p]) blend(GT[s.label[p] % GT.length]);
-      if (showPred.checked && s.prediction?.[p]) blend(PRED[s.prediction[p] % PRED.length]);
-      img.data.set([rgb[0], rgb[1], rgb[2], 255], p * 4);
-    }
+    img.data.set(renderSlice(s, o));
     ctx.putImageData(img, 0, 0);
+    drawLegend(o);
+    shown = s;
     sliceLabel.textContent = `slice ${k + 1} / ${nz}`;
     canvas.dataset.slice = String(k);
+    canvas.dataset.mode = o.mode;
+    history.replaceState(null, '', `#/runs/${runId}/cases/${encodeURIComponent(series)}?k=${k}&mode=${o.mode}`);
     for (const n of [k - 1, k + 1, k + 2]) if (n >= 0 && n < nz) void load(n);
   };
   const go = (k: number) => {
@@ -96,31 +126,55 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
     slider.value = String(current);
     void draw();
   };
+  /** The nearest slice after (dir 1) or before (dir -1) the current one holding the chosen class. */
+  const jump = (dir: 1 | -1) => {
+    const c = navClass.value;
+    const ks = [...new Set([...(index.truth[c] ?? []), ...(index.prediction[c] ?? [])])].sort((a, b) => a - b);
+    const target = dir > 0 ? ks.find((k) => k > current) : ks.reverse().find((k) => k < current);
+    if (target !== undefined) go(target);
+  };
+  prevButton.addEventListener('click', () => jump(-1));
+  nextButton.addEventListener('click', () => jump(1));
   slider.addEventListener('input', () => go(Number(slider.value)));
   preset.addEventListener('change', () => {
-    const [w, l] = PRESETS[preset.value];
+    const [w, l] = PRESETS[preset.value] ?? [0, 0];
     if (w > 0) {
       width.value = String(w);
       level.value = String(l);
     }
     void draw();
   });
-  for (const el of [width, level, showGt, showPred, opacity]) el.addEventListener('input', () => void draw());
+  // Typed values are a custom window: "full range" must not overwrite them at the next draw.
+  for (const el of [width, level])
+    el.addEventListener('input', () => {
+      preset.value = 'custom';
+      void draw();
+    });
+  for (const el of [mode, showGt, showPred, opacity, ...classBoxes]) el.addEventListener('input', () => void draw());
   canvas.addEventListener('wheel', (e) => {
     e.preventDefault();
     go(current + Math.sign(e.deltaY));
   });
+  canvas.addEventListener('mousemove', (e) => {
+    if (!shown) return;
+    const r = canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - r.left) / r.width) * nx);
+    const y = Math.floor(((e.clientY - r.top) / r.height) * ny);
+    if (x < 0 || y < 0 || x >= nx || y >= ny) return;
+    const p = y * nx + x;
+    const name = (v: number | undefined) => (v === undefined ? 'none' : (info.classNames[v] ?? `class ${v}`));
+    cursor.textContent = `x ${x}, y ${y}: ${fmt(shown.image[p], 1)}${info.modality === 'CT' ? ' HU' : ''}; truth ${name(shown.label?.[p])}; prediction ${name(shown.prediction?.[p])}`;
+  });
   const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'ArrowUp' || e.key === 'ArrowRight') go(current + 1);
-    if (e.key === 'ArrowDown' || e.key === 'ArrowLeft') go(current - 1);
+    if (typing(e.target)) return;
+    const step: Record<string, number> = { ArrowUp: 1, ArrowRight: 1, ArrowDown: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10 };
+    if (e.key in step) go(current + step[e.key]);
+    else if (e.key === 'Home') go(0);
+    else if (e.key === 'End') go(nz - 1);
+    else return;
+    e.preventDefault();
   };
   document.addEventListener('keydown', onKey);
-  const metrics = h(
-    'table',
-    { id: 'case-metrics' },
-    h('thead', {}, h('tr', {}, ...['split', 'class', 'Dice', 'sensitivity', 'specificity', 'precision', 'HD95', 'ASSD'].map((c) => h('th', {}, c)))),
-    h('tbody', {}, ...info.metrics.map((m) => h('tr', {}, h('td', {}, m.split), h('td', {}, m.className), ...[m.dice, m.sensitivity, m.specificity, m.precision, m.hd95, m.assd].map((v) => h('td', { class: 'num' }, fmt(v)))))),
-  );
   root.append(
     h('h1', {}, `Case ${info.patientId} `, h('a', { href: `#/runs/${runId}`, class: 'muted' }, `run ${runId.slice(0, 8)}`)),
     h('p', { class: 'muted' }, `${info.modality}, ${nx} x ${ny} x ${nz} voxels, ${info.spacing.map((v) => fmt(v, 2)).join(' x ')} mm`),
@@ -132,18 +186,18 @@ export async function viewerPage(root: HTMLElement, runId: string, series: strin
       h('label', {}, 'window ', preset),
       h('label', {}, 'W ', width),
       h('label', {}, 'L ', level),
-      h('label', {}, showGt, ' ground truth'),
+      h('label', {}, 'overlay ', mode),
+      h('label', {}, showGt, ' truth'),
       h('label', {}, showPred, ' prediction'),
+      ...classes.map((c, i) => h('label', {}, classBoxes[i], ` ${info.classNames[c]}`)),
       h('label', {}, 'opacity ', opacity),
+      h('label', {}, 'go to ', navClass),
+      prevButton,
+      nextButton,
     ),
-    h(
-      'div',
-      { class: 'legend muted' },
-      ...info.classNames
-        .slice(1)
-        .flatMap((c, i) => [h('span', { style: `background:rgb(${GT[(i + 1) % GT.length].join(',')})` }), `${c} (truth)`, h('span', { style: `background:rgb(${PRED[(i + 1) % PRED.length].join(',')})` }), `${c} (prediction)`]),
-    ),
+    legend,
     h('div', { class: 'viewer' }, canvas, metrics),
+    cursor,
     await pushControls(runId, series, info.hasPrediction),
   );
   await draw();
