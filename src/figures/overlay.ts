@@ -1,6 +1,7 @@
 /**
- * Case rendering as a pure function (the dashboard viewer and the server-side PNGs draw with it): one slice, window/level, and the overlays in one of three
- * modes, into RGBA pixels; the legend comes from the same options, so it lists exactly what is drawn.
+ * Case rendering as a pure function, shared by the dashboard's viewer and the server's PNGs: one slice,
+ * window/level and the overlays in one of three modes, into RGBA pixels; the legend comes from the same
+ * options, so it lists exactly what is drawn.
  */
 
 export type OverlayMode = 'filled' | 'outline' | 'agreement';

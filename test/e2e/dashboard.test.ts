@@ -5,8 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { loadConfig } from '../../src/config.js';
+import { truthColor } from '../../src/figures/overlay.js';
 import { loadModel } from '../../src/model/modelIo.js';
 import { startServer } from '../../src/server/serve.js';
 import { ROOT, tempDir } from '../helpers.js';
@@ -194,6 +196,27 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.reload();
     await waitSlice(lesionSlice);
     assert.equal(await page.inputValue('#overlay-mode'), 'agreement');
+    // The server's PNG of the slice (sharp) draws the stored truth voxels exactly: filled at opacity 1.
+    const caseUrl = page.url().replace('/#/runs/', '/api/runs/').replace(/\?.*$/, '');
+    const index = (await (await page.request.get(`${caseUrl}/index`)).json()) as { truth: Record<string, number[]> };
+    const truthSlice = index.truth['2'][0];
+    const json = (await (await page.request.get(`${caseUrl}/slices/${truthSlice}`)).json()) as { width: number; height: number; label: string };
+    const truth = Buffer.from(json.label, 'base64');
+    const png = await page.request.get(`${caseUrl}/slices/${truthSlice}.png?prediction=0&opacity=1&scale=1`);
+    assert.equal(png.headers()['content-type'], 'image/png');
+    const { data, info } = await sharp(await png.body())
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [json.width, json.height]);
+    let wrong = 0;
+    for (let p = 0; p < truth.length; p++) {
+      const px = String([data[p * info.channels], data[p * info.channels + 1], data[p * info.channels + 2]]);
+      const grey = data[p * info.channels] === data[p * info.channels + 1] && data[p * info.channels + 1] === data[p * info.channels + 2];
+      if (truth[p] ? px !== String(truthColor(truth[p])) : !grey) wrong++;
+    }
+    assert.ok(truth.some((v) => v === 2));
+    assert.equal(wrong, 0);
+    await fs.promises.writeFile(path.join(SHOTS, 'slice-render.png'), await png.body());
   });
 
   it('compares two runs side by side', async () => {

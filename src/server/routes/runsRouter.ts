@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
-import { caseIndex, caseInfo, caseSlice, SliceParamsSchema } from '../services/casesService.js';
+import { PngOptionsSchema } from '../../figures/slicePng.js';
+import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, SliceParamsSchema } from '../services/casesService.js';
 import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
   downloadName,
@@ -81,6 +82,12 @@ export function runsRouter(ctx: ServerContext): Router {
   r.post('/:id/cases/:series/push', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
     res.json(await pushCase(ctx.db, p.id, p.series, PushRequestSchema.parse(req.body), ctx.pacs));
+  });
+  // Before the JSON route, which would take "3.png" as the slice number.
+  r.get('/:id/cases/:series/slices/:k.png', async (req, res) => {
+    const p = SliceParamsSchema.parse(req.params);
+    const png = await caseSlicePngImage(ctx.db, p.id, p.series, p.k, PngOptionsSchema.parse(req.query));
+    res.set('Cache-Control', 'private, max-age=300').type('image/png').send(png);
   });
   r.get('/:id/cases/:series/slices/:k', async (req, res) => {
     const p = SliceParamsSchema.parse(req.params);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { FileSlices } from '../../data/volumeSlices.js';
+import { overlayOptions, slicePng, type PngOptions } from '../../figures/slicePng.js';
 import { runReport } from '../../train/runReport.js';
 import { RunNotFoundError } from '../../train/trainer.js';
 import { notFound } from '../httpErrors.js';
@@ -84,4 +85,22 @@ function classSlices(labelPath: string): Record<string, number[]> {
 export async function caseIndex(db: Db, runId: string, seriesUid: string) {
   const v = await caseVolumes(db, runId, seriesUid);
   return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {} };
+}
+
+/** One slice of a case as PNG (sharp): the viewer's rendering with the given mode, window and layers. */
+export async function caseSlicePngImage(db: Db, runId: string, seriesUid: string, k: number, options: PngOptions): Promise<Buffer> {
+  const v = await caseVolumes(db, runId, seriesUid);
+  const image = new FileSlices(v.imagePath, 1);
+  const [width, height, slices] = image.geometry.size;
+  if (k >= slices) throw new z.ZodError([{ code: 'custom', path: ['k'], message: `slice ${k} is outside 0..${slices - 1}`, input: k }]);
+  const report = await runReport(db, runId);
+  const classCount = ((report.plan?.classNames as string[] | undefined) ?? []).length;
+  const pixels = {
+    width,
+    height,
+    image: image.slice(k),
+    label: v.labelPath ? new FileSlices<Uint8Array>(v.labelPath, 1).slice(k) : null,
+    prediction: v.predictionPath ? new FileSlices<Uint8Array>(v.predictionPath, 1).slice(k) : null,
+  };
+  return slicePng(pixels, overlayOptions(options, classCount), options.scale, [image.geometry.spacing[0], image.geometry.spacing[1]]);
 }
