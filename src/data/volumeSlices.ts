@@ -67,3 +67,48 @@ export class FileSlices<T extends VolumeData> implements VolumeSlices<T> {
     return slice;
   }
 }
+
+export type Plane = 'axial' | 'coronal' | 'sagittal';
+
+/** Slices of a plane (along k, j or i) and the pixel spacing [across, down] of its images. */
+export function planeLayout(g: VolumeGeometry, plane: Plane): { width: number; height: number; count: number; spacing: [number, number] } {
+  const [nx, ny, nz] = g.size;
+  const [sx, sy, sz] = g.spacing;
+  if (plane === 'axial') return { width: nx, height: ny, count: nz, spacing: [sx, sy] };
+  if (plane === 'coronal') return { width: nx, height: nz, count: ny, spacing: [sx, sz] };
+  return { width: ny, height: nz, count: nx, spacing: [sy, sz] };
+}
+
+/**
+ * One image of a cached volume in any of the grid's three planes, read with positional reads of only
+ * the bytes it needs: axial = slice k; coronal = row j of every slice; sagittal = column i of every
+ * slice. Reformatted planes put the last slice at the top (slices run along the grid's third axis,
+ * which for an axial series points head-wards), as radiology viewers show them.
+ */
+export function readPlane<T extends VolumeData>(headerPath: string, plane: Plane, index: number): T {
+  const header = readVolumeHeader(headerPath);
+  const g = header.geometry;
+  const [nx, ny, nz] = g.size;
+  const { width, height, count } = planeLayout(g, plane);
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`${plane} slice ${index} is outside 0..${count - 1}`);
+  const bpv = { float32: 4, int16: 2, uint8: 1 }[header.dtype];
+  const out = Buffer.alloc(width * height * bpv);
+  const fd = fs.openSync(headerPath.replace(/\.json$/, '.raw'), 'r');
+  try {
+    if (plane === 'axial') fs.readSync(fd, out, 0, out.length, index * nx * ny * bpv);
+    else if (plane === 'coronal') {
+      for (let k = 0; k < nz; k++) fs.readSync(fd, out, (nz - 1 - k) * nx * bpv, nx * bpv, (k * ny + index) * nx * bpv);
+    } else {
+      // A column is strided: read the slice's rows once and pick voxel i of each.
+      const slice = Buffer.alloc(nx * ny * bpv);
+      for (let k = 0; k < nz; k++) {
+        fs.readSync(fd, slice, 0, slice.length, k * slice.length);
+        for (let j = 0; j < ny; j++) slice.copy(out, ((nz - 1 - k) * ny + j) * bpv, (j * nx + index) * bpv, (j * nx + index + 1) * bpv);
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  const copy = new Uint8Array(out).buffer;
+  return (header.dtype === 'float32' ? new Float32Array(copy) : header.dtype === 'int16' ? new Int16Array(copy) : new Uint8Array(copy)) as T;
+}

@@ -4,6 +4,7 @@ import { renderSlice, type OverlayOptions, type SlicePixels } from './overlay.js
 
 /** Query options of a rendered slice (GET .../slices/:k.png), with the viewer's defaults. */
 export const PngOptionsSchema = z.strictObject({
+  plane: z.enum(['axial', 'coronal', 'sagittal']).default('axial'),
   mode: z.enum(['filled', 'outline', 'agreement']).default('filled'),
   /** "centre,width" in image units (HU for CT). */
   window: z

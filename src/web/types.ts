@@ -23,8 +23,11 @@ export interface CaseInfo {
 
 export interface SliceData {
   k: number;
+  plane: 'axial' | 'coronal' | 'sagittal';
   width: number;
   height: number;
+  /** Pixel spacing [across, down] in mm of this plane's images. */
+  spacing: [number, number];
   slices: number;
   image: string;
   label: string | null;

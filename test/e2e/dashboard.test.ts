@@ -196,6 +196,45 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.reload();
     await waitSlice(lesionSlice);
     assert.equal(await page.inputValue('#overlay-mode'), 'agreement');
+    // Coronal and sagittal planes at the true aspect ratio (128 x 32 voxels of 1.32 x 2.5 mm: about 1:0.47).
+    await page.selectOption('#overlay-mode', 'filled');
+    await page.selectOption('#plane', 'coronal');
+    await page.waitForFunction(() => document.querySelector('#slice')?.getAttribute('data-plane') === 'coronal');
+    const box = await page.locator('#slice').boundingBox();
+    const dims = await page.evaluate(() => {
+      const c = document.querySelector('#slice') as HTMLCanvasElement;
+      return [c.width, c.height];
+    });
+    const caseInfo = (await (await page.request.get(page.url().replace('/#/runs/', '/api/runs/').replace(/\?.*$/, ''))).json()) as { spacing: number[] };
+    assert.ok(box && Math.abs(box.height / box.width - (dims[1] * caseInfo.spacing[2]) / (dims[0] * caseInfo.spacing[0])) < 0.02, `aspect ${box?.height}/${box?.width}`);
+    assert.match(page.url(), /&plane=coronal$/);
+    await shot('case-viewer-coronal');
+    await page.selectOption('#plane', 'sagittal');
+    await page.waitForFunction(() => document.querySelector('#slice')?.getAttribute('data-plane') === 'sagittal');
+    // Zoom doubles (and more) the displayed size; a measurement of two clicks reads in mm.
+    const before2 = (await page.locator('#slice').boundingBox())?.width ?? 0;
+    await page.click('#zoom-in');
+    await page.waitForFunction((w) => (document.querySelector('#slice') as HTMLElement).getBoundingClientRect().width > w * 1.4, before2);
+    await page.click('#zoom-out');
+    await page.check('#measure');
+    const b = (await page.locator('#slice').boundingBox())!;
+    await page.mouse.click(b.x + 5, b.y + b.height / 2);
+    await page.mouse.click(b.x + b.width - 5, b.y + b.height / 2);
+    const distance = Number(((await page.locator('#measure-result').textContent()) ?? '').match(/distance ([\d.]+) mm/)?.[1]);
+    // Across the sagittal image: rows of 128 voxels of the y spacing, less the 5 px margins.
+    assert.ok(distance > 0.8 * 128 * caseInfo.spacing[1] && distance < 128 * caseInfo.spacing[1], `${distance} mm`);
+    await shot('case-viewer-sagittal-measure');
+    await page.uncheck('#measure');
+    // Dragging on the image sets window/level.
+    const w0 = Number(await page.inputValue('#ww'));
+    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(b.x + b.width / 2 + 40, b.y + b.height / 2 + 10, { steps: 4 });
+    await page.mouse.up();
+    assert.equal(Number(await page.inputValue('#ww')), w0 + 80);
+    assert.equal(await page.inputValue('#preset'), 'custom');
+    await page.selectOption('#plane', 'axial');
+    await page.waitForFunction(() => document.querySelector('#slice')?.getAttribute('data-plane') === 'axial');
     // The server's PNG of the slice (sharp) draws the stored truth voxels exactly: filled at opacity 1.
     const caseUrl = page.url().replace('/#/runs/', '/api/runs/').replace(/\?.*$/, '');
     const index = (await (await page.request.get(`${caseUrl}/index`)).json()) as { truth: Record<string, number[]> };

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { PngOptionsSchema } from '../../figures/slicePng.js';
-import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, SliceParamsSchema } from '../services/casesService.js';
+import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, PlaneSchema, SliceParamsSchema } from '../services/casesService.js';
 import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
   downloadName,
@@ -91,7 +91,7 @@ export function runsRouter(ctx: ServerContext): Router {
   });
   r.get('/:id/cases/:series/slices/:k', async (req, res) => {
     const p = SliceParamsSchema.parse(req.params);
-    res.set('Cache-Control', 'private, max-age=300').json(await caseSlice(ctx.db, p.id, p.series, p.k));
+    res.set('Cache-Control', 'private, max-age=300').json(await caseSlice(ctx.db, p.id, p.series, p.k, PlaneSchema.parse(req.query).plane));
   });
   return r;
 }

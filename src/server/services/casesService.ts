@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { FileSlices } from '../../data/volumeSlices.js';
+import { FileSlices, planeLayout, readPlane, type Plane } from '../../data/volumeSlices.js';
+import { readVolumeHeader } from '../../data/volumeCache.js';
 import { overlayOptions, slicePng, type PngOptions } from '../../figures/slicePng.js';
 import { runReport } from '../../train/runReport.js';
 import { RunNotFoundError } from '../../train/trainer.js';
@@ -42,24 +43,38 @@ export async function caseInfo(db: Db, runId: string, seriesUid: string) {
   };
 }
 
-/**
- * One slice for the case viewer: modality-LUT values (HU for CT) as float32, ground truth and prediction
- * as uint8, base64-encoded; the browser applies window/level and overlays on a canvas.
- */
-export async function caseSlice(db: Db, runId: string, seriesUid: string, k: number) {
+export const PlaneSchema = z.object({ plane: z.enum(['axial', 'coronal', 'sagittal']).default('axial') });
+
+/** The pixels of slice k of a case in one plane: image, truth and prediction, read with positional reads. */
+async function casePlane(db: Db, runId: string, seriesUid: string, k: number, plane: Plane) {
   const v = await caseVolumes(db, runId, seriesUid);
-  const image = new FileSlices(v.imagePath, 1);
-  const [width, height, slices] = image.geometry.size;
-  if (k >= slices) throw new z.ZodError([{ code: 'custom', path: ['k'], message: `slice ${k} is outside 0..${slices - 1}`, input: k }]);
-  const values = Float32Array.from(image.slice(k));
+  const layout = planeLayout(readVolumeHeader(v.imagePath).geometry, plane);
+  if (k >= layout.count) throw new z.ZodError([{ code: 'custom', path: ['k'], message: `${plane} slice ${k} is outside 0..${layout.count - 1}`, input: k }]);
+  return {
+    layout,
+    image: readPlane(v.imagePath, plane, k),
+    label: v.labelPath ? readPlane<Uint8Array>(v.labelPath, plane, k) : null,
+    prediction: v.predictionPath ? readPlane<Uint8Array>(v.predictionPath, plane, k) : null,
+  };
+}
+
+/**
+ * One slice for the case viewer, in the axial, coronal or sagittal plane: modality-LUT values (HU for
+ * CT) as float32, ground truth and prediction as uint8, base64-encoded, with the plane's pixel spacing
+ * (the browser draws it at the true aspect ratio and applies window/level and overlays).
+ */
+export async function caseSlice(db: Db, runId: string, seriesUid: string, k: number, plane: Plane = 'axial') {
+  const s = await casePlane(db, runId, seriesUid, k, plane);
   return {
     k,
-    width,
-    height,
-    slices,
-    image: b64(values),
-    label: v.labelPath ? b64(new FileSlices<Uint8Array>(v.labelPath, 1).slice(k)) : null,
-    prediction: v.predictionPath ? b64(new FileSlices<Uint8Array>(v.predictionPath, 1).slice(k)) : null,
+    plane,
+    width: s.layout.width,
+    height: s.layout.height,
+    slices: s.layout.count,
+    spacing: s.layout.spacing,
+    image: b64(Float32Array.from(s.image)),
+    label: s.label ? b64(s.label) : null,
+    prediction: s.prediction ? b64(s.prediction) : null,
   };
 }
 
@@ -87,20 +102,10 @@ export async function caseIndex(db: Db, runId: string, seriesUid: string) {
   return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {} };
 }
 
-/** One slice of a case as PNG (sharp): the viewer's rendering with the given mode, window and layers. */
+/** One slice of a case as PNG (sharp): the viewer's rendering with the given plane, mode, window and layers. */
 export async function caseSlicePngImage(db: Db, runId: string, seriesUid: string, k: number, options: PngOptions): Promise<Buffer> {
-  const v = await caseVolumes(db, runId, seriesUid);
-  const image = new FileSlices(v.imagePath, 1);
-  const [width, height, slices] = image.geometry.size;
-  if (k >= slices) throw new z.ZodError([{ code: 'custom', path: ['k'], message: `slice ${k} is outside 0..${slices - 1}`, input: k }]);
+  const s = await casePlane(db, runId, seriesUid, k, options.plane);
   const report = await runReport(db, runId);
   const classCount = ((report.plan?.classNames as string[] | undefined) ?? []).length;
-  const pixels = {
-    width,
-    height,
-    image: image.slice(k),
-    label: v.labelPath ? new FileSlices<Uint8Array>(v.labelPath, 1).slice(k) : null,
-    prediction: v.predictionPath ? new FileSlices<Uint8Array>(v.predictionPath, 1).slice(k) : null,
-  };
-  return slicePng(pixels, overlayOptions(options, classCount), options.scale, [image.geometry.spacing[0], image.geometry.spacing[1]]);
+  return slicePng({ width: s.layout.width, height: s.layout.height, image: s.image, label: s.label, prediction: s.prediction }, overlayOptions(options, classCount), options.scale, s.layout.spacing);
 }

@@ -1,5 +1,6 @@
 import { api } from '../api.js';
 import { clear, fmt, h } from '../dom.js';
+import type { Plane } from '../../data/volumeSlices.js';
 import { legendFor, renderSlice, type OverlayMode, type OverlayOptions, type SlicePixels } from '../../figures/overlay.js';
 import type { CaseInfo, SliceData } from '../types.js';
 
@@ -14,17 +15,26 @@ const decode = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0
 /** Keys go to a focused form control (a W field, the slider), not to slice navigation. */
 const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.matches('input, select, textarea, button') || t.isContentEditable);
 
-/** The viewer's place in the URL: #/runs/RUN/cases/SERIES?k=SLICE&mode=MODE. */
-function urlState(series: string): { series: string; k: number | null; mode: OverlayMode | null } {
+const PLANES: Plane[] = ['axial', 'coronal', 'sagittal'];
+/** Longer side of the image on screen at zoom 1, in CSS pixels. */
+const BASE_SIZE = 512;
+
+type Shown = SlicePixels & { spacing: [number, number] };
+
+/** The viewer's place in the URL: #/runs/RUN/cases/SERIES?k=SLICE&mode=MODE&plane=PLANE. */
+function urlState(series: string): { series: string; k: number | null; mode: OverlayMode | null; plane: Plane } {
   const [uid, query = ''] = series.split('?');
   const q = new URLSearchParams(query);
   const k = q.has('k') ? Number(q.get('k')) : null;
   const mode = MODES.find(([m]) => m === q.get('mode'))?.[0] ?? null;
-  return { series: uid, k: k !== null && Number.isInteger(k) ? k : null, mode };
+  const plane = PLANES.find((x) => x === q.get('plane')) ?? 'axial';
+  return { series: uid, k: k !== null && Number.isInteger(k) ? k : null, mode, plane };
 }
 
 /**
- * Case viewer: slices of a case on a canvas with window/level (presets, fields, or the full range),
+ * Case viewer: slices of a case in any of the three planes at the true aspect ratio, with zoom (buttons,
+ * Ctrl + wheel), pan (Shift-drag), window/level (presets, fields, drag, or the full range), a distance
+ * measurement in mm,
  * overlays in three modes with per-class switches and a legend drawn from the same options
  * (src/web/overlay.ts), the value and labels under the cursor, navigation to the next or previous
  * slice holding a class, and the slice and mode kept in the URL. Slices are fetched once and cached,
@@ -36,23 +46,37 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   const info = await api<CaseInfo>(`/runs/${runId}/cases/${encodeURIComponent(series)}`);
   const index = await api<{ truth: Record<string, number[]>; prediction: Record<string, number[]> }>(`/runs/${runId}/cases/${encodeURIComponent(series)}/index`);
   const [nx, ny, nz] = info.size;
-  const cache = new Map<number, Promise<SlicePixels>>();
-  const load = (k: number) => {
-    if (!cache.has(k)) {
+  const cache = new Map<string, Promise<Shown>>();
+  const load = (k: number, onPlane: Plane = plane.value as Plane) => {
+    const key = `${onPlane}:${k}`;
+    if (!cache.has(key)) {
       cache.set(
-        k,
-        api<SliceData>(`/runs/${runId}/cases/${encodeURIComponent(series)}/slices/${k}`).then((s) => {
+        key,
+        api<SliceData>(`/runs/${runId}/cases/${encodeURIComponent(series)}/slices/${k}?plane=${onPlane}`).then((s) => {
           const bytes = decode(s.image);
-          return { image: new Float32Array(bytes.buffer), label: s.label ? decode(s.label) : null, prediction: s.prediction ? decode(s.prediction) : null, width: s.width, height: s.height };
+          return { image: new Float32Array(bytes.buffer), label: s.label ? decode(s.label) : null, prediction: s.prediction ? decode(s.prediction) : null, width: s.width, height: s.height, spacing: s.spacing };
         }),
       );
     }
-    return cache.get(k) as Promise<SlicePixels>;
+    return cache.get(key) as Promise<Shown>;
   };
+  const counts: Record<Plane, number> = { axial: nz, coronal: ny, sagittal: nx };
+  const position: Record<Plane, number> = { axial: Math.floor(nz / 2), coronal: Math.floor(ny / 2), sagittal: Math.floor(nx / 2) };
+  position[state.plane] = Math.min(counts[state.plane] - 1, Math.max(0, state.k ?? position[state.plane]));
+  const plane = h('select', { id: 'plane' }, ...PLANES.map((x) => h('option', { value: x }, x)));
+  plane.value = state.plane;
+  let zoom = 1;
+  const zoomIn = h('button', { type: 'button', id: 'zoom-in', title: 'zoom in (Ctrl + wheel)' }, '+');
+  const zoomOut = h('button', { type: 'button', id: 'zoom-out', title: 'zoom out (Ctrl + wheel)' }, '−');
+  const measure = h('input', { type: 'checkbox', id: 'measure' });
+  const measured = h('span', { id: 'measure-result', class: 'muted' });
+  let points: [number, number][] = [];
   const classes = info.classNames.map((_, c) => c).filter((c) => c > 0);
   const canvas = h('canvas', { width: nx, height: ny, id: 'slice' });
+  // The frame scrolls when zoomed in: Shift-drag (or the scroll bars) pans, a plain drag sets window/level.
+  const frame = h('div', { class: 'viewer-frame', id: 'viewer-frame' }, canvas);
   const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-  const slider = h('input', { type: 'range', min: 0, max: nz - 1, value: Math.min(nz - 1, Math.max(0, state.k ?? Math.floor(nz / 2))), id: 'slice-slider' });
+  const slider = h('input', { type: 'range', min: 0, max: counts[state.plane] - 1, value: position[state.plane], id: 'slice-slider' });
   const sliceLabel = h('span', { id: 'slice-label' });
   const preset = h('select', { id: 'preset' }, ...Object.keys(PRESETS).map((p) => h('option', { value: p }, p)), h('option', { value: 'custom' }, 'custom'));
   const width = h('input', { type: 'number', id: 'ww', value: 400, style: 'width:6rem' });
@@ -76,7 +100,7 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
     h('tbody', {}, ...info.metrics.map((m) => h('tr', {}, h('td', {}, m.split), h('td', {}, m.className), ...[m.dice, m.sensitivity, m.specificity, m.precision, m.hd95, m.assd].map((v) => h('td', { class: 'num' }, fmt(v)))))),
   );
   let current = Number(slider.value);
-  let shown: SlicePixels | null = null;
+  let shown: Shown | null = null;
 
   const options = (): OverlayOptions => ({
     mode: mode.value as OverlayMode,
@@ -97,8 +121,9 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   };
   const draw = async () => {
     const k = current;
-    const s = await load(k);
-    if (k !== current) return;
+    const onPlane = plane.value as Plane;
+    const s = await load(k, onPlane);
+    if (k !== current || onPlane !== plane.value) return;
     if (preset.value === 'full range' || Number(width.value) <= 0) {
       let lo = Infinity;
       let hi = -Infinity;
@@ -110,22 +135,80 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
       level.value = String(Math.round((hi + lo) / 2));
     }
     const o = options();
+    if (canvas.width !== s.width || canvas.height !== s.height) {
+      canvas.width = s.width;
+      canvas.height = s.height;
+    }
+    // True aspect ratio: each pixel drawn as its spacing in millimetres, scaled to the frame and the zoom.
+    const mm = [s.width * s.spacing[0], s.height * s.spacing[1]];
+    const fit = (BASE_SIZE / Math.max(mm[0], mm[1])) * zoom;
+    canvas.style.width = `${Math.round(mm[0] * fit)}px`;
+    canvas.style.height = `${Math.round(mm[1] * fit)}px`;
     const img = ctx.createImageData(s.width, s.height);
     img.data.set(renderSlice(s, o));
     ctx.putImageData(img, 0, 0);
+    if (points.length) {
+      ctx.strokeStyle = '#ffff00';
+      ctx.fillStyle = '#ffff00';
+      ctx.lineWidth = Math.max(1, s.width / 256);
+      ctx.beginPath();
+      ctx.moveTo(points[0][0] + 0.5, points[0][1] + 0.5);
+      for (const [x, y] of points) ctx.lineTo(x + 0.5, y + 0.5);
+      ctx.stroke();
+    }
     drawLegend(o);
     shown = s;
-    sliceLabel.textContent = `slice ${k + 1} / ${nz}`;
+    sliceLabel.textContent = `${onPlane} ${k + 1} / ${counts[onPlane]}`;
     canvas.dataset.slice = String(k);
     canvas.dataset.mode = o.mode;
-    history.replaceState(null, '', `#/runs/${runId}/cases/${encodeURIComponent(series)}?k=${k}&mode=${o.mode}`);
-    for (const n of [k - 1, k + 1, k + 2]) if (n >= 0 && n < nz) void load(n);
+    canvas.dataset.plane = onPlane;
+    prevButton.disabled = nextButton.disabled = onPlane !== 'axial';
+    history.replaceState(null, '', `#/runs/${runId}/cases/${encodeURIComponent(series)}?k=${k}&mode=${o.mode}${onPlane === 'axial' ? '' : `&plane=${onPlane}`}`);
+    for (const n of [k - 1, k + 1, k + 2]) if (n >= 0 && n < counts[onPlane]) void load(n, onPlane);
   };
   const go = (k: number) => {
-    current = Math.max(0, Math.min(nz - 1, k));
+    const onPlane = plane.value as Plane;
+    current = Math.max(0, Math.min(counts[onPlane] - 1, k));
+    position[onPlane] = current;
     slider.value = String(current);
+    points = [];
+    measured.textContent = '';
     void draw();
   };
+  plane.addEventListener('change', () => {
+    slider.max = String(counts[plane.value as Plane] - 1);
+    go(position[plane.value as Plane]);
+  });
+  const setZoom = (z: number) => {
+    zoom = Math.max(0.5, Math.min(8, z));
+    canvas.dataset.zoom = String(zoom);
+    void draw();
+  };
+  zoomIn.addEventListener('click', () => setZoom(zoom * 1.5));
+  zoomOut.addEventListener('click', () => setZoom(zoom / 1.5));
+  /** Canvas pixel under a mouse event, or null outside the image. */
+  const pixelAt = (e: MouseEvent): [number, number] | null => {
+    const r = canvas.getBoundingClientRect();
+    const x = Math.floor(((e.clientX - r.left) / r.width) * canvas.width);
+    const y = Math.floor(((e.clientY - r.top) / r.height) * canvas.height);
+    return x < 0 || y < 0 || x >= canvas.width || y >= canvas.height ? null : [x, y];
+  };
+  let drag: { x: number; y: number; w: number; l: number; left: number; top: number; pan: boolean; moved: boolean } | null = null;
+  canvas.addEventListener('mousedown', (e) => {
+    drag = { x: e.clientX, y: e.clientY, w: Number(width.value), l: Number(level.value), left: frame.scrollLeft, top: frame.scrollTop, pan: e.shiftKey, moved: false };
+  });
+  document.addEventListener('mouseup', () => (drag = null));
+  canvas.addEventListener('click', (e) => {
+    if (!measure.checked || !shown) return;
+    const p = pixelAt(e);
+    if (!p) return;
+    points = points.length >= 2 ? [p] : [...points, p];
+    if (points.length === 2) {
+      const [dx, dy] = [(points[1][0] - points[0][0]) * shown.spacing[0], (points[1][1] - points[0][1]) * shown.spacing[1]];
+      measured.textContent = `distance ${fmt(Math.hypot(dx, dy), 1)} mm`;
+    } else measured.textContent = 'click the second point';
+    void draw();
+  });
   /** The nearest slice after (dir 1) or before (dir -1) the current one holding the chosen class. */
   const jump = (dir: 1 | -1) => {
     const c = navClass.value;
@@ -153,15 +236,28 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   for (const el of [mode, showGt, showPred, opacity, ...classBoxes]) el.addEventListener('input', () => void draw());
   canvas.addEventListener('wheel', (e) => {
     e.preventDefault();
-    go(current + Math.sign(e.deltaY));
+    if (e.ctrlKey) setZoom(zoom * (e.deltaY < 0 ? 1.25 : 0.8));
+    else go(current + Math.sign(e.deltaY));
   });
   canvas.addEventListener('mousemove', (e) => {
+    if (drag && !measure.checked && (e.buttons & 1) === 1) {
+      const [dx, dy] = [e.clientX - drag.x, e.clientY - drag.y];
+      if (drag.pan) {
+        frame.scrollLeft = drag.left - dx;
+        frame.scrollTop = drag.top - dy;
+      } else if (Math.abs(dx) + Math.abs(dy) > 2) {
+        // Right widens the window, down raises the level: 2 units per pixel, as in most PACS viewers.
+        width.value = String(Math.max(1, Math.round(drag.w + 2 * dx)));
+        level.value = String(Math.round(drag.l + 2 * dy));
+        preset.value = 'custom';
+        void draw();
+      }
+    }
     if (!shown) return;
-    const r = canvas.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) / r.width) * nx);
-    const y = Math.floor(((e.clientY - r.top) / r.height) * ny);
-    if (x < 0 || y < 0 || x >= nx || y >= ny) return;
-    const p = y * nx + x;
+    const at = pixelAt(e);
+    if (!at) return;
+    const [x, y] = at;
+    const p = y * shown.width + x;
     const name = (v: number | undefined) => (v === undefined ? 'none' : (info.classNames[v] ?? `class ${v}`));
     cursor.textContent = `x ${x}, y ${y}: ${fmt(shown.image[p], 1)}${info.modality === 'CT' ? ' HU' : ''}; truth ${name(shown.label?.[p])}; prediction ${name(shown.prediction?.[p])}`;
   });
@@ -194,9 +290,14 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
       h('label', {}, 'go to ', navClass),
       prevButton,
       nextButton,
+      h('label', {}, 'plane ', plane),
+      zoomOut,
+      zoomIn,
+      h('label', { title: 'click two points on the image' }, measure, ' measure'),
+      measured,
     ),
     legend,
-    h('div', { class: 'viewer' }, canvas, metrics),
+    h('div', { class: 'viewer' }, frame, metrics),
     cursor,
     await pushControls(runId, series, info.hasPrediction),
   );
