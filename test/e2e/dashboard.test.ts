@@ -256,6 +256,32 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.ok(truth.some((v) => v === 2));
     assert.equal(wrong, 0);
     await fs.promises.writeFile(path.join(SHOTS, 'slice-render.png'), await png.body());
+
+    // Phone (390 px wide): nothing overflows the width, the navigation keeps one line, the image fits.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [hash, name] of [
+        [new URL(page.url()).hash, 'phone-viewer'],
+        ['#/runs', 'phone-runs'],
+        ['#/datasets', 'phone-datasets'],
+      ]) {
+        await page.goto(`${url}/${hash}`);
+        await page.reload();
+        await page.waitForFunction((h) => document.getElementById('app')?.dataset.ready === h, hash);
+        if (name === 'phone-viewer') await page.waitForSelector('#slice[data-slice]');
+        const layout = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          nav: (document.querySelector('header nav') as HTMLElement).getBoundingClientRect().height,
+          canvas: document.querySelector('#slice')?.getBoundingClientRect().width ?? 0,
+        }));
+        assert.ok(layout.scroll <= 390, `${name}: page is ${layout.scroll} px wide`);
+        assert.ok(layout.nav < 40, `${name}: navigation wraps (${layout.nav} px high)`);
+        assert.ok(layout.canvas <= 390, `${name}: image ${layout.canvas} px wide`);
+        await shot(name);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 1000 });
+    }
   });
 
   it('compares two runs side by side', async () => {

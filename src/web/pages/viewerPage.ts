@@ -141,7 +141,7 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
     }
     // True aspect ratio: each pixel drawn as its spacing in millimetres, scaled to the frame and the zoom.
     const mm = [s.width * s.spacing[0], s.height * s.spacing[1]];
-    const fit = (BASE_SIZE / Math.max(mm[0], mm[1])) * zoom;
+    const fit = (Math.min(BASE_SIZE, root.clientWidth || BASE_SIZE) / Math.max(mm[0], mm[1])) * zoom;
     canvas.style.width = `${Math.round(mm[0] * fit)}px`;
     canvas.style.height = `${Math.round(mm[1] * fit)}px`;
     const img = ctx.createImageData(s.width, s.height);
@@ -239,6 +239,20 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
     if (e.ctrlKey) setZoom(zoom * (e.deltaY < 0 ? 1.25 : 0.8));
     else go(current + Math.sign(e.deltaY));
   });
+  // Touch: a vertical swipe moves through slices (one slice per 12 px), as on a phone viewer.
+  let swipe: { y: number; k: number } | null = null;
+  canvas.addEventListener('touchstart', (e) => (swipe = { y: e.touches[0].clientY, k: current }), { passive: true });
+  canvas.addEventListener(
+    'touchmove',
+    (e) => {
+      if (!swipe) return;
+      e.preventDefault();
+      const k = swipe.k + Math.round((swipe.y - e.touches[0].clientY) / 12);
+      if (k !== current) go(k);
+    },
+    { passive: false },
+  );
+  canvas.addEventListener('touchend', () => (swipe = null));
   canvas.addEventListener('mousemove', (e) => {
     if (drag && !measure.checked && (e.buttons & 1) === 1) {
       const [dx, dy] = [e.clientX - drag.x, e.clientY - drag.y];
