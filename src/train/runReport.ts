@@ -20,6 +20,11 @@ export interface RunListItem {
   durationMs: number;
   createdAt: string;
   tags: string[];
+  studyId: string | null;
+  /** Test means per class and metric (null until the run has been evaluated). */
+  test: Record<string, Record<string, number | null>> | null;
+  /** The run config, for parameter columns and filters. */
+  config: Record<string, unknown>;
 }
 
 export async function listRunItems(db: Db, o: { datasetId?: string; status?: string; take?: number; skip?: number } = {}): Promise<{ total: number; runs: RunListItem[] }> {
@@ -40,8 +45,16 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
       durationMs: r.durationMs,
       createdAt: r.createdAt.toISOString(),
       tags: JSON.parse(r.tags) as string[],
+      studyId: r.studyId,
+      test: testMeans(json<Record<string, Record<string, { mean: number | null }>>>(r.testSummary)),
+      config: JSON.parse(r.config) as Record<string, unknown>,
     })),
   };
+}
+
+function testMeans(summary: Record<string, Record<string, { mean: number | null }>> | null): RunListItem['test'] {
+  if (!summary) return null;
+  return Object.fromEntries(Object.entries(summary).map(([cls, metrics]) => [cls, Object.fromEntries(Object.entries(metrics).map(([m, a]) => [m, a.mean]))]));
 }
 
 /** Pooled lesion-wise detection per split and class, from the per-case rows. */

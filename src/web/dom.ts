@@ -32,13 +32,24 @@ export interface Column<T> {
   render?: (row: T) => Node | string;
   numeric?: boolean;
   digits?: number;
+  /** Extra content after the label in the header cell (e.g. a remove control). */
+  header?: Node;
 }
 
-/** A table whose column headers sort it (numbers numerically, missing values last). */
-export function sortableTable<T>(columns: Column<T>[], rows: T[], attrs: Attrs = {}): HTMLTableElement {
+/** Which column sorts a table, by label (so it survives columns being added or removed). */
+export interface SortState {
+  label: string;
+  asc: boolean;
+}
+
+/**
+ * A table whose column headers sort it (numbers numerically, missing values last). `sort` starts it
+ * sorted and is updated in place on every click, so a table redrawn with new rows keeps its order.
+ */
+export function sortableTable<T>(columns: Column<T>[], rows: T[], attrs: Attrs = {}, sort?: SortState): HTMLTableElement {
   const table = h('table', attrs);
-  let sortBy = -1;
-  let asc = true;
+  let sortBy = sort ? columns.findIndex((c) => c.label === sort.label) : -1;
+  let asc = sort?.asc ?? true;
   const body = h('tbody');
   const draw = () => {
     clear(body);
@@ -74,13 +85,16 @@ export function sortableTable<T>(columns: Column<T>[], rows: T[], attrs: Attrs =
         onclick: () => {
           asc = sortBy === i ? !asc : true;
           sortBy = i;
+          if (sort) Object.assign(sort, { label: c.label, asc });
           head.querySelectorAll('th').forEach((t) => t.classList.remove('sorted-asc', 'sorted-desc'));
           th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
           draw();
         },
       },
       c.label,
+      c.header ?? null,
     );
+    if (i === sortBy) th.classList.add(asc ? 'sorted-asc' : 'sorted-desc');
     head.append(th);
   });
   table.append(h('thead', {}, head), body);

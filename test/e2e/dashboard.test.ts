@@ -294,9 +294,32 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.waitForSelector('#compare-metrics tbody tr');
     assert.equal(await page.locator('#compare-metrics thead th').count(), 4);
     assert.ok((await page.locator('#compare-metrics td.best').count()) > 0);
+    // Only the settings that differ: the strategy, not the dataset.
+    const settings = await page.locator('#compare-settings tbody td:first-child').allTextContents();
+    assert.ok(settings.includes('fusion.strategy') && !settings.includes('dataset'), settings.join(', '));
     await shot('compare');
     await page.goto(`${url}/#/runs`);
     await page.waitForSelector('#runs tbody tr');
+    // MLflow-like table: a filter, an added metric column, a sort; all kept after Back.
+    await page.selectOption('#filter-strategy', 'static');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 1);
+    await page.selectOption('#add-column', { label: 'dice lesion' });
+    await page.selectOption('#add-column', 'config:sampling.patchSize');
+    await page.click('#runs th:has-text("dice lesion")');
+    assert.match((await page.locator('#runs tbody td.num').allTextContents()).join(' '), /\d\.\d{3}/);
+    await page.selectOption('#filter-strategy', '');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2);
+    await page.fill('#runs-search', 'e2e static');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 1);
+    await page.click('#runs tbody a');
+    await page.waitForSelector('[data-status]');
+    await page.goBack();
+    await page.waitForSelector('#runs tbody tr');
+    assert.equal(await page.inputValue('#runs-search'), 'e2e static');
+    assert.deepEqual(await page.locator('#runs th').allTextContents(), ['', 'run', 'dataset', 'status', 'strategy', 'epochs', 'best val Dice', 'duration', 'dice lesion ✕', 'sampling.patchSize ✕', 'tags', 'created']);
+    assert.ok(await page.locator('#runs th.sorted-asc:has-text("dice lesion")').count());
+    await page.fill('#runs-search', '');
+    await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2);
     await shot('runs');
   });
 

@@ -153,10 +153,10 @@ export const CompareQuerySchema = z.object({
   runs: z
     .string()
     .transform((s) => s.split(',').filter(Boolean))
-    .pipe(z.array(z.string().min(1)).min(2, 'compare needs 2 to 4 runs').max(4, 'compare needs 2 to 4 runs')),
+    .pipe(z.array(z.string().min(1)).min(2, 'compare needs at least 2 runs').max(20, 'compare takes at most 20 runs at once')),
 });
 
-/** 2-4 runs side by side: their epochs and test summaries (the client plots and diffs them). */
+/** 2-20 runs side by side: their epochs and test summaries (the client plots and diffs them). */
 export async function compareRuns(db: Db, ids: string[]) {
   const reports = await Promise.all(ids.map((id) => runReport(db, id)));
   return reports.map((r) => ({ id: r.id, name: r.name, dataset: r.dataset, strategy: r.strategy, status: r.status, bestDice: r.bestDice, bestEpoch: r.bestEpoch, durationMs: r.durationMs, epochs: r.epochs, test: r.test, config: r.config }));

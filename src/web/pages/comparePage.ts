@@ -7,7 +7,17 @@ type Compared = Pick<RunReport, 'id' | 'name' | 'dataset' | 'strategy' | 'status
 
 const HIGHER_IS_BETTER: Record<string, boolean> = { dice: true, iou: true, sensitivity: true, specificity: true, precision: true, hd95: false, assd: false };
 
-/** 2-4 runs: overlaid validation curves, and per-class test metrics side by side with the best highlighted. */
+/** Leaf values of a config by dotted path, arrays and objects in arrays as JSON. */
+function configLeaves(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) for (const [k, v] of Object.entries(obj as Record<string, unknown>)) configLeaves(v, prefix ? `${prefix}.${k}` : k, out);
+  else out.set(prefix, JSON.stringify(obj));
+  return out;
+}
+
+/**
+ * 2-20 runs: the settings in which they differ (and only those), overlaid validation curves, and
+ * per-class test metrics side by side with the best highlighted.
+ */
 export async function comparePage(root: HTMLElement, ids: string[]): Promise<() => void> {
   const runs = await api<Compared[]>(`/runs/compare?runs=${ids.map(encodeURIComponent).join(',')}`);
   const label = (r: Compared) => `${r.name ?? r.id.slice(0, 8)} (${r.strategy})`;
@@ -48,6 +58,16 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
       );
     }),
   );
+  const leaves = runs.map((r) => configLeaves(r.config));
+  const differing = [...new Set(leaves.flatMap((l) => [...l.keys()]))].filter((k) => new Set(leaves.map((l) => l.get(k) ?? '–')).size > 1).sort();
+  const settings = differing.length
+    ? h(
+        'table',
+        { id: 'compare-settings' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'setting'), ...runs.map((r) => h('th', {}, label(r))))),
+        h('tbody', {}, ...differing.map((k) => h('tr', {}, h('td', {}, k), ...leaves.map((l) => h('td', {}, l.get(k) ?? '–'))))),
+      )
+    : h('p', { class: 'muted', id: 'compare-settings' }, 'These runs have the same settings.');
   root.append(
     h('h1', {}, `Compare ${runs.length} runs`),
     h(
@@ -71,6 +91,8 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
         ),
       ),
     ),
+    h('h2', {}, 'Settings that differ'),
+    settings,
     h('div', { class: 'charts' }, dice.el, loss.el),
     h('h2', {}, 'Test split, per class (mean over cases; difference to the first run in brackets)'),
     classes.length
