@@ -57,6 +57,8 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.fill('#f-batchesPerEpoch', '8');
     await page.fill('#f-batchSize', '4');
     await page.fill('#f-patchSize', '32');
+    // With a completed run on the server, the form estimates the run time from it.
+    assert.match((await page.textContent('#f-estimate')) ?? '', runIds.length ? /estimated run time about \d+m\d+s, from run e2e adaptive/ : /no estimate of the run time yet/);
     await page.click('#launch button[type=submit]');
     await page.waitForURL(/#\/runs\/[0-9a-f-]+$/);
     const id = page.url().split('/').pop() as string;

@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.js';
-import { h } from '../dom.js';
-import type { DatasetInfo } from '../types.js';
+import { duration, h } from '../dom.js';
+import { estimateRunTime } from '../estimate.js';
+import type { DatasetInfo, RunListItem } from '../types.js';
 
 const SIZES: Record<string, { depth: number; baseFilters: number }> = {
   'small (3 levels, 8 filters)': { depth: 3, baseFilters: 8 },
@@ -17,7 +18,7 @@ const DEFAULT_LOSSES = ['dice', 'focal', 'sensitivitySpecificity'];
 
 /** The launch form: validated by the API, whose 400 names each wrong field; shown beside it. */
 export async function newRunPage(root: HTMLElement): Promise<() => void> {
-  const [{ items }, plugins] = await Promise.all([api<{ items: { name: string }[] }>('/datasets?limit=500'), api<Plugins>('/plugins')]);
+  const [{ items }, plugins, { items: pastRuns }] = await Promise.all([api<{ items: { name: string }[] }>('/datasets?limit=500'), api<Plugins>('/plugins'), api<{ items: RunListItem[] }>('/runs?limit=500')]);
   const field = (label: string, input: HTMLElement, name: string) => [h('label', { for: `f-${name}` }, label), input, h('div', { class: 'error', 'data-error-for': name })];
   const num = (name: string, value: number, step = 1) => h('input', { id: `f-${name}`, name, type: 'number', value, step: String(step) });
   const dataset = h('select', { id: 'f-dataset', name: 'dataset' }, ...items.map((d) => h('option', { value: d.name }, d.name)));
@@ -62,6 +63,18 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     );
   };
   strategy.addEventListener('change', showStrategy);
+  // An estimate of the run time from this server's completed runs, updated as the form changes.
+  const estimate = h('div', { id: 'f-estimate', class: 'help' });
+  const showEstimate = () => {
+    const e = estimateRunTime(
+      { epochs: Number(inputs.epochs.value), batchesPerEpoch: Number(inputs.batchesPerEpoch.value), batchSize: Number(inputs.batchSize.value), patchSize: Number(inputs.patchSize.value), model: SIZES[size.value] },
+      pastRuns,
+    );
+    estimate.textContent = e
+      ? `estimated run time about ${duration(Math.round(e.ms))}, from run ${e.basis.name ?? e.basis.id.slice(0, 8)} on this server (${Math.round(e.msPerBatch)} ms per batch, validation included)`
+      : 'no estimate of the run time yet: no run has completed on this server';
+  };
+  for (const el of [size, inputs.epochs, inputs.batchesPerEpoch, inputs.batchSize, inputs.patchSize]) el.addEventListener('input', showEstimate);
   const banner = h('div', { id: 'form-error' });
   const form = h(
     'form',
@@ -83,6 +96,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     ...field('Test fraction', inputs.test, 'config.split.test'),
     ...field('Validation fraction', inputs.validation, 'config.split.validation'),
     ...field('Fold (i/k)', inputs.fold, 'config.split.fold'),
+    h('span'),
+    estimate,
     h('span'),
     h('button', { type: 'submit' }, 'Launch training'),
   );
@@ -130,5 +145,6 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   });
   root.append(h('h1', {}, 'Launch a training run'), banner, form);
   showStrategy();
+  showEstimate();
   return () => undefined;
 }
