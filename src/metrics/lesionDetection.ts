@@ -54,6 +54,51 @@ export function lesionDetection(groundTruth: Uint8Array, prediction: Uint8Array,
   };
 }
 
+/** One connected component, located for a viewer: voxel count, slice range and centroid (voxel indices). */
+export interface ComponentLocation {
+  voxels: number;
+  slices: [number, number];
+  centroid: [number, number, number];
+}
+
+/**
+ * Where lesionDetection's misses and false positives are: the ground-truth components of class
+ * `label` that no predicted voxel of the class touches, and the predicted components that touch no
+ * ground-truth voxel of it (same 26-connectivity and any-overlap rule), each located.
+ */
+export function detectionComponents(groundTruth: Uint8Array, prediction: Uint8Array, label: number, size: readonly [number, number, number]): { missed: ComponentLocation[]; falsePositives: ComponentLocation[] } {
+  const plane = size[0] * size[1];
+  const locate = (own: Uint8Array, other: Uint8Array): ComponentLocation[] => {
+    const mask = new Uint8Array(own.length);
+    for (let v = 0; v < own.length; v++) mask[v] = own[v] === label ? 1 : 0;
+    const { labels, count } = connectedComponents(mask, size);
+    const touched = new Uint8Array(count + 1);
+    const voxels = new Float64Array(count + 1);
+    const sum = Array.from({ length: count + 1 }, () => [0, 0, 0]);
+    const range = Array.from({ length: count + 1 }, () => [Number.POSITIVE_INFINITY, -1]);
+    for (let v = 0; v < labels.length; v++) {
+      const c = labels[v];
+      if (!c) continue;
+      if (other[v] === label) touched[c] = 1;
+      const k = Math.floor(v / plane);
+      const j = Math.floor((v % plane) / size[0]);
+      voxels[c]++;
+      sum[c][0] += v % size[0];
+      sum[c][1] += j;
+      sum[c][2] += k;
+      range[c][0] = Math.min(range[c][0], k);
+      range[c][1] = Math.max(range[c][1], k);
+    }
+    const out: ComponentLocation[] = [];
+    for (let c = 1; c <= count; c++) {
+      if (touched[c]) continue;
+      out.push({ voxels: voxels[c], slices: [range[c][0], range[c][1]], centroid: sum[c].map((x) => Math.round(x / voxels[c])) as [number, number, number] });
+    }
+    return out;
+  };
+  return { missed: locate(groundTruth, prediction), falsePositives: locate(prediction, groundTruth) };
+}
+
 /** Lesion-wise detection pooled over cases: every lesion of every case counts once. */
 export interface LesionTotals {
   cases: number;

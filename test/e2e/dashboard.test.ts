@@ -185,6 +185,27 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.click('#next-class');
     await page.waitForFunction(() => Number(document.querySelector('#slice')?.getAttribute('data-slice')) > 0);
     const lesionSlice = await slice();
+    // Missed lesions and false-positive components (lesion-wise rule): ◀ ▶ go to their centre slices.
+    const idx = (await (await page.request.get(`${page.url().replace('/#/runs/', '/api/runs/').replace(/\?.*$/, '')}/index`)).json()) as {
+      components: Record<string, { missed: { centroid: number[] }[]; falsePositives: { centroid: number[] }[] }>;
+    };
+    const kinds = Object.entries(idx.components).flatMap(([c, v]) => [...(v.missed.length ? [[`missed:${c}`, v.missed] as const] : []), ...(v.falsePositives.length ? [[`fp:${c}`, v.falsePositives] as const] : [])]);
+    assert.ok(kinds.length > 0, 'this barely trained model misses or over-segments something');
+    const [kind, located] = kinds[0];
+    const targets = [...new Set(located.map((l) => l.centroid[2]))].sort((a, b) => a - b);
+    await page.selectOption('#nav-class', kind);
+    await page.locator('#legend').click();
+    await page.keyboard.press('End');
+    await page.click('#prev-class');
+    const last = Number(await page.getAttribute('#slice-slider', 'max'));
+    const expected = targets.filter((k) => k < last).pop();
+    if (expected !== undefined) await waitSlice(expected);
+    await page.selectOption('#nav-class', { label: 'lesion' });
+    await page.locator('#legend').click();
+    await page.keyboard.press('Home');
+    await waitSlice(0);
+    await page.click('#next-class');
+    await waitSlice(lesionSlice);
     assert.match(page.url(), new RegExp(`\\?k=${lesionSlice}&mode=filled$`));
     // "full range" writes the window it uses into the fields.
     await page.selectOption('#preset', 'full range');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connectedComponents } from '../../src/metrics/connectedComponents.js';
-import { lesionDetection, type LesionDetection } from '../../src/metrics/lesionDetection.js';
+import { detectionComponents, lesionDetection, type LesionDetection } from '../../src/metrics/lesionDetection.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** scipy.ndimage.label references (make_lesion_fixtures.py beside them). */
@@ -104,5 +104,32 @@ describe('lesionDetection: the overlap rule at its limits', () => {
     const prediction = volume([[3, 3, 3]], 1);
     assert.deepEqual(lesionDetection(truth, prediction, 2, SIZE), { lesions: 0, lesionsFound: 0, falsePositiveComponents: 0, detectionSensitivity: null, detectionF1: null });
     assert.deepEqual(lesionDetection(truth, prediction, 1, SIZE), { lesions: 1, lesionsFound: 0, falsePositiveComponents: 1, detectionSensitivity: 0, detectionF1: 0 });
+  });
+});
+
+describe('detectionComponents', () => {
+  // 6 x 6 x 4 grid. Truth class 2: a found lesion (voxels on slices 0-1) and a missed one (slice 3);
+  // prediction class 2: over the found lesion, and a false positive on slices 2-3 far from both.
+  const size = [6, 6, 4] as const;
+  const at = (i: number, j: number, k: number) => (k * 6 + j) * 6 + i;
+  const gt = new Uint8Array(144);
+  const pred = new Uint8Array(144);
+  gt[at(0, 0, 0)] = gt[at(0, 0, 1)] = 2;
+  pred[at(0, 0, 1)] = 2;
+  gt[at(5, 5, 3)] = gt[at(4, 5, 3)] = 2;
+  pred[at(0, 5, 2)] = pred[at(0, 5, 3)] = pred[at(1, 5, 3)] = 2;
+  gt[at(3, 0, 0)] = 1; // another class: ignored
+
+  it('locates the missed lesion and the false-positive component, not the found one', () => {
+    const r = detectionComponents(gt, pred, 2, size);
+    assert.deepEqual(r.missed, [{ voxels: 2, slices: [3, 3], centroid: [5, 5, 3] }]);
+    assert.deepEqual(r.falsePositives, [{ voxels: 3, slices: [2, 3], centroid: [0, 5, 3] }]);
+  });
+
+  it('agrees with lesionDetection on the counts', () => {
+    const d = lesionDetection(gt, pred, 2, size);
+    const r = detectionComponents(gt, pred, 2, size);
+    assert.equal(r.missed.length, d.lesions - d.lesionsFound);
+    assert.equal(r.falsePositives.length, d.falsePositiveComponents);
   });
 });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import { FileSlices, planeLayout, readPlane, type Plane } from '../../data/volumeSlices.js';
-import { readVolumeHeader } from '../../data/volumeCache.js';
+import { readVolume, readVolumeHeader } from '../../data/volumeCache.js';
+import { detectionComponents } from '../../metrics/lesionDetection.js';
 import { overlayOptions, slicePng, type PngOptions } from '../../figures/slicePng.js';
 import { runReport } from '../../train/runReport.js';
 import { RunNotFoundError } from '../../train/trainer.js';
@@ -95,11 +96,25 @@ function classSlices(labelPath: string): Record<string, number[]> {
 
 /**
  * Where each class occurs in a case, for the viewer's next/previous navigation: per class, the slices
- * where the ground truth has it and where the prediction has it.
+ * where the ground truth has it and where the prediction has it, and its missed lesions and
+ * false-positive components (located by slice range and centroid).
  */
 export async function caseIndex(db: Db, runId: string, seriesUid: string) {
   const v = await caseVolumes(db, runId, seriesUid);
-  return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {} };
+  // Missed lesions and false-positive components per class (lesion-wise evaluation's rule), located.
+  const components: Record<string, ReturnType<typeof detectionComponents>> = {};
+  if (v.labelPath && v.predictionPath) {
+    const truth = readVolume(v.labelPath).data as Uint8Array;
+    const prediction = readVolume(v.predictionPath).data as Uint8Array;
+    const size = readVolumeHeader(v.labelPath).geometry.size;
+    const classes = new Set<number>();
+    for (let i = 0; i < truth.length; i++) {
+      if (truth[i]) classes.add(truth[i]);
+      if (prediction[i]) classes.add(prediction[i]);
+    }
+    for (const c of classes) components[String(c)] = detectionComponents(truth, prediction, c, size);
+  }
+  return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {}, components };
 }
 
 /** One slice of a case as PNG (sharp): the viewer's rendering with the given plane, mode, window and layers. */

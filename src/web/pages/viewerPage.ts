@@ -44,7 +44,8 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   const state = urlState(seriesParam);
   const series = state.series;
   const info = await api<CaseInfo>(`/runs/${runId}/cases/${encodeURIComponent(series)}`);
-  const index = await api<{ truth: Record<string, number[]>; prediction: Record<string, number[]> }>(`/runs/${runId}/cases/${encodeURIComponent(series)}/index`);
+  type Located = { voxels: number; slices: [number, number]; centroid: [number, number, number] };
+  const index = await api<{ truth: Record<string, number[]>; prediction: Record<string, number[]>; components: Record<string, { missed: Located[]; falsePositives: Located[] }> }>(`/runs/${runId}/cases/${encodeURIComponent(series)}/index`);
   const [nx, ny, nz] = info.size;
   const cache = new Map<string, Promise<Shown>>();
   const load = (k: number, onPlane: Plane = plane.value as Plane) => {
@@ -90,7 +91,21 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   const opacity = h('input', { type: 'range', id: 'opacity', min: 0, max: 1, step: 0.05, value: 0.45 });
   const legend = h('div', { class: 'legend muted', id: 'legend' });
   const cursor = h('div', { class: 'muted', id: 'cursor' }, 'move over the image for values');
-  const navClass = h('select', { id: 'nav-class' }, ...classes.map((c) => h('option', { value: c }, info.classNames[c])));
+  // Targets: slices holding a class, or the centre slices of its missed lesions / false positives.
+  const navClass = h(
+    'select',
+    { id: 'nav-class' },
+    ...classes.map((c) => h('option', { value: c }, info.classNames[c])),
+    ...classes.flatMap((c) => {
+      const comp = index.components[String(c)];
+      return comp
+        ? [
+            h('option', { value: `missed:${c}`, disabled: !comp.missed.length }, `missed ${info.classNames[c]} (${comp.missed.length})`),
+            h('option', { value: `fp:${c}`, disabled: !comp.falsePositives.length }, `false-positive ${info.classNames[c]} (${comp.falsePositives.length})`),
+          ]
+        : [];
+    }),
+  );
   const prevButton = h('button', { type: 'button', id: 'prev-class', title: 'previous slice with this class (truth or prediction)' }, '◀');
   const nextButton = h('button', { type: 'button', id: 'next-class', title: 'next slice with this class (truth or prediction)' }, '▶');
   const metrics = h(
@@ -211,8 +226,10 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
   });
   /** The nearest slice after (dir 1) or before (dir -1) the current one holding the chosen class. */
   const jump = (dir: 1 | -1) => {
-    const c = navClass.value;
-    const ks = [...new Set([...(index.truth[c] ?? []), ...(index.prediction[c] ?? [])])].sort((a, b) => a - b);
+    const [kind, cls] = navClass.value.includes(':') ? navClass.value.split(':') : ['class', navClass.value];
+    const comp = index.components[cls];
+    const located = kind === 'missed' ? comp?.missed : kind === 'fp' ? comp?.falsePositives : null;
+    const ks = located ? [...new Set(located.map((l) => l.centroid[2]))].sort((a, b) => a - b) : [...new Set([...(index.truth[cls] ?? []), ...(index.prediction[cls] ?? [])])].sort((a, b) => a - b);
     const target = dir > 0 ? ks.find((k) => k > current) : ks.reverse().find((k) => k < current);
     if (target !== undefined) go(target);
   };
