@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
@@ -174,6 +175,18 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
         return runReport(db, id);
       });
       console.log(o.json ? JSON.stringify(report) : formatRunReport(report));
+    });
+  runs
+    .command('report')
+    .description('write a self-contained HTML report of a run (curves, per-class tables, worst test cases rendered), printable to PDF')
+    .argument('<run>')
+    .requiredOption('--out <file>', 'HTML file to write')
+    .action(async (id: string, o: { out: string }) => {
+      const { runReportHtml } = await import('../server/services/runReportService.js');
+      const html = await withDb((db) => runReportHtml(db, id));
+      fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+      fs.writeFileSync(o.out, html);
+      console.log(`Wrote ${o.out} (${Math.round(html.length / 1024)} kB)`);
     });
   runs
     .command('cancel')

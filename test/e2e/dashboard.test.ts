@@ -368,6 +368,21 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
       text.split('\n').some((l) => l.startsWith(`${runIds[0]},`) && l.includes(',test,')),
       'every row names its run',
     );
+    // The run report: one self-contained file (no script, nothing fetched) with the worst cases drawn.
+    const [report] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="report"] button')]);
+    assert.match(report.suggestedFilename(), /-report\.html$/);
+    const html = fs.readFileSync(await report.path(), 'utf8');
+    assert.ok(!/<script|src="http|href="http/.test(html), 'self-contained');
+    assert.match(html, /<h2>Test split[\s\S]*<td>lesion<\/td>/);
+    const pngs = [...html.matchAll(/src="data:image\/png;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], 'base64'));
+    assert.ok(pngs.length >= 2, `${pngs.length} case images`);
+    const meta = await sharp(pngs[0]).metadata();
+    assert.equal(meta.format, 'png');
+    fs.writeFileSync(path.join(SHOTS, 'run-report.html'), html);
+    const reportPage = await browser.newPage();
+    await reportPage.goto(`file://${path.join(SHOTS, 'run-report.html')}`);
+    await reportPage.screenshot({ path: path.join(SHOTS, 'run-report.png'), fullPage: true });
+    await reportPage.close();
   });
 
   it('queues a study from its form (arms from the registry) and offers its HTML report', async () => {

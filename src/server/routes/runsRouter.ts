@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { PngOptionsSchema } from '../../figures/slicePng.js';
+import { runReportHtml } from '../services/runReportService.js';
 import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, PlaneSchema, SliceParamsSchema } from '../services/casesService.js';
 import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
@@ -65,6 +66,14 @@ export function runsRouter(ctx: ServerContext): Router {
       .type('text/csv')
       .attachment(downloadName(await runIdentity(ctx.db, id), 'metrics.csv'))
       .send(csv);
+  });
+  r.get('/:id/report.html', async (req, res) => {
+    const id = IdSchema.parse(req.params).id;
+    const html = await runReportHtml(ctx.db, id);
+    res
+      .type('html')
+      .attachment(downloadName(await runIdentity(ctx.db, id), 'report.html'))
+      .send(ctx.redact.value(html));
   });
   r.get('/:id/export.zip', async (req, res) => {
     const id = IdSchema.parse(req.params).id;

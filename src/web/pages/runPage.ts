@@ -206,6 +206,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
         resumable ? act('Resume', () => api(`/runs/${id}/resume`, { method: 'POST' })) : null,
         run.bestEpoch !== null ? h('a', { href: withToken(`/api/runs/${id}/export.zip`), 'data-action': 'export' }, h('button', { class: 'secondary' }, 'Download model (zip)')) : null,
         run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/metrics.csv`), 'data-action': 'csv' }, h('button', { class: 'secondary' }, 'Metrics CSV')) : null,
+        run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/report.html`), 'data-action': 'report' }, h('button', { class: 'secondary' }, 'Report (HTML)')) : null,
         !active
           ? act(
               'Delete',

@@ -1,0 +1,88 @@
+import type { Db } from '../../db/client.js';
+import { esc, lineChart, num } from '../../figures/svgChart.js';
+import { runReport } from '../../train/runReport.js';
+import { caseIndex, caseSlicePngImage } from './casesService.js';
+
+type Report = Awaited<ReturnType<typeof runReport>>;
+
+export interface WorstCase {
+  seriesInstanceUid: string;
+  patientId: string;
+  className: string;
+  dice: number;
+  /** The axial slice shown: the one holding most of the class in the ground truth (else the prediction). */
+  slice: number;
+}
+
+/**
+ * The test cases with the lowest Dice for each foreground class (at most `perClass` each), and for
+ * each the slice where the class is largest in the ground truth, else in the prediction, else the
+ * middle one.
+ */
+export async function worstCases(db: Db, report: Report, perClass = 3): Promise<WorstCase[]> {
+  const test = report.cases.filter((c) => c.split === 'test');
+  const out: WorstCase[] = [];
+  for (const className of [...new Set(test.map((c) => c.className))]) {
+    const rows = test.filter((c) => c.className === className).sort((a, b) => a.dice - b.dice);
+    for (const r of rows.slice(0, perClass)) {
+      const index = await caseIndex(db, report.id, r.seriesInstanceUid);
+      const slices = index.truth[String(r.classIndex)] ?? index.prediction[String(r.classIndex)] ?? [];
+      out.push({ seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, className, dice: r.dice, slice: slices[Math.floor(slices.length / 2)] ?? 0 });
+    }
+  }
+  return out;
+}
+
+/**
+ * A run as one self-contained HTML file (inline CSS, SVG and PNG, no script, nothing fetched; prints to
+ * PDF from a browser): config, curves, per-class test tables with lesion-wise detection, the operating
+ * point, and the worst test cases rendered server-side (agreement overlay: TP yellow, FP red, FN blue).
+ */
+export async function runReportHtml(db: Db, runId: string): Promise<string> {
+  const r = await runReport(db, runId);
+  const worst = await worstCases(db, r);
+  const images = await Promise.all(worst.map((w) => caseSlicePngImage(db, runId, w.seriesInstanceUid, w.slice, { plane: 'axial', mode: 'agreement', window: [40, 400], truth: '1', prediction: '1', opacity: 0.6, scale: 2 })));
+  const title = r.name ?? r.id.slice(0, 8);
+  const terms = [...new Set(r.epochs.flatMap((e) => Object.keys(e.terms)))];
+  const curves = [
+    lineChart('validation mean foreground Dice', [{ name: 'Dice', points: r.epochs.filter((e) => e.valDice !== null).map((e) => [e.epoch, e.valDice as number]) }]),
+    lineChart('training loss (epoch mean)', [{ name: 'fused', points: r.epochs.map((e) => [e.epoch, e.loss]) }, ...terms.map((t) => ({ name: t, points: r.epochs.map((e) => [e.epoch, e.terms[t]] as [number, number]) }))]),
+    lineChart(
+      'fusion weights',
+      terms.map((t) => ({ name: t, points: r.epochs.filter((e) => t in e.weights).map((e) => [e.epoch, e.weights[t]] as [number, number]) })),
+    ),
+  ];
+  const classes = Object.keys(r.test ?? {});
+  const agg = (cls: string, m: string, d = 3) => {
+    const a = r.test?.[cls]?.[m];
+    return a ? `${num(a.mean, d)} ± ${num(a.std, d)}` : '–';
+  };
+  const testRows = classes.map((cls) => {
+    const l = r.lesions.test?.[cls];
+    return `<tr><td>${esc(cls)}</td><td>${agg(cls, 'dice')}</td><td>${agg(cls, 'sensitivity')}</td><td>${agg(cls, 'precision')}</td><td>${agg(cls, 'hd95', 1)}</td><td>${l ? `${l.lesionsFound}/${l.lesions}, ${l.falsePositiveComponents} FP` : '–'}</td></tr>`;
+  });
+  const op = Object.entries(r.operatingPoint ?? {}).map(
+    ([c, p]) => `<li>class ${esc(c)}: target sensitivity ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
+  );
+  const figures = worst.map(
+    (w, i) =>
+      `<figure><img alt="${esc(w.patientId)} slice ${w.slice + 1}" src="data:image/png;base64,${images[i].toString('base64')}"><figcaption>${esc(w.className)}: ${esc(w.patientId)}, Dice ${num(w.dice)}, slice ${w.slice + 1}</figcaption></figure>`,
+  );
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>SegFusion run ${esc(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5rem auto;color:#1d2330}table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.montage{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:.8rem}figure{margin:0}figure img{width:100%;image-rendering:pixelated}
+figcaption{font-size:.85rem;color:#555}pre{background:#f4f5f8;padding:.6rem;font-size:.8rem;white-space:pre-wrap}@media print{.charts svg{break-inside:avoid}figure{break-inside:avoid}}</style></head><body>
+<h1>SegFusion run ${esc(title)}</h1>
+<p>${esc(r.dataset)} · ${esc(r.strategy)} · ${esc(r.status)} · ${r.epochsDone}/${r.totalEpochs} epochs · best epoch ${r.bestEpoch === null ? '–' : r.bestEpoch + 1} (validation Dice ${num(r.bestDice)}) · run ${esc(r.id)}</p>
+<h2>Curves</h2><div class="charts">${curves.join('\n')}</div>
+<h2>Test split (mean ± std over cases)</h2>
+${classes.length ? `<table><thead><tr><th>class</th><th>Dice</th><th>sensitivity</th><th>precision</th><th>HD95 (mm)</th><th>lesions found, false-positive components</th></tr></thead><tbody>${testRows.join('')}</tbody></table>` : '<p>No test results.</p>'}
+${op.length ? `<h2>Operating point</h2><ul>${op.join('')}</ul>` : ''}
+<h2>Worst test cases</h2>
+<p>Agreement overlay: true positive yellow, false positive red, false negative blue; window 40/400.</p>
+<div class="montage">${figures.join('\n') || '<p>No test cases.</p>'}</div>
+<h2>Config</h2><pre>${esc(JSON.stringify(r.config, null, 2))}</pre>
+<p><small>Versions: ${esc(JSON.stringify(r.versions ?? {}))}</small></p>
+</body></html>`;
+}
