@@ -20,6 +20,7 @@ const SHOTS = path.join(ROOT, 'test-output', 'screenshots');
 describe('dashboard in a real browser (chromium + playwright-core)', () => {
   let dir: string;
   let url: string;
+  const consoleErrors: string[] = [];
   let close: () => Promise<void>;
   let browser: Browser;
   let page: Page;
@@ -37,6 +38,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
     page.on('pageerror', (e) => assert.fail(`page error: ${e.message}`));
+    // Console errors of the whole flow; the 4xx answers the form-validation steps provoke on purpose are the only expected ones.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) consoleErrors.push(m.text());
+    });
   });
   after(async () => {
     await browser?.close();
@@ -406,5 +411,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     const mine = runs.items.filter((r) => r.name?.startsWith('browser study:'));
     assert.equal(mine.length, 15);
     for (const r of mine) await fetch(`${url}/api/runs/${r.id}/cancel`, { method: 'POST' });
+  });
+
+  it('logged no console error during the whole launch-watch-review-compare flow', () => {
+    assert.deepEqual(consoleErrors, []);
   });
 });
