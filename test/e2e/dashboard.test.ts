@@ -325,6 +325,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     // Only the settings that differ: the strategy, not the dataset.
     const settings = await page.locator('#compare-settings tbody td:first-child').allTextContents();
     assert.ok(settings.includes('fusion.strategy') && !settings.includes('dataset'), settings.join(', '));
+    // Paired per-case scatter (same split: every test case pairs) and parallel coordinates (no numeric setting differs here).
+    const pairs = Number(await page.getAttribute('#scatter svg', 'data-points'));
+    assert.ok(pairs >= 1, `${pairs} paired cases`);
+    assert.match((await page.textContent('#parallel')) ?? '', /No numeric setting differs/);
     await shot('compare');
     await page.goto(`${url}/#/runs`);
     await page.waitForSelector('#runs tbody tr');

@@ -159,5 +159,19 @@ export const CompareQuerySchema = z.object({
 /** 2-20 runs side by side: their epochs and test summaries (the client plots and diffs them). */
 export async function compareRuns(db: Db, ids: string[]) {
   const reports = await Promise.all(ids.map((id) => runReport(db, id)));
-  return reports.map((r) => ({ id: r.id, name: r.name, dataset: r.dataset, strategy: r.strategy, status: r.status, bestDice: r.bestDice, bestEpoch: r.bestEpoch, durationMs: r.durationMs, epochs: r.epochs, test: r.test, config: r.config }));
+  return reports.map((r) => ({
+    id: r.id,
+    name: r.name,
+    dataset: r.dataset,
+    strategy: r.strategy,
+    status: r.status,
+    bestDice: r.bestDice,
+    bestEpoch: r.bestEpoch,
+    durationMs: r.durationMs,
+    epochs: r.epochs,
+    test: r.test,
+    config: r.config,
+    // Per-case test results, for the paired scatter of two runs.
+    cases: r.cases.filter((c) => c.split === 'test').map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, className: c.className, dice: c.dice, sensitivity: c.sensitivity })),
+  }));
 }

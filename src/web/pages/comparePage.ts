@@ -1,9 +1,12 @@
 import { api } from '../api.js';
 import { LineChart } from '../charts.js';
 import { duration, fmt, h } from '../dom.js';
+import { pairedScatter, parallelCoordinates } from '../../figures/svgChart.js';
 import type { RunReport } from '../types.js';
 
-type Compared = Pick<RunReport, 'id' | 'name' | 'dataset' | 'strategy' | 'status' | 'bestDice' | 'bestEpoch' | 'durationMs' | 'epochs' | 'test' | 'config'>;
+type Compared = Pick<RunReport, 'id' | 'name' | 'dataset' | 'strategy' | 'status' | 'bestDice' | 'bestEpoch' | 'durationMs' | 'epochs' | 'test' | 'config'> & {
+  cases: { seriesInstanceUid: string; patientId: string; className: string; dice: number; sensitivity: number | null }[];
+};
 
 const HIGHER_IS_BETTER: Record<string, boolean> = { dice: true, iou: true, sensitivity: true, specificity: true, precision: true, hd95: false, assd: false };
 
@@ -68,6 +71,39 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
         h('tbody', {}, ...differing.map((k) => h('tr', {}, h('td', {}, k), ...leaves.map((l) => h('td', {}, l.get(k) ?? '–'))))),
       )
     : h('p', { class: 'muted', id: 'compare-settings' }, 'These runs have the same settings.');
+  // Paired per-case scatter of two chosen runs, and parallel coordinates of the numeric settings that
+  // differ against a chosen test metric (SVG from src/figures/svgChart.ts).
+  const pickRun = (id: string, i: number) => {
+    const select = h('select', { id }, ...runs.map((r, j) => h('option', { value: j, selected: j === i }, label(r))));
+    select.addEventListener('change', drawFigures);
+    return select;
+  };
+  const runX = pickRun('scatter-x', 0);
+  const runY = pickRun('scatter-y', 1);
+  const metricClass = h('select', { id: 'figure-class' }, ...classes.map((c) => h('option', { value: c }, c)));
+  metricClass.value = classes.includes('lesion') ? 'lesion' : (classes[classes.length - 1] ?? '');
+  metricClass.addEventListener('change', drawFigures);
+  const scatter = h('div', { id: 'scatter' });
+  const parallel = h('div', { id: 'parallel' });
+  const numericDiffering = differing.filter((k) => leaves.every((l) => l.get(k) === undefined || typeof JSON.parse(l.get(k) as string) === 'number'));
+  function drawFigures() {
+    const cls = metricClass.value;
+    const [a, b] = [runs[Number(runX.value)], runs[Number(runY.value)]];
+    const points = a.cases
+      .filter((c) => c.className === cls)
+      .flatMap((c) => {
+        const other = b.cases.find((d) => d.className === cls && d.seriesInstanceUid === c.seriesInstanceUid);
+        return other ? [{ x: c.dice, y: other.dice, name: c.patientId }] : [];
+      });
+    scatter.innerHTML = points.length ? pairedScatter(`test Dice of ${cls}, per case`, label(a), label(b), points) : '<p class="muted">These runs share no test case with results.</p>';
+    parallel.innerHTML = numericDiffering.length
+      ? parallelCoordinates(
+          `settings against test Dice of ${cls}`,
+          [...numericDiffering, `Dice ${cls}`],
+          runs.map((r, i) => ({ name: label(r), values: [...numericDiffering.map((k) => (leaves[i].get(k) === undefined ? null : (JSON.parse(leaves[i].get(k) as string) as number))), r.test?.[cls]?.dice?.mean ?? null] })),
+        )
+      : '<p class="muted">No numeric setting differs between these runs (parallel coordinates need one).</p>';
+  }
   root.append(
     h('h1', {}, `Compare ${runs.length} runs`),
     h(
@@ -98,6 +134,10 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
     classes.length
       ? h('table', { id: 'compare-metrics' }, h('thead', {}, h('tr', {}, h('th', {}, 'class'), h('th', {}, 'metric'), ...runs.map((r) => h('th', {}, label(r))))), h('tbody', {}, ...rows))
       : h('p', { class: 'muted' }, 'None of these runs has test results yet.'),
+    h('h2', {}, 'Per case and per setting'),
+    h('div', { class: 'toolbar' }, h('label', {}, 'class ', metricClass), h('label', {}, 'x ', runX), h('label', {}, 'y ', runY)),
+    h('div', { class: 'charts' }, scatter, parallel),
   );
+  drawFigures();
   return () => undefined;
 }
