@@ -126,6 +126,11 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   });
 
   it('sorts the per-case table and opens the case viewer, moving through slices', async () => {
+    // Each case row has a server-rendered thumbnail (sharp PNG) that loads.
+    await page.waitForFunction(() => {
+      const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-table="cases-test"] img.thumb')];
+      return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
+    });
     await page.click('[data-table="cases-test"] th:has-text("dice")');
     await page.click('[data-table="cases-test"] tbody a');
     await page.waitForSelector('#slice[data-slice]');

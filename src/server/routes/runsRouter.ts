@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ServerContext } from '../context.js';
 import { PngOptionsSchema } from '../../figures/slicePng.js';
 import { runReportHtml } from '../services/runReportService.js';
-import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, PlaneSchema, SliceParamsSchema } from '../services/casesService.js';
+import { caseIndex, caseInfo, caseSlice, caseSlicePngImage, caseThumbnail, PlaneSchema, SliceParamsSchema } from '../services/casesService.js';
 import { pushCase, PushRequestSchema } from '../services/pacsService.js';
 import {
   downloadName,
@@ -91,6 +91,17 @@ export function runsRouter(ctx: ServerContext): Router {
   r.post('/:id/cases/:series/push', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
     res.json(await pushCase(ctx.db, p.id, p.series, PushRequestSchema.parse(req.body), ctx.pacs));
+  });
+  r.get('/:id/cases/:series/thumbnail.png', async (req, res) => {
+    const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
+    const { cls } = z
+      .object({ cls: z.coerce.number().int().min(1).max(255).default(1) })
+      .strict()
+      .parse(req.query);
+    res
+      .set('Cache-Control', 'private, max-age=300')
+      .type('image/png')
+      .send(await caseThumbnail(ctx.db, p.id, p.series, cls));
   });
   // Before the JSON route, which would take "3.png" as the slice number.
   r.get('/:id/cases/:series/slices/:k.png', async (req, res) => {

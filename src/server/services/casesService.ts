@@ -124,3 +124,25 @@ export async function caseSlicePngImage(db: Db, runId: string, seriesUid: string
   const classCount = ((report.plan?.classNames as string[] | undefined) ?? []).length;
   return slicePng({ width: s.layout.width, height: s.layout.height, image: s.image, label: s.label, prediction: s.prediction }, overlayOptions(options, classCount), options.scale, s.layout.spacing);
 }
+
+/**
+ * A small picture of a case for tables: the axial slice where class `cls` is largest in the ground
+ * truth (else in the prediction, else the middle slice), in agreement mode at scale 1.
+ */
+export async function caseThumbnail(db: Db, runId: string, seriesUid: string, cls: number): Promise<Buffer> {
+  const v = await caseVolumes(db, runId, seriesUid);
+  const area = (path: string | null) => {
+    if (!path) return null;
+    const slices = new FileSlices<Uint8Array>(path, 1);
+    let best = -1;
+    let most = 0;
+    for (let k = 0; k < slices.geometry.size[2]; k++) {
+      let n = 0;
+      for (const x of slices.slice(k)) if (x === cls) n++;
+      if (n > most) [best, most] = [k, n];
+    }
+    return best >= 0 ? best : null;
+  };
+  const k = area(v.labelPath) ?? area(v.predictionPath) ?? Math.floor(readVolumeHeader(v.imagePath).geometry.size[2] / 2);
+  return caseSlicePngImage(db, runId, seriesUid, k, { plane: 'axial', mode: v.labelPath && v.predictionPath ? 'agreement' : 'filled', window: [40, 400], classes: String(cls), truth: '1', prediction: '1', opacity: 0.6, scale: 1 });
+}

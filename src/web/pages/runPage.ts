@@ -98,6 +98,17 @@ function caseTable(run: RunReport, split: string): HTMLElement {
     [
       { label: 'patient', value: (c) => c.patientId, render: (c) => h('a', { href: `#/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}` }, c.patientId) },
       { label: 'class', value: (c) => c.className },
+      {
+        label: 'view',
+        value: () => null,
+        // Agreement overlay of the slice where the class is largest (rendered by the server with sharp).
+        render: (c) =>
+          h(
+            'a',
+            { href: `#/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}` },
+            h('img', { class: 'thumb', loading: 'lazy', alt: `${c.patientId} ${c.className}`, src: withToken(`/api/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}/thumbnail.png?cls=${c.classIndex}`) }),
+          ),
+      },
       ...METRICS.map((m) => ({ label: m, value: (c: CaseRow) => c[m], numeric: true, digits: m === 'hd95' || m === 'assd' ? 2 : 3 })),
       { label: 'GT voxels', value: (c) => c.groundTruthVoxels, numeric: true, digits: 0 },
       { label: 'predicted', value: (c) => c.predictedVoxels, numeric: true, digits: 0 },
