@@ -79,18 +79,25 @@ export async function caseSlice(db: Db, runId: string, seriesUid: string, k: num
   };
 }
 
-/** Slices (0-based) holding each foreground class, in a label volume read one slice at a time. */
-function classSlices(labelPath: string): Record<string, number[]> {
+/** Voxels of each foreground class per slice (0-based), in a label volume read one slice at a time. */
+function classAreas(labelPath: string): Map<number, number>[] {
   const slices = new FileSlices<Uint8Array>(labelPath, 1);
+  return Array.from({ length: slices.geometry.size[2] }, (_, k) => {
+    const counts = new Map<number, number>();
+    for (const v of slices.slice(k)) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return counts;
+  });
+}
+
+/** Slices (0-based) holding each foreground class. */
+function classSlices(labelPath: string): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (let k = 0; k < slices.geometry.size[2]; k++) {
-    const seen = new Set<number>();
-    for (const v of slices.slice(k)) if (v) seen.add(v);
-    for (const c of seen) {
+  classAreas(labelPath).forEach((counts, k) => {
+    for (const c of counts.keys()) {
       out[String(c)] ??= [];
       out[String(c)].push(k);
     }
-  }
+  });
   return out;
 }
 
@@ -133,15 +140,13 @@ export async function caseThumbnail(db: Db, runId: string, seriesUid: string, cl
   const v = await caseVolumes(db, runId, seriesUid);
   const area = (path: string | null) => {
     if (!path) return null;
-    const slices = new FileSlices<Uint8Array>(path, 1);
-    let best = -1;
+    let best: number | null = null;
     let most = 0;
-    for (let k = 0; k < slices.geometry.size[2]; k++) {
-      let n = 0;
-      for (const x of slices.slice(k)) if (x === cls) n++;
+    classAreas(path).forEach((counts, k) => {
+      const n = counts.get(cls) ?? 0;
       if (n > most) [best, most] = [k, n];
-    }
-    return best >= 0 ? best : null;
+    });
+    return best;
   };
   const k = area(v.labelPath) ?? area(v.predictionPath) ?? Math.floor(readVolumeHeader(v.imagePath).geometry.size[2] / 2);
   return caseSlicePngImage(db, runId, seriesUid, k, { plane: 'axial', mode: v.labelPath && v.predictionPath ? 'agreement' : 'filled', window: [40, 400], classes: String(cls), truth: '1', prediction: '1', opacity: 0.6, scale: 1 });

@@ -1,6 +1,7 @@
 import { api } from '../api.js';
 import { LineChart } from '../charts.js';
 import { duration, fmt, h } from '../dom.js';
+import { flattenConfig } from '../flattenConfig.js';
 import { pairedScatter, parallelCoordinates } from '../../figures/svgChart.js';
 import type { RunReport } from '../types.js';
 
@@ -9,13 +10,6 @@ type Compared = Pick<RunReport, 'id' | 'name' | 'dataset' | 'strategy' | 'status
 };
 
 const HIGHER_IS_BETTER: Record<string, boolean> = { dice: true, iou: true, sensitivity: true, specificity: true, precision: true, hd95: false, assd: false };
-
-/** Leaf values of a config by dotted path, arrays and objects in arrays as JSON. */
-function configLeaves(obj: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) for (const [k, v] of Object.entries(obj as Record<string, unknown>)) configLeaves(v, prefix ? `${prefix}.${k}` : k, out);
-  else out.set(prefix, JSON.stringify(obj));
-  return out;
-}
 
 /**
  * 2-20 runs: the settings in which they differ (and only those), overlaid validation curves, and
@@ -61,7 +55,8 @@ export async function comparePage(root: HTMLElement, ids: string[]): Promise<() 
       );
     }),
   );
-  const leaves = runs.map((r) => configLeaves(r.config));
+  // Each run's config leaves as JSON text, so that values compare by content.
+  const leaves = runs.map((r) => new Map([...flattenConfig(r.config)].map(([k, v]) => [k, JSON.stringify(v)])));
   const differing = [...new Set(leaves.flatMap((l) => [...l.keys()]))].filter((k) => new Set(leaves.map((l) => l.get(k) ?? '–')).size > 1).sort();
   const settings = differing.length
     ? h(

@@ -1,5 +1,6 @@
 import { api, subscribe } from '../api.js';
 import { clear, duration, fmt, h, sortableTable, statusBadge, type Column, type SortState } from '../dom.js';
+import { flattenConfig } from '../flattenConfig.js';
 import type { RunListItem } from '../types.js';
 
 /** What the runs table shows, kept for the session so live updates and Back leave it as it was. */
@@ -28,14 +29,8 @@ function loadView(): View {
   }
 }
 
-/** Leaf values of a config object by dotted path (arrays as one value), e.g. "sampling.patchSize". */
-function leaves(obj: unknown, prefix = ''): [string, unknown][] {
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) return [[prefix, obj]];
-  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
-}
-
 const configValue = (r: RunListItem, path: string): string | number | null => {
-  const v = leaves(r.config).find(([k]) => k === path)?.[1];
+  const v = flattenConfig(r.config).get(path);
   return v === undefined || v === null ? null : typeof v === 'number' ? v : typeof v === 'string' ? v : JSON.stringify(v);
 };
 
@@ -98,7 +93,7 @@ export async function runsPage(root: HTMLElement): Promise<() => void> {
   const fillColumns = () => {
     clear(addColumn);
     const classes = [...new Set(items.flatMap((r) => Object.keys(r.test ?? {})))].sort();
-    const configPaths = [...new Set(items.flatMap((r) => leaves(r.config).map(([k]) => k)))].sort();
+    const configPaths = [...new Set(items.flatMap((r) => [...flattenConfig(r.config).keys()]))].sort();
     addColumn.append(
       h('option', { value: '' }, 'add a column…'),
       h('optgroup', { label: 'test metrics (mean over test cases)' }, ...classes.flatMap((c) => METRICS.map((m) => h('option', { value: `test:${c}:${m}`, disabled: view.columns.includes(`test:${c}:${m}`) }, `${m} ${c}`)))),
