@@ -55,10 +55,12 @@ export interface DicomWebLimits {
   maxResponseBytes: number;
   /** Results asked for per search request (QIDO limit/offset paging). */
   pageSize: number;
+  /** Most matches one search may return in all (a server that pages forever cannot exhaust memory). */
+  maxResults: number;
   timeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: DicomWebLimits = { maxResponseBytes: 2 ** 30, pageSize: 500, timeoutMs: 120_000 };
+export const DEFAULT_LIMITS: DicomWebLimits = { maxResponseBytes: 2 ** 30, pageSize: 500, maxResults: 100_000, timeoutMs: 120_000 };
 
 /**
  * A small DICOMweb client on Node's fetch: QIDO-RS search (paged), WADO-RS retrieve of one instance
@@ -133,6 +135,7 @@ export class DicomWebClient {
       }
       if (!Array.isArray(page)) throw new DicomWebError(`GET ${this.server.label}${path}: expected a JSON array of matches`);
       out.push(...(page as DicomJson[]));
+      if (out.length > this.limits.maxResults) throw new DicomWebError(`GET ${this.server.label}${path}: more than ${this.limits.maxResults} matches; narrow the query`);
       if (page.length < this.limits.pageSize) break;
     }
     return out;

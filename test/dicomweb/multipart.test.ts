@@ -51,3 +51,24 @@ describe('server addresses', () => {
     assert.throws(() => parseDimseAddress('dicom://WAY_TOO_LONG_AE_TITLE@pacs:4242'), /must be 1-16 printable/);
   });
 });
+
+describe('DicomWebClient.search', () => {
+  it('stops a server that pages forever at maxResults, with the reason', async () => {
+    const { createServer } = await import('node:http');
+    const { DicomWebClient, parseDicomWebUrl } = await import('../../src/dicomweb/dicomwebClient.js');
+    // Every page is full, whatever the offset: a paging loop without a bound would never end.
+    const server = createServer((req, res) => {
+      const limit = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('limit'));
+      res.setHeader('content-type', 'application/dicom+json');
+      res.end(JSON.stringify(Array.from({ length: limit }, () => ({ '0020000E': { vr: 'UI', Value: ['1.2'] } }))));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    try {
+      const client = new DicomWebClient(parseDicomWebUrl(`dicomweb://127.0.0.1:${port}/dicom-web`), undefined, { maxResponseBytes: 2 ** 20, pageSize: 10, maxResults: 35, timeoutMs: 5000 });
+      await assert.rejects(client.search('/series'), /more than 35 matches; narrow the query/);
+    } finally {
+      server.close();
+    }
+  });
+});
