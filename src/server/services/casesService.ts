@@ -106,6 +106,13 @@ function classSlices(labelPath: string): Record<string, number[]> {
  * where the ground truth has it and where the prediction has it, and its missed lesions and
  * false-positive components (located by slice range and centroid).
  */
+const slicesOf = (v: { labelPath: string | null; predictionPath: string | null }) => ({ truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {} });
+
+/** Per class, the slices holding it in the ground truth and in the prediction. */
+export async function caseClassSlices(db: Db, runId: string, seriesUid: string) {
+  return slicesOf(await caseVolumes(db, runId, seriesUid));
+}
+
 export async function caseIndex(db: Db, runId: string, seriesUid: string) {
   const v = await caseVolumes(db, runId, seriesUid);
   // Missed lesions and false-positive components per class (lesion-wise evaluation's rule), located.
@@ -121,7 +128,7 @@ export async function caseIndex(db: Db, runId: string, seriesUid: string) {
     }
     for (const c of classes) components[String(c)] = detectionComponents(truth, prediction, c, size);
   }
-  return { truth: v.labelPath ? classSlices(v.labelPath) : {}, prediction: v.predictionPath ? classSlices(v.predictionPath) : {}, components };
+  return { ...slicesOf(v), components };
 }
 
 /** One slice of a case as PNG (sharp): the viewer's rendering with the given plane, mode, window and layers. */

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { esc, lineChart, num } from '../../figures/svgChart.js';
 import { runReport } from '../../train/runReport.js';
-import { caseIndex, caseSlicePngImage } from './casesService.js';
+import { caseClassSlices, caseSlicePngImage } from './casesService.js';
 
 type Report = Awaited<ReturnType<typeof runReport>>;
 
@@ -25,7 +25,7 @@ export async function worstCases(db: Db, report: Report, perClass = 3): Promise<
   for (const className of [...new Set(test.map((c) => c.className))]) {
     const rows = test.filter((c) => c.className === className).sort((a, b) => a.dice - b.dice);
     for (const r of rows.slice(0, perClass)) {
-      const index = await caseIndex(db, report.id, r.seriesInstanceUid);
+      const index = await caseClassSlices(db, report.id, r.seriesInstanceUid);
       const slices = index.truth[String(r.classIndex)] ?? index.prediction[String(r.classIndex)] ?? [];
       out.push({ seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, className, dice: r.dice, slice: slices[Math.floor(slices.length / 2)] ?? 0 });
     }
