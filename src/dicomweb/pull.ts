@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeThrown } from '../dicom/errors.js';
 import { quoteValue, uidProblem } from '../dicom/uid.js';
+import { keyHash } from '../util/safeName.js';
 import { answerUid, DicomWebError, type DicomWebClient } from './dicomwebClient.js';
 
 /** What to pull: one study by its UID, or every series matching a QIDO query ("Modality=CT&StudyDate=2024..."). */
@@ -27,8 +27,6 @@ function checkedStudy(uid: string): string {
   return uid;
 }
 
-const hashed = (value: string) => crypto.createHash('sha256').update(value).digest('hex').slice(0, 32);
-
 /** QIDO parameters a series search may carry: attribute keywords or tags, and fuzzy matching. */
 function queryParams(query: string): URLSearchParams {
   const params = new URLSearchParams(query);
@@ -52,15 +50,15 @@ export async function pullFromDicomWeb(client: DicomWebClient, selection: PullSe
       ? (await client.search(`/studies/${checkedStudy(selection.study)}/series`)).map((s) => ({ study: selection.study, series: answerUid(s, '0020000E', 'SeriesInstanceUID') }))
       : (await client.search('/series', queryParams(selection.query))).map((s) => ({ study: answerUid(s, '0020000D', 'StudyInstanceUID'), series: answerUid(s, '0020000E', 'SeriesInstanceUID') }));
   if (seriesList.length === 0) throw new DicomWebError(`${client.server.label}: no series match ${'study' in selection ? `study ${selection.study}` : `"${selection.query}"`}`);
-  const root = path.join(o.mirrorDir, hashed(client.server.base));
+  const root = path.join(o.mirrorDir, keyHash(client.server.base));
   const work: { file: string; study: string; series: string; sop: string }[] = [];
   const folders: string[] = [];
   for (const s of seriesList) {
-    const folder = path.join(root, hashed(s.study), hashed(s.series));
+    const folder = path.join(root, keyHash(s.study), keyHash(s.series));
     folders.push(folder);
     for (const inst of await client.search(`/studies/${s.study}/series/${s.series}/instances`)) {
       const sop = answerUid(inst, '00080018', 'SOPInstanceUID');
-      work.push({ file: path.join(folder, `${hashed(sop)}.dcm`), ...s, sop });
+      work.push({ file: path.join(folder, `${keyHash(sop)}.dcm`), ...s, sop });
     }
   }
   const summary: PullSummary = { server: client.server.label, series: seriesList.length, instances: work.length, downloaded: 0, reused: 0, failed: [], folders };

@@ -25,5 +25,8 @@ export function assertSafeFileName(name: string): string {
  * key, however long, gives a name of one length.
  */
 export function cacheName(key: string, kind: string): string {
-  return `${crypto.createHash('sha256').update(key).digest('hex').slice(0, 32)}.${assertSafeFileName(kind)}`;
+  return `${keyHash(key)}.${assertSafeFileName(kind)}`;
 }
+
+/** 32 hex digits of the SHA-256 of `key`: a file or folder name for a value that must not be one itself. */
+export const keyHash = (key: string): string => crypto.createHash('sha256').update(key).digest('hex').slice(0, 32);
