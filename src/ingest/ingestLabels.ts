@@ -30,14 +30,30 @@ function dicomFilesIn(dir: string): string[] {
     .filter((p) => sniffDicom(readPrefix(p, 132)) !== null);
 }
 
-type DicomLabel = { kind: 'seg'; seg: Segmentation } | { kind: 'rtstruct'; set: StructureSet };
+/** A DICOM label file (Segmentation or RT Structure Set, by SOP class) with what it references. */
+type DicomLabel = ({ kind: 'seg'; seg: Segmentation } | { kind: 'rtstruct'; set: StructureSet }) & { referencedSeries: string | null; referencedSops: Set<string> };
 
-/** A DICOM label file: a Segmentation or an RT Structure Set, told apart by SOP class. */
 function readDicomLabel(file: string): DicomLabel {
   const parsed = parseDicom(fs.readFileSync(file), file);
   const header = readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid);
-  if (header.sopClassUid === RT_STRUCTURE_SET_STORAGE) return { kind: 'rtstruct', set: readStructureSet(parsed.dataSet, file) };
-  return { kind: 'seg', seg: readSegmentation(parsed.dataSet, header, file) };
+  const known = (uids: (string | null)[]) => new Set(uids.filter((u): u is string => u !== null));
+  if (header.sopClassUid === RT_STRUCTURE_SET_STORAGE) {
+    const set = readStructureSet(parsed.dataSet, file);
+    return { kind: 'rtstruct', set, referencedSeries: set.referencedSeriesInstanceUid, referencedSops: known(set.rois.flatMap((r) => r.contours.map((c) => c.referencedSopInstanceUid))) };
+  }
+  const seg = readSegmentation(parsed.dataSet, header, file);
+  return { kind: 'seg', seg, referencedSeries: seg.referencedSeriesInstanceUid, referencedSops: known(seg.frames.map((f) => f.referencedSopInstanceUid)) };
+}
+
+/** The series a DICOM label references (by SeriesInstanceUID, else by any of its source instances), with its slice index by SOP. */
+async function referencedTarget(db: Db, series: SeriesRow[], label: DicomLabel): Promise<{ target: SeriesRow; sliceBySop: Map<string, number> } | null> {
+  const bySeries = label.referencedSeries ? series.find((s) => s.seriesInstanceUid === label.referencedSeries) : undefined;
+  if (bySeries) return { target: bySeries, sliceBySop: await seriesSliceIndex(db, bySeries.id) };
+  for (const s of series) {
+    const index = await seriesSliceIndex(db, s.id);
+    if ([...label.referencedSops].some((u) => index.has(u))) return { target: s, sliceBySop: index };
+  }
+  return null;
 }
 
 /**
@@ -125,25 +141,12 @@ export async function ingestLabels(
       reject(file, err.message);
       continue;
     }
-    const referencedSeries = label.kind === 'seg' ? label.seg.referencedSeriesInstanceUid : label.set.referencedSeriesInstanceUid;
-    const bySeries = referencedSeries ? series.find((s) => s.seriesInstanceUid === referencedSeries) : undefined;
-    const sops = new Set((label.kind === 'seg' ? label.seg.frames.map((f) => f.referencedSopInstanceUid) : label.set.rois.flatMap((r) => r.contours.map((c) => c.referencedSopInstanceUid))).filter((u): u is string => u !== null));
-    let target = bySeries;
-    let sliceBySop = target ? await seriesSliceIndex(db, target.id) : new Map<string, number>();
-    if (!target) {
-      for (const s of series) {
-        const index = await seriesSliceIndex(db, s.id);
-        if ([...sops].some((u) => index.has(u))) {
-          target = s;
-          sliceBySop = index;
-          break;
-        }
-      }
-    }
-    if (!target) {
-      reject(file, `${label.kind === 'seg' ? 'SEG' : 'RTSTRUCT'} not matched: referenced series ${referencedSeries ?? '(none)'} and its ${sops.size} referenced instance(s) are not in the dataset`);
+    const found = await referencedTarget(db, series, label);
+    if (!found) {
+      reject(file, `${label.kind === 'seg' ? 'SEG' : 'RTSTRUCT'} not matched: referenced series ${label.referencedSeries ?? '(none)'} and its ${label.referencedSops.size} referenced instance(s) are not in the dataset`);
       continue;
     }
+    const { target, sliceBySop } = found;
     const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
     if (label.kind === 'seg') {
       const seg = label.seg;
