@@ -25,8 +25,9 @@ export const PngOptionsSchema = z.strictObject({
 });
 export type PngOptions = z.infer<typeof PngOptionsSchema>;
 
-export function overlayOptions(o: PngOptions, classCount: number): OverlayOptions {
-  const all = [...Array(classCount).keys()].slice(1);
+/** The overlay options of a PNG request; without `classes`, every label value (1..255) is drawn. */
+export function overlayOptions(o: PngOptions): OverlayOptions {
+  const all = Array.from({ length: 255 }, (_, i) => i + 1);
   return { mode: o.mode, window: o.window, classes: new Set(o.classes ? o.classes.split(',').map(Number) : all), truth: o.truth === '1', prediction: o.prediction === '1', opacity: o.opacity };
 }
 

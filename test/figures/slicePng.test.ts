@@ -18,7 +18,7 @@ describe('slicePng', () => {
   };
 
   it('draws the stored label voxels exactly: truth filled at opacity 1, decoded back with sharp', async () => {
-    const o = overlayOptions(PngOptionsSchema.parse({ truth: '1', prediction: '0', opacity: '1', scale: '1' }), 3);
+    const o = overlayOptions(PngOptionsSchema.parse({ truth: '1', prediction: '0', opacity: '1', scale: '1' }));
     const { data, info } = await decode(await slicePng({ width: nx, height: ny, image, label, prediction: null }, o, 1, [1, 1]));
     assert.deepEqual([info.width, info.height], [nx, ny]);
     let mismatches = 0;
@@ -35,7 +35,7 @@ describe('slicePng', () => {
   });
 
   it('keeps the in-plane aspect ratio and upscales by nearest neighbour', async () => {
-    const o = overlayOptions(PngOptionsSchema.parse({ mode: 'agreement', opacity: '1' }), 3);
+    const o = overlayOptions(PngOptionsSchema.parse({ mode: 'agreement', opacity: '1' }));
     const { data, info } = await decode(await slicePng({ width: nx, height: ny, image, label, prediction: label }, o, 2, [0.5, 1]));
     assert.deepEqual([info.width, info.height], [nx * 2, ny * 4]);
     // Every labelled voxel is a true positive here (prediction = truth), and no pixel is blended.

@@ -134,9 +134,7 @@ export async function caseIndex(db: Db, runId: string, seriesUid: string) {
 /** One slice of a case as PNG (sharp): the viewer's rendering with the given plane, mode, window and layers. */
 export async function caseSlicePngImage(db: Db, runId: string, seriesUid: string, k: number, options: PngOptions): Promise<Buffer> {
   const s = await casePlane(db, runId, seriesUid, k, options.plane);
-  const report = await runReport(db, runId);
-  const classCount = ((report.plan?.classNames as string[] | undefined) ?? []).length;
-  return slicePng({ width: s.layout.width, height: s.layout.height, image: s.image, label: s.label, prediction: s.prediction }, overlayOptions(options, classCount), options.scale, s.layout.spacing);
+  return slicePng({ width: s.layout.width, height: s.layout.height, image: s.image, label: s.label, prediction: s.prediction }, overlayOptions(options), options.scale, s.layout.spacing);
 }
 
 /**
