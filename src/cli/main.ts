@@ -54,6 +54,7 @@ function formatInspect(r: InspectResult): string {
     ['stored values', `min ${r.pixel.min}, max ${r.pixel.max}, mean ${r.pixel.mean.toFixed(3)}`],
   ];
   if (r.modalityLut) rows.push(['after modality LUT', `min ${r.modalityLut.min}, max ${r.modalityLut.max}, mean ${r.modalityLut.mean.toFixed(3)}`]);
+  if (r.note) rows.push(['note', r.note]);
   return rows.map(([k, v]) => `${k.padEnd(20)} ${v}`).join('\n');
 }
 

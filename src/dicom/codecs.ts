@@ -47,14 +47,19 @@ export interface FrameFormat {
 
 /**
  * Decodes one compressed frame to native little-endian bytes. Colour JPEG frames come back as
- * interleaved RGB (the codec applies the YCbCr transform); callers see 'RGB' via the returned value.
+ * interleaved RGB: the codec applies the YCbCr transform when the Photometric Interpretation says
+ * YBR_*, and none when it says RGB, whatever the JPEG's own markers suggest (dcmtk's default rule,
+ * which pydicom and GDCM follow too: an RGB file whose APP14 marker is cut short, so that libjpeg
+ * would guess YCbCr from the component IDs, decodes to the stored RGB values). Callers see the
+ * photometric of the values returned.
  */
 export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo, f: FrameFormat): { bytes: Uint8Array; photometric: string; planar: number } {
   if (!library) throw new Error('codecs not initialised: await initCodecs() before decoding');
   const { NativeCodecs, Context } = library;
   const declared = ts.codec === 'jpeg' || ts.codec === 'jpeg-ls' || ts.codec === 'jpeg2000' ? encodedFrameSize(frame, ts.codec) : null;
   if (declared && (declared.width !== f.columns || declared.height !== f.rows)) {
-    throw new DicomError(`${ts.name} frame is ${declared.width}x${declared.height} pixels but Columns x Rows (0028,0011)/(0028,0010) say ${f.columns}x${f.rows}`, 'inconsistent');
+    const header = ts.codec === 'jpeg2000' ? 'SIZ marker' : 'frame header';
+    throw new DicomError(`${ts.name} frame: its ${header} says ${declared.width}x${declared.height} pixels but Columns x Rows (0028,0011)/(0028,0010) say ${f.columns}x${f.rows}`, 'inconsistent');
   }
   const ctx = new Context({
     width: f.columns,
@@ -67,9 +72,10 @@ export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo,
     photometricInterpretation: f.photometricInterpretation,
     encodedBuffer: frame,
   });
+  const ybrJpeg = ts.codec === 'jpeg' && f.samplesPerPixel === 3 && f.photometricInterpretation.startsWith('YBR');
   let out: InstanceType<typeof Context>;
   try {
-    if (ts.codec === 'jpeg') out = NativeCodecs.decodeJpeg(ctx, { convertColorspaceToRgb: f.samplesPerPixel === 3 });
+    if (ts.codec === 'jpeg') out = NativeCodecs.decodeJpeg(ctx, { convertColorspaceToRgb: ybrJpeg });
     else if (ts.codec === 'jpeg-ls') out = NativeCodecs.decodeJpegLs(ctx, {});
     else if (ts.codec === 'jpeg2000') out = NativeCodecs.decodeJpeg2000(ctx, {});
     else throw new Error(`no codec for ${ts.name}`);
@@ -87,10 +93,9 @@ export function decodeCompressedFrame(frame: Uint8Array, ts: TransferSyntaxInfo,
   if (!bytes || bytes.length < expected) {
     throw new DicomError(`${ts.name} frame decoded to ${bytes?.length ?? 0} bytes, expected ${expected}`, 'decode-failed');
   }
-  const colourJpeg = ts.codec === 'jpeg' && f.samplesPerPixel === 3;
   return {
     bytes: bytes.subarray(0, expected),
-    photometric: colourJpeg ? 'RGB' : (out.getPhotometricInterpretation() ?? f.photometricInterpretation),
+    photometric: ybrJpeg ? 'RGB' : (out.getPhotometricInterpretation() ?? f.photometricInterpretation),
     planar: out.getPlanarConfiguration() ?? f.planarConfiguration,
   };
 }

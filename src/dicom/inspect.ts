@@ -25,6 +25,8 @@ export interface InspectResult {
   pixel: ValueStats;
   /** After the modality LUT; grayscale images only. */
   modalityLut?: ValueStats;
+  /** What was read differently from what the file declares (ParsedDicom.note). */
+  note?: string;
 }
 
 /** Header values and decoded pixel statistics of one file; throws DicomError with the reason. */
@@ -50,6 +52,7 @@ export async function inspectFile(file: string): Promise<InspectResult> {
     rescaleSlope: h.rescaleSlope,
     rescaleIntercept: h.rescaleIntercept,
     pixel: valueStats(px.values),
+    ...(parsed.note ? { note: parsed.note } : {}),
   };
   if (h.samplesPerPixel === 1) result.modalityLut = valueStats(applyModalityLut(px.values, h.rescaleSlope, h.rescaleIntercept));
   return result;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -6,24 +7,28 @@ import { readInstanceHeader } from '../../src/dicom/header.js';
 import { initCodecs } from '../../src/dicom/codecs.js';
 import { parseDicom } from '../../src/dicom/parse.js';
 import { decodePixels } from '../../src/dicom/pixels.js';
-import { PYTHON, run, tempDir } from '../helpers.js';
+import { cli, isolatedEnv, PYTHON, run, tempDir } from '../helpers.js';
 
 /**
- * Decoding classes that disagreed with pydicom/GDCM on a public corpus of odd files, rebuilt as
- * fixtures by test/fixtures/make-decoding-classes.py (pydicom) and dcmcrle, and matched value for value
- * against pydicom's pixel_array.
+ * Decoding classes that disagreed with pydicom/GDCM on a public corpus of odd files (pydicom's test
+ * files), rebuilt as fixtures by test/fixtures/make-decoding-classes.py (pydicom), dcmcrle, dcmcjpeg and
+ * gdcmconv, and matched value for value against pydicom's pixel_array or dcmdjpeg's decompression.
  */
 describe('decoding classes against pydicom', () => {
   let dir: string;
   let reference: { u32: number[]; ybr422: number[] };
+  let derived: { implicitRgb: number[] };
+  const script = path.join('test', 'fixtures', 'make-decoding-classes.py');
   before(async () => {
     await initCodecs();
     dir = tempDir('decoding-classes');
-    reference = JSON.parse(run(PYTHON, [path.join('test', 'fixtures', 'make-decoding-classes.py'), dir]));
+    reference = JSON.parse(run(PYTHON, [script, dir]));
     run('dcmcrle', [path.join(dir, 'u32.dcm'), path.join(dir, 'u32-rle.dcm')]);
     run('dcmcjpeg', ['+eb', '+cr', path.join(dir, 'rgb.dcm'), path.join(dir, 'jpeg-rgb.dcm')]);
     run('dcmcjpeg', ['+eb', path.join(dir, 'rgb.dcm'), path.join(dir, 'jpeg-ybr.dcm')]);
-    for (const n of ['jpeg-rgb', 'jpeg-ybr']) run('dcmdjpeg', [path.join(dir, `${n}.dcm`), path.join(dir, `${n}-dcmtk.dcm`)]);
+    run('gdcmconv', ['--j2k', path.join(dir, 'mono16.dcm'), path.join(dir, 'j2k.dcm')]);
+    derived = JSON.parse(run(PYTHON, [script, '--derive', dir]));
+    for (const n of ['jpeg-rgb', 'jpeg-ybr', 'jpeg-rgb-app14-cut']) run('dcmdjpeg', [path.join(dir, `${n}.dcm`), path.join(dir, `${n}-dcmtk.dcm`)]);
   });
   const decode = (name: string) => {
     const file = path.join(dir, name);
@@ -59,5 +64,38 @@ describe('decoding classes against pydicom', () => {
     const px = decode('ybr422.dcm');
     assert.deepEqual([...px.values], reference.ybr422);
     assert.equal(px.photometric, 'YBR_FULL');
+  });
+
+  it('follows Photometric Interpretation RGB, not a JPEG marker cut short, as dcmtk, GDCM and pydicom do (it applied a YCbCr transform)', () => {
+    const ours = decode('jpeg-rgb-app14-cut.dcm');
+    assert.equal(ours.photometric, 'RGB');
+    assert.deepEqual([...ours.values], [...decode('jpeg-rgb-app14-cut-dcmtk.dcm').values]);
+  });
+
+  it('reads an Implicit VR data set under an encapsulated transfer syntax as pydicom does (dicom-parser overran the file)', () => {
+    const file = path.join(dir, 'jpeg-rgb-implicit.dcm');
+    const parsed = parseDicom(fs.readFileSync(file), file);
+    assert.match(parsed.note ?? '', /encoded in Implicit VR although the meta header's transfer syntax \(JPEG Baseline \(Process 1\)\) says Explicit VR/);
+    const px = decode('jpeg-rgb-implicit.dcm');
+    assert.deepEqual([px.rows, px.columns, px.samplesPerPixel], [17, 33, 3]);
+    assert.deepEqual([...px.values], derived.implicitRgb);
+    // The header-only read (what ingest does first) stops at the Pixel Data element in the same encoding.
+    const header = parseDicom(fs.readFileSync(file), file, { untilPixelData: true });
+    assert.equal(readInstanceHeader(header.dataSet, header.transferSyntaxUid).hasPixelData, true);
+    // A consistent file is not given a note.
+    assert.equal(parseDicom(fs.readFileSync(path.join(dir, 'jpeg-rgb.dcm')), 'jpeg-rgb.dcm').note, undefined);
+  });
+
+  it('refuses a JPEG 2000 frame whose SIZ marker holds a sequence delimiter, before the codec allocates, as GDCM refuses it', () => {
+    const file = path.join(dir, 'j2k-siz-delimiter.dcm');
+    const gdcm = spawnSync('gdcmconv', ['--raw', file, path.join(dir, 'gdcm-out.dcm')], { encoding: 'utf8' });
+    assert.notEqual(gdcm.status, 0, 'GDCM is expected to refuse this codestream too');
+    // In a 128 MB heap, so that an allocation for the 3.7-gigapixel image the codestream declares would fail.
+    const env = { ...isolatedEnv(path.join(dir, 'inspect-db')), NODE_OPTIONS: '--max-old-space-size=128' };
+    const r = cli(['inspect', file, '--json'], env);
+    assert.equal(r.status, 2, r.stderr);
+    const { error } = JSON.parse(r.stdout) as { error: string };
+    assert.match(error, /JPEG 2000 \(Lossless Only\) frame: its SIZ marker says 3722444832x16 pixels but Columns x Rows \(0028,0011\)\/\(0028,0010\) say 32x16$/);
+    assert.equal(error.split('\n').length, 1);
   });
 });

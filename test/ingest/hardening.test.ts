@@ -191,7 +191,7 @@ describe('hardening: hostile and broken files', () => {
     const env = isolatedEnv(path.join(dir, 'inconsistent-db'));
     for (const [file, pattern] of [
       [rows, /IM0004: Pixel Data holds 8192 bytes but 1 frame\(s\) of 32x64x1 at 16 bits need 4096: Rows, Columns or NumberOfFrames do not match the data/],
-      [jpeg, /IM0008: .*frame is 64x64 pixels but Columns x Rows \(0028,0011\)\/\(0028,0010\) say 32x32/],
+      [jpeg, /IM0008: .*frame: its frame header says 64x64 pixels but Columns x Rows \(0028,0011\)\/\(0028,0010\) say 32x32/],
     ] as const) {
       const r = cli(['inspect', file, '--json'], env);
       assert.equal(r.status, 2, r.stderr);
