@@ -1,3 +1,4 @@
+import zlib from 'node:zlib';
 import dicomParser from 'dicom-parser';
 import { decodeCompressedFrame, type FrameFormat } from './codecs.js';
 import { DicomError, describeThrown } from './errors.js';
@@ -35,14 +36,20 @@ function frameFormat(h: InstanceHeader): FrameFormat {
   };
 }
 
+/** Why a data set without Pixel Data (7FE0,0010) has no image SegFusion can read: a float parametric map says so. */
+export function noPixelData(ds: DataSet, source: string): DicomError {
+  const float = ds.elements.x7fe00008 ? 'Float Pixel Data (7FE0,0008)' : ds.elements.x7fe00009 ? 'Double Float Pixel Data (7FE0,0009)' : null;
+  return new DicomError(`${source}: ${float ? `${float} (a parametric map) is not supported: SegFusion reads integer Pixel Data (7FE0,0010)` : 'no Pixel Data (7FE0,0010)'}`, 'no-pixel-data');
+}
+
 function checkFormat(h: InstanceHeader, source: string): void {
-  if (!h.hasPixelData) throw new DicomError(`${source}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
   if (h.rows <= 0 || h.columns <= 0) throw new DicomError(`${source}: Rows/Columns missing or zero (${h.rows}x${h.columns})`, 'malformed');
   if (![1, 8, 16, 32].includes(h.bitsAllocated)) throw new DicomError(`${source}: BitsAllocated ${h.bitsAllocated} is not 1, 8, 16 or 32`, 'malformed');
   if (h.bitsStored < 1 || h.bitsStored > h.bitsAllocated) {
     throw new DicomError(`${source}: BitsStored ${h.bitsStored} is outside 1..BitsAllocated (${h.bitsAllocated})`, 'malformed');
   }
   if (h.samplesPerPixel !== 1 && h.samplesPerPixel !== 3) throw new DicomError(`${source}: SamplesPerPixel ${h.samplesPerPixel} is not 1 or 3`, 'malformed');
+  if (h.bitsAllocated === 1 && h.samplesPerPixel !== 1) throw new DicomError(`${source}: BitsAllocated 1 needs SamplesPerPixel 1, not ${h.samplesPerPixel}`, 'malformed');
   const samples = h.rows * h.columns * h.samplesPerPixel * h.frames;
   if (samples > LIMITS.maxSamplesPerFile) {
     throw new DicomError(`${source}: ${h.frames} frame(s) of ${h.rows}x${h.columns}x${h.samplesPerPixel} are ${samples} samples, beyond the limit of ${LIMITS.maxSamplesPerFile} per file`, 'malformed');
@@ -56,11 +63,11 @@ function checkFormat(h: InstanceHeader, source: string): void {
  * holds two frames), so NumberOfFrames cannot size anything beyond what the file holds.
  */
 function preflight(ds: DataSet, h: InstanceHeader, source: string): TransferSyntaxInfo {
+  const el = ds.elements.x7fe00010;
+  if (!h.hasPixelData || !el) throw noPixelData(ds, source);
   checkFormat(h, source);
   const ts = transferSyntaxInfo(h.transferSyntaxUid);
   if (!ts) throw new DicomError(`${source}: unsupported transfer syntax ${h.transferSyntaxUid}`, 'unsupported-syntax');
-  const el = ds.elements.x7fe00010;
-  if (!el) throw new DicomError(`${source}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
   if (ts.codec === null) {
     const needed = Math.ceil((h.rows * h.columns * nativeSamples(h) * h.bitsAllocated * h.frames) / 8);
     const have = Math.max(0, Math.min(el.length, ds.byteArray.length - el.dataOffset));
@@ -187,14 +194,40 @@ export interface FrameBytes {
   planar: number;
 }
 
-/** Decompresses (or, for native syntaxes, slices out) each frame. Not for 1-bit data. Codecs must be initialised. */
+/**
+ * One frame of Deflated Image Frame Compression: its native bytes, raw-deflated (RFC 1951). Inflated
+ * to at most the size the header implies (one pad byte allowed), so a bomb stops at that size.
+ */
+function inflateFrame(frame: Uint8Array, bytes: number): Uint8Array {
+  let inflated: Buffer;
+  try {
+    inflated = zlib.inflateRawSync(frame, { maxOutputLength: bytes + 1 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE') throw new DicomError(`deflated frame inflates beyond the ${bytes} bytes Rows x Columns x BitsAllocated imply`, 'inconsistent');
+    throw new DicomError(`deflated frame cannot be inflated: ${(err as Error).message}`, 'decode-failed');
+  }
+  if (inflated.length < bytes) throw new DicomError(`deflated frame inflates to ${inflated.length} bytes, ${bytes} needed`, 'truncated');
+  return new Uint8Array(inflated.buffer, inflated.byteOffset, bytes);
+}
+
+/**
+ * Decompresses (or, for native syntaxes, slices out) each frame. Codecs must be initialised. 1-bit
+ * frames (binary SEG) come back one byte per pixel: RLE and deflated frames hold each frame's bits
+ * packed on their own (little-endian bit order, PS3.5 8.1.1), JPEG 2000 codes them as 1-bit samples;
+ * the JPEG family cannot hold them. Native 1-bit data is unpacked across frames by nativeFrameBytes.
+ */
 export function decodeFrameBytes(ds: DataSet, h: InstanceHeader, source: string): FrameBytes {
   const ts = preflight(ds, h, source);
   if (ts.codec === null) return { frames: nativeFrameBytes(ds, h, ts), photometric: h.photometricInterpretation, planar: h.planarConfiguration };
+  const oneBit = h.bitsAllocated === 1;
+  if (oneBit && (ts.codec === 'jpeg' || ts.codec === 'jpeg-ls')) throw new DicomError(`${source}: BitsAllocated 1 cannot be encoded as ${ts.name} (PS3.5 8.2)`, 'inconsistent');
   const pixels = h.rows * h.columns;
+  const samples = pixels * h.samplesPerPixel;
   let photometric = h.photometricInterpretation;
   let planar = h.planarConfiguration;
-  const frameBytes = h.rows * h.columns * h.samplesPerPixel * Math.ceil(h.bitsAllocated / 8);
+  const frameBytes = oneBit ? samples : samples * (h.bitsAllocated / 8);
+  const storedBytes = oneBit ? Math.ceil(samples / 8) : frameBytes;
   const frames = encapsulatedFrames(ds, h.frames, source).map((frame, f) => {
     if (frameBytes > LIMITS.maxDecodeRatio * frame.length + 2 ** 20) {
       throw new DicomError(
@@ -203,12 +236,14 @@ export function decodeFrameBytes(ds: DataSet, h: InstanceHeader, source: string)
       );
     }
     try {
-      if (ts.codec === 'rle') {
-        planar = 0;
+      if (ts.codec === 'rle' || ts.codec === 'deflate') {
+        planar = ts.codec === 'rle' ? 0 : h.planarConfiguration;
         photometric = h.photometricInterpretation;
-        return decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+        // A packed 1-bit frame is RLE-coded as one segment of bytes.
+        const bytes = ts.codec === 'deflate' ? inflateFrame(frame, storedBytes) : oneBit ? decodeRleFrame(frame, storedBytes, 1, 8) : decodeRleFrame(frame, pixels, h.samplesPerPixel, h.bitsAllocated);
+        return oneBit ? unpackBits(bytes, samples) : bytes;
       }
-      const decoded = decodeCompressedFrame(frame, ts, frameFormat(h));
+      const decoded = decodeCompressedFrame(frame, ts, oneBit ? { ...frameFormat(h), bitsAllocated: 8 } : frameFormat(h));
       photometric = decoded.photometric;
       planar = decoded.planar;
       return decoded.bytes;

@@ -2,8 +2,8 @@
 export interface TransferSyntaxInfo {
   uid: string;
   name: string;
-  /** null for native (uncompressed) pixel data */
-  codec: null | 'rle' | 'jpeg' | 'jpeg-ls' | 'jpeg2000';
+  /** null for native (uncompressed) pixel data; 'deflate': each frame's native bytes deflated (RFC 1951) */
+  codec: null | 'rle' | 'deflate' | 'jpeg' | 'jpeg-ls' | 'jpeg2000';
   bigEndian: boolean;
   lossy: boolean;
 }
@@ -14,6 +14,8 @@ const entries: TransferSyntaxInfo[] = [
   { uid: '1.2.840.10008.1.2.1.99', name: 'Deflated Explicit VR Little Endian', codec: null, bigEndian: false, lossy: false },
   { uid: '1.2.840.10008.1.2.2', name: 'Explicit VR Big Endian', codec: null, bigEndian: true, lossy: false },
   { uid: '1.2.840.10008.1.2.5', name: 'RLE Lossless', codec: 'rle', bigEndian: false, lossy: false },
+  // PS3.5 A.4.11 (2024): meant for bit-packed SEG frames, which the image codecs compress poorly.
+  { uid: '1.2.840.10008.1.2.8.1', name: 'Deflated Image Frame Compression', codec: 'deflate', bigEndian: false, lossy: false },
   { uid: '1.2.840.10008.1.2.4.50', name: 'JPEG Baseline (Process 1)', codec: 'jpeg', bigEndian: false, lossy: true },
   { uid: '1.2.840.10008.1.2.4.51', name: 'JPEG Extended (Process 2 & 4)', codec: 'jpeg', bigEndian: false, lossy: true },
   { uid: '1.2.840.10008.1.2.4.57', name: 'JPEG Lossless, Non-Hierarchical (Process 14)', codec: 'jpeg', bigEndian: false, lossy: false },

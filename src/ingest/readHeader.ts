@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { DicomError } from '../dicom/errors.js';
 import { readInstanceHeader, type InstanceHeader } from '../dicom/header.js';
 import { parseDicom, type ParsedDicom } from '../dicom/parse.js';
+import { noPixelData } from '../dicom/pixels.js';
 import { RT_STRUCTURE_SET_STORAGE } from '../dicom/rtstruct.js';
 import { transferSyntaxInfo } from '../dicom/transferSyntax.js';
 import { quoteValue, uidProblem } from '../dicom/uid.js';
@@ -44,6 +45,6 @@ export function readHeader(file: string, size: number): InstanceHeader {
     throw new DicomError(`${file}: unsupported transfer syntax ${header.transferSyntaxUid}`, 'unsupported-syntax');
   }
   // RT Structure Sets are labels made of contours: they have no pixel data and are read in the labels phase.
-  if (!header.hasPixelData && header.sopClassUid !== RT_STRUCTURE_SET_STORAGE) throw new DicomError(`${file}: no Pixel Data (7FE0,0010)`, 'no-pixel-data');
+  if (!header.hasPixelData && header.sopClassUid !== RT_STRUCTURE_SET_STORAGE) throw noPixelData(parsed.dataSet, file);
   return header;
 }

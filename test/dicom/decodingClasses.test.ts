@@ -16,7 +16,7 @@ import { cli, isolatedEnv, PYTHON, run, tempDir } from '../helpers.js';
  */
 describe('decoding classes against pydicom', () => {
   let dir: string;
-  let reference: { u32: number[]; ybr422: number[] };
+  let reference: { u32: number[]; ybr422: number[]; bits: number[] };
   let derived: { implicitRgb: number[] };
   const script = path.join('test', 'fixtures', 'make-decoding-classes.py');
   before(async () => {
@@ -27,6 +27,7 @@ describe('decoding classes against pydicom', () => {
     run('dcmcjpeg', ['+eb', '+cr', path.join(dir, 'rgb.dcm'), path.join(dir, 'jpeg-rgb.dcm')]);
     run('dcmcjpeg', ['+eb', path.join(dir, 'rgb.dcm'), path.join(dir, 'jpeg-ybr.dcm')]);
     run('gdcmconv', ['--j2k', path.join(dir, 'mono16.dcm'), path.join(dir, 'j2k.dcm')]);
+    for (const i of [0, 1, 2]) run('opj_compress', ['-i', path.join(dir, `bits-frame-${i}.pgx`), '-o', path.join(dir, `bits-frame-${i}.j2k`), '-n', '2']);
     derived = JSON.parse(run(PYTHON, [script, '--derive', dir]));
     for (const n of ['jpeg-rgb', 'jpeg-ybr', 'jpeg-rgb-app14-cut']) run('dcmdjpeg', [path.join(dir, `${n}.dcm`), path.join(dir, `${n}-dcmtk.dcm`)]);
   });
@@ -97,5 +98,30 @@ describe('decoding classes against pydicom', () => {
     const { error } = JSON.parse(r.stdout) as { error: string };
     assert.match(error, /JPEG 2000 \(Lossless Only\) frame: its SIZ marker says 3722444832x16 pixels but Columns x Rows \(0028,0011\)\/\(0028,0010\) say 32x16$/);
     assert.equal(error.split('\n').length, 1);
+  });
+
+  for (const [name, syntax] of [
+    ['bits-rle.dcm', 'RLE Lossless (it was refused: "expected 0.125 segments")'],
+    ['bits-deflate.dcm', 'Deflated Image Frame Compression (it was an unsupported transfer syntax)'],
+    ['bits-j2k.dcm', 'JPEG 2000 (it decoded to nearly all zeros)'],
+  ] as const) {
+    it(`decodes 1-bit frames (binary SEG) not ending on a byte boundary in ${syntax}, as pydicom decodes the native file`, () => {
+      const px = decode(name);
+      assert.deepEqual([px.frames, px.rows, px.columns], [3, 9, 7]);
+      assert.deepEqual([...px.values], reference.bits);
+      assert.ok(reference.bits.includes(1) && reference.bits.includes(0));
+    });
+  }
+
+  it('refuses a deflated frame that inflates beyond its Rows x Columns', () => {
+    const file = path.join(dir, 'bits-deflate.dcm');
+    const bytes = fs.readFileSync(file);
+    const parsed = parseDicom(bytes, file);
+    const h = { ...readInstanceHeader(parsed.dataSet, parsed.transferSyntaxUid), rows: 3 };
+    assert.throws(() => decodePixels(parsed.dataSet, h, file), /frame 1: deflated frame inflates beyond the 3 bytes Rows x Columns x BitsAllocated imply/);
+  });
+
+  it('names Float Pixel Data as the reason a parametric map is refused (it said "no Pixel Data")', () => {
+    assert.throws(() => decode('float.dcm'), /float\.dcm: Float Pixel Data \(7FE0,0008\) \(a parametric map\) is not supported: SegFusion reads integer Pixel Data \(7FE0,0010\)$/);
   });
 });
