@@ -25,6 +25,7 @@ import { createDiceLoss } from '../src/losses/dice.js';
 import { createFocalLoss } from '../src/losses/focal.js';
 import { convFlops } from '../src/model/convFlops.js';
 import { buildUNet } from '../src/model/unet.js';
+import { createAdam } from '../src/train/adam.js';
 import { trainStep } from '../src/train/trainStep.js';
 
 const { values } = parseArgs({
@@ -47,8 +48,8 @@ const threads = loadConfig().threads;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function timeBackend(choice: BackendChoice | undefined, n: number, w: number) {
-  const report = await selectBackend(choice, { threads });
+/** The reference step's model, losses (Dice + focal, static weights), Adam and one fixed batch. */
+function referenceStep() {
   const net = buildUNet({ classes, inputSize: size, depth: 4, baseFilters: 16 });
   const losses = [
     { name: 'dice', fn: createDiceLoss() },
@@ -58,20 +59,33 @@ async function timeBackend(choice: BackendChoice | undefined, n: number, w: numb
     losses.map((l) => l.name),
     { strategy: 'static' },
   );
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = createAdam(1e-3);
   const x = tf.randomNormal([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.randomUniform([batch * size * size], 0, classes, 'int32', 2), classes), [batch, size, size, classes]) as tf.Tensor4D);
+  return {
+    net,
+    step: (i: number) => trainStep(net, losses, strategy, optimizer, x, y, 0, i),
+    dispose: () => {
+      tf.dispose([x, y]);
+      net.model.dispose();
+      optimizer.dispose();
+    },
+  };
+}
+
+async function timeBackend(choice: BackendChoice | undefined, n: number, w: number) {
+  const report = await selectBackend(choice, { threads });
+  const ref = referenceStep();
   const times: number[] = [];
   for (let i = 0; i < w + n; i++) {
     const t0 = performance.now();
-    trainStep(net, losses, strategy, optimizer, x, y, 0, i);
+    ref.step(i);
     if (i >= w) times.push(performance.now() - t0);
   }
-  tf.dispose([x, y]);
-  const flops = convFlops(net.model, [batch, size, size, 1]).training;
-  net.model.dispose();
-  optimizer.dispose();
-  return { report, params: net.parameters, msPerStep: median(times), flops };
+  const flops = convFlops(ref.net.model, [batch, size, size, 1]).training;
+  const params = ref.net.parameters;
+  ref.dispose();
+  return { report, params, msPerStep: median(times), flops };
 }
 
 /** Median milliseconds of one forward 3x3 convolution, batch x (size/2)² x 32 -> 32 channels. */
@@ -94,17 +108,12 @@ function timeReferenceConv(n: number, w: number): number {
 const referenceConvFlops = 2 * batch * (size / 2) ** 2 * 9 * 32 * 32;
 const gflops = (flops: number, ms: number) => Number((flops / ms / 1e6).toFixed(1));
 
-/** The ten kernels of one step that take the most time in total, by tf.profile. */
+/** The ten kernels of one reference step that take the most time in total, by tf.profile. */
 async function profileStep(): Promise<{ kernel: string; ms: number; calls: number }[]> {
-  const net = buildUNet({ classes, inputSize: size, depth: 4, baseFilters: 16 });
-  const losses = [{ name: 'dice', fn: createDiceLoss() }];
-  const strategy = createFusionStrategy(['dice'], { strategy: 'static' });
-  const optimizer = tf.train.adam(1e-3);
-  const x = tf.randomNormal([batch, size, size, 1], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.tidy(() => tf.reshape(tf.oneHot(tf.randomUniform([batch * size * size], 0, classes, 'int32', 2), classes), [batch, size, size, classes]) as tf.Tensor4D);
-  trainStep(net, losses, strategy, optimizer, x, y, 0, 0);
+  const ref = referenceStep();
+  ref.step(0);
   const info = await tf.profile(() => {
-    trainStep(net, losses, strategy, optimizer, x, y, 0, 1);
+    ref.step(1);
   });
   const by = new Map<string, { ms: number; calls: number }>();
   // Op scopes ("fusedConv2d__op", customGrad's "unnamed scope") wrap kernels that are counted themselves.
@@ -114,9 +123,7 @@ async function profileStep(): Promise<{ kernel: string; ms: number; calls: numbe
     e.calls++;
     by.set(k.name, e);
   }
-  tf.dispose([x, y]);
-  net.model.dispose();
-  optimizer.dispose();
+  ref.dispose();
   return [...by.entries()]
     .map(([kernel, e]) => ({ kernel, ms: Number(e.ms.toFixed(1)), calls: e.calls }))
     .sort((a, b) => b.ms - a.ms)

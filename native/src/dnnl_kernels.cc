@@ -9,6 +9,7 @@
 #include <napi.h>
 #include <omp.h>
 
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -455,17 +456,19 @@ Napi::Value BatchNormInference(const Napi::CallbackInfo& info) {
   });
 }
 
+// The length of a typed array argument (its element count).
+size_t lengthOf(const Napi::Value& v) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  napi_get_typedarray_info(v.Env(), v, &type, &length, nullptr, nullptr, nullptr);
+  return length;
+}
+
 // copyRows(src, srcStride, srcOffset, dst, dstStride, dstOffset, rows, width): `rows` rows of `width`
 // floats between two row-major blocks (Concat and SplitV along the channels), one memcpy per row,
 // rows shared by the OpenMP pool. Bounds are checked against both arrays before anything is copied.
 Napi::Value CopyRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto lengthOf = [&](const Napi::Value& v) {
-    napi_typedarray_type type;
-    size_t length = 0;
-    napi_get_typedarray_info(env, v, &type, &length, nullptr, nullptr, nullptr);
-    return length;
-  };
   auto at = [&](int i) { return static_cast<int64_t>(info[i].As<Napi::Number>().Int64Value()); };
   const int64_t srcStride = at(1), srcOffset = at(2), dstStride = at(4), dstOffset = at(5), rows = at(6), width = at(7);
   if (rows < 0 || width < 0 || srcOffset < 0 || dstOffset < 0 || srcStride < width || dstStride < width) throw Napi::RangeError::New(env, "copyRows: negative or overlapping row geometry");
@@ -480,6 +483,194 @@ Napi::Value CopyRows(const Napi::CallbackInfo& info) {
 #pragma omp parallel for if (rows * width > 65536) schedule(static)
   for (int64_t r = 0; r < rows; r++) std::memcpy(dst + r * dstStride, src + r * srcStride, bytes);
   return env.Undefined();
+}
+
+// Elementwise loops below share the OpenMP pool only when the tensor is large enough to pay for it, and
+// are vectorised (simd, restrict): written as plain ternaries they compile to a branch per element,
+// mispredicted half the time on activations (5 ns per element, slower than the wasm kernels).
+constexpr int64_t kParallelFrom = 65536;
+
+// body(i) for i in [0, n): vectorised, and spread over the OpenMP pool from kParallelFrom elements. The
+// serial loop needs its own simd pragma: under `parallel for simd if(false)` GCC runs a scalar copy.
+template <typename Body>
+void elementwise(int64_t n, Body body) {
+  if (n > kParallelFrom) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) body(i);
+  } else {
+#pragma omp simd
+    for (int64_t i = 0; i < n; i++) body(i);
+  }
+}
+
+// relu(x, y): y = x < 0 ? 0 : x (NaN and -0 pass through, as the wasm kernel does).
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const float* __restrict x = dataOf(info[0], n, "x");
+  float* __restrict y = dataOf(info[1], n, "y");
+  elementwise(int64_t(n), [=](int64_t i) { y[i] = x[i] < 0.f ? 0.f : x[i]; });
+  return info.Env().Undefined();
+}
+
+// reluGrad(x, dy, dx): dx = dy * step(x), with step(x) = 1 above 0, NaN for NaN, else 0: tfjs's
+// gradient (mul(dy, cast(step(x)))) in one pass, bit for bit (dy * 0 keeps the sign of dy's zero).
+Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const float* __restrict x = dataOf(info[0], n, "x");
+  const float* __restrict dy = dataOf(info[1], n, "dy");
+  float* __restrict dx = dataOf(info[2], n, "dx");
+  elementwise(int64_t(n), [=](int64_t i) {
+    const float s = x[i] > 0.f ? 1.f : (x[i] != x[i] ? x[i] : 0.f);
+    dx[i] = dy[i] * s;
+  });
+  return info.Env().Undefined();
+}
+
+// softmax(x, y, width): softmax over each row of `width` contiguous floats (the last axis), with the
+// row maximum subtracted first so that exp never overflows.
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const int64_t width = info[2].As<Napi::Number>().Int64Value();
+  if (width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), "softmax: width must divide the length");
+  const float* x = dataOf(info[0], n, "x");
+  float* y = dataOf(info[1], n, "y");
+  const int64_t rows = int64_t(n) / width;
+#pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * width;
+    float* yr = y + r * width;
+    float max = xr[0];
+    for (int64_t c = 1; c < width; c++) max = xr[c] > max ? xr[c] : max;
+    float sum = 0.f;
+    for (int64_t c = 0; c < width; c++) sum += (yr[c] = std::exp(xr[c] - max));
+    for (int64_t c = 0; c < width; c++) yr[c] /= sum;
+  }
+  return info.Env().Undefined();
+}
+
+// binary(a, b, out, op, mode, width): out = a op b for op 0 add, 1 subtract, 2 multiply, where b (mode
+// 1) or a (mode 3) is a vector along the last axis of `width`, or a scalar (modes 2 and 4), or both
+// have out's shape (mode 0): the broadcasts of bias adds, per-class weights and scalars. IEEE float32
+// operations, so the results are those of the wasm kernels.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[2]);
+  const int op = info[3].As<Napi::Number>().Int32Value();
+  const int mode = info[4].As<Napi::Number>().Int32Value();
+  const int64_t width = info[5].As<Napi::Number>().Int64Value();
+  if (op < 0 || op > 2 || mode < 0 || mode > 4 || width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), "binary: bad op, mode or width");
+  const size_t an = mode == 3 ? size_t(width) : mode == 4 ? 1 : n;
+  const size_t bn = mode == 1 ? size_t(width) : mode == 2 ? 1 : n;
+  const float* __restrict a = dataOf(info[0], an, "a");
+  const float* __restrict b = dataOf(info[1], bn, "b");
+  float* __restrict out = dataOf(info[2], n, "out");
+  // A vector operand is read row by row (rows of `width`), so the inner loop vectorises without an
+  // index modulo per element.
+  const int64_t rows = int64_t(n) / width;
+  auto run = [&](auto f) {
+    switch (mode) {
+      case 0: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[i], b[i]); }); break;
+      case 1:
+#pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+          const float* ar = a + r * width;
+          float* o = out + r * width;
+#pragma omp simd
+          for (int64_t c = 0; c < width; c++) o[c] = f(ar[c], b[c]);
+        }
+        break;
+      case 2: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[i], b[0]); }); break;
+      case 3:
+#pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
+        for (int64_t r = 0; r < rows; r++) {
+          const float* br = b + r * width;
+          float* o = out + r * width;
+#pragma omp simd
+          for (int64_t c = 0; c < width; c++) o[c] = f(a[c], br[c]);
+        }
+        break;
+      default: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[0], b[i]); }); break;
+    }
+  };
+  if (op == 0) run([](float x, float y) { return x + y; });
+  else if (op == 1) run([](float x, float y) { return x - y; });
+  else run([](float x, float y) { return x * y; });
+  return info.Env().Undefined();
+}
+
+// sumRows(x, out, width): out[c] = Σ_r x[r·width + c], the sum over every axis but the last (bias and
+// per-class gradients, loss sums). Each thread sums a contiguous block of rows in double; the blocks
+// are added in thread order, so a fixed thread count gives the same result every time.
+Napi::Value SumRows(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const int64_t width = info[2].As<Napi::Number>().Int64Value();
+  if (width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), "sumRows: width must divide the length");
+  const float* x = dataOf(info[0], n, "x");
+  float* out = dataOf(info[1], size_t(width), "out");
+  const int64_t rows = int64_t(n) / width;
+  const int threads = int64_t(n) > kParallelFrom ? omp_get_max_threads() : 1;
+  // Four accumulators per column and thread (rows r, r+1, r+2, r+3 into separate ones): with few
+  // channels one chain of dependent additions per column would set the pace.
+  constexpr int kLanes = 4;
+  std::vector<double> partial(size_t(threads) * kLanes * width, 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num();
+    const int64_t from = rows * t / threads, to = rows * (t + 1) / threads;
+    double* acc = partial.data() + size_t(t) * kLanes * width;
+    for (int64_t r = from; r < to; r++) {
+      const float* row = x + r * width;
+      double* lane = acc + ((r - from) % kLanes) * width;
+#pragma omp simd
+      for (int64_t c = 0; c < width; c++) lane[c] += row[c];
+    }
+  }
+  for (int64_t c = 0; c < width; c++) {
+    double total = 0.0;
+    for (int l = 0; l < threads * kLanes; l++) total += partial[size_t(l) * width + c];
+    out[c] = float(total);
+  }
+  return info.Env().Undefined();
+}
+
+// powScalar(x, out, e): out = x^e (the focal loss's (1 − p)^γ and its gradient's x^(γ − 1)).
+Napi::Value PowScalar(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const float* __restrict x = dataOf(info[0], n, "x");
+  float* __restrict out = dataOf(info[1], n, "out");
+  const float e = info[2].As<Napi::Number>().FloatValue();
+  elementwise(int64_t(n), [=](int64_t i) { out[i] = std::pow(x[i], e); });
+  return info.Env().Undefined();
+}
+
+// adamUpdate(value, m, v, grad, newValue, newM, newV, scalars): one Adam step (Kingma & Ba 2015) for
+// one variable, in tfjs's AdamOptimizer's order of float32 operations so the result is bit for bit
+// the same as its twelve-kernel chain:
+//   m' = m b1 + g c1,  v' = v b2 + g² c2,  value' = (m'/a1) / (sqrt(v'/a2) + eps) · (−lr) + value,
+// scalars = [b1, c1 = 1 − b1, b2, c2 = 1 − b2, a1 = 1 − b1^t, a2 = 1 − b2^t, eps, −lr], each rounded to
+// float32 as tfjs rounds its scalar tensors.
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
+  const size_t n = lengthOf(info[0]);
+  const float* __restrict value = dataOf(info[0], n, "value");
+  const float* __restrict m = dataOf(info[1], n, "m");
+  const float* __restrict v = dataOf(info[2], n, "v");
+  const float* __restrict g = dataOf(info[3], n, "grad");
+  float* __restrict newValue = dataOf(info[4], n, "newValue");
+  float* __restrict newM = dataOf(info[5], n, "newM");
+  float* __restrict newV = dataOf(info[6], n, "newV");
+  const float* s = dataOf(info[7], 8, "scalars");
+  const float b1 = s[0], c1 = s[1], b2 = s[2], c2 = s[3], a1 = s[4], a2 = s[5], eps = s[6], negLr = s[7];
+  elementwise(int64_t(n), [=](int64_t i) {
+    const float mi = m[i] * b1 + g[i] * c1;
+    const float gg = g[i] * g[i];
+    const float vi = v[i] * b2 + gg * c2;
+    const float mHat = mi / a1;
+    const float vHat = vi / a2;
+    const float step = mHat / (std::sqrt(vHat) + eps);
+    newM[i] = mi;
+    newV[i] = vi;
+    newValue[i] = step * negLr + value[i];
+  });
+  return info.Env().Undefined();
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -527,6 +718,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormBackward", Napi::Function::New(env, BatchNormBackward));
   exports.Set("batchNormInference", Napi::Function::New(env, BatchNormInference));
   exports.Set("copyRows", Napi::Function::New(env, CopyRows));
+  exports.Set("relu", Napi::Function::New(env, Relu));
+  exports.Set("reluGrad", Napi::Function::New(env, ReluGrad));
+  exports.Set("softmax", Napi::Function::New(env, Softmax));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate));
+  exports.Set("binary", Napi::Function::New(env, Binary));
+  exports.Set("sumRows", Napi::Function::New(env, SumRows));
+  exports.Set("powScalar", Napi::Function::New(env, PowScalar));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

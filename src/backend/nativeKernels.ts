@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import {
+  Add,
   backend_util,
   Concat,
   Conv2D,
@@ -10,14 +11,23 @@ import {
   Conv3DBackpropInputV2,
   FusedBatchNorm,
   FusedConv2D,
+  getGradient,
   getKernel,
   MaxPool,
   MaxPool3D,
   MaxPool3DGrad,
   MaxPoolGrad,
+  Multiply,
+  Pow,
+  registerGradient,
   registerKernel,
+  Relu,
+  Softmax,
   SplitV,
+  Sub,
+  Sum,
   unregisterKernel,
+  util,
   type Conv2DAttrs,
   type Conv2DBackpropFilterAttrs,
   type Conv2DBackpropInputAttrs,
@@ -26,13 +36,17 @@ import {
   type Conv3DBackpropInputV2Attrs,
   type FusedBatchNormAttrs,
   type FusedConv2DAttrs,
+  type GradConfig,
   type KernelConfig,
   type KernelFunc,
   type MaxPool3DAttrs,
   type MaxPool3DGradAttrs,
   type MaxPoolAttrs,
   type MaxPoolGradAttrs,
+  type SumAttrs,
+  type Tensor,
   type TensorInfo,
+  engine,
 } from '@tensorflow/tfjs-core';
 import { makeConcat, makeSplitV } from './wasmConcatSplit.js';
 import { loadConfig } from '../config.js';
@@ -61,6 +75,15 @@ interface DnnlAddon {
   ): void;
   batchNormInference(x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array | null, offset: Float32Array | null, y: Float32Array, shape: Int32Array, epsilon: number): void;
   copyRows(src: Float32Array, srcStride: number, srcOffset: number, dst: Float32Array, dstStride: number, dstOffset: number, rows: number, width: number): void;
+  relu(x: Float32Array, y: Float32Array): void;
+  reluGrad(x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  softmax(x: Float32Array, y: Float32Array, width: number): void;
+  /** op 0 add, 1 subtract, 2 multiply; mode: 0 same shape, 1 b along the last axis, 2 b scalar, 3 a along the last axis, 4 a scalar. */
+  binary(a: Float32Array, b: Float32Array, out: Float32Array, op: number, mode: number, width: number): void;
+  sumRows(x: Float32Array, out: Float32Array, width: number): void;
+  powScalar(x: Float32Array, out: Float32Array, exponent: number): void;
+  /** scalars: [b1, 1 − b1, b2, 1 − b2, 1 − b1^t, 1 − b2^t, epsilon, −learningRate] as float32. */
+  adamUpdate(value: Float32Array, m: Float32Array, v: Float32Array, grad: Float32Array, newValue: Float32Array, newM: Float32Array, newV: Float32Array, scalars: Float32Array): void;
   setThreads(n: number): void;
   info(): { version: string; isa: string; threads: number; cachedPrimitives: number };
 }
@@ -269,9 +292,103 @@ const maxPool3dGrad: Make = (addon, fallback) => (args) => {
   return guarded(fallback, args, [...input.shape], (view, out) => addon.maxPoolBackward(view(input), view(dy), view(out), pool3dShape(info)));
 };
 
-/** SegFusion's own kernels (no tfjs op has these names): training-mode batch norm, forward and backward, in one pass each. */
+/**
+ * SegFusion's own kernels (no tfjs op has these names): training-mode batch norm, forward and backward,
+ * in one pass each; ReLU's gradient in one pass (instead of Step, Cast and Multiply); one Adam step of
+ * one variable in one pass (instead of twelve elementwise kernels).
+ */
 export const NATIVE_BATCH_NORM = 'SegFusionBatchNorm';
 export const NATIVE_BATCH_NORM_GRAD = 'SegFusionBatchNormGrad';
+export const NATIVE_RELU_GRAD = 'SegFusionReluGrad';
+export const NATIVE_ADAM = 'SegFusionAdam';
+
+const relu: Make = (addon, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  if (!allFloat(x)) return fallback(args);
+  return guarded(fallback, args, [...x.shape], (view, out) => addon.relu(view(x), view(out)));
+};
+
+const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
+
+/** Whether `small` is a vector along `big`'s last axis ([C], [1, C], [1, 1, 1, C]) of at most its rank. */
+const alongLastAxis = (big: number[], small: number[]) =>
+  big.length > 0 && small.length > 0 && small.length <= big.length && small[small.length - 1] === big[big.length - 1] && sizeOf(small) === big[big.length - 1];
+
+/**
+ * The binary kernel's mode for a op b, or null for broadcasts it does not do (those stay with wasm):
+ * equal shapes, a scalar, or a vector along the last axis, on either side.
+ */
+function binaryMode(a: number[], b: number[]): { mode: number; shape: number[]; width: number } | null {
+  if (a.length === b.length && a.every((d, i) => d === b[i])) return { mode: 0, shape: a, width: 1 };
+  if (sizeOf(b) === 1 && b.length <= a.length) return { mode: 2, shape: a, width: 1 };
+  if (sizeOf(a) === 1 && a.length <= b.length) return { mode: 4, shape: b, width: 1 };
+  if (alongLastAxis(a, b)) return { mode: 1, shape: a, width: a[a.length - 1] };
+  if (alongLastAxis(b, a)) return { mode: 3, shape: b, width: b[b.length - 1] };
+  return null;
+}
+
+/** Add, Sub and Multiply of float32 tensors in one vectorised pass where binaryMode applies. */
+const binary =
+  (op: number): Make =>
+  (addon, fallback) =>
+  (args) => {
+    const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+    const m = allFloat(a, b) ? binaryMode(a.shape, b.shape) : null;
+    if (!m) return fallback(args);
+    return guarded(fallback, args, [...m.shape], (view, out) => addon.binary(view(a), view(b), view(out), op, m.mode, m.width));
+  };
+
+/** Sum over every axis but the last (or over all): bias and per-class gradients, loss sums; other axes stay with wasm, which transposes first. */
+const sum: Make = (addon, fallback) => (args) => {
+  const { x } = args.inputs as { x: TensorInfo };
+  const { axis, keepDims } = args.attrs as unknown as SumAttrs;
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+  const all = axes.length === rank;
+  const outer = rank >= 2 && axes.length === rank - 1 && axes.every((d, i) => d === i);
+  if (!allFloat(x) || rank === 0 || !(all || outer)) return fallback(args);
+  const width = all ? 1 : x.shape[rank - 1];
+  const shape = keepDims ? x.shape.map((d, i) => (all || i < rank - 1 ? 1 : d)) : all ? [] : [width];
+  return guarded(fallback, args, shape, (view, out) => addon.sumRows(view(x), view(out), width));
+};
+
+/** x to a scalar power (the focal loss's (1 − p)^γ and its gradient's). */
+const pow: Make = (addon, fallback) => (args) => {
+  const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+  if (!allFloat(a, b) || sizeOf(b.shape) !== 1 || b.shape.length > a.shape.length) return fallback(args);
+  return guarded(fallback, args, [...a.shape], (view, out) => addon.powScalar(view(a), view(out), view(b)[0]));
+};
+
+/** Softmax over the last axis, the only one tfjs's op accepts (the U-Net's class probabilities). */
+const softmax: Make = (addon, fallback) => (args) => {
+  const { logits } = args.inputs as { logits: TensorInfo };
+  const rank = logits.shape.length;
+  if (!allFloat(logits) || rank === 0) return fallback(args);
+  return guarded(fallback, args, [...logits.shape], (view, out) => addon.softmax(view(logits), view(out), logits.shape[rank - 1]));
+};
+
+/** x, dy -> dx = dy · step(x), bit for bit tfjs's Relu gradient. */
+const reluGrad =
+  (addon: DnnlAddon): KernelFunc =>
+  (args) => {
+    const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+    const b = args.backend as unknown as WasmHeapBackend;
+    const out = b.makeOutput([...x.shape], 'float32');
+    addon.reluGrad(b.typedArrayFromHeap(x), b.typedArrayFromHeap(dy), b.typedArrayFromHeap(out));
+    return out;
+  };
+
+/** value, m, v, grad, scalars -> value', m', v': one Adam step of one variable (src/train/adam.ts). */
+const adamUpdate =
+  (addon: DnnlAddon): KernelFunc =>
+  (args) => {
+    const { value, m, v, grad, scalars } = args.inputs as Record<'value' | 'm' | 'v' | 'grad' | 'scalars', TensorInfo>;
+    const b = args.backend as unknown as WasmHeapBackend;
+    const outs = [b.makeOutput([...value.shape], 'float32'), b.makeOutput([...value.shape], 'float32'), b.makeOutput([...value.shape], 'float32')];
+    const h = (t: TensorInfo) => b.typedArrayFromHeap(t);
+    addon.adamUpdate(h(value), h(m), h(v), h(grad), h(outs[0]), h(outs[1]), h(outs[2]), h(scalars));
+    return outs;
+  };
 
 /** The logical [N, C, spatial...] oneDNN takes for a channels-last tensor of rank 4 or 5; other ranks as [M, C]. */
 const rows = (x: TensorInfo) => {
@@ -318,8 +435,26 @@ const fusedBatchNorm: Make = (addon, fallback) => (args) => {
   return guarded(fallback, args, [...x.shape], (view, out) => addon.batchNormInference(view(x), view(mean), view(variance), scale ? view(scale) : null, offset ? view(offset) : null, view(out), rows(x), varianceEpsilon));
 };
 
-/** Whether the batch-norm kernels above serve the active backend (batchNormTraining asks). */
-export const hasNativeBatchNorm = (backendName: string): boolean => backendName === BACKEND && replaced !== null;
+/** Whether SegFusion's own native kernels serve the active backend (batchNormTraining, the Relu gradient and Adam ask). */
+export const nativeKernelsActive = (backendName: string): boolean => backendName === BACKEND && replaced !== null;
+
+/** tfjs's own Relu gradient while SegFusion's is registered. */
+let stockReluGradient: GradConfig | null = null;
+
+/**
+ * Relu's gradient as one native pass where the native kernels serve the active backend, tfjs's own
+ * (Step, Cast, Multiply) elsewhere: gradients are registered for every backend at once, and a process
+ * may train on wasm-native and predict on cpu.
+ */
+function replaceReluGradient(): void {
+  const stock = getGradient(Relu);
+  if (!stock || stockReluGradient) return;
+  stockReluGradient = stock;
+  registerGradient({
+    ...stock,
+    gradFunc: (dy, saved, attrs) => (nativeKernelsActive(engine().backendName) ? { x: () => engine().runKernel(NATIVE_RELU_GRAD, { x: saved[0], dy: dy as Tensor }) as Tensor } : stock.gradFunc(dy, saved, attrs)),
+  });
+}
 
 const KERNELS: [string, Make][] = [
   [Conv2D, conv2d],
@@ -334,6 +469,13 @@ const KERNELS: [string, Make][] = [
   [Conv3DBackpropFilterV2, conv3dBackpropFilter],
   [MaxPool3D, maxPool3d],
   [MaxPool3DGrad, maxPool3dGrad],
+  [Relu, relu],
+  [Softmax, softmax],
+  [Add, binary(0)],
+  [Sub, binary(1)],
+  [Multiply, binary(2)],
+  [Sum, sum],
+  [Pow, pow],
   // The wasm training kernels' row-copy Concat and SplitV, with the addon's memcpy per row.
   [Concat, (addon, fallback) => makeConcat(fallback, addon.copyRows)],
   [SplitV, (addon, fallback) => makeSplitV(fallback, addon.copyRows)],
@@ -341,8 +483,10 @@ const KERNELS: [string, Make][] = [
 
 /**
  * Registers the oneDNN kernels on the wasm backend in place of its convolution and max-pool kernels, 2D
- * and 3D (forward, fused bias + activation, both gradients), FusedBatchNorm, and batch normalisation's training forward and
- * backward under SegFusion's own kernel names, with an OpenMP pool of `threads`. The replaced
+ * and 3D (forward, fused bias + activation, both gradients), FusedBatchNorm, Relu, Softmax, and the
+ * elementwise Add, Sub, Multiply, Pow and Sum in the broadcasts and reductions training uses, and under
+ * SegFusion's own kernel names batch normalisation's training forward and backward, Relu's gradient
+ * (which replaces tfjs's while they are registered) and a fused Adam step, with an OpenMP pool of `threads`. The replaced
  * kernels stay as fallbacks for what oneDNN refuses (NCHW, other dtypes, PReLU). Call after the wasm
  * training kernels are registered. Idempotent; throws when the addon is not built.
  */
@@ -359,8 +503,15 @@ export function registerNativeKernels(threads: number): NativeProvider {
       unregisterKernel(name, BACKEND);
       registerKernel({ kernelName: name, backendName: BACKEND, setupFunc: stock.setupFunc, kernelFunc: make(addon, stock.kernelFunc) });
     }
-    registerKernel({ kernelName: NATIVE_BATCH_NORM, backendName: BACKEND, kernelFunc: batchNormForward(addon) });
-    registerKernel({ kernelName: NATIVE_BATCH_NORM_GRAD, backendName: BACKEND, kernelFunc: batchNormBackward(addon) });
+    for (const [kernelName, kernelFunc] of [
+      [NATIVE_BATCH_NORM, batchNormForward(addon)],
+      [NATIVE_BATCH_NORM_GRAD, batchNormBackward(addon)],
+      [NATIVE_RELU_GRAD, reluGrad(addon)],
+      [NATIVE_ADAM, adamUpdate(addon)],
+    ] as const) {
+      registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
+    }
+    replaceReluGradient();
   }
   const i = addon.info();
   return { provider: 'oneDNN', version: i.version, isa: i.isa, threads: i.threads };
@@ -369,8 +520,9 @@ export function registerNativeKernels(threads: number): NativeProvider {
 /** Puts the replaced wasm kernels back (plain wasm after wasm-native in one process). */
 export function unregisterNativeKernels(): void {
   if (!replaced) return;
-  unregisterKernel(NATIVE_BATCH_NORM, BACKEND);
-  unregisterKernel(NATIVE_BATCH_NORM_GRAD, BACKEND);
+  for (const name of [NATIVE_BATCH_NORM, NATIVE_BATCH_NORM_GRAD, NATIVE_RELU_GRAD, NATIVE_ADAM]) unregisterKernel(name, BACKEND);
+  if (stockReluGradient) registerGradient(stockReluGradient);
+  stockReluGradient = null;
   for (const k of replaced) {
     unregisterKernel(k.kernelName, BACKEND);
     registerKernel(k);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { hasNativeBatchNorm, NATIVE_BATCH_NORM, NATIVE_BATCH_NORM_GRAD } from '../backend/nativeKernels.js';
+import { nativeKernelsActive, NATIVE_BATCH_NORM, NATIVE_BATCH_NORM_GRAD } from '../backend/nativeKernels.js';
 
 export interface BatchNormTrainingResult {
   /** γ (x − μ) / √(σ² + ε) + β, shaped like x. */
@@ -39,7 +39,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     throw new RangeError(`batchNormTraining: gamma [${gamma.shape}] and beta [${beta.shape}] must have ${c} entries, one per channel of x [${x.shape}]`);
   }
   if (!(epsilon > 0)) throw new RangeError(`batchNormTraining: epsilon must be > 0, got ${epsilon}`);
-  if (hasNativeBatchNorm(tf.getBackend())) return nativeBatchNormTraining(x, gamma, beta, epsilon);
+  if (nativeKernelsActive(tf.getBackend())) return nativeBatchNormTraining(x, gamma, beta, epsilon);
   const m = x.size / c;
   const [mean, centred, variance] = tf.tidy(() => {
     const mu = channelMean(x, m, c);

@@ -16,6 +16,7 @@ import { createFusionStrategy } from '../fusion/registry.js';
 import type { FusionStrategy } from '../fusion/strategy.js';
 import { buildUNet, type UNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
+import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
 import { describeScore, isBetter, selectionScore } from './selection.js';
@@ -169,7 +170,7 @@ async function setUpRun(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Tra
     lossNames,
     targets,
     fusion: createFusionStrategy(lossNames, fusionConfig),
-    optimizer: tf.train.adam(config.optimizer.learningRate),
+    optimizer: createAdam(config.optimizer.learningRate),
     sampler,
     evalOptions: { inputSlices: config.model.inputSlices, classes, multiple: 2 ** config.model.depth },
   };

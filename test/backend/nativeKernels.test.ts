@@ -205,6 +205,87 @@ describe('oneDNN kernels (wasm-native) against the cpu backend', { skip }, () =>
     assert.ok(maxRelativeError(got, want) < 1e-5);
   });
 
+  // 5 x 9 x 7 x 3 (serial loop) and 4 x 64 x 64 x 5 (above the 65,536 elements where the OpenMP pool joins).
+  for (const shape of [
+    [5, 9, 7, 3],
+    [4, 64, 64, 5],
+  ] as const) {
+    it(`ReLU and softmax over the channels of ${shape.join('x')} like the cpu backend`, async () => {
+      const run = () =>
+        tf.tidy(() => {
+          // Exact zeros too: ReLU keeps them, its gradient is 0 there.
+          const x = tf.tensor4d(
+            Float32Array.from(
+              data(
+                shape.reduce((a, b) => a * b, 1),
+                90,
+              ),
+              (v, i) => (i % 17 === 0 ? 0 : v),
+            ),
+            [...shape],
+          );
+          return [tf.relu(x), tf.softmax(x)].map((t) => Float32Array.from(t.dataSync()));
+        });
+      const { want, got } = await onCpuAndNative(run);
+      assert.deepEqual(got[0], want[0], 'ReLU is exact');
+      assert.ok(maxRelativeError(got[1], want[1]) < 1e-6, `softmax off by ${maxRelativeError(got[1], want[1])}`);
+    });
+  }
+
+  it('adds, subtracts and multiplies with equal shapes, scalars and per-channel vectors on either side, sums over the outer axes or all, and raises to a scalar power like the cpu backend', async () => {
+    // 4 x 64 x 64 x 5 crosses the OpenMP threshold; 3 x 5 x 7 x 5 does not.
+    const run = () =>
+      tf.tidy(() => {
+        const out: tf.Tensor[] = [];
+        for (const shape of [
+          [3, 5, 7, 5],
+          [4, 64, 64, 5],
+        ] as const) {
+          const n = shape.reduce((a, b) => a * b, 1);
+          const a = tf.tensor4d(data(n, 93), [...shape]);
+          const b = tf.tensor4d(data(n, 94), [...shape]);
+          const channel = tf.tensor4d(data(5, 95), [1, 1, 1, 5]);
+          const vector = tf.tensor1d(data(5, 96));
+          const scalar = tf.scalar(0.37);
+          for (const f of [tf.add, tf.sub, tf.mul]) out.push(f(a, b), f(a, channel), f(channel, a), f(a, vector), f(vector, a), f(a, scalar), f(scalar, a));
+          // Broadcasts the kernel leaves to wasm: along a middle axis, and both sides broadcasting.
+          out.push(tf.add(a, tf.ones([1, shape[1], 1, 1])), tf.mul(tf.ones([shape[0], 1, 1, 5]), tf.ones([1, shape[1], shape[2], 1])));
+          out.push(tf.sum(a, [0, 1, 2]), tf.sum(a, [2, 0, 1], true), tf.sum(a), tf.sum(a, undefined, true), tf.sum(a, 1), tf.sum(a, -1));
+          out.push(tf.pow(tf.abs(a), tf.scalar(2)), tf.pow(tf.abs(a), tf.scalar(1.5)), tf.pow(a, tf.scalar(3)), tf.pow(tf.abs(a), b));
+        }
+        return out.map((t) => ({ shape: t.shape, values: Float32Array.from(t.dataSync()) }));
+      });
+    const { want, got } = await onCpuAndNative(run);
+    got.forEach((g, k) => {
+      assert.deepEqual(g.shape, want[k].shape, `output ${k}: shape`);
+      assert.ok(maxRelativeError(g.values, want[k].values) < 1e-5, `output ${k} off by ${maxRelativeError(g.values, want[k].values)}`);
+    });
+  });
+
+  it("replaces ReLU's gradient with one native pass, bit for bit tfjs's dy * step(x) (zeros, NaN and signed zeros included), and gives it back", async () => {
+    await selectBackend('wasm-native', { threads: 2 });
+    const n = 4 * 64 * 64 * 5;
+    const values = Float32Array.from(data(n, 91), (v, i) => (i % 13 === 0 ? 0 : i % 101 === 0 ? Number.NaN : v));
+    const dyValues = Float32Array.from(data(n, 92), (v, i) => (i % 7 === 0 ? -0 : v));
+    const run = () =>
+      tf.tidy(() => {
+        const x = tf.tensor1d(values);
+        const dy = tf.tensor1d(dyValues);
+        const native = tf.grad((a: tf.Tensor) => tf.relu(a))(x, dy);
+        const stock = tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+        return [native, stock].map((t) => Float32Array.from(t.dataSync()));
+      });
+    const [native, stock] = run();
+    assert.ok(
+      native.every((v, i) => Object.is(v, stock[i])),
+      'every element, signed zeros and NaN included, is tfjs stock gradient',
+    );
+    await selectBackend('wasm', { threads: 2 });
+    const [plain, plainStock] = run();
+    assert.ok(plain.every((v, i) => Object.is(v, plainStock[i])));
+    await tf.setBackend('cpu');
+  });
+
   it('trains deterministically for a fixed thread count: two runs of three U-Net steps give the same losses and weights', async () => {
     await selectBackend('wasm-native', { threads: 2 });
     const train = () => {
