@@ -3,6 +3,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BACKEND_ORDER, type BackendChoice } from './backend/backendChoice.js';
 import { parseDicomWebUrl, type DicomWebAuth } from './dicomweb/dicomwebClient.js';
+import { installPlainMessages } from './util/zodMessages.js';
+
+// Every process reads its configuration first: from here on zod's messages are plain words.
+installPlainMessages();
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),

@@ -311,8 +311,7 @@ const relu: Make = (addon, fallback) => (args) => {
 const sizeOf = (shape: number[]) => shape.reduce((a, d) => a * d, 1);
 
 /** Whether `small` is a vector along `big`'s last axis ([C], [1, C], [1, 1, 1, C]) of at most its rank. */
-const alongLastAxis = (big: number[], small: number[]) =>
-  big.length > 0 && small.length > 0 && small.length <= big.length && small[small.length - 1] === big[big.length - 1] && sizeOf(small) === big[big.length - 1];
+const alongLastAxis = (big: number[], small: number[]) => big.length > 0 && small.length > 0 && small.length <= big.length && small[small.length - 1] === big[big.length - 1] && sizeOf(small) === big[big.length - 1];
 
 /**
  * The binary kernel's mode for a op b, or null for broadcasts it does not do (those stay with wasm):

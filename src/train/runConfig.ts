@@ -5,6 +5,10 @@ import { UNetArchitectureSchema } from '../model/unet.js';
 import { OperatingPointConfigSchema } from './operatingPoint.js';
 import { SelectionSchema } from './selection.js';
 import type { NamedLoss } from './trainStep.js';
+import { installPlainMessages } from '../util/zodMessages.js';
+
+// Run configs arrive from people (CLI files, the launch form): their errors are worded for them.
+installPlainMessages();
 
 const Pair = z.tuple([z.number().positive(), z.number().positive()]);
 
@@ -110,7 +114,10 @@ export const RunConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (c.sampling.patchSize % 2 ** c.model.depth !== 0) {
-      ctx.addIssue({ code: 'custom', path: ['sampling', 'patchSize'], message: `patchSize ${c.sampling.patchSize} must be divisible by 2^depth = ${2 ** c.model.depth}` });
+      const multiple = 2 ** c.model.depth;
+      const below = Math.floor(c.sampling.patchSize / multiple) * multiple;
+      const fits = [below, below + multiple].filter((p) => p >= 8 && p <= 1024);
+      ctx.addIssue({ code: 'custom', path: ['sampling', 'patchSize'], message: `patchSize ${c.sampling.patchSize} must be divisible by 2^depth = ${multiple} (the U-Net halves it ${c.model.depth} times): try ${fits.join(' or ')}` });
     }
     // The strategy's options against the configured losses (per-loss lists, role names).
     for (const [path, message] of fusionProblems(
@@ -136,7 +143,7 @@ export class RunConfigError extends Error {
 /** zod parse whose error lists every wrong field with its path, e.g. "sampling.patchSize: ...". */
 export function parseRunConfig(value: unknown): RunConfig {
   const r = RunConfigSchema.safeParse(value);
-  if (!r.success) throw new RunConfigError(`run config: ${r.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw new RunConfigError(`run config: ${r.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')}`);
   return r.data;
 }
 

@@ -60,7 +60,7 @@ describe('readLabelsFolder', () => {
     ['labels.json with a non-integer value', { 'labels.json': '{"one":"liver"}' }, /label values must be integers/],
     ['a class with a category but no type', { 'labels.json': '{"1":{"name":"liver","category":{"code":"123037004","meaning":"Anatomical Structure"}}}' }, /1: give both category and type/],
     ['a colour that is not #rrggbb', { 'labels.json': '{"1":{"name":"liver","color":"red"}}' }, /1.color: a colour is "#rrggbb"/],
-    ['an unknown key in a class', { 'labels.json': '{"1":{"name":"liver","colour":"#ff0000"}}' }, /Unrecognized key/],
+    ['an unknown key in a class', { 'labels.json': '{"1":{"name":"liver","colour":"#ff0000"}}' }, /1: .*"colour"/],
     ['manifest.csv without its header', { 'manifest.csv': 'a.nii,1.2\n' }, /first line must be "file,series"/],
     ['manifest.csv naming a missing file', { 'manifest.csv': 'file,series\nmissing.nii,1.2\n' }, /lists missing.nii, which is not in/],
   ];

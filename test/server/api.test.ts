@@ -60,7 +60,9 @@ describe('JSON API', () => {
   });
 
   const invalid: [string, unknown, string, RegExp][] = [
-    ['a patch size the U-Net cannot halve', { config: { dataset: 'demo', sampling: { patchSize: 30 } } }, 'config.sampling.patchSize', /must be divisible by 2\^depth = 8/],
+    ['a patch size the U-Net cannot halve', { config: { dataset: 'demo', sampling: { patchSize: 30 } } }, 'config.sampling.patchSize', /must be divisible by 2\^depth = 8 \(the U-Net halves it 3 times\): try 24 or 32$/],
+    ['epochs out of range', { config: { dataset: 'demo', epochs: 0 } }, 'config.epochs', /^must be at least 1 \(got 0\): try 1$/],
+    ['a misspelt schedule', { config: { dataset: 'demo', optimizer: { schedule: 'cosin' } } }, 'config.optimizer.schedule', /^must be one of "poly", "cosine", "constant" \(got "cosin"\): did you mean "cosine"\?$/],
     // The demo's 128-pixel series at up to 1.43 mm are 137 pixels at the median spacing 1.33 mm; 136 = 17 x 2^3.
     ['a patch larger than every image', { config: { dataset: 'demo', sampling: { patchSize: 256 } } }, 'config.sampling.patchSize', /larger than every image of dataset "demo" \(at most 137 pixels across at 1\.33 x 1\.33 mm\); try 136/],
     ['no dataset', { config: {} }, 'config.dataset', /./],
@@ -149,16 +151,16 @@ describe('JSON API', () => {
   });
 
   it('rejects unknown run-config fields with their path (a typo is not ignored)', async () => {
-    for (const [body, field] of [
-      [{ config: { dataset: 'demo', modle: { depth: 3 } } }, 'config'],
-      [{ config: { dataset: 'demo', model: { dpeth: 3 } } }, 'config.model'],
-      [{ config: { dataset: 'demo', fusion: { strategy: 'static', optoins: {} } } }, 'config.fusion'],
-      [{ nmae: 'x', config: { dataset: 'demo' } }, '(body)'],
+    for (const [body, field, message] of [
+      [{ config: { dataset: 'demo', modle: { depth: 3 } } }, 'config', 'unknown field "modle": did you mean "model"?'],
+      [{ config: { dataset: 'demo', model: { dpeth: 3 } } }, 'config.model', 'unknown field "dpeth": did you mean "depth"?'],
+      [{ config: { dataset: 'demo', fusion: { strategy: 'static', optoins: {} } } }, 'config.fusion', 'unknown field "optoins": did you mean "options"?'],
+      [{ nmae: 'x', config: { dataset: 'demo' } }, '(body)', 'unknown field "nmae": did you mean "name"?'],
     ] as const) {
       const r = await call('/api/runs', { method: 'POST', body });
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(r.json.error?.issues?.[0].field, field);
-      assert.match(r.json.error?.issues?.[0].message ?? '', /Unrecognized key/);
+      assert.equal(r.json.error?.issues?.[0].message, message);
     }
   });
 

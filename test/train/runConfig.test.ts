@@ -40,7 +40,7 @@ describe('parseRunConfig', () => {
 
   const badPlugins: [string, unknown, RegExp][] = [
     ['a focal gamma of -1', { losses: [{ name: 'dice' }, { name: 'focal', options: { gamma: -1 } }] }, /losses\.1\.options\.gamma: must be in \[0, 10\], got -1/],
-    ['an unknown loss option', { losses: [{ name: 'dice', options: { smooth: 1 } }] }, /losses\.0\.options: Unrecognized key: "smooth"/],
+    ['an unknown loss option', { losses: [{ name: 'dice', options: { smooth: 1 } }] }, /losses\.0\.options: unknown field "smooth"/],
     ['a GradNorm alpha of -1', { fusion: { strategy: 'gradnorm', options: { alpha: -1 } } }, /fusion\.options\.alpha: /],
     ['a sensitivity target of 1.5', { fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 1.5 } } } }, /fusion\.options\.sensitivityTargets\.2: /],
     ['static weights for fewer losses', { fusion: { strategy: 'static', options: { weights: [1, 1] } } }, /fusion\.options\.weights: 2 value\(s\) for 3 losses/],
