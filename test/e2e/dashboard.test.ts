@@ -104,7 +104,25 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await error.filter({ hasText: 'divisible' }).waitFor();
     assert.match((await error.textContent()) ?? '', /patchSize 30 must be divisible by 2\^depth = 8/);
     assert.ok(await page.locator('#f-patchSize.invalid').count());
+    assert.match((await error.textContent()) ?? '', /try 24 or 32$/);
     await shot('launch-form-error');
+    // Only the chosen strategy's options and the ticked losses' are offered; an option's error opens its box.
+    await page.fill('#f-patchSize', '64');
+    await page.selectOption('#f-strategy', 'gradnorm');
+    await page.uncheck('#f-losses input[value=focal]');
+    const shown = () => page.$$eval('details.options', (ds) => (ds as HTMLElement[]).filter((d) => !d.hidden).map((d) => d.dataset.optionsFor));
+    assert.deepEqual(await shown(), ['loss:dice', 'loss:sensitivitySpecificity', 'strategy:gradnorm']);
+    await page.click('details[data-options-for="strategy:gradnorm"] summary');
+    await page.fill('#f-strategy-gradnorm-alpha', '-1');
+    await page.click('details[data-options-for="strategy:gradnorm"] summary');
+    await page.click('#launch button[type=submit]');
+    const alpha = page.locator('[data-error-for="config.fusion.options.alpha"]');
+    await alpha.filter({ hasText: 'try 0' }).waitFor();
+    assert.equal(await alpha.textContent(), 'config.fusion.options.alpha: must be at least 0 (got -1): try 0');
+    assert.ok(await page.locator('details[data-options-for="strategy:gradnorm"][open] #f-strategy-gradnorm-alpha.invalid').count());
+    await shot('launch-form-plugin-options');
+    await page.selectOption('#f-strategy', 'batchAdaptive');
+    assert.deepEqual(await shown(), ['loss:dice', 'loss:sensitivitySpecificity', 'strategy:batchAdaptive']);
   });
 
   it('launches a run from the form and its curves grow live until it completes', async () => {
@@ -311,9 +329,42 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
         assert.ok(layout.nav < 40, `${name}: navigation wraps (${layout.nav} px high)`);
         assert.ok(layout.canvas <= 390, `${name}: image ${layout.canvas} px wide`);
         await shot(name);
+        if (name === 'phone-viewer') await touchGestures();
       }
     } finally {
       await page.setViewportSize({ width: 1400, height: 1000 });
+    }
+
+    /** Chromium's own touch input (CDP): a swipe up 60 px pages 5 slices on, a pinch from 40 to 120 px zooms x3. */
+    async function touchGestures() {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 5 });
+      const box = await page.locator('#slice').boundingBox();
+      assert.ok(box);
+      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+      const state = () => page.evaluate(() => ({ slice: Number((document.querySelector('#slice') as HTMLElement).dataset.slice), zoom: Number((document.querySelector('#slice') as HTMLElement).dataset.zoom ?? 1) }));
+      const touch = (type: 'touchStart' | 'touchMove' | 'touchEnd', points: [number, number][]) => cdp.send('Input.dispatchTouchEvent', { type, touchPoints: points.map(([px, py], id) => ({ x: px, y: py, id })) });
+      const before = await state();
+      await touch('touchStart', [[x, y + 30]]);
+      for (const dy of [10, -10, -30]) await touch('touchMove', [[x, y + dy]]);
+      await touch('touchEnd', []);
+      await page.waitForFunction((k) => Number((document.querySelector('#slice') as HTMLElement).dataset.slice) === k, before.slice + 5);
+      await touch('touchStart', [
+        [x - 20, y],
+        [x + 20, y],
+      ]);
+      for (const half of [30, 45, 60])
+        await touch('touchMove', [
+          [x - half, y],
+          [x + half, y],
+        ]);
+      await touch('touchEnd', []);
+      const after = await state();
+      assert.equal(after.slice, before.slice + 5, 'a pinch does not page');
+      assert.equal(after.zoom, before.zoom * 3);
+      await shot('phone-viewer-pinched');
+      await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+      await cdp.detach();
     }
   });
 

@@ -2,19 +2,25 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { STRATEGIES } from '../../fusion/registry.js';
 import { LOSSES } from '../../losses/registry.js';
+import { RunConfigSchema } from '../../train/runConfig.js';
 
 /** JSON Schema of a plugin's options as a client writes them (defaults shown, optional where defaulted). */
 const schemaOf = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
 
 /** Built once: the registries do not change while the server runs. */
 function pluginsView() {
+  const { dataset: _dataset, ...defaults } = RunConfigSchema.parse({ dataset: '-' });
   return {
     losses: Object.entries(LOSSES).map(([name, p]) => ({ name, help: p.help, role: p.role, options: schemaOf(p.options) })),
     strategies: Object.entries(STRATEGIES).map(([name, p]) => ({ name, help: p.help, capabilities: p.capabilities, options: schemaOf(p.options) })),
+    defaults,
   };
 }
 
-/** GET /api/plugins: every loss and fusion strategy with its one-line help and options schema (the launch form is built from it). */
+/**
+ * GET /api/plugins: every loss and fusion strategy with its one-line help and options schema, and the
+ * default run config (without a dataset): the launch form is built from it.
+ */
 export function pluginsRouter(): Router {
   const r = Router();
   const view = pluginsView();

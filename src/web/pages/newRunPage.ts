@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.js';
 import { duration, h } from '../dom.js';
 import { estimateRunTime } from '../estimate.js';
+import { collectOptions, optionFields, type JsonSchema, type OptionField } from '../optionFields.js';
 import type { DatasetInfo, RunListItem } from '../types.js';
 
 const SIZES: Record<string, { depth: number; baseFilters: number }> = {
@@ -8,13 +9,59 @@ const SIZES: Record<string, { depth: number; baseFilters: number }> = {
   'default (3 levels, 16 filters)': { depth: 3, baseFilters: 16 },
   'large (4 levels, 32 filters)': { depth: 4, baseFilters: 32 },
 };
-/** GET /api/plugins: the loss and fusion registries, with each member's help and options schema. */
-interface Plugins {
-  losses: { name: string; help: string }[];
-  strategies: { name: string; help: string; options: { properties?: Record<string, { description?: string }> } }[];
+/** The part of the default run config the form starts from (GET /api/plugins' `defaults`). */
+interface RunDefaults {
+  seed: number;
+  epochs: number;
+  batchesPerEpoch: number;
+  sampling: { batchSize: number; patchSize: number };
+  optimizer: { learningRate: number };
+  split: { test: number; validation: number };
+  losses: { name: string; options: Record<string, unknown> }[];
+  fusion: { strategy: string; options: Record<string, unknown> };
 }
-/** Losses ticked by default: the default run config's. */
-const DEFAULT_LOSSES = ['dice', 'focal', 'sensitivitySpecificity'];
+/** GET /api/plugins: the loss and fusion registries, with each member's help and options schema, and the run defaults. */
+interface Plugins {
+  losses: { name: string; help: string; options: JsonSchema }[];
+  strategies: { name: string; help: string; options: JsonSchema }[];
+  defaults: RunDefaults;
+}
+
+/**
+ * A plug-in's option fields in a box of their own, shown only while the plug-in is chosen; each field
+ * has its one line of help and an error slot the API's answer fills. `errorPrefix` names the options
+ * in the run config (config.fusion.options, or config.losses.<i>.options once the loss's index is known).
+ */
+function optionsBox(kind: string, name: string, schema: JsonSchema, initial: Record<string, unknown>) {
+  const fields = optionFields(schema, initial);
+  const id = (f: OptionField) => `f-${kind}-${name}-${f.path.join('-')}`;
+  const inputs = fields.map((f) => {
+    const attrs = { id: id(f), name: f.path.join('.'), title: f.help };
+    if (f.kind === 'boolean') return h('select', attrs, ...['true', 'false'].map((v) => h('option', { value: v, selected: String(f.initial) === v }, v)));
+    if (f.kind === 'choice') return h('select', attrs, ...(f.choices ?? []).map((v) => h('option', { value: v, selected: f.initial === v }, v)));
+    if (f.kind === 'numbers') return h('input', { ...attrs, placeholder: 'comma-separated numbers (default when empty)', value: Array.isArray(f.initial) ? f.initial.join(', ') : '' });
+    return h('input', { ...attrs, type: 'number', step: 'any', value: f.initial === undefined ? '' : String(f.initial), min: f.min, max: f.max });
+  });
+  const errors = fields.map(() => h('div', { class: 'error' }));
+  // Folded by default (the defaults are the run config's); an error from the API opens it.
+  const box = h(
+    'details',
+    { class: 'options', 'data-options-for': `${kind}:${name}`, hidden: true },
+    h('summary', {}, `${name} options (${fields.map((f) => f.path.join('.')).join(', ')})`),
+    h('div', { class: 'option-fields' }, ...fields.flatMap((f, i) => [h('label', { for: id(f) }, f.path.join('.')), inputs[i], errors[i], h('div', { class: 'help' }, f.help)])),
+  );
+  return {
+    box,
+    /** The entered options, and the error slots named for where they go in the run config. */
+    collect: (errorPrefix: string) => {
+      errors.forEach((e, i) => e.setAttribute('data-error-for', `${errorPrefix}.${fields[i].path.join('.')}`));
+      return collectOptions(
+        fields,
+        inputs.map((el) => el.value),
+      );
+    },
+  };
+}
 
 /** The launch form: validated by the API, whose 400 names each wrong field; shown beside it. */
 export async function newRunPage(root: HTMLElement): Promise<() => void> {
@@ -23,21 +70,26 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const num = (name: string, value: number, step = 1) => h('input', { id: `f-${name}`, name, type: 'number', value, step: String(step) });
   const dataset = h('select', { id: 'f-dataset', name: 'dataset' }, ...items.map((d) => h('option', { value: d.name }, d.name)));
   const size = h('select', { id: 'f-size', name: 'size' }, ...Object.keys(SIZES).map((k) => h('option', { value: k, selected: k.startsWith('default') }, k)));
-  const losses = h('div', { id: 'f-losses' }, ...plugins.losses.map((l) => h('label', { title: l.help }, h('input', { type: 'checkbox', name: 'loss', value: l.name, checked: DEFAULT_LOSSES.includes(l.name) }), ` ${l.name} `)));
-  const strategy = h('select', { id: 'f-strategy', name: 'strategy' }, ...plugins.strategies.map((s) => h('option', { value: s.name, title: s.help }, s.name)));
+  const d = plugins.defaults;
+  const defaultLoss = (name: string) => d.losses.find((l) => l.name === name);
+  const losses = h('div', { id: 'f-losses' }, ...plugins.losses.map((l) => h('label', { title: l.help }, h('input', { type: 'checkbox', name: 'loss', value: l.name, checked: Boolean(defaultLoss(l.name)) }), ` ${l.name} `)));
+  const lossOptions = new Map(plugins.losses.map((l) => [l.name, optionsBox('loss', l.name, l.options, defaultLoss(l.name)?.options ?? {})]));
+  const strategy = h('select', { id: 'f-strategy', name: 'strategy' }, ...plugins.strategies.map((s) => h('option', { value: s.name, title: s.help, selected: s.name === d.fusion.strategy }, s.name)));
+  const strategyOptions = new Map(plugins.strategies.map((s) => [s.name, optionsBox('strategy', s.name, s.options, s.name === d.fusion.strategy ? d.fusion.options : {})]));
   const strategyHelp = h('div', { id: 'f-strategy-help', class: 'help' });
+  const tickedLosses = () => [...losses.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value);
   const targetClass = h('select', { id: 'f-target-class', name: 'targetClass' }, h('option', { value: '' }, 'none'));
   const targetValue = num('targetValue', 0.9, 0.05);
   const inputs = {
     name: h('input', { id: 'f-name', name: 'name', placeholder: 'optional' }),
-    epochs: num('epochs', 24),
-    batchesPerEpoch: num('batchesPerEpoch', 25),
-    batchSize: num('batchSize', 8),
-    patchSize: num('patchSize', 64),
-    learningRate: num('learningRate', 0.002, 0.0001),
-    seed: num('seed', 1),
-    test: num('test', 0.2, 0.05),
-    validation: num('validation', 0.2, 0.05),
+    epochs: num('epochs', d.epochs),
+    batchesPerEpoch: num('batchesPerEpoch', d.batchesPerEpoch),
+    batchSize: num('batchSize', d.sampling.batchSize),
+    patchSize: num('patchSize', d.sampling.patchSize),
+    learningRate: num('learningRate', d.optimizer.learningRate, 0.0001),
+    seed: num('seed', d.seed),
+    test: num('test', d.split.test, 0.05),
+    validation: num('validation', d.split.validation, 0.05),
     fold: h('input', { id: 'f-fold', name: 'fold', placeholder: 'e.g. 0/5 for k-fold' }),
   };
   const loadClasses = async () => {
@@ -52,17 +104,19 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   dataset.addEventListener('change', () => void loadClasses());
   await loadClasses();
-  // The help of the chosen strategy (the sensitivity target is the run's, whatever the strategy).
-  // Its options, each with its one line of help from the registry (set in a run config's fusion.options).
-  const showStrategy = () => {
+  // Only the chosen strategy's options and the ticked losses' are shown (the sensitivity target is the
+  // run's, whatever the strategy); options the form cannot hold (records) are listed for a run config.
+  const showPlugins = () => {
     const p = plugins.strategies.find((s) => s.name === strategy.value);
-    const options = Object.entries(p?.options.properties ?? {});
-    strategyHelp.replaceChildren(
-      h('div', {}, p?.help ?? ''),
-      options.length ? h('details', {}, h('summary', {}, `${options.length} option(s), set in a run config's fusion.options`), h('ul', {}, ...options.map(([name, o]) => h('li', {}, h('code', {}, name), ` ${o.description ?? ''}`)))) : '',
-    );
+    const shown = new Set(optionFields(p?.options ?? {}).map((f) => f.path[0]));
+    const elsewhere = Object.entries(p?.options.properties ?? {}).filter(([name]) => !shown.has(name));
+    strategyHelp.replaceChildren(h('div', {}, p?.help ?? ''), elsewhere.length ? h('div', {}, 'Set in a run config file only: ', ...elsewhere.map(([name, o]) => h('span', { title: o.description ?? '' }, h('code', {}, name), ' '))) : '');
+    for (const [name, o] of strategyOptions) o.box.hidden = name !== strategy.value;
+    const ticked = new Set(tickedLosses());
+    for (const [name, o] of lossOptions) o.box.hidden = !ticked.has(name);
   };
-  strategy.addEventListener('change', showStrategy);
+  strategy.addEventListener('change', showPlugins);
+  losses.addEventListener('change', showPlugins);
   // An estimate of the run time from this server's completed runs, updated as the form changes.
   const estimate = h('div', { id: 'f-estimate', class: 'help' });
   const showEstimate = () => {
@@ -78,13 +132,16 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const banner = h('div', { id: 'form-error' });
   const form = h(
     'form',
-    { class: 'grid', id: 'launch' },
+    // The API's answer, in plain words with a value to try, is the validation: not the browser's bubbles.
+    { class: 'grid', id: 'launch', novalidate: true },
     ...field('Dataset', dataset, 'config.dataset'),
     ...field('Run name', inputs.name, 'name'),
     ...field('Model size', size, 'config.model'),
     ...field('Loss terms', losses, 'config.losses'),
+    ...[...lossOptions.values()].map((o) => o.box),
     ...field('Fusion strategy', strategy, 'config.fusion'),
     strategyHelp,
+    ...[...strategyOptions.values()].map((o) => o.box),
     ...field('Sensitivity target: class', targetClass, 'targetClass'),
     ...field('Sensitivity target: value', targetValue, 'config.sensitivityTargets'),
     ...field('Epochs', inputs.epochs, 'config.epochs'),
@@ -116,8 +173,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       dataset: dataset.value,
       seed: Number(inputs.seed.value),
       model: SIZES[size.value],
-      losses: [...losses.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => ({ name: c.value, options: c.value === 'focal' ? { gamma: 2 } : {} })),
-      fusion: { strategy: strategyValue, options: {} },
+      losses: tickedLosses().map((name, i) => ({ name, options: lossOptions.get(name)?.collect(`config.losses.${i}.options`) ?? {} })),
+      fusion: { strategy: strategyValue, options: strategyOptions.get(strategyValue)?.collect('config.fusion.options') ?? {} },
       sensitivityTargets: targetClass.value ? { [targetClass.value]: Number(targetValue.value) } : {},
       epochs: Number(inputs.epochs.value),
       batchesPerEpoch: Number(inputs.batchesPerEpoch.value),
@@ -138,13 +195,15 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
         if (target) {
           target.textContent = `${issue.field}: ${issue.message}`;
           target.previousElementSibling?.classList.add('invalid');
+          const folded = target.closest('details');
+          if (folded) folded.open = true;
         }
       }
       banner.append(h('div', { class: 'banner' }, err.message));
     }
   });
   root.append(h('h1', {}, 'Launch a training run'), banner, form);
-  showStrategy();
+  showPlugins();
   showEstimate();
   return () => undefined;
 }

@@ -1,3 +1,4 @@
+import { pinchZoom, swipeSlice, touchDistance } from '../gestures.js';
 import { api } from '../api.js';
 import { clear, fmt, h } from '../dom.js';
 import type { Plane } from '../../data/volumeSlices.js';
@@ -256,20 +257,31 @@ export async function viewerPage(root: HTMLElement, runId: string, seriesParam: 
     if (e.ctrlKey) setZoom(zoom * (e.deltaY < 0 ? 1.25 : 0.8));
     else go(current + Math.sign(e.deltaY));
   });
-  // Touch: a vertical swipe moves through slices (one slice per 12 px), as on a phone viewer.
-  let swipe: { y: number; k: number } | null = null;
-  canvas.addEventListener('touchstart', (e) => (swipe = { y: e.touches[0].clientY, k: current }), { passive: true });
+  // Touch: one finger swiping vertically moves through slices, two fingers pinching zoom (gestures.ts).
+  let touch: { y: number; k: number; distance: number; zoom: number } | null = null;
+  const startTouch = (e: TouchEvent) => {
+    const pinch = e.touches.length >= 2;
+    touch = { y: e.touches[0].clientY, k: current, distance: pinch ? touchDistance(e.touches[0], e.touches[1]) : 0, zoom };
+  };
+  canvas.addEventListener('touchstart', startTouch, { passive: true });
   canvas.addEventListener(
     'touchmove',
     (e) => {
-      if (!swipe) return;
+      if (!touch) return;
       e.preventDefault();
-      const k = swipe.k + Math.round((swipe.y - e.touches[0].clientY) / 12);
+      if (e.touches.length >= 2) {
+        // A second finger that lands mid-swipe turns the gesture into a pinch from there.
+        if (touch.distance === 0) startTouch(e);
+        else setZoom(pinchZoom(touch.zoom, touch.distance, touchDistance(e.touches[0], e.touches[1])));
+        return;
+      }
+      if (touch.distance > 0) return;
+      const k = swipeSlice(touch.k, touch.y, e.touches[0].clientY);
       if (k !== current) go(k);
     },
     { passive: false },
   );
-  canvas.addEventListener('touchend', () => (swipe = null));
+  canvas.addEventListener('touchend', (e) => (touch = e.touches.length ? touch : null));
   canvas.addEventListener('mousemove', (e) => {
     if (drag && !measure.checked && (e.buttons & 1) === 1) {
       const [dx, dy] = [e.clientX - drag.x, e.clientY - drag.y];
