@@ -10,10 +10,14 @@ import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../model/modelIo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { parseRunConfig } from '../train/runConfig.js';
+import { runFigures } from '../server/services/runReportService.js';
 import { runReport } from '../train/runReport.js';
 import { runDir } from '../train/trainer.js';
 import { EXPORT_MANIFEST, ExportError, type ExportManifest } from './exportManifest.js';
 import { modelCard } from './modelCard.js';
+
+/** The export's folder of figures, relative to its root. */
+const FIGURES = 'figures';
 
 export interface ExportResult {
   out: string;
@@ -23,8 +27,9 @@ export interface ExportResult {
 }
 
 /**
- * Exports a run's best checkpoint: the TF.js layers model (model.json + weight shard), segfusion.json
- * and MODEL_CARD.md; with `zip`, also OUT.zip holding the same files. Recorded as an artifact.
+ * Exports a run's best checkpoint: the TF.js layers model (model.json + weight shard), segfusion.json,
+ * MODEL_CARD.md and the figures it shows (figures/: the curves as SVG, the worst test cases as PNG);
+ * with `zip`, also OUT.zip holding the same files. Recorded as an artifact.
  */
 export async function exportRun(db: Db, runId: string, o: { out: string; runsDir: string; zip?: boolean }): Promise<ExportResult> {
   const run = await runReport(db, runId);
@@ -56,8 +61,13 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
   fs.mkdirSync(out, { recursive: true });
   for (const f of [MODEL_JSON, WEIGHTS_BIN]) fs.copyFileSync(path.join(best, f), path.join(out, f));
   fs.writeFileSync(path.join(out, EXPORT_MANIFEST), JSON.stringify(manifest, null, 2));
-  fs.writeFileSync(path.join(out, 'MODEL_CARD.md'), modelCard(manifest, run));
-  const files = [MODEL_JSON, WEIGHTS_BIN, EXPORT_MANIFEST, 'MODEL_CARD.md'];
+  // Figures under names of our own (never a value from the data), referenced by the card.
+  const { curves, worst } = await runFigures(db, run);
+  fs.mkdirSync(path.join(out, FIGURES), { recursive: true });
+  const figures = [...curves.map((c) => ({ file: `${FIGURES}/${c.name}.svg`, caption: c.title, data: Buffer.from(c.svg) })), ...worst.map((w) => ({ file: `${FIGURES}/${w.name}.png`, caption: w.caption, data: w.png }))];
+  for (const f of figures) fs.writeFileSync(path.join(out, f.file), f.data);
+  fs.writeFileSync(path.join(out, 'MODEL_CARD.md'), modelCard(manifest, run, { curves: figures.slice(0, curves.length), worst: figures.slice(curves.length) }));
+  const files = [MODEL_JSON, WEIGHTS_BIN, EXPORT_MANIFEST, 'MODEL_CARD.md', ...figures.map((f) => f.file)];
   let zip: string | null = null;
   if (o.zip) {
     zip = `${out}.zip`;

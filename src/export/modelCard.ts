@@ -4,8 +4,17 @@ import type { ExportManifest } from './exportManifest.js';
 
 const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '–' : v.toFixed(d));
 
-/** A model card (Mitchell et al. 2019, abridged) in markdown: intended use, data, training, per-class results. */
-export function modelCard(m: ExportManifest, run: RunReport): string {
+/** Figures beside the card, by path relative to it. */
+export interface CardFigures {
+  curves: { file: string; caption: string }[];
+  worst: { file: string; caption: string }[];
+}
+
+/**
+ * A model card (Mitchell et al. 2019, abridged) in markdown: intended use, data, training with its
+ * curves, per-class results with the worst test cases pictured.
+ */
+export function modelCard(m: ExportManifest, run: RunReport, figures: CardFigures = { curves: [], worst: [] }): string {
   const rows = Object.entries(m.metrics.test ?? {}).map(
     ([cls, s]) =>
       `| ${cls} | ${num(s.dice.mean)} ± ${num(s.dice.std)} | ${num(s.dice.median)} | ${num(s.sensitivity.mean)} | ${num(s.specificity.mean, 4)} | ${num(s.precision.mean)} | ${num(s.hd95.mean, 1)} | ${num(s.assd.mean, 2)} | ${s.dice.n} |`,
@@ -26,6 +35,8 @@ export function modelCard(m: ExportManifest, run: RunReport): string {
     '## Training',
     `- Losses ${(cfg.losses ?? []).map((l) => l.name).join(' + ')} fused with **${cfg.fusion?.strategy ?? run.strategy}** weighting; ${run.epochsDone} of ${cfg.epochs ?? run.totalEpochs} epochs, best validation Dice ${num(m.metrics.bestValidationDice)} at epoch ${m.metrics.bestEpoch === null || m.metrics.bestEpoch === undefined ? '–' : m.metrics.bestEpoch + 1}.`,
     `- Backend ${String(m.backend?.choice ?? 'unknown')}; SegFusion ${m.versions.segfusion}, TF.js ${m.versions.tfjs}, Node ${m.versions.node}; seed ${run.seed}.`,
+    '',
+    ...figures.curves.map((f) => `![${f.caption}](${f.file})`),
     '',
     "## Results on the test split (best checkpoint, on each series' own grid)",
     '',
@@ -49,6 +60,16 @@ export function modelCard(m: ExportManifest, run: RunReport): string {
     '|---|---|---|---|---|---|---|',
     ...Object.entries(run.lesions.test ?? {}).map(([cls, t]) => `| ${cls} | ${t.lesions} | ${t.lesionsFound} | ${t.lesionsMissed} | ${t.falsePositiveComponents} | ${num(t.detectionSensitivity)} | ${num(t.detectionF1)} |`),
     '',
+    ...(figures.worst.length
+      ? [
+          '## Worst test cases',
+          '',
+          'Axial slices of the test cases with the lowest Dice per class; agreement overlay: true positive yellow, false positive red, false negative blue; window 40/400.',
+          '',
+          ...figures.worst.flatMap((f) => [`![${f.caption}](${f.file})`, '', `*${f.caption}*`, '']),
+          '',
+        ]
+      : []),
     '## Limitations',
     '- Evaluated only on the held-out patients of one dataset; performance on other scanners, protocols or populations is unknown.',
     '- Small structures are sensitive to resampling: check HD95 and sensitivity, not Dice alone.',

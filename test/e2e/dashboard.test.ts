@@ -417,9 +417,14 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     const [zip] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="export"] button')]);
     assert.match(zip.suggestedFilename(), new RegExp(`^segfusion-.*${runIds[0].slice(0, 8)}-model\\.zip$`), 'named after the run');
     const files = unzipSync(new Uint8Array(fs.readFileSync(await zip.path())));
-    assert.deepEqual(Object.keys(files).sort(), ['MODEL_CARD.md', 'group1-shard1of1.bin', 'model.json', 'segfusion.json']);
+    const names = Object.keys(files).sort();
+    assert.deepEqual(
+      names.filter((n) => !n.startsWith('figures/')),
+      ['MODEL_CARD.md', 'group1-shard1of1.bin', 'model.json', 'segfusion.json'],
+    );
+    assert.ok(names.includes('figures/validation-dice.svg') && names.some((n) => /^figures\/worst-case-\d+\.png$/.test(n)), names.join());
     const out = path.join(dir, 'downloaded-model');
-    fs.mkdirSync(out);
+    fs.mkdirSync(path.join(out, 'figures'), { recursive: true });
     for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(out, name), bytes);
     await selectBackend('cpu');
     const model = await loadModel(out);

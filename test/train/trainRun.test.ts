@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { unzipSync } from 'fflate';
+import sharp from 'sharp';
 import { readVolume } from '../../src/data/volumeCache.js';
 import { readNifti } from '../../src/nifti/nifti.js';
 import type { RunReport } from '../../src/train/runReport.js';
@@ -128,7 +130,7 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(lastJson<{ status: string }>(ok(cli(['train', '--resume', row.id, '--json'], env))).status, 'completed');
   });
 
-  it("exports the best model, and predict in a fresh process reproduces the run's test prediction (NIfTI + DICOM SEG), also from JPEG-LS", () => {
+  it("exports the best model with its card's figures, and predict in a fresh process reproduces the run's test prediction (NIfTI + DICOM SEG), also from JPEG-LS", async () => {
     const out = path.join(dir, 'export');
     ok(cli(['export', reference.id, '--out', out, '--zip'], env));
     for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
@@ -138,6 +140,27 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(manifest.operatingPoint['2'].threshold, reference.operatingPoint?.['2'].threshold, 'the export carries the operating point predict applies');
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /## Operating point\n[\s\S]*- lesion: target sensitivity 0.8/);
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /\| lesion \|/);
+    // The card's pictures: every image it names is in the export (and its zip), curves as SVG, the worst
+    // test cases as PNG of the series' size (scale 2) with the agreement overlay's colours in them.
+    const card = fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8');
+    const images = [...card.matchAll(/!\[[^\]]*\]\((figures\/[\w.-]+)\)/g)].map((m) => m[1]);
+    assert.ok(images.includes('figures/validation-dice.svg') && images.includes('figures/training-loss.svg'), images.join());
+    const worst = images.filter((f) => f.endsWith('.png'));
+    assert.equal(worst.length, 2 * Math.min(3, reference.split!.test.length), 'up to three per foreground class');
+    const zipped = Object.keys(unzipSync(new Uint8Array(fs.readFileSync(`${out}.zip`))));
+    for (const f of images) {
+      assert.ok(fs.existsSync(path.join(out, f)), f);
+      assert.ok(zipped.includes(f), `${f} in the zip`);
+    }
+    const { data, info } = await sharp(path.join(out, worst[0])).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [128, 128]);
+    const colours = new Set<string>();
+    for (let p = 0; p < info.width * info.height; p++) colours.add(String([data[p * info.channels], data[p * info.channels + 1], data[p * info.channels + 2]]));
+    assert.ok(
+      [...colours].some((c) => c.split(',').some((v, _i, a) => v !== a[0])),
+      'the overlay is drawn',
+    );
+    assert.match(fs.readFileSync(path.join(out, 'figures', 'validation-dice.svg'), 'utf8'), /^<svg [^>]*role="img"/);
 
     const patient = reference.split!.test[0];
     const mask = path.join(dir, 'pred', 'mask.nii.gz');

@@ -9,6 +9,8 @@ export interface WorstCase {
   seriesInstanceUid: string;
   patientId: string;
   className: string;
+  /** The class's label value: the picture overlays this class alone. */
+  classIndex: number;
   dice: number;
   /** The axial slice shown: the one holding most of the class in the ground truth (else the prediction). */
   slice: number;
@@ -27,10 +29,45 @@ export async function worstCases(db: Db, report: Report, perClass = 3): Promise<
     for (const r of rows.slice(0, perClass)) {
       const index = await caseClassSlices(db, report.id, r.seriesInstanceUid);
       const slices = index.truth[String(r.classIndex)] ?? index.prediction[String(r.classIndex)] ?? [];
-      out.push({ seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, className, dice: r.dice, slice: slices[Math.floor(slices.length / 2)] ?? 0 });
+      out.push({ seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, className, classIndex: r.classIndex, dice: r.dice, slice: slices[Math.floor(slices.length / 2)] ?? 0 });
     }
   }
   return out;
+}
+
+export interface RunFigures {
+  /** Validation Dice, training loss and fusion weights per epoch, as SVG (empty charts left out). */
+  curves: { name: string; title: string; svg: string }[];
+  /** The worst test cases' axial slices, their class in agreement overlay (TP yellow, FP red, FN blue), window 40/400, as PNG. */
+  worst: { name: string; png: Buffer; caption: string; alt: string }[];
+}
+
+/** The figures of a run, shared by the run report and the model card of an export. */
+export async function runFigures(db: Db, r: Report): Promise<RunFigures> {
+  const worst = await worstCases(db, r);
+  const images = await Promise.all(
+    worst.map((w) => caseSlicePngImage(db, r.id, w.seriesInstanceUid, w.slice, { plane: 'axial', mode: 'agreement', window: [40, 400], classes: String(w.classIndex), truth: '1', prediction: '1', opacity: 0.6, scale: 2 })),
+  );
+  const terms = [...new Set(r.epochs.flatMap((e) => Object.keys(e.terms)))];
+  const curves = [
+    { name: 'validation-dice', title: 'validation mean foreground Dice', series: [{ name: 'Dice', points: r.epochs.filter((e) => e.valDice !== null).map((e) => [e.epoch, e.valDice as number] as [number, number]) }] },
+    {
+      name: 'training-loss',
+      title: 'training loss (epoch mean)',
+      series: [{ name: 'fused', points: r.epochs.map((e) => [e.epoch, e.loss] as [number, number]) }, ...terms.map((t) => ({ name: t, points: r.epochs.map((e) => [e.epoch, e.terms[t]] as [number, number]) }))],
+    },
+    { name: 'fusion-weights', title: 'fusion weights', series: terms.map((t) => ({ name: t, points: r.epochs.filter((e) => t in e.weights).map((e) => [e.epoch, e.weights[t]] as [number, number]) })) },
+  ];
+  return {
+    curves: curves.map((c) => ({ name: c.name, title: c.title, svg: lineChart(c.title, c.series) })).filter((c) => c.svg),
+    worst: worst.map((w, i) => ({
+      // Numbered, not named after the class: class names come from the dataset's labels.json.
+      name: `worst-case-${i + 1}`,
+      png: images[i],
+      caption: `${w.className}: ${w.patientId}, Dice ${num(w.dice)}, slice ${w.slice + 1}`,
+      alt: `${w.patientId} slice ${w.slice + 1}`,
+    })),
+  };
 }
 
 /**
@@ -40,18 +77,8 @@ export async function worstCases(db: Db, report: Report, perClass = 3): Promise<
  */
 export async function runReportHtml(db: Db, runId: string): Promise<string> {
   const r = await runReport(db, runId);
-  const worst = await worstCases(db, r);
-  const images = await Promise.all(worst.map((w) => caseSlicePngImage(db, runId, w.seriesInstanceUid, w.slice, { plane: 'axial', mode: 'agreement', window: [40, 400], truth: '1', prediction: '1', opacity: 0.6, scale: 2 })));
+  const { curves, worst } = await runFigures(db, r);
   const title = r.name ?? r.id.slice(0, 8);
-  const terms = [...new Set(r.epochs.flatMap((e) => Object.keys(e.terms)))];
-  const curves = [
-    lineChart('validation mean foreground Dice', [{ name: 'Dice', points: r.epochs.filter((e) => e.valDice !== null).map((e) => [e.epoch, e.valDice as number]) }]),
-    lineChart('training loss (epoch mean)', [{ name: 'fused', points: r.epochs.map((e) => [e.epoch, e.loss]) }, ...terms.map((t) => ({ name: t, points: r.epochs.map((e) => [e.epoch, e.terms[t]] as [number, number]) }))]),
-    lineChart(
-      'fusion weights',
-      terms.map((t) => ({ name: t, points: r.epochs.filter((e) => t in e.weights).map((e) => [e.epoch, e.weights[t]] as [number, number]) })),
-    ),
-  ];
   const classes = Object.keys(r.test ?? {});
   const agg = (cls: string, m: string, d = 3) => {
     const a = r.test?.[cls]?.[m];
@@ -64,10 +91,7 @@ export async function runReportHtml(db: Db, runId: string): Promise<string> {
   const op = Object.entries(r.operatingPoint ?? {}).map(
     ([c, p]) => `<li>class ${esc(c)}: target sensitivity ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
   );
-  const figures = worst.map(
-    (w, i) =>
-      `<figure><img alt="${esc(w.patientId)} slice ${w.slice + 1}" src="data:image/png;base64,${images[i].toString('base64')}"><figcaption>${esc(w.className)}: ${esc(w.patientId)}, Dice ${num(w.dice)}, slice ${w.slice + 1}</figcaption></figure>`,
-  );
+  const figures = worst.map((w) => `<figure><img alt="${esc(w.alt)}" src="data:image/png;base64,${w.png.toString('base64')}"><figcaption>${esc(w.caption)}</figcaption></figure>`);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SegFusion run ${esc(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5rem auto;color:#1d2330}table{border-collapse:collapse;font-size:.9rem}td,th{border:1px solid #ccd;padding:.25rem .5rem;text-align:left}
@@ -75,7 +99,7 @@ export async function runReportHtml(db: Db, runId: string): Promise<string> {
 figcaption{font-size:.85rem;color:#555}pre{background:#f4f5f8;padding:.6rem;font-size:.8rem;white-space:pre-wrap}@media print{.charts svg{break-inside:avoid}figure{break-inside:avoid}}</style></head><body>
 <h1>SegFusion run ${esc(title)}</h1>
 <p>${esc(r.dataset)} · ${esc(r.strategy)} · ${esc(r.status)} · ${r.epochsDone}/${r.totalEpochs} epochs · best epoch ${r.bestEpoch === null ? '–' : r.bestEpoch + 1} (validation Dice ${num(r.bestDice)}) · run ${esc(r.id)}</p>
-<h2>Curves</h2><div class="charts">${curves.join('\n')}</div>
+<h2>Curves</h2><div class="charts">${curves.map((c) => c.svg).join('\n')}</div>
 <h2>Test split (mean ± std over cases)</h2>
 ${classes.length ? `<table><thead><tr><th>class</th><th>Dice</th><th>sensitivity</th><th>precision</th><th>HD95 (mm)</th><th>lesions found, false-positive components</th></tr></thead><tbody>${testRows.join('')}</tbody></table>` : '<p>No test results.</p>'}
 ${op.length ? `<h2>Operating point</h2><ul>${op.join('')}</ul>` : ''}
