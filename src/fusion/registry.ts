@@ -16,7 +16,12 @@ export interface StrategyPlugin {
   /** Checks of the options against the run's losses (lengths, names), as [field path, message]. */
   check?: (options: Record<string, unknown>, lossNames: string[]) => [string[], string][];
   help: string;
+  /** The document and section that explain it, e.g. "loss-fusion#strategies-srcfusion" (served at /docs/...). */
+  docs: string;
 }
+
+/** The section of docs/loss-fusion.md on the published strategies. */
+const STRATEGY_DOCS = 'loss-fusion#strategies-srcfusion';
 
 /** An option that lists one value per loss must list as many as there are losses. */
 const perLoss =
@@ -40,20 +45,36 @@ export const STRATEGIES = {
         .map((k): [string[], string] => [['roles', k], `"${k}" is not one of the losses (${losses.join(', ')})`]),
     ],
     help: "SegFusion's rule: weights follow each batch's foreground share, rare-class presence and shortfalls from sensitivity/specificity targets",
+    docs: 'loss-fusion#batch-adaptive-weighting',
   },
-  static: { options: StaticSchema, capabilities: StaticStrategy.capabilities, create: (l, o) => new StaticStrategy(l, o), check: perLoss('weights'), help: 'Fixed weights (default 1 each): the baseline' },
+  static: {
+    options: StaticSchema,
+    capabilities: StaticStrategy.capabilities,
+    create: (l, o) => new StaticStrategy(l, o),
+    check: perLoss('weights'),
+    help: 'Fixed weights (default 1 each): the baseline',
+    docs: STRATEGY_DOCS,
+  },
   uncertainty: {
     options: UncertaintySchema,
     capabilities: UncertaintyStrategy.capabilities,
     create: (l, o) => new UncertaintyStrategy(l, o),
     help: 'Homoscedastic uncertainty (Kendall et al. 2018): learned log-variance per loss',
+    docs: STRATEGY_DOCS,
   },
-  dwa: { options: DwaSchema, capabilities: DwaStrategy.capabilities, create: (l, o) => new DwaStrategy(l, o), help: 'Dynamic Weight Average (Liu et al. 2019): losses that stop falling gain weight' },
+  dwa: {
+    options: DwaSchema,
+    capabilities: DwaStrategy.capabilities,
+    create: (l, o) => new DwaStrategy(l, o),
+    help: 'Dynamic Weight Average (Liu et al. 2019): losses that stop falling gain weight',
+    docs: STRATEGY_DOCS,
+  },
   gradnorm: {
     options: GradNormSchema,
     capabilities: GradNormStrategy.capabilities,
     create: (l, o) => new GradNormStrategy(l, o),
     help: 'GradNorm (Chen et al. 2018): balances gradient norms at the last shared layer (one extra backward pass per loss)',
+    docs: STRATEGY_DOCS,
   },
 } as const satisfies Record<string, StrategyPlugin>;
 

@@ -17,13 +17,18 @@ import type { LossFn } from './types.js';
 export const LossRoleSchema = z.enum(['region', 'recall', 'voxel']);
 export type LossRole = z.infer<typeof LossRoleSchema>;
 
-/** One loss of the family: its options (defaults and ranges), role, factory and one line of help. */
+/** One loss of the family: its options (defaults and ranges), role, factory, one line of help and where docs/ explains it. */
 export interface LossPlugin {
   options: z.ZodType;
   role: LossRole;
   create: (options: never) => LossFn;
   help: string;
+  /** The document and section, e.g. "loss-fusion#loss-terms-srclosses" (served at /docs/...). */
+  docs: string;
 }
+
+/** The section of docs/loss-fusion.md with every loss's formula, options and source. */
+const LOSS_DOCS = 'loss-fusion#loss-terms-srclosses';
 
 /**
  * The loss family, the one place that names its members. Adding a loss is one new file in src/losses
@@ -31,16 +36,23 @@ export interface LossPlugin {
  * dashboard's form and the API's GET /api/plugins are built from this table.
  */
 export const LOSSES = {
-  dice: { options: DiceOptionsSchema, role: 'region', create: createDiceLoss, help: 'Soft Dice (V-Net): overlap per class, insensitive to class size' },
-  focal: { options: FocalOptionsSchema, role: 'recall', create: createFocalLoss, help: 'Focal loss (Lin et al.): cross-entropy down-weighting well-classified voxels' },
+  dice: { options: DiceOptionsSchema, role: 'region', create: createDiceLoss, help: 'Soft Dice (V-Net): overlap per class, insensitive to class size', docs: LOSS_DOCS },
+  focal: { options: FocalOptionsSchema, role: 'recall', create: createFocalLoss, help: 'Focal loss (Lin et al.): cross-entropy down-weighting well-classified voxels', docs: LOSS_DOCS },
   sensitivitySpecificity: {
     options: SensitivitySpecificityOptionsSchema,
     role: 'recall',
     create: createSensitivitySpecificityLoss,
     help: 'Sensitivity-specificity (Brosch et al.): weighted squared error on missed and false foreground',
+    docs: LOSS_DOCS,
   },
-  crossEntropy: { options: CrossEntropyOptionsSchema, role: 'voxel', create: createCrossEntropyLoss, help: 'Categorical cross-entropy, optionally class-weighted' },
-  tversky: { options: TverskyOptionsSchema, role: 'recall', create: createTverskyLoss, help: 'Tversky (Salehi et al.): Dice with separate weights on false positives (alpha) and negatives (beta)' },
+  crossEntropy: { options: CrossEntropyOptionsSchema, role: 'voxel', create: createCrossEntropyLoss, help: 'Categorical cross-entropy, optionally class-weighted', docs: LOSS_DOCS },
+  tversky: {
+    options: TverskyOptionsSchema,
+    role: 'recall',
+    create: createTverskyLoss,
+    help: 'Tversky (Salehi et al.): Dice with separate weights on false positives (alpha) and negatives (beta)',
+    docs: LOSS_DOCS,
+  },
 } as const satisfies Record<string, LossPlugin>;
 
 export type LossName = keyof typeof LOSSES;

@@ -8,6 +8,7 @@ import { readiness } from './health.js';
 import { requireKnownHost } from './hostCheck.js';
 import { notFound } from './httpErrors.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
+import { docsRouter } from './routes/docsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
 import { jobsRouter } from './routes/jobsRouter.js';
 import { pacsRouter } from './routes/pacsRouter.js';
@@ -20,6 +21,8 @@ export interface WebAssets {
   staticDir: string;
   /** The bundled front end (app.js, app.css). */
   bundleDir: string;
+  /** The project's markdown documentation, served rendered under /docs. */
+  docsDir: string;
 }
 
 /**
@@ -62,6 +65,7 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
     throw notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}`);
   });
   app.use('/api', api);
+  app.use('/docs', docsRouter(web.docsDir));
   app.use(express.static(web.bundleDir, { index: false }));
   app.use(express.static(web.staticDir, { index: 'index.html' }));
   app.get('/', (_req, res) => res.sendFile(path.join(web.staticDir, 'index.html')));

@@ -5,7 +5,7 @@ import * as esbuild from 'esbuild';
 import type { WebAssets } from './app.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const WEB_ASSETS: WebAssets = { staticDir: path.join(root, 'src', 'web', 'static'), bundleDir: path.join(root, 'dist', 'web') };
+export const WEB_ASSETS: WebAssets = { staticDir: path.join(root, 'src', 'web', 'static'), bundleDir: path.join(root, 'dist', 'web'), docsDir: path.join(root, 'docs') };
 const entry = path.join(root, 'src', 'web', 'main.ts');
 
 function newest(dir: string): number {

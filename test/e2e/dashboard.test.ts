@@ -123,6 +123,11 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await shot('launch-form-plugin-options');
     await page.selectOption('#f-strategy', 'batchAdaptive');
     assert.deepEqual(await shown(), ['loss:dice', 'loss:sensitivitySpecificity', 'strategy:batchAdaptive']);
+    // Each strategy's help links to the section of docs/loss-fusion.md that explains it, served rendered.
+    const docs = (await page.getAttribute('#f-strategy-docs', 'href')) ?? '';
+    assert.equal(docs, 'docs/loss-fusion#batch-adaptive-weighting', 'relative to the dashboard root, as the API redactor leaves it');
+    const rendered = await page.request.get(`${url}/${docs}`);
+    assert.ok(rendered.ok() && (await rendered.text()).includes('id="batch-adaptive-weighting"'));
   });
 
   it('launches a run from the form and its curves grow live until it completes', async () => {

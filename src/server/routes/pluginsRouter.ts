@@ -11,8 +11,8 @@ const schemaOf = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresenta
 function pluginsView() {
   const { dataset: _dataset, ...defaults } = RunConfigSchema.parse({ dataset: '-' });
   return {
-    losses: Object.entries(LOSSES).map(([name, p]) => ({ name, help: p.help, role: p.role, options: schemaOf(p.options) })),
-    strategies: Object.entries(STRATEGIES).map(([name, p]) => ({ name, help: p.help, capabilities: p.capabilities, options: schemaOf(p.options) })),
+    losses: Object.entries(LOSSES).map(([name, p]) => ({ name, help: p.help, docs: `docs/${p.docs}`, role: p.role, options: schemaOf(p.options) })),
+    strategies: Object.entries(STRATEGIES).map(([name, p]) => ({ name, help: p.help, docs: `docs/${p.docs}`, capabilities: p.capabilities, options: schemaOf(p.options) })),
     defaults,
   };
 }

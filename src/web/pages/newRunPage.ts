@@ -22,8 +22,8 @@ interface RunDefaults {
 }
 /** GET /api/plugins: the loss and fusion registries, with each member's help and options schema, and the run defaults. */
 interface Plugins {
-  losses: { name: string; help: string; options: JsonSchema }[];
-  strategies: { name: string; help: string; options: JsonSchema }[];
+  losses: { name: string; help: string; docs: string; options: JsonSchema }[];
+  strategies: { name: string; help: string; docs: string; options: JsonSchema }[];
   defaults: RunDefaults;
 }
 
@@ -32,7 +32,7 @@ interface Plugins {
  * has its one line of help and an error slot the API's answer fills. `errorPrefix` names the options
  * in the run config (config.fusion.options, or config.losses.<i>.options once the loss's index is known).
  */
-function optionsBox(kind: string, name: string, schema: JsonSchema, initial: Record<string, unknown>) {
+function optionsBox(kind: string, name: string, schema: JsonSchema, initial: Record<string, unknown>, docs: string) {
   const fields = optionFields(schema, initial);
   const id = (f: OptionField) => `f-${kind}-${name}-${f.path.join('-')}`;
   const inputs = fields.map((f) => {
@@ -48,6 +48,7 @@ function optionsBox(kind: string, name: string, schema: JsonSchema, initial: Rec
     'details',
     { class: 'options', 'data-options-for': `${kind}:${name}`, hidden: true },
     h('summary', {}, `${name} options (${fields.map((f) => f.path.join('.')).join(', ')})`),
+    h('div', { class: 'help' }, h('a', { href: docs, target: '_blank', rel: 'noopener' }, `how ${name} works (docs)`)),
     h('div', { class: 'option-fields' }, ...fields.flatMap((f, i) => [h('label', { for: id(f) }, f.path.join('.')), inputs[i], errors[i], h('div', { class: 'help' }, f.help)])),
   );
   return {
@@ -73,9 +74,9 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const d = plugins.defaults;
   const defaultLoss = (name: string) => d.losses.find((l) => l.name === name);
   const losses = h('div', { id: 'f-losses' }, ...plugins.losses.map((l) => h('label', { title: l.help }, h('input', { type: 'checkbox', name: 'loss', value: l.name, checked: Boolean(defaultLoss(l.name)) }), ` ${l.name} `)));
-  const lossOptions = new Map(plugins.losses.map((l) => [l.name, optionsBox('loss', l.name, l.options, defaultLoss(l.name)?.options ?? {})]));
+  const lossOptions = new Map(plugins.losses.map((l) => [l.name, optionsBox('loss', l.name, l.options, defaultLoss(l.name)?.options ?? {}, l.docs)]));
   const strategy = h('select', { id: 'f-strategy', name: 'strategy' }, ...plugins.strategies.map((s) => h('option', { value: s.name, title: s.help, selected: s.name === d.fusion.strategy }, s.name)));
-  const strategyOptions = new Map(plugins.strategies.map((s) => [s.name, optionsBox('strategy', s.name, s.options, s.name === d.fusion.strategy ? d.fusion.options : {})]));
+  const strategyOptions = new Map(plugins.strategies.map((s) => [s.name, optionsBox('strategy', s.name, s.options, s.name === d.fusion.strategy ? d.fusion.options : {}, s.docs)]));
   const strategyHelp = h('div', { id: 'f-strategy-help', class: 'help' });
   const tickedLosses = () => [...losses.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value);
   const targetClass = h('select', { id: 'f-target-class', name: 'targetClass' }, h('option', { value: '' }, 'none'));
@@ -110,7 +111,10 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     const p = plugins.strategies.find((s) => s.name === strategy.value);
     const shown = new Set(optionFields(p?.options ?? {}).map((f) => f.path[0]));
     const elsewhere = Object.entries(p?.options.properties ?? {}).filter(([name]) => !shown.has(name));
-    strategyHelp.replaceChildren(h('div', {}, p?.help ?? ''), elsewhere.length ? h('div', {}, 'Set in a run config file only: ', ...elsewhere.map(([name, o]) => h('span', { title: o.description ?? '' }, h('code', {}, name), ' '))) : '');
+    strategyHelp.replaceChildren(
+      h('div', {}, p?.help ?? '', ' ', p ? h('a', { id: 'f-strategy-docs', href: p.docs, target: '_blank', rel: 'noopener' }, 'docs') : ''),
+      elsewhere.length ? h('div', {}, 'Set in a run config file only: ', ...elsewhere.map(([name, o]) => h('span', { title: o.description ?? '' }, h('code', {}, name), ' '))) : '',
+    );
     for (const [name, o] of strategyOptions) o.box.hidden = name !== strategy.value;
     const ticked = new Set(tickedLosses());
     for (const [name, o] of lossOptions) o.box.hidden = !ticked.has(name);
