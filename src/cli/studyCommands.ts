@@ -42,9 +42,12 @@ export function addStudyCommands(program: Command): void {
     .option('--json', 'print JSON')
     .option('--html <file>', 'also write the self-contained HTML report')
     .action(async (id: string, o: { json?: boolean; html?: string }) => {
-      const [{ studyReport }, { studyHtml }] = await Promise.all([import('../studies/studyReport.js'), import('../studies/studyHtml.js')]);
-      const r = await withDb((db) => studyReport(db, id));
-      if (o.html) fs.writeFileSync(o.html, studyHtml(r));
+      const [{ studyReport }, { studyHtml }, { studyCaseFigures }] = await Promise.all([import('../studies/studyReport.js'), import('../studies/studyHtml.js'), import('../server/services/studiesService.js')]);
+      const r = await withDb(async (db) => {
+        const report = await studyReport(db, id);
+        if (o.html) fs.writeFileSync(o.html, studyHtml(report, await studyCaseFigures(db, report)));
+        return report;
+      });
       if (o.json) return console.log(JSON.stringify(r));
       const n = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '-' : v.toFixed(d));
       console.log(

@@ -1,12 +1,23 @@
 import { esc, lineChart, num } from '../figures/svgChart.js';
 import type { StudyReport } from './studyReport.js';
 
+/** One case under every arm (src/server/services/studiesService.ts renders them). */
+export interface StudyCaseFigure {
+  className: string;
+  patientId: string;
+  seed: number;
+  /** Axial slice, 0-based. */
+  slice: number;
+  images: { arm: string; dice: number | null; png: Buffer }[];
+}
+
 /**
- * The study report as one self-contained HTML file (inline CSS and SVG, no script, nothing fetched), to
- * attach to a paper or a lab meeting: arms, per-class means with CIs, lesion detection, the paired
- * comparisons with their verdicts, the fusion weight traces overlaid, and time per arm.
+ * The study report as one self-contained HTML file (inline CSS, SVG and PNG, no script, nothing fetched),
+ * to attach to a paper or a lab meeting: arms, per-class means with CIs, lesion detection, the paired
+ * comparisons with their verdicts, the fusion weight traces overlaid, time per arm, and per class the
+ * reference arm's worst test case as every arm segments it.
  */
-export function studyHtml(r: StudyReport): string {
+export function studyHtml(r: StudyReport, cases: StudyCaseFigure[] = []): string {
   const classes = Object.keys(r.arms[0]?.metrics ?? {});
   const metricRows = r.arms.flatMap((a) =>
     classes.map((cls) => {
@@ -25,7 +36,7 @@ export function studyHtml(r: StudyReport): string {
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>SegFusion study ${esc(r.study.name)}</title>
-<style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}small{color:#666}.ns{color:#666}.sig{font-weight:bold}svg{margin:0 1rem 1rem 0;border:1px solid #eee}</style></head>
+<style>body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}small{color:#666}.ns{color:#666}.sig{font-weight:bold}svg{margin:0 1rem 1rem 0;border:1px solid #eee}.cases{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:.6rem}figure{margin:0}figure img{width:100%;image-rendering:pixelated}figcaption{font-size:.85rem;color:#555}</style></head>
 <body>
 <h1>Study ${esc(r.study.name)}</h1>
 <p>Dataset <b>${esc(r.study.dataset)}</b>; arms ${r.study.arms.map((a) => `<b>${esc(a.name)}</b>`).join(', ')} x ${r.study.seeds} seed(s), each seed's split and budget shared by every arm; reference arm <b>${esc(r.study.referenceArm)}</b>. Runs: ${Object.entries(
@@ -40,6 +51,18 @@ export function studyHtml(r: StudyReport): string {
 <table><tr><th>arm</th><th>class</th><th>Dice</th><th>sensitivity</th><th>precision</th><th>HD95 (mm)</th><th>lesions found (sensitivity), FP components</th><th>runs done</th><th>time per run</th></tr>${metricRows.join('')}</table>
 <h2>Fusion weights per epoch (mean over seeds)</h2>
 <div>${charts.join('')}</div>
+${
+  cases.length
+    ? `<h2>The same case under each arm</h2>
+<p>Per class, the test case on which the reference arm does worst (first seed all arms completed), its class alone in agreement overlay: true positive yellow, false positive red, false negative blue; window 40/400.</p>
+${cases
+  .map(
+    (c) =>
+      `<h3>${esc(c.className)}: ${esc(c.patientId)}, seed ${c.seed}, slice ${c.slice + 1}</h3><div class="cases">${c.images.map((i) => `<figure><img alt="${esc(i.arm)}" src="data:image/png;base64,${i.png.toString('base64')}"><figcaption>${esc(i.arm)}: Dice ${num(i.dice)}</figcaption></figure>`).join('')}</div>`,
+  )
+  .join('\n')}`
+    : ''
+}
 <h2>Arms</h2>
 <table><tr><th>arm</th><th>run-config overrides</th></tr>${r.study.arms.map((a) => `<tr><td>${esc(a.name)}</td><td><code>${esc(JSON.stringify(a.overrides))}</code></td></tr>`).join('')}</table>
 <p><small>Base config: <code>${esc(JSON.stringify(r.study.baseConfig))}</code></small></p>

@@ -69,7 +69,15 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /<h1>Study fusion check<\/h1>/);
     assert.match(page, /<svg[^>]*aria-label="fusion weight of dice"/);
-    assert.doesNotMatch(page, /<script|<link|src=|href="http/, 'the report needs nothing from outside');
+    assert.doesNotMatch(page, /<script|<link|src="(?!data:image\/png;base64,)|href="http/, 'the report needs nothing from outside');
+    // Per class, the reference arm's worst test case as each arm segments it: 2 classes x 2 arms pictures.
+    assert.match(page, /<h2>The same case under each arm<\/h2>/);
+    assert.equal([...page.matchAll(/<h3>(organ|lesion): \S+, seed 1, slice \d+<\/h3>/g)].length, 2);
+    const pictures = [...page.matchAll(/<img alt="(static|batchAdaptive)" src="data:image\/png;base64,(iVBORw0KGgo[A-Za-z0-9+/=]+)"><figcaption>\1: Dice \d\.\d{3}<\/figcaption>/g)];
+    assert.deepEqual(
+      pictures.map((m) => m[1]),
+      ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
+    );
     assert.match(ok(cli(['study', 'show', created.studyId], env)), /Verdicts \(Holm-Bonferroni/);
   });
 });

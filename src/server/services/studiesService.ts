@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import { listStudies } from '../../db/studies.js';
+import { listStudies, studyRuns } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
-import { studyHtml } from '../../studies/studyHtml.js';
-import { studyReport } from '../../studies/studyReport.js';
+import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
+import { studyReport, type StudyReport } from '../../studies/studyReport.js';
+import { caseClassSlices, caseSlicePngImage } from './casesService.js';
 
 /** POST /api/studies: the same as `segfusion study create`. */
 export const CreateStudySchema = z.strictObject({
@@ -25,4 +26,42 @@ export const studiesList = async (db: Db) => ({
   items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, createdAt: s.createdAt.toISOString() })),
 });
 export const studyJson = studyReport;
-export const studyHtmlReport = async (db: Db, id: string) => studyHtml(await studyReport(db, id));
+
+/**
+ * What fusion changes, seen on one case: for each foreground class, the test case on which the
+ * reference arm does worst (lowest Dice) in the first seed every arm has completed, at the axial slice
+ * where the class is largest in the ground truth, rendered (that class alone, agreement overlay: TP
+ * yellow, FP red, FN blue) under every arm's run of that seed.
+ */
+export async function studyCaseFigures(db: Db, r: StudyReport): Promise<StudyCaseFigure[]> {
+  const runs = (await studyRuns(db, r.study.id)).filter((run) => run.status === 'completed');
+  const arms = r.study.arms.map((a) => a.name);
+  const seed = [...new Set(runs.map((run) => run.seed))].sort((a, b) => a - b).find((sd) => arms.every((arm) => runs.some((run) => run.studyArm === arm && run.seed === sd)));
+  if (seed === undefined) return [];
+  const ofArm = (arm: string) => runs.find((run) => run.studyArm === arm && run.seed === seed)!;
+  const reference = ofArm(r.study.referenceArm);
+  const classes = [...new Map(reference.caseMetrics.filter((m) => m.classIndex > 0).map((m) => [m.classIndex, m.className])).entries()].sort((a, b) => a[0] - b[0]);
+  const figures: StudyCaseFigure[] = [];
+  for (const [classIndex, className] of classes) {
+    const worst = reference.caseMetrics.filter((m) => m.classIndex === classIndex).sort((a, b) => a.dice - b.dice)[0];
+    const index = await caseClassSlices(db, reference.id, worst.seriesInstanceUid);
+    const slices = index.truth[String(classIndex)] ?? [];
+    const slice = slices[Math.floor(slices.length / 2)] ?? 0;
+    const images = await Promise.all(
+      arms.map(async (arm) => {
+        const run = ofArm(arm);
+        const dice = run.caseMetrics.find((m) => m.seriesInstanceUid === worst.seriesInstanceUid && m.classIndex === classIndex)?.dice ?? null;
+        const png = await caseSlicePngImage(db, run.id, worst.seriesInstanceUid, slice, { plane: 'axial', mode: 'agreement', window: [40, 400], classes: String(classIndex), truth: '1', prediction: '1', opacity: 0.6, scale: 2 });
+        return { arm, dice, png };
+      }),
+    );
+    figures.push({ className, patientId: worst.patientId, seed, slice, images });
+  }
+  return figures;
+}
+
+/** The study's self-contained HTML report, with the case figures. */
+export async function studyHtmlReport(db: Db, id: string): Promise<string> {
+  const r = await studyReport(db, id);
+  return studyHtml(r, await studyCaseFigures(db, r));
+}
