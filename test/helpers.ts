@@ -19,6 +19,26 @@ process.on('exit', () => {
   for (const dir of created) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/**
+ * This machine's PostgreSQL server (trust auth on 127.0.0.1, as on the project's machines and CI);
+ * SEGFUSION_TEST_POSTGRES names another. Tests that need it fail when it is unreachable, never skip.
+ */
+export const POSTGRES_ADMIN = process.env.SEGFUSION_TEST_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const databases: string[] = [];
+process.on('exit', () => {
+  if (process.env.SEGFUSION_KEEP_TEST_DIRS === '1') return;
+  for (const name of databases) spawnSync('psql', [POSTGRES_ADMIN, '-q', '-c', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`], { encoding: 'utf8' });
+});
+
+/** A new, empty PostgreSQL database for this test file, dropped when the process exits; its URL. */
+export function postgresDatabase(prefix: string): string {
+  const name = `segfusion_test_${prefix.replace(/\W/g, '_')}_${process.pid}_${databases.length}`;
+  const r = spawnSync('psql', [POSTGRES_ADMIN, '-q', '-c', `CREATE DATABASE "${name}"`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot create a PostgreSQL database at ${POSTGRES_ADMIN} (${r.error?.message ?? r.stderr.trim()}); the tests need this machine's PostgreSQL server`);
+  databases.push(name);
+  return POSTGRES_ADMIN.replace(/\/[^/]*$/, `/${name}`);
+}
+
 /** A fresh scratch folder under the system temp dir, removed when the test process exits. */
 export function tempDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `segfusion-${prefix}-`));

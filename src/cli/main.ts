@@ -15,6 +15,7 @@ import { logger } from '../util/logger.js';
 import { phaseProgress } from './progress.js';
 import { addModelCommands } from './modelCommands.js';
 import { addServeCommand } from './serveCommand.js';
+import { addDbCommands } from './dbCommands.js';
 import { addStudyCommands } from './studyCommands.js';
 import { addTrainCommands, loadPluginHelp, type PluginHelp } from './trainCommands.js';
 import { withDb } from './withDb.js';
@@ -178,6 +179,7 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
   addModelCommands(program);
   addServeCommand(program);
   addStudyCommands(program);
+  addDbCommands(program);
   return program;
 }
 

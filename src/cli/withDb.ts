@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { openDb, type Db } from '../db/client.js';
+import { closeDb, openDb, type Db } from '../db/client.js';
 
 /** Opens the catalogue (migrating it when needed) for one command and always closes it. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -7,6 +7,6 @@ export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
   try {
     return await fn(db);
   } finally {
-    await db.$disconnect();
+    await closeDb(db);
   }
 }

@@ -151,7 +151,7 @@ export async function saveSeries(db: Db, datasetId: string, plan: SeriesPlan, vo
     const part = plan.instances.slice(i, i + 500);
     statements.push({
       sql: `INSERT INTO "Instance" ("id", "sopInstanceUid", "path", "sliceIndex", "frames", "seriesRef")
-        SELECT v.column1, v.column2, v.column3, v.column4, v.column5, s."id" FROM (VALUES ${valuesPlaceholders(part.length, 5)}) AS v, "Series" AS s
+        SELECT v.column1, v.column2, v.column3, CAST(v.column4 AS INTEGER), CAST(v.column5 AS INTEGER), s."id" FROM (VALUES ${valuesPlaceholders(part.length, 5)}) AS v, "Series" AS s
         WHERE s."datasetId" = ? AND s."seriesInstanceUid" = ?`,
       params: [...part.flatMap((inst) => [randomUUID(), inst.header.sopInstanceUid, inst.path, sliceIndex.get(inst.header.sopInstanceUid) ?? -1, inst.header.frames]), ...seriesKey],
     });

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import type { Db } from './client.js';
 
 /** One SQL statement with `?` placeholders, written to run unchanged on SQLite and through Prisma. */
@@ -9,6 +10,30 @@ export interface SqlStatement {
 
 const sqliteFiles = new WeakMap<Db, string>();
 const directConnections = new WeakMap<Db, Database.Database>();
+const postgresPools = new WeakMap<Db, pg.Pool>();
+
+/**
+ * Called by openDb for a PostgreSQL catalogue: batches go through a small pool of direct connections
+ * (node-postgres), which sends parameters untyped so that the server types them from their columns,
+ * and skips Prisma's query compiler as the SQLite path does. The pool lets the process exit when idle.
+ */
+export function registerPostgres(db: Db, databaseUrl: string): void {
+  postgresPools.set(db, new pg.Pool({ connectionString: databaseUrl, max: 2, allowExitOnIdle: true }));
+}
+
+/** Closes the direct PostgreSQL connections of a client (with $disconnect). */
+export async function closeDirectConnections(db: Db): Promise<void> {
+  await postgresPools.get(db)?.end();
+  postgresPools.delete(db);
+  directConnections.get(db)?.close();
+  directConnections.delete(db);
+}
+
+/** `?` placeholders as PostgreSQL's numbered ones (the statements hold no `?` inside literals). */
+const numbered = (sql: string) => {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+};
 
 /** Called by openDb: this client's catalogue is the SQLite file at `file`. */
 export function registerSqliteFile(db: Db, file: string): void {
@@ -26,7 +51,8 @@ function isBusy(err: unknown): boolean {
  * hundreds of milliseconds of CPU, competing with the decoding workers. The direct transaction starts
  * with BEGIN IMMEDIATE and no busy wait: if another connection holds the write lock (for instance an
  * open Prisma transaction on this very thread, which a blocking wait would deadlock), the batch goes
- * through Prisma instead, as it does for other databases.
+ * through Prisma instead. On PostgreSQL they go through a direct connection too (registerPostgres),
+ * with the placeholders numbered.
  */
 export async function runBatch(db: Db, statements: SqlStatement[]): Promise<void> {
   if (!statements.length) return;
@@ -55,6 +81,21 @@ export async function runBatch(db: Db, statements: SqlStatement[]): Promise<void
         throw err;
       }
     }
+  }
+  const pool = postgresPools.get(db);
+  if (pool) {
+    const conn = await pool.connect();
+    try {
+      await conn.query('BEGIN');
+      for (const s of statements) await conn.query(numbered(s.sql), s.params);
+      await conn.query('COMMIT');
+    } catch (err) {
+      await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
+    return;
   }
   await db.$transaction(statements.map((s) => db.$executeRawUnsafe(s.sql, ...s.params)));
 }

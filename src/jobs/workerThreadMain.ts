@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { openDb } from '../db/client.js';
+import { closeDb, openDb } from '../db/client.js';
 import { runWorker } from './worker.js';
 import type { WorkerThreadOptions } from './workerThread.js';
 
@@ -14,7 +14,7 @@ const db = await openDb(o.databaseUrl);
 try {
   await runWorker(db, { cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, signal: controller.signal, onEvent: (e) => parentPort?.postMessage(e) });
 } finally {
-  await db.$disconnect();
+  await closeDb(db);
   // The listener would keep the thread alive after the worker loop returned, until terminate().
   parentPort?.off('message', onMessage);
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import { sqlitePath, type AppConfig } from '../config.js';
-import { openDb } from '../db/client.js';
+import { closeDb, openDb } from '../db/client.js';
 import { allPatientIds, findDataset } from '../db/catalog.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
@@ -94,7 +94,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
       const s = app.listen(o.port, o.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
   } catch (err) {
-    await db.$disconnect();
+    await closeDb(db);
     const code = (err as NodeJS.ErrnoException).code;
     throw new ServeError(code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use; choose another with --port or PORT` : `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`);
   }
@@ -115,7 +115,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
       await worker?.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await db.$disconnect();
+      await closeDb(db);
     },
   };
 }
