@@ -1,6 +1,8 @@
 /**
- * npm run bench:ingest: files/s and MB/s of `segfusion ingest` (fresh catalogue each run) against
- * dcm2niix converting the same series, in the same run; medians of --runs repetitions. Prints JSON.
+ * npm run bench:ingest: files/s and MB/s of `segfusion ingest` (fresh catalogue each run) on SQLite and
+ * on PostgreSQL (--database sqlite|postgres|both, default both; the server of SEGFUSION_BENCH_POSTGRES,
+ * default this machine's) against dcm2niix converting the same series, interleaved in each round;
+ * medians of --runs rounds. Prints JSON.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,8 +17,12 @@ const { values } = parseArgs({
     slices: { type: 'string', default: '256' },
     matrix: { type: 'string', default: '256' },
     runs: { type: 'string', default: '3' },
+    database: { type: 'string', default: 'both' },
   },
 });
+if (!['sqlite', 'postgres', 'both'].includes(values.database as string)) throw new Error(`--database must be sqlite, postgres or both, got "${values.database}"`);
+const admin = process.env.SEGFUSION_BENCH_POSTGRES ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const databases = (values.database === 'both' ? ['sqlite', 'postgres'] : [values.database]) as ('sqlite' | 'postgres')[];
 const patients = Number(values.patients);
 const slices = Number(values.slices);
 const runs = Number(values.runs);
@@ -38,30 +44,41 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const ours: number[] = [];
+const ours: Record<'sqlite' | 'postgres', number[]> = { sqlite: [], postgres: [] };
 const ref: number[] = [];
+const cliPath = path.join(import.meta.dirname, '..', 'bin', 'segfusion.js');
+const psql = (sql: string) => timed('psql', [admin, '-q', '-c', sql]);
 for (let i = 0; i < runs; i++) {
-  const work = path.join(root, `run${i}`);
-  fs.mkdirSync(path.join(work, 'nii'), { recursive: true });
-  const env = { ...process.env, DATABASE_URL: `file:${path.join(work, 'db.sqlite')}`, SEGFUSION_DATA_DIR: path.join(work, 'data') };
-  // The catalogue is created (migrations applied) before timing: a one-off cost, not ingest throughput.
-  timed(process.execPath, [path.join(import.meta.dirname, '..', 'bin', 'segfusion.js'), 'dataset', 'list'], env);
-  ours.push(timed(process.execPath, [path.join(import.meta.dirname, '..', 'bin', 'segfusion.js'), 'ingest', dicom, '--dataset', 'bench'], env));
-  ref.push(timed('dcm2niix', ['-z', 'n', '-b', 'n', '-o', path.join(work, 'nii'), dicom]));
+  for (const database of databases) {
+    const work = path.join(root, `run${i}-${database}`);
+    const name = `segfusion_bench_${process.pid}_${i}`;
+    if (database === 'postgres') psql(`CREATE DATABASE "${name}"`);
+    const env = { ...process.env, DATABASE_URL: database === 'sqlite' ? `file:${path.join(work, 'db.sqlite')}` : admin.replace(/\/[^/]*$/, `/${name}`), SEGFUSION_DATA_DIR: path.join(work, 'data') };
+    // The catalogue is created (migrations applied) before timing: a one-off cost, not ingest throughput.
+    timed(process.execPath, [cliPath, 'dataset', 'list'], env);
+    ours[database].push(timed(process.execPath, [cliPath, 'ingest', dicom, '--dataset', 'bench'], env));
+    if (database === 'postgres') psql(`DROP DATABASE "${name}" WITH (FORCE)`);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const work = path.join(root, `run${i}-dcm2niix`);
+  fs.mkdirSync(work, { recursive: true });
+  ref.push(timed('dcm2niix', ['-z', 'n', '-b', 'n', '-o', work, dicom]));
   fs.rmSync(work, { recursive: true, force: true });
 }
-const s = median(ours);
 const d = median(ref);
 const mb = bytes / 1e6;
+const side = (seconds: number[]) => {
+  const t = median(seconds);
+  return { seconds: Number(t.toFixed(3)), filesPerSec: Number((files / t).toFixed(1)), mbPerSec: Number((mb / t).toFixed(1)), ratio: Number((t / d).toFixed(2)), ratioRounds: seconds.map((v, i) => Number((v / ref[i]).toFixed(2))) };
+};
 console.log(
   JSON.stringify(
     {
       files,
       megabytes: Number(mb.toFixed(1)),
       runs,
-      segfusion: { seconds: Number(s.toFixed(3)), filesPerSec: Number((files / s).toFixed(1)), mbPerSec: Number((mb / s).toFixed(1)) },
+      ...Object.fromEntries(databases.map((db) => [db === 'sqlite' ? 'segfusion' : 'segfusionPostgres', side(ours[db])])),
       dcm2niix: { seconds: Number(d.toFixed(3)), filesPerSec: Number((files / d).toFixed(1)), mbPerSec: Number((mb / d).toFixed(1)) },
-      ratio: Number((s / d).toFixed(2)),
       target: 1.5,
     },
     null,

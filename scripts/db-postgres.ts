@@ -24,7 +24,12 @@ if (command === 'schema' || command === 'migration') write(path.join(root, POSTG
 if (command === 'migration') {
   if (!name || !/^[a-z0-9_]{1,60}$/.test(name)) throw new Error('usage: npm run db:postgres -- migration NAME (lower case, digits, _)');
   const dir = path.join(root, POSTGRES_MIGRATIONS);
-  const previous = fs.existsSync(dir) ? fs.readdirSync(dir).filter((d) => /^\d{14}_/.test(d)).sort() : [];
+  const previous = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((d) => /^\d{14}_/.test(d))
+        .sort()
+    : [];
   const from = previous.length ? ['--from-schema-datamodel', path.join(dir, previous[previous.length - 1], 'schema.prisma')] : ['--from-empty'];
   const prisma = path.join(root, 'node_modules', 'prisma', 'build', 'index.js');
   // Prisma's schema engine opens the adapter's connection even between two datamodels (nothing is
