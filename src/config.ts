@@ -144,7 +144,7 @@ function dicomwebServers(list: string): Record<string, string> {
 /** File path of a `file:` SQLite URL, resolved against the working directory. */
 export function sqlitePath(databaseUrl: string): string {
   if (!databaseUrl.startsWith('file:')) {
-    throw new ConfigError(`DATABASE_URL must be a SQLite file: URL for the embedded database, got "${databaseUrl}"`);
+    throw new ConfigError(`DATABASE_URL must be a SQLite file: URL (file:./data/segfusion.db) or a PostgreSQL one (postgresql://USER@HOST:5432/DB), got "${databaseUrl}"`);
   }
   return path.resolve(databaseUrl.slice('file:'.length));
 }

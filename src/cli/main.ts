@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { recordAudit } from '../db/users.js';
+import { cliActor } from '../users/cliActor.js';
 import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config.js';
@@ -16,6 +18,7 @@ import { phaseProgress } from './progress.js';
 import { addModelCommands } from './modelCommands.js';
 import { addServeCommand } from './serveCommand.js';
 import { addDbCommands } from './dbCommands.js';
+import { addUserCommands } from './userCommands.js';
 import { addStudyCommands } from './studyCommands.js';
 import { addTrainCommands, loadPluginHelp, type PluginHelp } from './trainCommands.js';
 import { withDb } from './withDb.js';
@@ -34,9 +37,12 @@ async function runIngest(paths: string[], opts: { dataset: string; labels?: stri
   if (!servers.length && (opts.study || opts.query)) throw new DicomWebError('--study and --query select from a DICOMweb server: give dicomweb://HOST/PATH as the source');
   if (servers.length && !!opts.study === !!opts.query) throw new DicomWebError('with a DICOMweb server, give --study UID or --query "Modality=CT&StudyDate=..." (one of them)');
   const base = { dataset: opts.dataset, labelsDir: opts.labels, cacheDir: config.cacheDir, onProgress: progress.update };
-  const summary = await withDb((db) =>
-    servers.length ? ingestFromDicomWeb(db, { ...base, url: servers[0], selection: opts.study ? { study: opts.study } : { query: opts.query! }, auth: config.pacs.auth, mirrorDir: config.pacs.mirrorDir }) : ingest(db, { ...base, paths }),
-  ).finally(progress.stop);
+  const summary = await withDb(async (db) => {
+    await recordAudit(db, cliActor(), 'dataset.ingest', opts.dataset, servers.length ? { server: servers[0], study: opts.study ?? null, query: opts.query ?? null } : { paths, labels: opts.labels ?? null });
+    return servers.length
+      ? ingestFromDicomWeb(db, { ...base, url: servers[0], selection: opts.study ? { study: opts.study } : { query: opts.query! }, auth: config.pacs.auth, mirrorDir: config.pacs.mirrorDir })
+      : ingest(db, { ...base, paths });
+  }).finally(progress.stop);
   logger.info({ dataset: summary.dataset, series: summary.series, errors: summary.errors, warnings: summary.warnings, ms: summary.durationMs }, 'ingest finished');
   console.log(opts.json ? JSON.stringify(summary) : formatIngestSummary(summary));
 }
@@ -180,6 +186,7 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
   addServeCommand(program);
   addStudyCommands(program);
   addDbCommands(program);
+  addUserCommands(program);
   return program;
 }
 

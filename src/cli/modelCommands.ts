@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { recordAudit } from '../db/users.js';
+import { cliActor } from '../users/cliActor.js';
 import { loadConfig } from '../config.js';
 import { phaseProgress } from './progress.js';
 import { table } from './tables.js';
@@ -14,7 +16,11 @@ export function addModelCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (runId: string, o: { out: string; zip?: boolean; json?: boolean }) => {
       const { exportRun } = await import('../export/exportRun.js');
-      const result = await withDb((db) => exportRun(db, runId, { out: o.out, zip: o.zip, runsDir: loadConfig().runsDir }));
+      const result = await withDb(async (db) => {
+        const r = await exportRun(db, runId, { out: o.out, zip: o.zip, runsDir: loadConfig().runsDir });
+        await recordAudit(db, cliActor(), 'run.export', runId, { out: r.out });
+        return r;
+      });
       if (o.json) console.log(JSON.stringify({ out: result.out, zip: result.zip, files: result.files, runId }));
       else console.log(`Exported run ${runId} to ${result.out}${result.zip ? ` and ${result.zip}` : ''}: ${result.files.join(', ')}`);
     });

@@ -8,15 +8,15 @@ const num = (v: number | null | undefined, digits = 3) => (v === null || v === u
 export function formatRunList(runs: RunListItem[]): string {
   if (runs.length === 0) return 'No runs yet (start one with: segfusion train --dataset NAME)';
   return table(
-    ['run', 'dataset', 'status', 'strategy', 'epochs', 'best val Dice', 'duration', 'created'],
-    runs.map((r) => [r.id, r.dataset, r.status, r.strategy, `${r.epochsDone}/${r.totalEpochs}`, r.bestDice === null ? '-' : `${num(r.bestDice)} (epoch ${(r.bestEpoch ?? -1) + 1})`, duration(r.durationMs), r.createdAt]),
+    ['run', 'dataset', 'status', 'strategy', 'owner', 'epochs', 'best val Dice', 'duration', 'created'],
+    runs.map((r) => [r.id, r.dataset, r.status, r.strategy, r.owner ?? '-', `${r.epochsDone}/${r.totalEpochs}`, r.bestDice === null ? '-' : `${num(r.bestDice)} (epoch ${(r.bestEpoch ?? -1) + 1})`, duration(r.durationMs), r.createdAt]),
   );
 }
 
 /** Run header, per-class test table (mean ± std, median over cases) and per-case test rows. */
 export function formatRunReport(r: RunReport): string {
   const lines = [
-    `Run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status} on dataset ${r.dataset}, ${r.strategy} fusion, seed ${r.seed}`,
+    `Run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status} on dataset ${r.dataset}, ${r.strategy} fusion, seed ${r.seed}${r.owner ? `, launched by ${r.owner}` : ''}`,
     `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch === null ? '-' : r.bestEpoch + 1}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}`,
   ];
   if (r.error) lines.push(`Error: ${r.error}`);

@@ -9,7 +9,7 @@ export function addServeCommand(program: Command): void {
     .command('serve')
     .description('start the dashboard and JSON API (npm start), ingesting the demo dataset on first start')
     .option('--port <n>', 'port (default: PORT or 8080)', int('--port'))
-    .option('--host <address>', 'address to listen on; anything but 127.0.0.1 requires SEGFUSION_TOKEN', '127.0.0.1')
+    .option('--host <address>', 'address to listen on; anything but 127.0.0.1 requires accounts (segfusion user add) or SEGFUSION_TOKEN', '127.0.0.1')
     .option('--no-worker', 'do not run queued jobs in this process (use `segfusion worker`)')
     .option('--no-demo', 'do not create the demo dataset')
     .option('--demo-dir <dir>', 'where the demo cohort is written', 'datasets/demo')

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { int } from './options.js';
 import { table } from './tables.js';
+import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
@@ -32,7 +33,7 @@ export function addStudyCommands(program: Command): void {
         ...o.arm,
       ];
       if (!specs.length) throw new StudyError('give the arms with --arms and/or --arm');
-      const { study, runs } = await withDb((db) => createStudy(db, { name: o.name ?? `${o.dataset} study`, dataset: o.dataset, baseConfig: base, arms: parseArms(specs, base), seeds: o.seeds, reference: o.reference }));
+      const { study, runs } = await withDb((db) => createStudy(db, { name: o.name ?? `${o.dataset} study`, dataset: o.dataset, baseConfig: base, arms: parseArms(specs, base), seeds: o.seeds, reference: o.reference, owner: cliActor() }));
       if (o.json) console.log(JSON.stringify({ studyId: study.id, runs }));
       else console.log(`Study ${study.id}: ${runs.length} runs queued (${specs.length} arms x ${o.seeds} seeds); run them with: segfusion worker --once`);
     });

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { recordAudit } from '../db/users.js';
+import { cliActor, cliPrincipal } from '../users/cliActor.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '../backend/backendChoice.js';
@@ -71,10 +73,12 @@ async function train(f: TrainFlags): Promise<void> {
   const backend = backendOf(f.backend);
   const report = await withDb(async (db) => {
     let job: Awaited<ReturnType<typeof queueResume>>;
-    if (f.resume) job = await queueResume(db, f.resume, cfg.runsDir);
-    else {
+    if (f.resume) {
+      job = await queueResume(db, f.resume, cfg.runsDir);
+      await recordAudit(db, cliActor(), 'run.resume', f.resume);
+    } else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
-      job = (await launchRun(db, configFromFlags(f), { name: f.name })).job;
+      job = (await launchRun(db, configFromFlags(f), { name: f.name, owner: cliActor() })).job;
     }
     // The foreground command is its own worker: it claims the job it just queued.
     const claimed = await claimJob(db, job.id, `cli:${process.pid}`);
@@ -194,7 +198,7 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     .argument('<run>')
     .action(async (id: string) => {
       const { cancelRun } = await import('../server/services/runsService.js');
-      const job = await withDb((db) => cancelRun(db, id));
+      const job = await withDb((db) => cancelRun(db, id, cliPrincipal()));
       console.log(`run ${id}: ${job?.status === 'cancelled' ? 'cancelled' : 'asked to stop at its next batch'}`);
     });
 

@@ -5,9 +5,9 @@ import type { Db } from './client.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
-export async function createRun(db: Db, r: { datasetId: string; name?: string; config: unknown; strategy: string; seed: number; totalEpochs: number }) {
+export async function createRun(db: Db, r: { datasetId: string; name?: string; config: unknown; strategy: string; seed: number; totalEpochs: number; owner: string }) {
   return db.run.create({
-    data: { id: randomUUID(), datasetId: r.datasetId, name: r.name ?? null, status: 'queued', config: JSON.stringify(r.config), strategy: r.strategy, seed: r.seed, totalEpochs: r.totalEpochs },
+    data: { id: randomUUID(), datasetId: r.datasetId, name: r.name ?? null, status: 'queued', config: JSON.stringify(r.config), strategy: r.strategy, seed: r.seed, totalEpochs: r.totalEpochs, owner: r.owner },
   });
 }
 

@@ -16,17 +16,21 @@ export interface StudyRecord {
   seeds: number;
   referenceArm: string;
   createdAt: Date;
+  /** Who created it (as Run.owner), null for studies from before accounts. */
+  owner: string | null;
 }
 
-const parse = (r: { id: string; name: string; datasetId: string; dataset: { name: string }; baseConfig: string; arms: string; seeds: number; referenceArm: string; createdAt: Date }): StudyRecord => ({
+const parse = (r: { id: string; name: string; datasetId: string; dataset: { name: string }; baseConfig: string; arms: string; seeds: number; referenceArm: string; createdAt: Date; owner: string | null }): StudyRecord => ({
   ...r,
   dataset: r.dataset.name,
   baseConfig: JSON.parse(r.baseConfig) as Record<string, unknown>,
   arms: z.array(StudyArmSchema).parse(JSON.parse(r.arms)),
 });
 
-export async function createStudyRecord(db: Db, s: { name: string; datasetId: string; baseConfig: unknown; arms: StudyArm[]; seeds: number; referenceArm: string }) {
-  return db.runStudy.create({ data: { id: randomUUID(), name: s.name, datasetId: s.datasetId, baseConfig: JSON.stringify(s.baseConfig), arms: JSON.stringify(s.arms), seeds: s.seeds, referenceArm: s.referenceArm } });
+export async function createStudyRecord(db: Db, s: { name: string; datasetId: string; baseConfig: unknown; arms: StudyArm[]; seeds: number; referenceArm: string; owner: string }) {
+  return db.runStudy.create({
+    data: { id: randomUUID(), name: s.name, datasetId: s.datasetId, baseConfig: JSON.stringify(s.baseConfig), arms: JSON.stringify(s.arms), seeds: s.seeds, referenceArm: s.referenceArm, owner: s.owner },
+  });
 }
 
 export async function findStudy(db: Db, id: string): Promise<StudyRecord | null> {

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
+import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
 import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
@@ -14,17 +15,19 @@ import { executeRun, runDir, RunNotFoundError, RunStateError, type RunOutcome } 
 
 /**
  * Validates a run config against its dataset (it exists, has labelled series, and the split leaves
- * patients to train on), then stores the run (queued) and its training job.
+ * patients to train on), then stores the run (queued, owned by `owner`) and its training job, and
+ * records it in the audit log.
  */
-export async function launchRun(db: Db, input: unknown, o: { name?: string } = {}) {
+export async function launchRun(db: Db, input: unknown, o: { name?: string; owner: string }) {
   const config: RunConfig = parseRunConfig(input);
   const dataset = await findDataset(db, config.dataset);
   if (!dataset) throw new DatasetNotFoundError(config.dataset);
   const info = await describeDataset(db, config.dataset);
   drawSplit(info, config);
   checkPatchFits(config, info);
-  const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs });
+  const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs, owner: o.owner });
   const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false } });
+  await recordAudit(db, o.owner, 'run.create', run.id, { name: o.name ?? null, dataset: config.dataset, strategy: config.fusion.strategy });
   return { run, job };
 }
 

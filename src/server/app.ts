@@ -1,12 +1,13 @@
 import path from 'node:path';
 import express from 'express';
 import helmet from 'helmet';
-import { requireToken } from './auth.js';
+import { authenticate } from './auth.js';
 import type { ServerContext } from './context.js';
 import { errorHandler } from './errorHandler.js';
 import { readiness } from './health.js';
 import { requireKnownHost } from './hostCheck.js';
 import { notFound } from './httpErrors.js';
+import { auditRouter } from './routes/auditRouter.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
 import { docsRouter } from './routes/docsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
@@ -15,6 +16,7 @@ import { pacsRouter } from './routes/pacsRouter.js';
 import { pluginsRouter } from './routes/pluginsRouter.js';
 import { studiesRouter } from './routes/studiesRouter.js';
 import { runsRouter } from './routes/runsRouter.js';
+import { sessionRouter } from './routes/sessionRouter.js';
 
 export interface WebAssets {
   /** index.html and styles.css. */
@@ -46,7 +48,6 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'unavailable', checks });
   });
   const api = express.Router();
-  api.use(requireToken(ctx.token));
   // The one place answers leave the server: every JSON body is redacted here.
   api.use((_req, res, next) => {
     const json = res.json.bind(res);
@@ -54,6 +55,10 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
     next();
   });
   api.use(express.json({ limit: '100kb' }));
+  // Signing in needs no session; everything after it is authenticated (src/server/auth.ts).
+  api.use('/session', sessionRouter(ctx));
+  api.use(authenticate(ctx));
+  api.use('/', auditRouter(ctx));
   api.use('/datasets', datasetsRouter(ctx));
   api.use('/runs', runsRouter(ctx));
   api.use('/jobs', jobsRouter(ctx));

@@ -9,6 +9,8 @@ import { LossOptionError } from '../losses/types.js';
 import { RunConfigError } from '../train/runConfig.js';
 import { StudyError, StudyNotFoundError } from '../studies/study.js';
 import { RunNotFoundError, RunStateError } from '../train/trainer.js';
+import { ForbiddenError } from '../users/roles.js';
+import { UserNotFoundError } from '../db/users.js';
 import { logger } from '../util/logger.js';
 import { HttpError } from './httpErrors.js';
 
@@ -32,6 +34,8 @@ const DOMAIN: [new (...args: never[]) => Error, number, string][] = [
   [SplitError, 400, 'validation'],
   [StudyError, 400, 'validation'],
   [StudyNotFoundError, 404, 'not_found'],
+  [ForbiddenError, 403, 'forbidden'],
+  [UserNotFoundError, 404, 'not_found'],
 ];
 
 /**

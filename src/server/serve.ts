@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import { sqlitePath, type AppConfig } from '../config.js';
 import { closeDb, openDb } from '../db/client.js';
+import { hasUsers } from '../db/users.js';
 import { allPatientIds, findDataset } from '../db/catalog.js';
 import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
@@ -36,11 +37,13 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 /** Starts the dashboard and API; resolves once it listens (GET /api/health answers from then on). */
 export async function startServer(config: AppConfig, o: ServeOptions): Promise<{ url: string; close: () => Promise<void> }> {
-  if (!LOOPBACK.has(o.host) && !config.token) {
-    throw new ServeError(`listening on ${o.host} exposes the API beyond this machine: set SEGFUSION_TOKEN (16+ characters), which every API call must then carry`);
-  }
   fs.mkdirSync(config.dataDir, { recursive: true });
   const db = await openDb(config.databaseUrl);
+  // Beyond this machine every call must be authenticated: by SEGFUSION_TOKEN, or by accounts.
+  if (!LOOPBACK.has(o.host) && !config.token && !(await hasUsers(db))) {
+    await closeDb(db);
+    throw new ServeError(`listening on ${o.host} exposes the API beyond this machine: create accounts (segfusion user add NAME --role admin) or set SEGFUSION_TOKEN (16+ characters), and every API call must then carry a token`);
+  }
   await reconcileRuns(db);
   await reconcileIngest(db, config.cacheDir);
   await buildWebBundle();

@@ -1,4 +1,5 @@
 import type { Db } from '../db/client.js';
+import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
 import { attachRunToStudy, createStudyRecord, type StudyArm } from '../db/studies.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
@@ -68,7 +69,7 @@ export function armConfig(base: Record<string, unknown>, arm: StudyArm, dataset:
  * and the error names the arm), then one ordinary training run is queued per arm and seed. Seeds are
  * 1..seeds: arms share each seed's split, initial weights and sampling, so their test cases pair up.
  */
-export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string }) {
+export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string; owner: string }) {
   if (!o.arms.length) throw new StudyError('a study needs at least one arm');
   if (new Set(o.arms.map((a) => a.name)).size !== o.arms.length) throw new StudyError(`arm names must differ: ${o.arms.map((a) => a.name).join(', ')}`);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > 20) throw new StudyError(`--seeds must be 1 to 20, got ${o.seeds}`);
@@ -85,11 +86,12 @@ export async function createStudy(db: Db, o: { name: string; dataset: string; ba
       throw err;
     }
   }
-  const study = await createStudyRecord(db, { name: o.name, datasetId: dataset.id, baseConfig: o.baseConfig, arms: o.arms, seeds: o.seeds, referenceArm: reference });
+  const study = await createStudyRecord(db, { name: o.name, datasetId: dataset.id, baseConfig: o.baseConfig, arms: o.arms, seeds: o.seeds, referenceArm: reference, owner: o.owner });
+  await recordAudit(db, o.owner, 'study.create', study.id, { name: o.name, dataset: o.dataset, arms: o.arms.map((a) => a.name), seeds: o.seeds });
   const runs: { id: string; arm: string; seed: number }[] = [];
   for (const seed of seeds) {
     for (const arm of o.arms) {
-      const { run } = await launchRun(db, armConfig(o.baseConfig, arm, o.dataset, seed), { name: `${o.name}: ${arm.name}, seed ${seed}` });
+      const { run } = await launchRun(db, armConfig(o.baseConfig, arm, o.dataset, seed), { name: `${o.name}: ${arm.name}, seed ${seed}`, owner: o.owner });
       await attachRunToStudy(db, run.id, study.id, arm.name);
       runs.push({ id: run.id, arm: arm.name, seed });
     }

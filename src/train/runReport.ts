@@ -21,6 +21,8 @@ export interface RunListItem {
   createdAt: string;
   tags: string[];
   studyId: string | null;
+  /** Who launched it (a user, token, local or cli:USER), null for runs from before accounts. */
+  owner: string | null;
   /** Test means per class and metric (null until the run has been evaluated). */
   test: Record<string, Record<string, number | null>> | null;
   /** The run config, for parameter columns and filters. */
@@ -46,6 +48,7 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
       createdAt: r.createdAt.toISOString(),
       tags: JSON.parse(r.tags) as string[],
       studyId: r.studyId,
+      owner: r.owner,
       test: testMeans(json<Record<string, Record<string, { mean: number | null }>>>(r.testSummary)),
       config: JSON.parse(r.config) as Record<string, unknown>,
     })),
@@ -79,6 +82,7 @@ export async function runReport(db: Db, id: string) {
     error: r.error,
     strategy: r.strategy,
     seed: r.seed,
+    owner: r.owner,
     config: JSON.parse(r.config) as Record<string, unknown>,
     split: json<{ train: string[]; validation: string[]; test: string[] }>(r.split),
     plan: json<Record<string, unknown>>(r.plan),

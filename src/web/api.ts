@@ -1,7 +1,11 @@
-/** The token, when the server requires one, is kept in localStorage and sent with every call. */
-export function token(): string | null {
-  return localStorage.getItem('segfusion-token');
+/** Who the dashboard acts for, and the session's CSRF token (GET /api/session); null until known. */
+export interface Me {
+  name: string;
+  role: 'viewer' | 'researcher' | 'admin';
+  csrf: string | null;
 }
+let me: Me | null = null;
+export const currentUser = (): Me | null => me;
 
 export class ApiError extends Error {
   constructor(
@@ -14,36 +18,53 @@ export class ApiError extends Error {
   }
 }
 
+/** Raised when the server needs a sign-in: the router then shows the sign-in page. */
+export class SignInRequired extends ApiError {}
+
+/**
+ * One API call. The session cookie goes with it (same origin); a call that changes something carries
+ * the session's CSRF token. A 401 becomes SignInRequired.
+ */
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const method = init.method ?? 'GET';
   const headers: Record<string, string> = {};
-  const t = token();
-  if (t) headers.Authorization = `Bearer ${t}`;
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-  const res = await fetch(`/api${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  if (method !== 'GET' && me?.csrf) headers['X-CSRF-Token'] = me.csrf;
+  const res = await fetch(`/api${path}`, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), credentials: 'same-origin' });
   if (res.status === 204) return undefined as T;
   const json = (await res.json()) as T & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
   if (!res.ok) {
-    if (res.status === 401) {
-      const entered = prompt('This SegFusion server requires an API token (SEGFUSION_TOKEN):');
-      if (entered) {
-        localStorage.setItem('segfusion-token', entered);
-        return api<T>(path, init);
-      }
-    }
-    throw new ApiError(res.status, json.error?.code ?? 'error', json.error?.message ?? res.statusText, json.error?.issues);
+    const Err = res.status === 401 ? SignInRequired : ApiError;
+    throw new Err(res.status, json.error?.code ?? 'error', json.error?.message ?? res.statusText, json.error?.issues);
   }
   return json;
 }
 
-/** A URL for what the browser fetches itself (downloads, EventSource): the token goes in the query. */
-export function withToken(path: string): string {
-  const t = token();
-  return t ? `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(t)}` : path;
+/** Who the browser is signed in as (or the open local server's "local" admin); null when a sign-in is needed. */
+export async function loadMe(): Promise<Me | null> {
+  try {
+    me = await api<Me>('/session');
+  } catch (err) {
+    if (!(err instanceof SignInRequired)) throw err;
+    me = null;
+  }
+  return me;
+}
+
+/** Signs in with a personal API token or SEGFUSION_TOKEN: the server sets the session cookie. */
+export async function signIn(token: string): Promise<Me> {
+  me = await api<Me>('/session', { method: 'POST', body: { token } });
+  return me;
+}
+
+export async function signOut(): Promise<void> {
+  await api('/session', { method: 'DELETE' });
+  me = null;
 }
 
 /** Server-sent events of the worker (all, or one run's); returns a function that closes the stream. */
 export function subscribe(onEvent: (type: string, data: Record<string, unknown>) => void, runId?: string): () => void {
-  const source = new EventSource(withToken(`/api/events${runId ? `?runId=${encodeURIComponent(runId)}` : ''}`));
+  const source = new EventSource(`/api/events${runId ? `?runId=${encodeURIComponent(runId)}` : ''}`);
   const status = document.getElementById('connection');
   source.onopen = () => {
     if (status) status.textContent = 'live';

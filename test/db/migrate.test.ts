@@ -23,8 +23,8 @@ describe('openDb', () => {
     );
   });
 
-  it('refuses a non-file DATABASE_URL with the value in the message', async () => {
-    await assert.rejects(openDb('postgres://x'), /must be a SQLite file: URL.*postgres:\/\/x/);
+  it('refuses a DATABASE_URL that is neither a SQLite file nor PostgreSQL, with the value in the message', async () => {
+    await assert.rejects(openDb('mysql://x'), /must be a SQLite file: URL \(file:\.\/data\/segfusion\.db\) or a PostgreSQL one \(postgresql:\/\/USER@HOST:5432\/DB\), got "mysql:\/\/x"/);
   });
 });
 

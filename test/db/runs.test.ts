@@ -27,7 +27,7 @@ const metric = {
 
 /** A run with `epochs` epochs, 10 traces each, and 20 cases x 2 classes of metrics. */
 async function seedRun(db: Db, datasetId: string, epochs: number): Promise<string> {
-  const run = await createRun(db, { datasetId, config: { dataset: 'd', losses: [{ name: 'dice' }] }, strategy: 'static', seed: 1, totalEpochs: epochs });
+  const run = await createRun(db, { datasetId, config: { dataset: 'd', losses: [{ name: 'dice' }] }, strategy: 'static', seed: 1, totalEpochs: epochs, owner: 'test' });
   for (let e = 0; e < epochs; e++) {
     const traces: TraceRecord[] = [...Array(10).keys()].map((b) => ({ step: e * 10 + b, epoch: e, learningRate: 0.001, loss: 1 / (e + 1), terms: [1], weights: [1] }));
     await saveEpoch(db, run.id, { epoch: e, learningRate: 0.001, loss: 1, terms: { dice: 1 }, weights: { dice: 1 }, valDice: 0.5, valMetrics: { organ: { dice: 0.5 } }, durationMs: 10 }, traces, {

@@ -409,7 +409,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.goBack();
     await page.waitForSelector('#runs tbody tr');
     assert.equal(await page.inputValue('#runs-search'), 'e2e static');
-    assert.deepEqual(await page.locator('#runs th').allTextContents(), ['', 'run', 'dataset', 'status', 'strategy', 'epochs', 'best val Dice', 'duration', 'dice lesion ✕', 'sampling.patchSize ✕', 'tags', 'created']);
+    assert.deepEqual(await page.locator('#runs th').allTextContents(), ['', 'run', 'dataset', 'status', 'strategy', 'owner', 'epochs', 'best val Dice', 'duration', 'dice lesion ✕', 'sampling.patchSize ✕', 'tags', 'created']);
     assert.ok(await page.locator('#runs th.sorted-asc:has-text("dice lesion")').count());
     await page.fill('#runs-search', '');
     await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2);

@@ -28,15 +28,15 @@ describe('training jobs and the worker', () => {
 
   it('refuses at launch a split the dataset cannot fill, and stores nothing', async () => {
     await assert.rejects(
-      launchRun(db, { ...config, split: { test: 0.25, validation: 0.2, fold: { index: 0, folds: 5 } } }),
+      launchRun(db, { ...config, split: { test: 0.25, validation: 0.2, fold: { index: 0, folds: 5 } } }, { owner: 'test' }),
       (e: unknown) => e instanceof SplitError && /5-fold cross-validation needs at least 5 non-test patients, the dataset has 3/.test(e.message),
     );
     assert.equal(await db.run.count(), 0);
   });
 
   it('claims the oldest queued job once, however many workers ask', async () => {
-    const a = await launchRun(db, config);
-    const b = await launchRun(db, config);
+    const a = await launchRun(db, config, { owner: 'test' });
+    const b = await launchRun(db, config, { owner: 'test' });
     const first = await claimNextJob(db, 'w1');
     assert.equal(first?.id, a.job.id);
     const second = await claimNextJob(db, 'w2');
@@ -47,8 +47,8 @@ describe('training jobs and the worker', () => {
   });
 
   it('a cancel through the job API: a queued job is cancelled at once, a running one at its next batch', async () => {
-    const running = await launchRun(db, config);
-    const queued = await launchRun(db, config);
+    const running = await launchRun(db, config, { owner: 'test' });
+    const queued = await launchRun(db, config, { owner: 'test' });
     assert.equal((await requestCancel(db, queued.job.id))?.status, 'cancelled');
     assert.equal((await db.run.findUnique({ where: { id: queued.run.id } }))?.status, 'cancelled');
     const batches: number[] = [];
@@ -69,8 +69,8 @@ describe('training jobs and the worker', () => {
 
   it('marks a run whose process died as interrupted (with its job), and leaves live ones alone', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
-    const a = await launchRun(db, config);
-    const b = await launchRun(db, config);
+    const a = await launchRun(db, config, { owner: 'test' });
+    const b = await launchRun(db, config, { owner: 'test' });
     await db.run.update({ where: { id: a.run.id }, data: { status: 'running', pid: dead, host: os.hostname() } });
     await db.job.update({ where: { id: a.job.id }, data: { status: 'running' } });
     await db.run.update({ where: { id: b.run.id }, data: { status: 'running', pid: process.ppid, host: os.hostname() } });

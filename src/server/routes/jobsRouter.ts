@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { findJob, listJobs, requestCancel } from '../../db/jobs.js';
+import { requireRole } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { notFound } from '../httpErrors.js';
 import { PageSchema } from '../services/datasetsService.js';
@@ -32,9 +33,10 @@ export function jobsRouter(ctx: ServerContext): Router {
     if (!job) throw notFound(`job ${req.params.id} does not exist`);
     res.json(view(job));
   });
-  r.post('/:id/cancel', async (req, res) => {
-    const job = await requestCancel(ctx.db, req.params.id);
-    if (!job) throw notFound(`job ${req.params.id} does not exist`);
+  r.post('/:id/cancel', requireRole('admin'), async (req, res) => {
+    const id = String(req.params.id);
+    const job = await requestCancel(ctx.db, id);
+    if (!job) throw notFound(`job ${id} does not exist`);
     res.status(202).json(view(job));
   });
   return r;

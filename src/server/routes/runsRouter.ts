@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { principalOf, requireRole } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { PngOptionsSchema } from '../../figures/slicePng.js';
 import { runReportHtml } from '../services/runReportService.js';
@@ -32,8 +33,8 @@ export function runsRouter(ctx: ServerContext): Router {
   r.get('/', async (req, res) => {
     res.json(await listRunsPage(ctx.db, RunListQuerySchema.parse(req.query)));
   });
-  r.post('/', async (req, res) => {
-    res.status(201).json(await createRun(ctx.db, CreateRunSchema.parse(req.body)));
+  r.post('/', requireRole('researcher'), async (req, res) => {
+    res.status(201).json(await createRun(ctx.db, CreateRunSchema.parse(req.body), principalOf(res)));
   });
   r.get('/compare', async (req, res) => {
     res.json(await compareRuns(ctx.db, CompareQuerySchema.parse(req.query).runs));
@@ -41,19 +42,19 @@ export function runsRouter(ctx: ServerContext): Router {
   r.get('/:id', async (req, res) => {
     res.json(await getRun(ctx.db, IdSchema.parse(req.params).id));
   });
-  r.patch('/:id', async (req, res) => {
-    res.json(await updateRun(ctx.db, IdSchema.parse(req.params).id, UpdateRunSchema.parse(req.body)));
+  r.patch('/:id', requireRole('researcher'), async (req, res) => {
+    res.json(await updateRun(ctx.db, IdSchema.parse(req.params).id, UpdateRunSchema.parse(req.body), principalOf(res)));
   });
-  r.delete('/:id', async (req, res) => {
-    await deleteRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir);
+  r.delete('/:id', requireRole('admin'), async (req, res) => {
+    await deleteRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir, principalOf(res));
     res.status(204).end();
   });
-  r.post('/:id/cancel', async (req, res) => {
-    const job = await cancelRun(ctx.db, IdSchema.parse(req.params).id);
+  r.post('/:id/cancel', requireRole('researcher'), async (req, res) => {
+    const job = await cancelRun(ctx.db, IdSchema.parse(req.params).id, principalOf(res));
     res.status(202).json({ jobId: job?.id, status: job?.status });
   });
-  r.post('/:id/resume', async (req, res) => {
-    const job = await resumeRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir);
+  r.post('/:id/resume', requireRole('researcher'), async (req, res) => {
+    const job = await resumeRun(ctx.db, IdSchema.parse(req.params).id, ctx.runsDir, principalOf(res));
     res.status(202).json({ jobId: job.id, status: job.status });
   });
   r.get('/:id/curves', async (req, res) => {
@@ -75,9 +76,9 @@ export function runsRouter(ctx: ServerContext): Router {
       .attachment(downloadName(await runIdentity(ctx.db, id), 'report.html'))
       .send(ctx.redact.value(html));
   });
-  r.get('/:id/export.zip', async (req, res) => {
+  r.get('/:id/export.zip', requireRole('researcher'), async (req, res) => {
     const id = IdSchema.parse(req.params).id;
-    const zip = await exportZip(ctx.db, id, ctx.runsDir);
+    const zip = await exportZip(ctx.db, id, ctx.runsDir, principalOf(res));
     res.download(zip, downloadName(await runIdentity(ctx.db, id), 'model.zip'));
   });
   r.get('/:id/cases/:series', async (req, res) => {
@@ -88,9 +89,9 @@ export function runsRouter(ctx: ServerContext): Router {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
     res.json(await caseIndex(ctx.db, p.id, p.series));
   });
-  r.post('/:id/cases/:series/push', async (req, res) => {
+  r.post('/:id/cases/:series/push', requireRole('researcher'), async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);
-    res.json(await pushCase(ctx.db, p.id, p.series, PushRequestSchema.parse(req.body), ctx.pacs));
+    res.json(await pushCase(ctx.db, p.id, p.series, PushRequestSchema.parse(req.body), ctx.pacs, principalOf(res)));
   });
   r.get('/:id/cases/:series/thumbnail.png', async (req, res) => {
     const p = SliceParamsSchema.omit({ k: true }).parse(req.params);

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
+import { principalOf, requireRole } from '../auth.js';
 import type { ServerContext } from '../context.js';
 import { createStudyFromRequest, CreateStudySchema, studiesList, studyHtmlReport, studyJson } from '../services/studiesService.js';
 
@@ -11,8 +12,8 @@ export function studiesRouter(ctx: ServerContext): Router {
   r.get('/', async (_req, res) => {
     res.json(await studiesList(ctx.db));
   });
-  r.post('/', async (req, res) => {
-    res.status(201).json(await createStudyFromRequest(ctx.db, CreateStudySchema.parse(req.body)));
+  r.post('/', requireRole('researcher'), async (req, res) => {
+    res.status(201).json(await createStudyFromRequest(ctx.db, CreateStudySchema.parse(req.body), principalOf(res)));
   });
   r.get('/:id', async (req, res) => {
     res.json(await studyJson(ctx.db, IdSchema.parse(req.params).id));

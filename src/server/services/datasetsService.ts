@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import { recordAudit } from '../../db/users.js';
+import type { Principal } from '../../users/roles.js';
 import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
 import { isInside } from '../../ingest/scan.js';
 import { GenerateSchema, queueIngest } from '../../jobs/ingestJobs.js';
@@ -64,16 +66,18 @@ export const DemoRequestSchema = GenerateSchema.omit({ folder: true });
  * Queues a job that writes a synthetic demo cohort into the first ingest root (demo, demo-hard, or with
  * a seed demo-hard-s<seed>) and ingests it as the dataset of that name; 409 when the dataset exists.
  */
-export async function queueDemo(db: Db, request: z.infer<typeof DemoRequestSchema>, roots: string[]) {
+export async function queueDemo(db: Db, request: z.infer<typeof DemoRequestSchema>, roots: string[], actor: Principal) {
   const name = `${request.difficulty === 'hard' ? 'demo-hard' : 'demo'}${request.seed === undefined ? '' : `-s${request.seed}`}`;
   if (await findDataset(db, name)) throw conflict(`dataset "${name}" already exists; train on it, or give another seed`);
   if (!roots.length) throw conflict('SEGFUSION_INGEST_ROOTS names no folder to write the demo cohort into');
   const folder = path.join(roots[0], name);
+  await recordAudit(db, actor.name, 'dataset.demo', name, { difficulty: request.difficulty ?? 'easy', seed: request.seed ?? null });
   return queueIngest(db, { dataset: name, paths: [path.join(folder, 'dicom')], labels: path.join(folder, 'labels'), generate: { ...request, folder } });
 }
 
-export async function ingestFromRoots(db: Db, request: IngestRequest, roots: string[]) {
+export async function ingestFromRoots(db: Db, request: IngestRequest, roots: string[], actor: Principal) {
   const folder = resolveInsideRoots(request.path, roots, 'path');
   const labels = request.labels ? resolveInsideRoots(request.labels, roots, 'labels') : undefined;
+  await recordAudit(db, actor.name, 'dataset.ingest', request.dataset, { path: request.path, labels: request.labels ?? null });
   return queueIngest(db, { dataset: request.dataset, paths: [folder], labels });
 }

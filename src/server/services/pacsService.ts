@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import { recordAudit } from '../../db/users.js';
+import type { Principal } from '../../users/roles.js';
 import { DicomWebClient, parseDicomWebUrl, type DicomWebAuth } from '../../dicomweb/dicomwebClient.js';
 import { queueIngest } from '../../jobs/ingestJobs.js';
 import { caseSegmentation } from '../../predict/caseSegmentation.js';
@@ -34,15 +36,16 @@ export const PacsIngestRequestSchema = z
   })
   .refine((r) => !!r.study !== !!r.query, { message: 'give a study UID or a query, one of them', path: ['study'] });
 
-export async function ingestFromPacs(db: Db, request: z.infer<typeof PacsIngestRequestSchema>, pacs: PacsConfig) {
+export async function ingestFromPacs(db: Db, request: z.infer<typeof PacsIngestRequestSchema>, pacs: PacsConfig, actor: Principal) {
   const url = serverUrl(pacs, request.server);
+  await recordAudit(db, actor.name, 'dataset.ingest', request.dataset, { server: request.server, study: request.study ?? null, query: request.query ?? null });
   return queueIngest(db, { dataset: request.dataset, paths: [], pull: { server: request.server, url, ...(request.study ? { study: request.study } : { query: request.query }) } });
 }
 
 export const PushRequestSchema = z.strictObject({ server: z.string().min(1).max(40) });
 
 /** Stores the DICOM SEG of a case's prediction on a configured PACS (STOW-RS); 502 when the PACS fails. */
-export async function pushCase(db: Db, runId: string, seriesUid: string, request: z.infer<typeof PushRequestSchema>, pacs: PacsConfig) {
+export async function pushCase(db: Db, runId: string, seriesUid: string, request: z.infer<typeof PushRequestSchema>, pacs: PacsConfig, actor: Principal) {
   const client = new DicomWebClient(parseDicomWebUrl(serverUrl(pacs, request.server)), pacs.auth);
   const { bytes } = await caseSegmentation(db, runId, seriesUid).catch((err: Error) => {
     throw err.name === 'CaseSegmentationError' ? notFound(err.message) : err;
@@ -51,5 +54,6 @@ export async function pushCase(db: Db, runId: string, seriesUid: string, request
     throw new HttpError(502, 'pacs_failed', err.message);
   });
   if (failed.length) throw new HttpError(502, 'pacs_failed', `${client.server.label} did not store the SEG (${failed[0].reason})`);
+  await recordAudit(db, actor.name, 'run.push', runId, { series: seriesUid, server: request.server });
   return { stored: true, server: request.server, bytes: bytes.length };
 }

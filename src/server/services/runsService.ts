@@ -3,6 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Redactor } from '../redact.js';
 import type { Db } from '../../db/client.js';
+import { recordAudit } from '../../db/users.js';
+import { ForbiddenError, mayActOnRun, type Principal } from '../../users/roles.js';
 import { findDataset } from '../../db/catalog.js';
 import { requestCancel } from '../../db/jobs.js';
 import { runTraces } from '../../db/runs.js';
@@ -40,8 +42,8 @@ export async function listRunsPage(db: Db, q: z.infer<typeof RunListQuerySchema>
   return { total, items: runs };
 }
 
-export async function createRun(db: Db, body: z.infer<typeof CreateRunSchema>) {
-  const { run, job } = await launchRun(db, body.config, { name: body.name });
+export async function createRun(db: Db, body: z.infer<typeof CreateRunSchema>, actor: Principal) {
+  const { run, job } = await launchRun(db, body.config, { name: body.name, owner: actor.name });
   if (body.tags || body.notes) await db.run.update({ where: { id: run.id }, data: { tags: JSON.stringify(body.tags ?? []), notes: body.notes ?? null } });
   return { run: await runReport(db, run.id), jobId: job.id };
 }
@@ -62,37 +64,54 @@ export async function runCurves(db: Db, id: string) {
   };
 }
 
-export async function updateRun(db: Db, id: string, u: z.infer<typeof UpdateRunSchema>) {
-  const exists = await db.run.findUnique({ where: { id }, select: { id: true } });
-  if (!exists) throw new RunNotFoundError(id);
+/**
+ * The run, when `actor` may change it (its owner as a researcher, or an admin): 404 for a run that
+ * does not exist, else 403 naming who launched it.
+ */
+async function runToChange(db: Db, id: string, actor: Principal, what: string) {
+  const run = await db.run.findUnique({ where: { id }, select: { id: true, owner: true, status: true, name: true } });
+  if (!run) throw new RunNotFoundError(id);
+  if (!mayActOnRun(actor, run.owner)) throw new ForbiddenError(`${actor.name} (${actor.role}) may not ${what} run ${id}: it was launched by ${run.owner ?? 'nobody recorded'}, and only its owner or an admin may`);
+  return run;
+}
+
+export async function updateRun(db: Db, id: string, u: z.infer<typeof UpdateRunSchema>, actor: Principal) {
+  await runToChange(db, id, actor, 'change');
+  await recordAudit(db, actor.name, 'run.update', id, { fields: Object.keys(u) });
   await db.run.update({ where: { id }, data: { ...(u.name !== undefined ? { name: u.name } : {}), ...(u.tags ? { tags: JSON.stringify(u.tags) } : {}), ...(u.notes !== undefined ? { notes: u.notes } : {}) } });
   return runReport(db, id);
 }
 
 /** Deletes a run that is not active, with its records (cascade) and its folder (checkpoints, predictions, exports). */
-export async function deleteRun(db: Db, id: string, runsDir: string) {
+export async function deleteRun(db: Db, id: string, runsDir: string, actor: Principal) {
   await reconcileRuns(db);
-  const run = await db.run.findUnique({ where: { id }, select: { status: true } });
+  const run = await db.run.findUnique({ where: { id }, select: { status: true, name: true, owner: true } });
   if (!run) throw new RunNotFoundError(id);
   if (run.status === 'running' || run.status === 'queued') throw new RunStateError(`run ${id} is ${run.status}; cancel it before deleting it`);
   await db.run.delete({ where: { id } });
+  await recordAudit(db, actor.name, 'run.delete', id, { name: run.name, owner: run.owner });
   fs.rmSync(runDir(runsDir, id), { recursive: true, force: true });
 }
 
-export async function cancelRun(db: Db, id: string) {
+export async function cancelRun(db: Db, id: string, actor: Principal) {
+  await runToChange(db, id, actor, 'cancel');
   const job = await db.job.findFirst({ where: { runId: id, status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'desc' } });
-  if (!job) {
-    if (!(await db.run.findUnique({ where: { id }, select: { id: true } }))) throw new RunNotFoundError(id);
-    throw new RunStateError(`run ${id} has no queued or running job to cancel`);
-  }
+  if (!job) throw new RunStateError(`run ${id} has no queued or running job to cancel`);
+  await recordAudit(db, actor.name, 'run.cancel', id);
   return requestCancel(db, job.id);
 }
 
-export const resumeRun = queueResume;
+export async function resumeRun(db: Db, id: string, runsDir: string, actor: Principal) {
+  await runToChange(db, id, actor, 'resume');
+  const job = await queueResume(db, id, runsDir);
+  await recordAudit(db, actor.name, 'run.resume', id);
+  return job;
+}
 
 /** Exports the best checkpoint into the run's folder and returns the zip to send. */
-export async function exportZip(db: Db, id: string, runsDir: string): Promise<string> {
+export async function exportZip(db: Db, id: string, runsDir: string, actor: Principal): Promise<string> {
   const result = await exportRun(db, id, { out: path.join(runDir(runsDir, id), 'export', 'segfusion-model'), zip: true, runsDir });
+  await recordAudit(db, actor.name, 'run.export', id);
   return result.zip as string;
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
+import type { Principal } from '../../users/roles.js';
 import { listStudies, studyRuns } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
@@ -17,13 +18,13 @@ export const CreateStudySchema = z.strictObject({
   reference: z.string().min(1).optional(),
 });
 
-export async function createStudyFromRequest(db: Db, body: z.infer<typeof CreateStudySchema>) {
-  const { study, runs } = await createStudy(db, { name: body.name, dataset: body.dataset, baseConfig: body.baseConfig, arms: parseArms(body.arms, body.baseConfig), seeds: body.seeds, reference: body.reference });
+export async function createStudyFromRequest(db: Db, body: z.infer<typeof CreateStudySchema>, actor: Principal) {
+  const { study, runs } = await createStudy(db, { name: body.name, dataset: body.dataset, baseConfig: body.baseConfig, arms: parseArms(body.arms, body.baseConfig), seeds: body.seeds, reference: body.reference, owner: actor.name });
   return { id: study.id, runs };
 }
 
 export const studiesList = async (db: Db) => ({
-  items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, createdAt: s.createdAt.toISOString() })),
+  items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, owner: s.owner, createdAt: s.createdAt.toISOString() })),
 });
 export const studyJson = studyReport;
 

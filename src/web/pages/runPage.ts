@@ -1,4 +1,4 @@
-import { api, ApiError, subscribe, withToken } from '../api.js';
+import { api, ApiError, subscribe } from '../api.js';
 import { colorFor, LineChart, type Series } from '../charts.js';
 import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
 import type { Curves, RunReport } from '../types.js';
@@ -106,7 +106,7 @@ function caseTable(run: RunReport, split: string): HTMLElement {
           h(
             'a',
             { href: `#/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}` },
-            h('img', { class: 'thumb', loading: 'lazy', alt: `${c.patientId} ${c.className}`, src: withToken(`/api/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}/thumbnail.png?cls=${c.classIndex}`) }),
+            h('img', { class: 'thumb', loading: 'lazy', alt: `${c.patientId} ${c.className}`, src: `/api/runs/${run.id}/cases/${encodeURIComponent(c.seriesInstanceUid)}/thumbnail.png?cls=${c.classIndex}` }),
           ),
       },
       ...METRICS.map((m) => ({ label: m, value: (c: CaseRow) => c[m], numeric: true, digits: m === 'hd95' || m === 'assd' ? 2 : 3 })),
@@ -207,7 +207,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       h(
         'p',
         { class: 'muted' },
-        `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`,
+        `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · launched by ${run.owner ?? '–'} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`,
       ),
       run.error ? h('div', { class: 'banner' }, run.error) : '',
       h(
@@ -215,9 +215,9 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
         { class: 'toolbar' },
         active ? act('Cancel', () => api(`/runs/${id}/cancel`, { method: 'POST' }), 'secondary') : null,
         resumable ? act('Resume', () => api(`/runs/${id}/resume`, { method: 'POST' })) : null,
-        run.bestEpoch !== null ? h('a', { href: withToken(`/api/runs/${id}/export.zip`), 'data-action': 'export' }, h('button', { class: 'secondary' }, 'Download model (zip)')) : null,
-        run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/metrics.csv`), 'data-action': 'csv' }, h('button', { class: 'secondary' }, 'Metrics CSV')) : null,
-        run.cases.length ? h('a', { href: withToken(`/api/runs/${id}/report.html`), 'data-action': 'report' }, h('button', { class: 'secondary' }, 'Report (HTML)')) : null,
+        run.bestEpoch !== null ? h('a', { href: `/api/runs/${id}/export.zip`, 'data-action': 'export' }, h('button', { class: 'secondary' }, 'Download model (zip)')) : null,
+        run.cases.length ? h('a', { href: `/api/runs/${id}/metrics.csv`, 'data-action': 'csv' }, h('button', { class: 'secondary' }, 'Metrics CSV')) : null,
+        run.cases.length ? h('a', { href: `/api/runs/${id}/report.html`, 'data-action': 'report' }, h('button', { class: 'secondary' }, 'Report (HTML)')) : null,
         !active
           ? act(
               'Delete',

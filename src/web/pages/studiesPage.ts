@@ -1,4 +1,4 @@
-import { api, ApiError, withToken } from '../api.js';
+import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 
 interface StudyItem {
@@ -77,7 +77,7 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
               h('td', { class: 'num' }, s.seeds),
               h('td', {}, s.referenceArm),
               h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')),
-              h('td', {}, h('a', { href: withToken(`/api/studies/${s.id}/report.html`) }, 'HTML report')),
+              h('td', {}, h('a', { href: `/api/studies/${s.id}/report.html` }, 'HTML report')),
             ),
           ),
         ),
