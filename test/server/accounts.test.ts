@@ -146,7 +146,7 @@ describe('accounts, roles, sessions and the audit log', () => {
   it('lists accounts on the command line without secrets, and prints the audit log', () => {
     const list = JSON.parse(ok(cli(['user', 'list', '--json'], env))) as { name: string; tokens: { id: string; revokedAt: string | null }[]; disabledAt: string | null }[];
     const bob = list.find((u) => u.name === 'bob');
-    assert.ok(bob && bob.disabledAt && bob.tokens.length === 2 && bob.tokens.every((t) => t.revokedAt));
+    assert.ok(bob?.disabledAt && bob.tokens.length === 2 && bob.tokens.every((t) => t.revokedAt));
     assert.doesNotMatch(JSON.stringify(list), /sf_[0-9a-f]{12}_|"hash"|"salt"/);
     const dup = cli(['user', 'add', 'ann', '--role', 'viewer'], env);
     assert.equal(dup.status, 1);
