@@ -526,15 +526,26 @@ Napi::Value ReluGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The row geometry of a kernel over rows: info[0]'s element count and the row width in info[2],
+// which must divide it.
+struct Rows {
+  size_t n;
+  int64_t width;
+  int64_t rows;
+};
+Rows rowsOf(const Napi::CallbackInfo& info, const char* kernel) {
+  const size_t n = lengthOf(info[0]);
+  const int64_t width = info[2].As<Napi::Number>().Int64Value();
+  if (width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), std::string(kernel) + ": width " + std::to_string(width) + " must divide the length " + std::to_string(n));
+  return {n, width, int64_t(n) / width};
+}
+
 // softmax(x, y, width): softmax over each row of `width` contiguous floats (the last axis), with the
 // row maximum subtracted first so that exp never overflows.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  const size_t n = lengthOf(info[0]);
-  const int64_t width = info[2].As<Napi::Number>().Int64Value();
-  if (width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), "softmax: width must divide the length");
+  const auto [n, width, rows] = rowsOf(info, "softmax");
   const float* x = dataOf(info[0], n, "x");
   float* y = dataOf(info[1], n, "y");
-  const int64_t rows = int64_t(n) / width;
 #pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * width;
@@ -601,12 +612,9 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
 // per-class gradients, loss sums). Each thread sums a contiguous block of rows in double; the blocks
 // are added in thread order, so a fixed thread count gives the same result every time.
 Napi::Value SumRows(const Napi::CallbackInfo& info) {
-  const size_t n = lengthOf(info[0]);
-  const int64_t width = info[2].As<Napi::Number>().Int64Value();
-  if (width < 1 || n % size_t(width) != 0) throw Napi::RangeError::New(info.Env(), "sumRows: width must divide the length");
+  const auto [n, width, rows] = rowsOf(info, "sumRows");
   const float* x = dataOf(info[0], n, "x");
   float* out = dataOf(info[1], size_t(width), "out");
-  const int64_t rows = int64_t(n) / width;
   const int threads = int64_t(n) > kParallelFrom ? omp_get_max_threads() : 1;
   // Four accumulators per column and thread (rows r, r+1, r+2, r+3 into separate ones): with few
   // channels one chain of dependent additions per column would set the pace.
