@@ -132,6 +132,12 @@ export async function caseIndex(db: Db, runId: string, seriesUid: string) {
 }
 
 /** One slice of a case as PNG (sharp): the viewer's rendering with the given plane, mode, window and layers. */
+/**
+ * The options of a report's picture of one class: an axial slice, that class alone in agreement overlay
+ * (true positive yellow, false positive red, false negative blue), window 40/400.
+ */
+export const classPicture = (classIndex: number, scale: number): PngOptions => ({ plane: 'axial', mode: 'agreement', window: [40, 400], classes: String(classIndex), truth: '1', prediction: '1', opacity: 0.6, scale });
+
 export async function caseSlicePngImage(db: Db, runId: string, seriesUid: string, k: number, options: PngOptions): Promise<Buffer> {
   const s = await casePlane(db, runId, seriesUid, k, options.plane);
   return slicePng({ width: s.layout.width, height: s.layout.height, image: s.image, label: s.label, prediction: s.prediction }, overlayOptions(options), options.scale, s.layout.spacing);
@@ -154,5 +160,5 @@ export async function caseThumbnail(db: Db, runId: string, seriesUid: string, cl
     return best;
   };
   const k = area(v.labelPath) ?? area(v.predictionPath) ?? Math.floor(readVolumeHeader(v.imagePath).geometry.size[2] / 2);
-  return caseSlicePngImage(db, runId, seriesUid, k, { plane: 'axial', mode: v.labelPath && v.predictionPath ? 'agreement' : 'filled', window: [40, 400], classes: String(cls), truth: '1', prediction: '1', opacity: 0.6, scale: 1 });
+  return caseSlicePngImage(db, runId, seriesUid, k, { ...classPicture(cls, 1), ...(v.labelPath && v.predictionPath ? {} : { mode: 'filled' as const }) });
 }

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { esc, lineChart, num } from '../../figures/svgChart.js';
 import { runReport } from '../../train/runReport.js';
-import { caseClassSlices, caseSlicePngImage } from './casesService.js';
+import { caseClassSlices, caseSlicePngImage, classPicture } from './casesService.js';
 
 type Report = Awaited<ReturnType<typeof runReport>>;
 
@@ -45,9 +45,7 @@ export interface RunFigures {
 /** The figures of a run, shared by the run report and the model card of an export. */
 export async function runFigures(db: Db, r: Report): Promise<RunFigures> {
   const worst = await worstCases(db, r);
-  const images = await Promise.all(
-    worst.map((w) => caseSlicePngImage(db, r.id, w.seriesInstanceUid, w.slice, { plane: 'axial', mode: 'agreement', window: [40, 400], classes: String(w.classIndex), truth: '1', prediction: '1', opacity: 0.6, scale: 2 })),
-  );
+  const images = await Promise.all(worst.map((w) => caseSlicePngImage(db, r.id, w.seriesInstanceUid, w.slice, classPicture(w.classIndex, 2))));
   const terms = [...new Set(r.epochs.flatMap((e) => Object.keys(e.terms)))];
   const curves = [
     { name: 'validation-dice', title: 'validation mean foreground Dice', series: [{ name: 'Dice', points: r.epochs.filter((e) => e.valDice !== null).map((e) => [e.epoch, e.valDice as number] as [number, number]) }] },

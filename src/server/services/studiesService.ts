@@ -5,7 +5,7 @@ import { listStudies, studyRuns } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
 import { studyReport, type StudyReport } from '../../studies/studyReport.js';
-import { caseClassSlices, caseSlicePngImage } from './casesService.js';
+import { caseClassSlices, caseSlicePngImage, classPicture } from './casesService.js';
 
 /** POST /api/studies: the same as `segfusion study create`. */
 export const CreateStudySchema = z.strictObject({
@@ -52,7 +52,7 @@ export async function studyCaseFigures(db: Db, r: StudyReport): Promise<StudyCas
       arms.map(async (arm) => {
         const run = ofArm(arm);
         const dice = run.caseMetrics.find((m) => m.seriesInstanceUid === worst.seriesInstanceUid && m.classIndex === classIndex)?.dice ?? null;
-        const png = await caseSlicePngImage(db, run.id, worst.seriesInstanceUid, slice, { plane: 'axial', mode: 'agreement', window: [40, 400], classes: String(classIndex), truth: '1', prediction: '1', opacity: 0.6, scale: 2 });
+        const png = await caseSlicePngImage(db, run.id, worst.seriesInstanceUid, slice, classPicture(classIndex, 2));
         return { arm, dice, png };
       }),
     );
