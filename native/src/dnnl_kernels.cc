@@ -503,6 +503,17 @@ void elementwise(int64_t n, Body body) {
   }
 }
 
+// body(i, c) over rows of `width`, i the element and c its column: for an operand that is one row
+// (a per-channel vector), read by column without an index modulo per element.
+template <typename Body>
+void rowwise(int64_t rows, int64_t width, Body body) {
+#pragma omp parallel for if (rows * width > kParallelFrom) schedule(static)
+  for (int64_t r = 0; r < rows; r++) {
+#pragma omp simd
+    for (int64_t c = 0; c < width; c++) body(r * width + c, c);
+  }
+}
+
 // relu(x, y): y = x < 0 ? 0 : x (NaN and -0 pass through, as the wasm kernel does).
 Napi::Value Relu(const Napi::CallbackInfo& info) {
   const size_t n = lengthOf(info[0]);
@@ -574,31 +585,13 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const float* __restrict a = dataOf(info[0], an, "a");
   const float* __restrict b = dataOf(info[1], bn, "b");
   float* __restrict out = dataOf(info[2], n, "out");
-  // A vector operand is read row by row (rows of `width`), so the inner loop vectorises without an
-  // index modulo per element.
   const int64_t rows = int64_t(n) / width;
   auto run = [&](auto f) {
     switch (mode) {
       case 0: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[i], b[i]); }); break;
-      case 1:
-#pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-          const float* ar = a + r * width;
-          float* o = out + r * width;
-#pragma omp simd
-          for (int64_t c = 0; c < width; c++) o[c] = f(ar[c], b[c]);
-        }
-        break;
+      case 1: rowwise(rows, width, [=](int64_t i, int64_t c) { out[i] = f(a[i], b[c]); }); break;
       case 2: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[i], b[0]); }); break;
-      case 3:
-#pragma omp parallel for if (int64_t(n) > kParallelFrom) schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-          const float* br = b + r * width;
-          float* o = out + r * width;
-#pragma omp simd
-          for (int64_t c = 0; c < width; c++) o[c] = f(a[c], br[c]);
-        }
-        break;
+      case 3: rowwise(rows, width, [=](int64_t i, int64_t c) { out[i] = f(a[c], b[i]); }); break;
       default: elementwise(int64_t(n), [=](int64_t i) { out[i] = f(a[0], b[i]); }); break;
     }
   };
