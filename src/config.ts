@@ -11,6 +11,8 @@ installPlainMessages();
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   SEGFUSION_DATA_DIR: z.string().min(1).optional(),
+  SEGFUSION_STORAGE: z.string().min(1).optional(),
+  SEGFUSION_WORKER_LEASE_S: z.coerce.number().int().min(5).max(3600).optional(),
   SEGFUSION_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SEGFUSION_BACKEND: z.enum(BACKEND_ORDER).optional(),
   SEGFUSION_THREADS: z.coerce.number().int().min(1).max(8).optional(),
@@ -38,12 +40,19 @@ export class ConfigError extends Error {
 export interface AppConfig {
   /** Prisma-style URL of the catalogue database, e.g. file:./data/segfusion.db */
   databaseUrl: string;
-  /** Root for the database file (by default) and the volume cache. */
+  /** Root for the database file (by default) and this host's own files (pseudonym key). */
   dataDir: string;
-  /** Where decoded volumes and label maps are cached. */
+  /**
+   * Root of what every worker must see: volume cache, run folders (checkpoints, predictions, exports),
+   * PACS mirror. SEGFUSION_STORAGE (a shared filesystem in a lab) or, by default, the data dir.
+   */
+  storageDir: string;
+  /** Where decoded volumes and label maps are cached (STORAGE/cache). */
   cacheDir: string;
-  /** Per-run folders: checkpoints and predictions. */
+  /** Per-run folders: checkpoints, predictions and exports (STORAGE/runs). */
   runsDir: string;
+  /** A worker that has not reported for this long is lost and its job goes to another (SEGFUSION_WORKER_LEASE_S, default 60 s). */
+  workerLeaseMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Forces one TF.js backend instead of the first that loads (BACKEND_ORDER: tensorflow-gpu, wasm-native, tensorflow, wasm, cpu). */
   backend: BackendChoice | undefined;
@@ -70,7 +79,7 @@ export interface AppConfig {
     auth: DicomWebAuth | undefined;
     /** name -> address, from SEGFUSION_DICOMWEB_SERVERS="name=dicomweb://host/path,..."; the dashboard reaches only these. */
     servers: Record<string, string>;
-    /** Local copies of pulled instances (resumable pulls): DATA_DIR/pacs. */
+    /** Local copies of pulled instances (resumable pulls): STORAGE/pacs. */
     mirrorDir: string;
     /** Calling AE title for C-STORE (SEGFUSION_DICOM_AET, default SEGFUSION). */
     callingAe: string;
@@ -88,11 +97,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const parsed = result.data;
   const dataDir = path.resolve(parsed.SEGFUSION_DATA_DIR ?? 'data');
+  const storageDir = path.resolve(parsed.SEGFUSION_STORAGE ?? dataDir);
   const config: AppConfig = {
     databaseUrl: parsed.DATABASE_URL ?? `file:${path.join(dataDir, 'segfusion.db')}`,
     dataDir,
-    cacheDir: path.join(dataDir, 'cache'),
-    runsDir: path.join(dataDir, 'runs'),
+    storageDir,
+    cacheDir: path.join(storageDir, 'cache'),
+    runsDir: path.join(storageDir, 'runs'),
+    workerLeaseMs: (parsed.SEGFUSION_WORKER_LEASE_S ?? 60) * 1000,
     logLevel: parsed.SEGFUSION_LOG_LEVEL ?? 'warn',
     backend: parsed.SEGFUSION_BACKEND,
     threads: parsed.SEGFUSION_THREADS ?? Math.min(8, os.availableParallelism()),
@@ -108,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       .filter(Boolean),
     pseudonymize: parsed.SEGFUSION_PSEUDONYMIZE ?? 'auto',
     nativeStrict: parsed.SEGFUSION_NATIVE_STRICT === '1',
-    pacs: { auth: dicomwebAuth(parsed), servers: dicomwebServers(parsed.SEGFUSION_DICOMWEB_SERVERS ?? ''), mirrorDir: path.join(dataDir, 'pacs'), callingAe: parsed.SEGFUSION_DICOM_AET ?? 'SEGFUSION' },
+    pacs: { auth: dicomwebAuth(parsed), servers: dicomwebServers(parsed.SEGFUSION_DICOMWEB_SERVERS ?? ''), mirrorDir: path.join(storageDir, 'pacs'), callingAe: parsed.SEGFUSION_DICOM_AET ?? 'SEGFUSION' },
   };
   if (env === process.env) cached = config;
   return config;

@@ -19,8 +19,10 @@ export function addStudyCommands(program: Command): void {
     .option('-c, --config <file>', 'base run config JSON every arm starts from')
     .option('--name <name>', 'study name')
     .option('--reference <arm>', 'arm the others are compared with (default static, else the first)')
+    .option('--priority <n>', 'queue priority of its runs (-100..100; higher first)', int('--priority'))
+    .option('--requires <tags>', 'worker tags its runs need, comma-separated (e.g. gpu)')
     .option('--json', 'print JSON')
-    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; name?: string; reference?: string; json?: boolean }) => {
+    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
       const base = o.config ? (JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>) : {};
       const specs = [
@@ -33,7 +35,19 @@ export function addStudyCommands(program: Command): void {
         ...o.arm,
       ];
       if (!specs.length) throw new StudyError('give the arms with --arms and/or --arm');
-      const { study, runs } = await withDb((db) => createStudy(db, { name: o.name ?? `${o.dataset} study`, dataset: o.dataset, baseConfig: base, arms: parseArms(specs, base), seeds: o.seeds, reference: o.reference, owner: cliActor() }));
+      const { study, runs } = await withDb((db) =>
+        createStudy(db, {
+          name: o.name ?? `${o.dataset} study`,
+          dataset: o.dataset,
+          baseConfig: base,
+          arms: parseArms(specs, base),
+          seeds: o.seeds,
+          reference: o.reference,
+          owner: cliActor(),
+          priority: o.priority,
+          requires: o.requires?.split(','),
+        }),
+      );
       if (o.json) console.log(JSON.stringify({ studyId: study.id, runs }));
       else console.log(`Study ${study.id}: ${runs.length} runs queued (${specs.length} arms x ${o.seeds} seeds); run them with: segfusion worker --once`);
     });

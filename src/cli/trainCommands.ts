@@ -74,11 +74,11 @@ async function train(f: TrainFlags): Promise<void> {
   const report = await withDb(async (db) => {
     let job: Awaited<ReturnType<typeof queueResume>>;
     if (f.resume) {
-      job = await queueResume(db, f.resume, cfg.runsDir);
+      job = await queueResume(db, f.resume, cfg.runsDir, { local: true });
       await recordAudit(db, cliActor(), 'run.resume', f.resume);
     } else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
-      job = (await launchRun(db, configFromFlags(f), { name: f.name, owner: cliActor() })).job;
+      job = (await launchRun(db, configFromFlags(f), { name: f.name, owner: cliActor(), local: true })).job;
     }
     // The foreground command is its own worker: it claims the job it just queued.
     const claimed = await claimJob(db, job.id, `cli:${process.pid}`);
@@ -204,17 +204,42 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
 
   program
     .command('worker')
-    .description('execute queued training jobs, one at a time, until stopped (Ctrl-C)')
+    .description('execute queued jobs until stopped (Ctrl-C): N slots, each one job at a time; on PostgreSQL any number of hosts share the queue')
     .option('--once', 'exit when the queue is empty')
+    .option('--concurrency <n>', 'jobs at a time, each on its own thread (1..16)', int('--concurrency'), 1)
     .option('--backend <name>', `TF.js backend: ${BACKEND_ORDER.join(', ')}`)
-    .action(async (o: { once?: boolean; backend?: string }) => {
-      const { runWorker } = await import('../jobs/worker.js');
+    .option('--tags <list>', 'tags this worker offers, comma-separated (e.g. gpu): it also takes jobs that require them')
+    .action(async (o: { once?: boolean; concurrency: number; backend?: string; tags?: string }) => {
+      const { WorkerPool } = await import('../jobs/workerPool.js');
       const cfg = loadConfig();
       const backend = backendOf(o.backend);
-      const controller = new AbortController();
-      process.once('SIGINT', () => controller.abort());
-      process.once('SIGTERM', () => controller.abort());
-      const done = await withDb((db) => runWorker(db, { cacheDir: cfg.cacheDir, runsDir: cfg.runsDir, backend, once: o.once, signal: controller.signal, onEvent: trainProgress().onEvent }));
-      console.log(`worker stopped after ${done} job(s)`);
+      if (o.concurrency < 1 || o.concurrency > 16) throw new CliOptionError(`--concurrency must be 1 to 16, got ${o.concurrency}`);
+      const progress = trainProgress();
+      const jobs = new Set<string>();
+      await withDb(async (db) => {
+        const pool = await WorkerPool.start(db, {
+          databaseUrl: cfg.databaseUrl,
+          cacheDir: cfg.cacheDir,
+          runsDir: cfg.runsDir,
+          backend,
+          concurrency: o.concurrency,
+          tags: o.tags?.split(','),
+          leaseMs: cfg.workerLeaseMs,
+          once: o.once,
+          onEvent: (e) => {
+            if (e.type === 'job' && e.status !== 'running') jobs.add(e.jobId);
+            // Each job's start and end is a line; the progress display serves one slot only.
+            if (e.type === 'job') console.log(`${e.workerId}: ${e.kind} job ${e.jobId}${e.runId ? ` (run ${e.runId})` : ''} ${e.status}`);
+            else if (o.concurrency === 1) progress.onEvent(e);
+          },
+        });
+        console.log(`worker ${pool.ids.join(', ')}${o.tags ? ` [${o.tags}]` : ''} waiting for jobs`);
+        const stop = () => void pool.stop();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        await pool.done();
+        progress.stop();
+      });
+      console.log(`worker stopped after ${jobs.size} job(s)`);
     });
 }

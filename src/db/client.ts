@@ -3,6 +3,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../../generated/prisma/index.js';
 import { PrismaClient as PostgresPrismaClient } from '../../generated/prisma-pg/index.js';
 import { sqlitePath } from '../config.js';
+import { registerQueueDatabase, stopQueue } from './jobQueue.js';
 import { ensureMigrated } from './migrate.js';
 import { ensurePostgresMigrated } from './postgresMigrate.js';
 import { closeDirectConnections, registerPostgres, registerSqliteFile } from './sqlBatch.js';
@@ -30,6 +31,7 @@ export async function openDb(databaseUrl: string, o: { onQuery?: (q: { query: st
     const db = new PostgresPrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl }), errorFormat: 'minimal', ...log }) as unknown as Db;
     if (o.onQuery) db.$on('query' as never, o.onQuery as never);
     registerPostgres(db, databaseUrl);
+    registerQueueDatabase(db, databaseUrl);
     return db;
   }
   await ensureMigrated(databaseUrl);
@@ -45,6 +47,7 @@ export async function openDb(databaseUrl: string, o: { onQuery?: (q: { query: st
 
 /** Closes a catalogue client opened by openDb, its direct connections (sqlBatch.ts) included. */
 export async function closeDb(db: Db): Promise<void> {
+  await stopQueue(db);
   await closeDirectConnections(db);
   await db.$disconnect();
 }

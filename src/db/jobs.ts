@@ -1,28 +1,96 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Db } from './client.js';
+import { cancelQueued, completeQueued, failQueued, fetchJob, hasQueue, normalizeTags, sendJob } from './jobQueue.js';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
-export async function enqueueJob(db: Db, j: { kind: 'train' | 'ingest'; runId?: string; payload?: unknown }) {
-  return db.job.create({ data: { id: randomUUID(), kind: j.kind, runId: j.runId ?? null, status: 'queued', payload: JSON.stringify(j.payload ?? {}) } });
+/** What a new job is: its kind, run, payload, priority (higher first; default 0) and required worker tags. */
+export interface JobSpec {
+  kind: 'train' | 'ingest';
+  runId?: string;
+  payload?: unknown;
+  priority?: number;
+  tags?: string[];
+  /**
+   * Recorded but never queued: the foreground `train` command runs the job it creates itself, so no worker
+   * may take it.
+   */
+  local?: boolean;
+}
+
+/** Records a job and, on PostgreSQL, puts it on pg-boss's queue (jobQueue.ts); on SQLite the row is the queue. */
+export async function enqueueJob(db: Db, j: JobSpec) {
+  const tags = normalizeTags(j.tags ?? []);
+  const priority = j.priority ?? 0;
+  const job = await db.job.create({ data: { id: randomUUID(), kind: j.kind, runId: j.runId ?? null, status: 'queued', payload: JSON.stringify(j.payload ?? {}), priority, tags: JSON.stringify(tags) } });
+  if (hasQueue(db) && !j.local) {
+    try {
+      await sendJob(db, { id: job.id, kind: j.kind, priority, tags });
+    } catch (err) {
+      await db.job.delete({ where: { id: job.id } });
+      throw err;
+    }
+  }
+  return job;
 }
 
 /**
  * Marks a job running for a worker if it is still queued. The condition on the status makes a claim safe
  * when several workers poll the same database: only one of them changes the row.
  */
-async function tryClaim(db: Db, id: string, workerId: string): Promise<boolean> {
-  const { count } = await db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', workerId, startedAt: new Date() } });
+async function tryClaim(db: Db, id: string, workerId: string, from: JobStatus[] = ['queued']): Promise<boolean> {
+  const { count } = await db.job.updateMany({ where: { id, status: { in: from } }, data: { status: 'running', workerId, startedAt: new Date(), finishedAt: null, attempts: { increment: 1 } } });
   return count === 1;
 }
 
-/** Claims the oldest queued job for a worker (the next one when another worker was quicker). */
-export async function claimNextJob(db: Db, workerId: string) {
-  for (;;) {
-    const next = await db.job.findFirst({ where: { status: 'queued' }, orderBy: { createdAt: 'asc' } });
-    if (!next) return null;
-    if (await tryClaim(db, next.id, workerId)) return { ...next, status: 'running', workerId };
+const parseTags = (json: string): string[] => z.array(z.string()).parse(JSON.parse(json));
+
+/** A claimed job; `queue` names its pg-boss queue (null on SQLite, where the row is the queue). */
+export type ClaimedJob = NonNullable<Awaited<ReturnType<typeof findJob>>> & { queue: string | null };
+
+/**
+ * Claims the next job a worker with these tags may run: on SQLite the queued row of highest priority,
+ * oldest first, whose tags the worker all has; on PostgreSQL the job pg-boss hands out. A pg-boss job
+ * whose row is no longer queued (cancelled meanwhile) is completed and skipped.
+ */
+export async function claimNextJob(db: Db, worker: { id: string; tags: readonly string[] }): Promise<ClaimedJob | null> {
+  if (hasQueue(db)) {
+    for (;;) {
+      const next = await fetchJob(db, worker.tags);
+      if (!next) return null;
+      // "interrupted": a lost worker's job that pg-boss hands out again before the reaper marked it queued.
+      if (await tryClaim(db, next.id, worker.id, ['queued', 'interrupted'])) {
+        const job = await db.job.findUniqueOrThrow({ where: { id: next.id } });
+        return { ...job, queue: next.queue };
+      }
+      await completeQueued(db, next.queue, next.id);
+    }
   }
+  const offered = new Set(worker.tags);
+  for (;;) {
+    const queued = await db.job.findMany({ where: { status: 'queued' }, orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }], take: 50 });
+    const next = queued.find((j) => parseTags(j.tags).every((t) => offered.has(t)));
+    if (!next) return null;
+    if (await tryClaim(db, next.id, worker.id)) return { ...next, status: 'running', workerId: worker.id, attempts: next.attempts + 1, queue: null };
+  }
+}
+
+/**
+ * Records a claimed job's end and settles it with the queue. With `retry`, a failed job goes back on
+ * pg-boss's queue while its retries last (status "queued" again, the error kept); returns whether it did.
+ */
+export async function settleJob(db: Db, job: { id: string; queue: string | null }, status: JobStatus, o: { error?: string | null; result?: unknown; retry?: boolean } = {}): Promise<boolean> {
+  if (job.queue && status === 'failed' && o.retry) {
+    if (await failQueued(db, job.queue, job.id, o.error ?? 'failed')) {
+      await db.job.update({ where: { id: job.id }, data: { status: 'queued', error: o.error ?? null, workerId: null } });
+      return true;
+    }
+  } else if (job.queue) {
+    await completeQueued(db, job.queue, job.id);
+  }
+  await finishJob(db, job.id, status, o.error ?? null, o.result);
+  return false;
 }
 
 export async function finishJob(db: Db, id: string, status: JobStatus, error: string | null = null, result?: unknown) {
@@ -37,35 +105,48 @@ export async function listJobs(db: Db, o: { status?: string; take: number; skip:
   return db.job.findMany({ where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip });
 }
 
-/** Asks a job to stop: a queued job (and its run) is cancelled at once, a running one at its next batch. */
+/**
+ * Asks a job to stop: a queued job (and its run) is cancelled at once (and taken off pg-boss's queue), a
+ * running one at its next batch, on whichever worker runs it.
+ */
 export async function requestCancel(db: Db, id: string) {
   await db.$transaction([
-    db.run.updateMany({ where: { status: 'queued', jobs: { some: { id, status: 'queued' } } }, data: { status: 'cancelled', finishedAt: new Date() } }),
+    db.run.updateMany({ where: { status: { in: ['queued', 'interrupted'] }, jobs: { some: { id, status: 'queued' } } }, data: { status: 'cancelled', finishedAt: new Date() } }),
     db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() } }),
     db.job.updateMany({ where: { id, status: 'running' }, data: { cancelRequested: true } }),
   ]);
-  return db.job.findUnique({ where: { id } });
+  const job = await db.job.findUnique({ where: { id } });
+  if (job && hasQueue(db) && job.status === 'cancelled') await cancelQueued(db, parseTags(job.tags), id);
+  return job;
 }
 
-export async function cancelRequested(db: Db, id: string): Promise<boolean> {
-  const job = await db.job.findUnique({ where: { id }, select: { cancelRequested: true } });
-  return job?.cancelRequested ?? false;
+/**
+ * What a running job's worker checks before each batch: whether a cancel was requested, and whether the
+ * job is still its own (a worker declared lost has had its job handed to another, and must stop without
+ * writing anything more).
+ */
+export async function jobControl(db: Db, id: string, workerId: string): Promise<'continue' | 'cancel' | 'lost'> {
+  const job = await db.job.findUnique({ where: { id }, select: { cancelRequested: true, workerId: true, status: true } });
+  if (!job || job.workerId !== workerId || job.status !== 'running') return 'lost';
+  return job.cancelRequested ? 'cancel' : 'continue';
 }
 
 export class JobStateError extends Error {
   override name = 'JobStateError';
 }
 
-/** Claims one given queued job (the foreground `train` command executes the job it queued). */
-export async function claimJob(db: Db, id: string, workerId: string) {
+/** Claims one given queued job that no queue holds (the foreground `train` command executes the job it recorded with `local`). */
+export async function claimJob(db: Db, id: string, workerId: string): Promise<ClaimedJob> {
   const claimed = await tryClaim(db, id, workerId);
   const job = await db.job.findUnique({ where: { id } });
   if (!claimed || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
-  return job;
+  return { ...job, queue: null };
 }
 
 /** Ingest jobs marked running, with the worker (host:pid) that claimed them. */
 export async function runningIngestJobs(db: Db) {
+  // With pg-boss a dead worker's jobs are the lease reaper's (workers.ts), which retries them.
+  if (hasQueue(db)) return [];
   return db.job.findMany({ where: { kind: 'ingest', status: 'running' }, select: { id: true, workerId: true } });
 }
 

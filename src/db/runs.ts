@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { ClassMetrics } from '../metrics/segmentationMetrics.js';
 import type { Db } from './client.js';
+import { hasQueue } from './jobQueue.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -16,7 +17,7 @@ export async function findRun(db: Db, id: string) {
 }
 
 /** Marks a run as running in this process (pid and host let others recognise it once it is dead). */
-export async function markRunning(db: Db, id: string, fields: { backend: string; versions: string }) {
+export async function markRunning(db: Db, id: string, fields: { backend: string; versions: string; workerId: string | null }) {
   await db.run.update({
     where: { id },
     data: { status: 'running', startedAt: new Date(), finishedAt: null, error: null, pid: process.pid, host: os.hostname(), heartbeatAt: new Date(), ...fields },
@@ -145,8 +146,11 @@ export async function runningRuns(db: Db) {
 
 export async function markInterrupted(db: Db, ids: string[]) {
   if (ids.length === 0) return;
+  // With pg-boss, workers' jobs are the lease reaper's (workers.ts), which puts them back on the queue;
+  // a foreground `train` (worker "cli:PID") queued nothing and is settled here.
+  const jobs = hasQueue(db) ? { runId: { in: ids }, status: 'running', workerId: { startsWith: 'cli:' } } : { runId: { in: ids }, status: 'running' };
   await db.$transaction([
     db.run.updateMany({ where: { id: { in: ids }, status: 'running' }, data: { status: 'interrupted', pid: null, error: 'the process running it stopped without finishing (killed or crashed); resume with: segfusion train --resume RUN' } }),
-    db.job.updateMany({ where: { runId: { in: ids }, status: 'running' }, data: { status: 'interrupted', finishedAt: new Date() } }),
+    db.job.updateMany({ where: jobs, data: { status: 'interrupted', finishedAt: new Date() } }),
   ]);
 }

@@ -23,8 +23,9 @@ export async function reconcileIngest(db: Db, cacheDir: string): Promise<{ runs:
   await markIngestRunsInterrupted(db, runs);
   const jobs = (await runningIngestJobs(db))
     .filter((j) => {
-      const [host, pid] = (j.workerId ?? '').split(':');
-      return deadHere(host, Number.isInteger(Number(pid)) && pid ? Number(pid) : null);
+      // Worker ids are host:pid/slot (older rows host:pid).
+      const m = /^(.*):(\d+)(?:\/\d+)?$/.exec(j.workerId ?? '');
+      return m ? deadHere(m[1], Number(m[2])) : false;
     })
     .map((j) => j.id);
   await markJobsInterrupted(db, jobs, 'the worker process ended before the import finished; queue it again to finish it');

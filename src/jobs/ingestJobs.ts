@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
-import { enqueueJob, finishJob } from '../db/jobs.js';
+import { enqueueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
@@ -50,12 +50,16 @@ export interface IngestEvent {
   total: number;
 }
 
-export async function queueIngest(db: Db, payload: IngestPayload) {
-  return enqueueJob(db, { kind: 'ingest', payload: IngestPayloadSchema.parse(payload) });
+export async function queueIngest(db: Db, payload: IngestPayload, o: { priority?: number; tags?: string[] } = {}) {
+  return enqueueJob(db, { kind: 'ingest', payload: IngestPayloadSchema.parse(payload), ...o });
 }
 
-/** Runs a claimed ingest job; its summary (counts, rejected files, warnings) becomes the job's result. */
-export async function runIngestJob(db: Db, job: { id: string; payload: string }, o: { cacheDir: string; onEvent?: (e: IngestEvent) => void }): Promise<IngestSummary | null> {
+/**
+ * Runs a claimed ingest job; its summary (counts, rejected files, warnings) becomes the job's result. A
+ * failed ingest goes back on the queue with backoff while its retries last (PostgreSQL; jobQueue.ts):
+ * ingest is idempotent, so a retry finishes what the failed attempt left.
+ */
+export async function runIngestJob(db: Db, job: ClaimedJob, o: { cacheDir: string; onEvent?: (e: IngestEvent) => void }): Promise<IngestSummary | null> {
   const p = IngestPayloadSchema.parse(JSON.parse(job.payload));
   try {
     if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
@@ -64,10 +68,10 @@ export async function runIngestJob(db: Db, job: { id: string; payload: string },
     const summary = p.pull
       ? await ingestFromDicomWeb(db, { ...base, url: p.pull.url, selection: p.pull.study ? { study: p.pull.study } : { query: p.pull.query ?? '' }, auth: pacs.auth, mirrorDir: pacs.mirrorDir })
       : await ingest(db, { ...base, paths: p.paths });
-    await finishJob(db, job.id, 'completed', null, summary);
+    await settleJob(db, job, 'completed', { result: summary });
     return summary;
   } catch (err) {
-    await finishJob(db, job.id, 'failed', err instanceof Error ? err.message : String(err));
+    await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err), retry: true });
     return null;
   }
 }

@@ -1,9 +1,10 @@
 import os from 'node:os';
+import { z } from 'zod';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
-import { cancelRequested, enqueueJob, finishJob } from '../db/jobs.js';
+import { enqueueJob, jobControl, settleJob, type ClaimedJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
 import { processAlive } from '../util/processAlive.js';
 import { DatasetNotFoundError, describeDataset, type DatasetInfo } from '../data/datasetInfo.js';
@@ -18,7 +19,7 @@ import { executeRun, runDir, RunNotFoundError, RunStateError, type RunOutcome } 
  * patients to train on), then stores the run (queued, owned by `owner`) and its training job, and
  * records it in the audit log.
  */
-export async function launchRun(db: Db, input: unknown, o: { name?: string; owner: string }) {
+export async function launchRun(db: Db, input: unknown, o: { name?: string; owner: string; priority?: number; tags?: string[]; local?: boolean }) {
   const config: RunConfig = parseRunConfig(input);
   const dataset = await findDataset(db, config.dataset);
   if (!dataset) throw new DatasetNotFoundError(config.dataset);
@@ -26,7 +27,7 @@ export async function launchRun(db: Db, input: unknown, o: { name?: string; owne
   drawSplit(info, config);
   checkPatchFits(config, info);
   const run = await createRun(db, { datasetId: dataset.id, name: o.name, config, strategy: config.fusion.strategy, seed: config.seed, totalEpochs: config.epochs, owner: o.owner });
-  const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false } });
+  const job = await enqueueJob(db, { kind: 'train', runId: run.id, payload: { resume: false }, priority: o.priority, tags: o.tags, local: o.local });
   await recordAudit(db, o.owner, 'run.create', run.id, { name: o.name ?? null, dataset: config.dataset, strategy: config.fusion.strategy });
   return { run, job };
 }
@@ -57,14 +58,16 @@ export function checkPatchFits(config: RunConfig, info: DatasetInfo): void {
  * Queues a stopped run (interrupted, cancelled or failed) to continue from its latest checkpoint; a run
  * stopped before its first checkpoint starts over.
  */
-export async function queueResume(db: Db, runId: string, runsDir: string) {
+export async function queueResume(db: Db, runId: string, runsDir: string, o: { local?: boolean } = {}) {
   await reconcileRuns(db);
   const run = await findRun(db, runId);
   if (!run) throw new RunNotFoundError(runId);
   if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) throw new RunStateError(`run ${runId} is ${run.status}; only interrupted, cancelled or failed runs can be resumed`);
   const resume = checkpointDir(runDir(runsDir, runId), 'latest') !== null;
   await db.run.update({ where: { id: runId }, data: { status: 'queued' } });
-  return enqueueJob(db, { kind: 'train', runId, payload: { resume } });
+  // The resumed run keeps the priority and worker tags of its first job.
+  const first = await db.job.findFirst({ where: { runId }, orderBy: { createdAt: 'asc' }, select: { priority: true, tags: true } });
+  return enqueueJob(db, { kind: 'train', runId, payload: { resume }, priority: first?.priority, tags: first ? (JSON.parse(first.tags) as string[]) : [], local: o.local });
 }
 
 /** A run on another host counts as dead when it has not reported for this long. */
@@ -92,19 +95,35 @@ export interface JobRunOptions {
   stopRequested?: () => boolean;
 }
 
-/** Runs a claimed training job to its end and records the job's outcome. */
-export async function runTrainingJob(db: Db, job: { id: string; runId: string | null; payload: string }, o: JobRunOptions): Promise<RunOutcome> {
-  if (!job.runId) throw new RunStateError(`job ${job.id} has no run`);
-  const payload = JSON.parse(job.payload) as { resume?: boolean };
-  // One indexed read per batch (well under a millisecond against steps of tens of milliseconds or more),
-  // so a cancel takes effect at the very next batch.
-  const shouldStop = async () => (o.stopRequested?.() ?? false) || (await cancelRequested(db, job.id));
+/**
+ * Runs a claimed training job to its end and settles it. A job on its second or later attempt was taken
+ * over from a lost worker: its run continues from the latest checkpoint in the shared run folder. Before
+ * each batch the worker checks the job (one indexed read, well under a millisecond against steps of tens
+ * of milliseconds): a cancel stops the run at that batch, on any worker; a job no longer this worker's
+ * (declared lost, handed to another) stops without writing anything more.
+ */
+export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions): Promise<RunOutcome> {
+  const runId = job.runId;
+  if (!runId) throw new RunStateError(`job ${job.id} has no run`);
+  const workerId = job.workerId ?? '';
+  let resume = TrainPayloadSchema.parse(JSON.parse(job.payload)).resume;
+  if (job.attempts > 1) {
+    await db.run.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'interrupted' } });
+    resume = checkpointDir(runDir(o.runsDir, runId), 'latest') !== null;
+  }
+  const shouldStop = async () => {
+    if (o.stopRequested?.()) return true;
+    const control = await jobControl(db, job.id, workerId);
+    return control === 'lost' ? ('lost' as const) : control === 'cancel';
+  };
   try {
-    const outcome = await executeRun(db, job.runId, { resume: payload.resume ?? false, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop });
-    await finishJob(db, job.id, outcome.status, outcome.error ?? null);
+    const outcome = await executeRun(db, runId, { resume, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop, workerId });
+    if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
     return outcome;
   } catch (err) {
-    await finishJob(db, job.id, 'failed', err instanceof Error ? err.message : String(err));
+    await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err) });
     throw err;
   }
 }
+
+const TrainPayloadSchema = z.object({ resume: z.boolean().default(false) });

@@ -11,8 +11,10 @@ export type WorkerEvent = TrainingEvent | IngestEvent | { type: 'job'; jobId: st
 
 export interface WorkerOptions extends Omit<JobRunOptions, 'onEvent'> {
   onEvent?: (e: WorkerEvent) => void;
-  /** Identifies this worker in the jobs table (default host:pid). */
+  /** Identifies this worker in the jobs and workers tables (default host:pid/0). */
   workerId?: string;
+  /** Tags it offers: it takes jobs whose required tags it all has (default none: untagged jobs only). */
+  tags?: string[];
   pollMs?: number;
   /** Return when the queue is empty instead of waiting for more jobs. */
   once?: boolean;
@@ -33,15 +35,16 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 }
 
 /**
- * Executes queued jobs one at a time (one training per worker: two would share the CPU and both crawl),
- * oldest first, until the signal aborts (or, with `once`, until the queue is empty).
+ * Executes queued jobs one at a time (one training per worker slot: two on one slot would share its CPU
+ * and both crawl), highest priority and oldest first, until the signal aborts (or, with `once`, until the
+ * queue is empty). Several slots of one machine are a WorkerPool (workerPool.ts).
  */
 export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
-  const workerId = o.workerId ?? `${os.hostname()}:${process.pid}`;
+  const workerId = o.workerId ?? `${os.hostname()}:${process.pid}/0`;
   await reconcileRuns(db);
   let done = 0;
   while (!o.signal?.aborted) {
-    const job = await claimNextJob(db, workerId);
+    const job = await claimNextJob(db, { id: workerId, tags: o.tags ?? [] });
     if (!job) {
       if (o.once) break;
       await sleep(o.pollMs ?? 1000, o.signal);

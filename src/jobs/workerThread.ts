@@ -9,6 +9,11 @@ export interface WorkerThreadOptions {
   runsDir: string;
   backend?: BackendChoice;
   pollMs?: number;
+  /** host:pid/slot */
+  workerId: string;
+  tags: string[];
+  /** End when the queue is empty. */
+  once?: boolean;
 }
 
 /**
@@ -18,7 +23,8 @@ export interface WorkerThreadOptions {
  */
 export class WorkerThread extends EventEmitter<{ event: [WorkerEvent]; error: [Error] }> {
   private readonly worker: Worker;
-  private readonly exited: Promise<number>;
+  /** Resolves with the exit code when the thread has ended. */
+  readonly exited: Promise<number>;
   /** False once the thread has ended (stopped, or crashed). */
   alive = true;
 

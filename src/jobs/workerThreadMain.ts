@@ -12,7 +12,7 @@ const onMessage = (m: { stop?: boolean }) => {
 parentPort?.on('message', onMessage);
 const db = await openDb(o.databaseUrl);
 try {
-  await runWorker(db, { cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, signal: controller.signal, onEvent: (e) => parentPort?.postMessage(e) });
+  await runWorker(db, { cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, workerId: o.workerId, tags: o.tags, once: o.once, signal: controller.signal, onEvent: (e) => parentPort?.postMessage(e) });
 } finally {
   await closeDb(db);
   // The listener would keep the thread alive after the worker loop returned, until terminate().

@@ -10,7 +10,7 @@ import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
 import { reconcileIngest } from '../ingest/reconcileIngest.js';
 import { reconcileRuns } from '../jobs/trainingJobs.js';
-import { WorkerThread } from '../jobs/workerThread.js';
+import { WorkerPool } from '../jobs/workerPool.js';
 import { logger } from '../util/logger.js';
 import { createApp } from './app.js';
 import { EventBus } from './eventBus.js';
@@ -56,7 +56,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     await ingest(db, { dataset: 'demo', paths: [path.join(o.demo.dir, 'dicom')], labelsDir: path.join(o.demo.dir, 'labels'), cacheDir: config.cacheDir });
   }
   const events = new EventBus();
-  let worker: WorkerThread | null = null;
+  let worker: WorkerPool | null = null;
   const health = {
     db,
     databaseFile: config.databaseUrl.startsWith('file:') ? sqlitePath(config.databaseUrl) : null,
@@ -102,12 +102,21 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
     throw new ServeError(code === 'EADDRINUSE' ? `port ${o.port} on ${o.host} is already in use; choose another with --port or PORT` : `cannot listen on ${o.host}:${o.port}: ${(err as Error).message}`);
   }
   // The worker starts once the server listens, so a failed start leaves no thread behind.
-  worker = o.worker ? new WorkerThread({ databaseUrl: config.databaseUrl, cacheDir: config.cacheDir, runsDir: config.runsDir, backend: o.backend, pollMs: 500 }) : null;
-  worker?.on('event', (e) => {
-    if (e.type === 'job' && e.kind === 'ingest' && e.status !== 'running') reloadIds();
-    events.publish(e);
-  });
-  worker?.on('error', (err) => logger.error({ err }, 'job worker thread failed'));
+  worker = o.worker
+    ? await WorkerPool.start(db, {
+        databaseUrl: config.databaseUrl,
+        cacheDir: config.cacheDir,
+        runsDir: config.runsDir,
+        backend: o.backend,
+        concurrency: 1,
+        leaseMs: config.workerLeaseMs,
+        pollMs: 500,
+        onEvent: (e) => {
+          if (e.type === 'job' && e.kind === 'ingest' && e.status !== 'running') reloadIds();
+          events.publish(e);
+        },
+      })
+    : null;
   const { port } = server.address() as AddressInfo;
   const url = `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
   return {

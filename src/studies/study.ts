@@ -69,7 +69,7 @@ export function armConfig(base: Record<string, unknown>, arm: StudyArm, dataset:
  * and the error names the arm), then one ordinary training run is queued per arm and seed. Seeds are
  * 1..seeds: arms share each seed's split, initial weights and sampling, so their test cases pair up.
  */
-export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string; owner: string }) {
+export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string; owner: string; priority?: number; requires?: string[] }) {
   if (!o.arms.length) throw new StudyError('a study needs at least one arm');
   if (new Set(o.arms.map((a) => a.name)).size !== o.arms.length) throw new StudyError(`arm names must differ: ${o.arms.map((a) => a.name).join(', ')}`);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > 20) throw new StudyError(`--seeds must be 1 to 20, got ${o.seeds}`);
@@ -91,7 +91,7 @@ export async function createStudy(db: Db, o: { name: string; dataset: string; ba
   const runs: { id: string; arm: string; seed: number }[] = [];
   for (const seed of seeds) {
     for (const arm of o.arms) {
-      const { run } = await launchRun(db, armConfig(o.baseConfig, arm, o.dataset, seed), { name: `${o.name}: ${arm.name}, seed ${seed}`, owner: o.owner });
+      const { run } = await launchRun(db, armConfig(o.baseConfig, arm, o.dataset, seed), { name: `${o.name}: ${arm.name}, seed ${seed}`, owner: o.owner, priority: o.priority, tags: o.requires });
       await attachRunToStudy(db, run.id, study.id, arm.name);
       runs.push({ id: run.id, arm: arm.name, seed });
     }

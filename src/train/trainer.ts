@@ -37,13 +37,19 @@ export interface ExecuteOptions {
   runsDir: string;
   backend?: BackendChoice;
   onEvent?: (e: TrainingEvent) => void;
-  /** Polled before every batch; true stops the run cleanly (status "cancelled", resumable). */
-  shouldStop?: () => boolean | Promise<boolean>;
+  /**
+   * Polled before every batch; true stops the run cleanly (status "cancelled", resumable); 'lost' stops
+   * it without writing anything (its job now belongs to another worker).
+   */
+  shouldStop?: () => boolean | 'lost' | Promise<boolean | 'lost'>;
+  /** The worker running it (host:pid/slot), recorded on the run. */
+  workerId?: string;
 }
 
 export interface RunOutcome {
   runId: string;
-  status: 'completed' | 'cancelled' | 'failed';
+  /** 'lost': the worker lost its lease and stopped; another worker continues the run. */
+  status: 'completed' | 'cancelled' | 'failed' | 'lost';
   error?: string;
 }
 
@@ -95,7 +101,7 @@ export async function executeRun(db: Db, runId: string, o: ExecuteOptions): Prom
   if (run.status === 'completed') throw new RunStateError(`run ${runId} has already completed`);
   const emit = (e: TrainingEvent) => o.onEvent?.(e);
   const backend = await selectBackend(o.backend);
-  await markRunning(db, runId, { backend: JSON.stringify(backend), versions: JSON.stringify(versions()) });
+  await markRunning(db, runId, { backend: JSON.stringify(backend), versions: JSON.stringify(versions()), workerId: o.workerId ?? null });
   emit({ type: 'status', runId, status: 'running', message: `${o.resume ? 'resuming' : 'starting'} on the ${backend.choice} backend` });
   try {
     return await train(db, run, o, emit);
@@ -207,7 +213,13 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
       // One turn of the event loop per batch: signals (Ctrl-C), timers and I/O are otherwise starved by
       // the synchronous training step, and a cancel would never be seen.
       await new Promise((resolve) => setImmediate(resolve));
-      if (await o.shouldStop?.()) {
+      const stop = await o.shouldStop?.();
+      if (stop === 'lost') {
+        emit({ type: 'status', runId, status: 'interrupted', message: `stopped at epoch ${epoch + 1}, batch ${b + 1}: this worker's lease on the job ended and another worker continues the run` });
+        net.model.dispose();
+        return { runId, status: 'lost' };
+      }
+      if (stop) {
         await finishRun(db, runId, 'cancelled', { durationMs: Math.round(state.durationMs + Date.now() - attemptStart), error: `cancelled during epoch ${epoch + 1}; resume continues after epoch ${state.epoch + 1}` });
         emit({ type: 'status', runId, status: 'cancelled', message: `cancelled at epoch ${epoch + 1}, batch ${b + 1}` });
         net.model.dispose();

@@ -37,11 +37,11 @@ describe('training jobs and the worker', () => {
   it('claims the oldest queued job once, however many workers ask', async () => {
     const a = await launchRun(db, config, { owner: 'test' });
     const b = await launchRun(db, config, { owner: 'test' });
-    const first = await claimNextJob(db, 'w1');
+    const first = await claimNextJob(db, { id: 'w1', tags: [] });
     assert.equal(first?.id, a.job.id);
-    const second = await claimNextJob(db, 'w2');
+    const second = await claimNextJob(db, { id: 'w2', tags: [] });
     assert.equal(second?.id, b.job.id);
-    assert.equal(await claimNextJob(db, 'w3'), null);
+    assert.equal(await claimNextJob(db, { id: 'w3', tags: [] }), null);
     await db.job.deleteMany();
     await db.run.deleteMany();
   });

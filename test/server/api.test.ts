@@ -8,6 +8,7 @@ import { ServeError, startServer } from '../../src/server/serve.js';
 import { downloadName } from '../../src/server/services/runsService.js';
 import { openDb } from '../../src/db/client.js';
 import { runIngestJob } from '../../src/jobs/ingestJobs.js';
+import { claimJob } from '../../src/db/jobs.js';
 import { tempDir } from '../helpers.js';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
@@ -253,7 +254,7 @@ describe('JSON API', () => {
     // The test server runs no worker: the job is run here, as the worker would.
     const db = await openDb(`file:${path.join(dir, 'db.sqlite')}`);
     try {
-      const job = await db.job.findUniqueOrThrow({ where: { id: queued.json.jobId as string } });
+      const job = await claimJob(db, queued.json.jobId as string, 'test');
       const summary = await runIngestJob(db, job, { cacheDir: path.join(dir, 'data', 'cache') });
       assert.equal(summary?.series, 3);
     } finally {

@@ -10,6 +10,7 @@ import { requestCancel } from '../../db/jobs.js';
 import { runTraces } from '../../db/runs.js';
 import { DatasetNotFoundError } from '../../data/datasetInfo.js';
 import { exportRun } from '../../export/exportRun.js';
+import { MAX_TAGS, TAG_PATTERN } from '../../db/jobQueue.js';
 import { launchRun, queueResume, reconcileRuns } from '../../jobs/trainingJobs.js';
 import { RunConfigSchema } from '../../train/runConfig.js';
 import { listRunItems, runReport } from '../../train/runReport.js';
@@ -27,6 +28,10 @@ export const CreateRunSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   tags: Tags.optional(),
   notes: z.string().max(10_000).optional(),
+  /** Queue priority of its training job: higher runs first (default 0). */
+  priority: z.number().int().min(-100).max(100).optional(),
+  /** Worker tags its training job requires, e.g. ["gpu"] (jobQueue.ts: lower-case letters, digits, '-'). */
+  requires: z.array(z.string().regex(TAG_PATTERN, "lower-case letters, digits or '-', at most 20")).max(MAX_TAGS).optional(),
   config: RunConfigSchema,
 });
 
@@ -43,7 +48,7 @@ export async function listRunsPage(db: Db, q: z.infer<typeof RunListQuerySchema>
 }
 
 export async function createRun(db: Db, body: z.infer<typeof CreateRunSchema>, actor: Principal) {
-  const { run, job } = await launchRun(db, body.config, { name: body.name, owner: actor.name });
+  const { run, job } = await launchRun(db, body.config, { name: body.name, owner: actor.name, priority: body.priority, tags: body.requires });
   if (body.tags || body.notes) await db.run.update({ where: { id: run.id }, data: { tags: JSON.stringify(body.tags ?? []), notes: body.notes ?? null } });
   return { run: await runReport(db, run.id), jobId: job.id };
 }
