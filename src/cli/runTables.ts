@@ -17,7 +17,7 @@ export function formatRunList(runs: RunListItem[]): string {
 export function formatRunReport(r: RunReport): string {
   const lines = [
     `Run ${r.id}${r.name ? ` (${r.name})` : ''}: ${r.status} on dataset ${r.dataset}, ${r.strategy} fusion, seed ${r.seed}${r.owner ? `, launched by ${r.owner}` : ''}`,
-    `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch === null ? '-' : r.bestEpoch + 1}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}`,
+    `Epochs ${r.epochsDone}/${r.totalEpochs}, best validation Dice ${num(r.bestDice)} at epoch ${r.bestEpoch === null ? '-' : r.bestEpoch + 1}, training time ${duration(r.durationMs)}${r.backend ? `, backend ${String(r.backend.choice)}` : ''}${r.worker ? `, worker ${r.worker}` : ''}`,
   ];
   if (r.error) lines.push(`Error: ${r.error}`);
   if (r.test) {

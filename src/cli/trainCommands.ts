@@ -11,6 +11,7 @@ import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import type { RunReport } from '../train/runReport.js';
 import { backendOf, CliOptionError, int } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
+import { table } from './tables.js';
 import { trainProgress } from './trainProgress.js';
 import { withDb } from './withDb.js';
 
@@ -230,6 +231,7 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
             if (e.type === 'job' && e.status !== 'running') jobs.add(e.jobId);
             // Each job's start and end is a line; the progress display serves one slot only.
             if (e.type === 'job') console.log(`${e.workerId}: ${e.kind} job ${e.jobId}${e.runId ? ` (run ${e.runId})` : ''} ${e.status}`);
+            else if (e.type === 'worker') console.log(`${e.workerId}: ${e.backend} backend`);
             else if (o.concurrency === 1) progress.onEvent(e);
           },
         });
@@ -241,5 +243,23 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
         progress.stop();
       });
       console.log(`worker stopped after ${jobs.size} job(s)`);
+    });
+
+  program
+    .command('workers')
+    .description('job workers: host, status, current job, last heartbeat, backend, tags (live ones, and those stopped in the last day)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { listWorkers } = await import('../db/workers.js');
+      const workers = await withDb((db) => listWorkers(db));
+      if (o.json) return console.log(JSON.stringify(workers));
+      if (!workers.length) return console.log('No workers have registered; start one with: segfusion worker');
+      const ago = (d: Date) => `${Math.round((Date.now() - d.getTime()) / 1000)} s ago`;
+      console.log(
+        table(
+          ['worker', 'status', 'current run/job', 'last heartbeat', 'backend', 'tags', 'version'],
+          workers.map((w) => [w.id, w.status, w.currentRunId ?? w.currentJobId ?? '-', w.status === 'stopped' && w.stoppedAt ? `stopped ${ago(w.stoppedAt)}` : ago(w.heartbeatAt), w.backend, w.tags.join(',') || '-', w.version]),
+        ),
+      );
     });
 }

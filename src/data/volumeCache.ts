@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { tempNameFor, writeFileAtomic } from '../util/atomicWrite.js';
 import { assertSafeFileName } from '../util/safeName.js';
 import { VolumeGeometrySchema, voxelCount, type VolumeGeometry } from './geometry.js';
 
@@ -49,12 +50,6 @@ function valueRange(data: VolumeData): [number, number] {
   return data.length ? [lo, hi] : [0, 0];
 }
 
-function atomicWrite(file: string, bytes: Uint8Array | string): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
-}
-
 /**
  * Writes a volume slice by slice, with writeVolume's guarantees: the raw bytes go to a temp file renamed
  * into place only when complete, then the header; an aborted writer leaves nothing. Streaming lets the
@@ -79,7 +74,7 @@ export class VolumeStreamWriter {
     assertSafeFileName(name);
     fs.mkdirSync(dir, { recursive: true });
     this.raw = path.join(dir, `${name}.raw`);
-    this.tmp = `${this.raw}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
+    this.tmp = tempNameFor(this.raw);
     this.fd = fs.openSync(this.tmp, 'w');
   }
 
@@ -98,12 +93,14 @@ export class VolumeStreamWriter {
       this.abort();
       throw new VolumeCacheError(`volume ${this.name}: ${this.written} bytes written for a ${this.geometry.size.join('x')} ${this.dtype} grid (${expected} expected)`);
     }
+    // Durable before it gets its name: a worker on another host never opens a part-written volume.
+    fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.closed = true;
     fs.renameSync(this.tmp, this.raw);
     const header: VolumeHeader = { format: 'segfusion-volume', version: 1, kind: this.kind, dtype: this.dtype, geometry: this.geometry, sha256: this.hash.digest('hex'), range };
     const headerPath = path.join(this.dir, `${this.name}.json`);
-    atomicWrite(headerPath, JSON.stringify(header, null, 1));
+    writeFileAtomic(headerPath, JSON.stringify(header, null, 1));
     return headerPath;
   }
 
@@ -148,14 +145,13 @@ export function readVolumeHeader(headerPath: string): VolumeHeader {
   return parsed.data;
 }
 
-export function readVolume(headerPath: string, verify = true): Volume {
+/** Reads a cached volume, its sha256 checked against the header's: a torn or altered file is an error, never data. */
+export function readVolume(headerPath: string): Volume {
   const header = readVolumeHeader(headerPath);
   const rawPath = headerPath.replace(/\.json$/, '.raw');
   const bytes = fs.readFileSync(rawPath);
-  if (verify) {
-    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (sha !== header.sha256) throw new VolumeCacheError(`cached volume ${rawPath} does not match its checksum; re-run ingest`);
-  }
+  const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+  if (sha !== header.sha256) throw new VolumeCacheError(`cached volume ${rawPath} does not match its checksum; re-run ingest`);
   const copy = new Uint8Array(bytes).buffer;
   const data = header.dtype === 'int16' ? new Int16Array(copy) : header.dtype === 'uint8' ? new Uint8Array(copy) : new Float32Array(copy);
   if (data.length !== voxelCount(header.geometry)) {

@@ -43,6 +43,11 @@ export async function setWorkerJob(db: Db, id: string, jobId: string | null): Pr
   await db.worker.updateMany({ where: { id, status: { not: 'stopped' } }, data: { status: jobId ? 'busy' : 'idle', currentJobId: jobId, heartbeatAt: new Date() } });
 }
 
+/** The backend a slot loaded (registered as asked, e.g. "auto", before its thread chose). */
+export async function setWorkerBackend(db: Db, id: string, backend: string): Promise<void> {
+  await db.worker.updateMany({ where: { id }, data: { backend } });
+}
+
 export async function stopWorkers(db: Db, ids: string[]): Promise<void> {
   await db.worker.updateMany({ where: { id: { in: ids } }, data: { status: 'stopped', currentJobId: null, stoppedAt: new Date() } });
 }

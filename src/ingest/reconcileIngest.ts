@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { Db } from '../db/client.js';
 import { markIngestRunsInterrupted, runningIngestRuns } from '../db/catalog.js';
 import { markJobsInterrupted, runningIngestJobs } from '../db/jobs.js';
+import { HOST_TAG } from '../util/atomicWrite.js';
 import { processAlive } from '../util/processAlive.js';
 
-/** Temp files of atomic writes: `<name>.<pid>.<8 hex>.tmp` (see volumeCache's atomicWrite). */
-const TEMP_FILE = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** Temp files of atomic writes: `<name>.<host tag>.<pid>.<8 hex>.tmp` (util/atomicWrite.ts). */
+const TEMP_FILE = /\.([0-9a-f]{8})\.(\d+)\.[0-9a-f]{8}\.tmp$/;
 
 /** Whether host:pid (or a run's host and pid) names a process of this host that has ended. */
 const deadHere = (host: string | null, pid: number | null): boolean => host === os.hostname() && pid !== null && pid !== process.pid && !processAlive(pid);
@@ -33,7 +34,7 @@ export async function reconcileIngest(db: Db, cacheDir: string): Promise<{ runs:
   if (fs.existsSync(cacheDir)) {
     for (const rel of fs.readdirSync(cacheDir, { recursive: true, encoding: 'utf8' })) {
       const m = TEMP_FILE.exec(rel);
-      if (!m || processAlive(Number(m[1]))) continue;
+      if (!m || m[1] !== HOST_TAG || processAlive(Number(m[2]))) continue;
       fs.rmSync(path.join(cacheDir, rel), { force: true });
       tempFiles++;
     }

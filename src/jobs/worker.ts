@@ -7,7 +7,7 @@ import { runIngestJob, type IngestEvent } from './ingestJobs.js';
 import { reconcileRuns, runTrainingJob, type JobRunOptions } from './trainingJobs.js';
 
 /** Everything a worker reports: training and ingest progress, and job status changes. */
-export type WorkerEvent = TrainingEvent | IngestEvent | { type: 'job'; jobId: string; kind: string; runId: string | null; status: string };
+export type WorkerEvent = TrainingEvent | IngestEvent | { type: 'job'; jobId: string; kind: string; runId: string | null; status: string } | { type: 'worker'; backend: string };
 
 export interface WorkerOptions extends Omit<JobRunOptions, 'onEvent'> {
   onEvent?: (e: WorkerEvent) => void;

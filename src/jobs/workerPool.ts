@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
 import { normalizeTags } from '../db/jobQueue.js';
-import { reapLostWorkers, registerWorker, setWorkerJob, stopWorkers, workerHeartbeat } from '../db/workers.js';
+import { reapLostWorkers, registerWorker, setWorkerBackend, setWorkerJob, stopWorkers, workerHeartbeat } from '../db/workers.js';
 import { logger } from '../util/logger.js';
 import type { WorkerEvent } from './worker.js';
 import { WorkerThread } from './workerThread.js';
@@ -49,7 +49,8 @@ export class WorkerPool {
     this.threads = this.ids.map((workerId) => {
       const t = new WorkerThread({ databaseUrl: o.databaseUrl, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, workerId, tags, once: o.once });
       t.on('event', (e) => {
-        if (e.type === 'job') void setWorkerJob(db, workerId, e.status === 'running' ? e.jobId : null).catch((err) => logger.warn({ err, workerId }, 'cannot record the worker job'));
+        const record = e.type === 'job' ? setWorkerJob(db, workerId, e.status === 'running' ? e.jobId : null) : e.type === 'worker' ? setWorkerBackend(db, workerId, e.backend) : null;
+        record?.catch((err: unknown) => logger.warn({ err, workerId }, 'cannot record the worker state'));
         o.onEvent?.({ ...e, workerId });
       });
       t.on('error', (err) => logger.error({ err, workerId }, 'job worker thread failed'));

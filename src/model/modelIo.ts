@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../util/atomicWrite.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'group1-shard1of1.bin';
@@ -19,7 +20,7 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const data = tf.io.CompositeArrayBuffer.join(artifacts.weightData ?? new ArrayBuffer(0));
-      fs.writeFileSync(path.join(dir, WEIGHTS_BIN), Buffer.from(data));
+      writeFileAtomic(path.join(dir, WEIGHTS_BIN), Buffer.from(data));
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology as object,
         format: 'layers-model',
@@ -27,7 +28,7 @@ export async function saveModel(model: tf.LayersModel, dir: string): Promise<voi
         convertedBy: null,
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
       };
-      fs.writeFileSync(path.join(dir, MODEL_JSON), JSON.stringify(json));
+      writeFileAtomic(path.join(dir, MODEL_JSON), JSON.stringify(json));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } };
     }),
   );
@@ -52,8 +53,8 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
 /** Writes named tensors (optimizer state) as `<file>.bin` + `<file>.json` (their specs). */
 export async function saveTensors(tensors: { name: string; tensor: tf.Tensor }[], file: string): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  fs.writeFileSync(`${file}.bin`, Buffer.from(tf.io.CompositeArrayBuffer.join(data)));
-  fs.writeFileSync(`${file}.json`, JSON.stringify(specs));
+  writeFileAtomic(`${file}.bin`, Buffer.from(tf.io.CompositeArrayBuffer.join(data)));
+  writeFileAtomic(`${file}.json`, JSON.stringify(specs));
 }
 
 /** Reads what saveTensors wrote, in the order it was written (optimizers restore by position). */

@@ -8,6 +8,7 @@ import { readiness } from './health.js';
 import { requireKnownHost } from './hostCheck.js';
 import { notFound } from './httpErrors.js';
 import { auditRouter } from './routes/auditRouter.js';
+import { workersRouter } from './routes/workersRouter.js';
 import { datasetsRouter } from './routes/datasetsRouter.js';
 import { docsRouter } from './routes/docsRouter.js';
 import { eventsRouter } from './routes/eventsRouter.js';
@@ -59,6 +60,7 @@ export function createApp(ctx: ServerContext, web: WebAssets): express.Express {
   api.use('/session', sessionRouter(ctx));
   api.use(authenticate(ctx));
   api.use('/', auditRouter(ctx));
+  api.use('/', workersRouter(ctx));
   api.use('/datasets', datasetsRouter(ctx));
   api.use('/runs', runsRouter(ctx));
   api.use('/jobs', jobsRouter(ctx));

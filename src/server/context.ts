@@ -9,6 +9,8 @@ export interface ServerContext {
   db: Db;
   events: EventBus;
   runsDir: string;
+  /** How long a job worker may go without a heartbeat before it counts as lost. */
+  workerLeaseMs: number;
   ingestRoots: string[];
   token: string | undefined;
   /** Probes behind GET /api/health (readiness). */

@@ -81,6 +81,7 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
       db,
       events,
       runsDir: config.runsDir,
+      workerLeaseMs: config.workerLeaseMs,
       ingestRoots: config.ingestRoots,
       token: config.token,
       health,

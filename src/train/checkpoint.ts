@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
+import { writeFileAtomic } from '../util/atomicWrite.js';
 import { loadModel, loadTensors, saveModel, saveTensors, WEIGHTS_BIN } from '../model/modelIo.js';
 
 /** What a checkpoint holds besides the weights: enough to continue exactly where training stopped. */
@@ -34,12 +35,6 @@ export class CheckpointError extends Error {
   override name = 'CheckpointError';
 }
 
-function atomicWrite(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 const checkpointsDir = (runDir: string) => path.join(runDir, 'checkpoints');
 
 /**
@@ -55,9 +50,9 @@ export async function saveCheckpoint(runDir: string, model: tf.LayersModel, opti
   fs.rmSync(dir, { recursive: true, force: true });
   await saveModel(model, dir);
   await saveTensors(await optimizer.getWeights(), path.join(dir, 'optimizer'));
-  fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state));
-  atomicWrite(path.join(root, 'latest.json'), JSON.stringify({ epoch: state.epoch, dir: name }));
-  if (isBest) atomicWrite(path.join(root, 'best.json'), JSON.stringify({ epoch: state.epoch, dir: name }));
+  writeFileAtomic(path.join(dir, 'state.json'), JSON.stringify(state));
+  writeFileAtomic(path.join(root, 'latest.json'), JSON.stringify({ epoch: state.epoch, dir: name }));
+  if (isBest) writeFileAtomic(path.join(root, 'best.json'), JSON.stringify({ epoch: state.epoch, dir: name }));
   const keep = new Set([readPointer(runDir, 'latest')?.dir, readPointer(runDir, 'best')?.dir]);
   for (const d of fs.readdirSync(root)) if (d.startsWith('epoch-') && !keep.has(d)) fs.rmSync(path.join(root, d), { recursive: true, force: true });
   const weights = fs.readFileSync(path.join(dir, WEIGHTS_BIN));

@@ -23,6 +23,8 @@ export interface RunListItem {
   studyId: string | null;
   /** Who launched it (a user, token, local or cli:USER), null for runs from before accounts. */
   owner: string | null;
+  /** The worker (host:pid/slot) that ran its last attempt, null before one took it. */
+  worker: string | null;
   /** Test means per class and metric (null until the run has been evaluated). */
   test: Record<string, Record<string, number | null>> | null;
   /** The run config, for parameter columns and filters. */
@@ -49,6 +51,7 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
       tags: JSON.parse(r.tags) as string[],
       studyId: r.studyId,
       owner: r.owner,
+      worker: r.workerId,
       test: testMeans(json<Record<string, Record<string, { mean: number | null }>>>(r.testSummary)),
       config: JSON.parse(r.config) as Record<string, unknown>,
     })),
@@ -83,6 +86,8 @@ export async function runReport(db: Db, id: string) {
     strategy: r.strategy,
     seed: r.seed,
     owner: r.owner,
+    /** The worker (host:pid/slot) that ran its last attempt. */
+    worker: r.workerId,
     config: JSON.parse(r.config) as Record<string, unknown>,
     split: json<{ train: string[]; validation: string[]; test: string[] }>(r.split),
     plan: json<Record<string, unknown>>(r.plan),

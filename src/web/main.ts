@@ -9,6 +9,7 @@ import { runsPage } from './pages/runsPage.js';
 import { signInPage } from './pages/signInPage.js';
 import { studiesPage } from './pages/studiesPage.js';
 import { viewerPage } from './pages/viewerPage.js';
+import { workersPage } from './pages/workersPage.js';
 
 type Page = (root: HTMLElement, ...params: string[]) => Promise<() => void>;
 
@@ -21,6 +22,7 @@ const ROUTES: [RegExp, Page, string][] = [
   [/^#\/datasets$/, datasetsPage, 'datasets'],
   [/^#\/studies$/, studiesPage, 'studies'],
   [/^#\/audit$/, auditPage, 'audit'],
+  [/^#\/workers$/, workersPage, 'workers'],
   [/^(#\/runs)?$|^#\/?$/, runsPage, 'runs'],
 ];
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -146,6 +147,20 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.deepEqual(await page.locator('[data-table="classes-test"] tbody td:first-child').allTextContents(), ['organ', 'lesion']);
     assert.ok(Number(await page.locator('[data-chart^="Validation Dice"]').getAttribute('data-points')) === 3);
     await shot('run-completed');
+  });
+
+  it("lists the job workers (the dashboard's own slot) and shows which one ran the run", async () => {
+    const worker = `${os.hostname()}:${process.pid}/0`;
+    assert.ok(((await page.textContent('body')) ?? '').includes(`worker ${worker}`), `the run page names worker ${worker}`);
+    await page.click('[data-nav="workers"]');
+    await page.waitForSelector('#workers tbody tr');
+    const row = page.locator('#workers tbody tr', { hasText: worker });
+    assert.equal(await row.getAttribute('data-status'), 'idle');
+    assert.match((await row.textContent()) ?? '', /\d+ s ago/);
+    await shot('workers');
+    // Back to the run, where the next steps start.
+    await page.goto(`${url}/#/runs/${runIds[0]}`);
+    await page.waitForSelector('[data-table="classes-test"] tbody tr');
   });
 
   it('sorts the per-case table and opens the case viewer, moving through slices', async () => {
@@ -409,7 +424,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.goBack();
     await page.waitForSelector('#runs tbody tr');
     assert.equal(await page.inputValue('#runs-search'), 'e2e static');
-    assert.deepEqual(await page.locator('#runs th').allTextContents(), ['', 'run', 'dataset', 'status', 'strategy', 'owner', 'epochs', 'best val Dice', 'duration', 'dice lesion ✕', 'sampling.patchSize ✕', 'tags', 'created']);
+    assert.deepEqual(await page.locator('#runs th').allTextContents(), ['', 'run', 'dataset', 'status', 'strategy', 'owner', 'worker', 'epochs', 'best val Dice', 'duration', 'dice lesion ✕', 'sampling.patchSize ✕', 'tags', 'created']);
     assert.ok(await page.locator('#runs th.sorted-asc:has-text("dice lesion")').count());
     await page.fill('#runs-search', '');
     await page.waitForFunction(() => document.querySelectorAll('#runs tbody tr').length === 2);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { HOST_TAG } from '../../src/util/atomicWrite.js';
 import type { IngestSummary } from '../../src/ingest/ingest.js';
 import { ROOT, cli, isolatedEnv, run, smallCohort, tempDir } from '../helpers.js';
 
@@ -220,7 +221,7 @@ describe('hardening: hostile and broken files', () => {
     // A temp file of the killed process, as an interrupted cache write leaves it.
     const cache = path.join(dir, 'killed-db', 'data', 'cache');
     fs.mkdirSync(cache, { recursive: true });
-    const tmp = path.join(cache, `x.image.raw.${child.pid}.0123abcd.tmp`);
+    const tmp = path.join(cache, `x.image.raw.${HOST_TAG}.${child.pid}.0123abcd.tmp`);
     fs.writeFileSync(tmp, 'partial');
     const s = ingestJson([path.join(root, 'dicom'), '--dataset', 'k'], env);
     assert.equal(s.series, 3);

@@ -207,7 +207,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       h(
         'p',
         { class: 'muted' },
-        `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · launched by ${run.owner ?? '–'} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')}`,
+        `dataset ${run.dataset} · ${run.strategy} fusion · seed ${run.seed} · launched by ${run.owner ?? '–'} · epochs ${run.epochsDone}/${run.totalEpochs} · best validation Dice ${fmt(run.bestDice)} at epoch ${run.bestEpoch === null ? '–' : run.bestEpoch + 1} · ${duration(run.durationMs)} · backend ${String(run.backend?.choice ?? '–')} · worker ${run.worker ?? '–'}`,
       ),
       run.error ? h('div', { class: 'banner' }, run.error) : '',
       h(

@@ -151,6 +151,7 @@ export async function runsPage(root: HTMLElement): Promise<() => void> {
           { label: 'status', value: (r) => r.status, render: (r) => statusBadge(r.status) },
           { label: 'strategy', value: (r) => r.strategy },
           { label: 'owner', value: (r) => r.owner ?? '' },
+          { label: 'worker', value: (r) => r.worker ?? '' },
           { label: 'epochs', value: (r) => r.epochsDone, render: (r) => `${r.epochsDone}/${r.totalEpochs}` },
           { label: 'best val Dice', value: (r) => r.bestDice, numeric: true, render: (r) => fmt(r.bestDice) },
           { label: 'duration', value: (r) => r.durationMs, render: (r) => duration(r.durationMs) },
