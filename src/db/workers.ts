@@ -52,10 +52,10 @@ export async function stopWorkers(db: Db, ids: string[]): Promise<void> {
   await db.worker.updateMany({ where: { id: { in: ids } }, data: { status: 'stopped', currentJobId: null, stoppedAt: new Date() } });
 }
 
-/** Workers, the live ones first, then by host and slot; stopped ones only from the last `stoppedWithinMs`. */
+/** Workers, the live ones first, then by host and slot; stopped and lost ones only when heard of within `stoppedWithinMs` (a day). */
 export async function listWorkers(db: Db, o: { stoppedWithinMs?: number } = {}): Promise<WorkerInfo[]> {
   const since = new Date(Date.now() - (o.stoppedWithinMs ?? 24 * 3600 * 1000));
-  const rows = await db.worker.findMany({ where: { OR: [{ status: { not: 'stopped' } }, { stoppedAt: { gte: since } }] }, orderBy: [{ host: 'asc' }, { pid: 'asc' }, { slot: 'asc' }] });
+  const rows = await db.worker.findMany({ where: { OR: [{ status: { in: ['idle', 'busy'] } }, { heartbeatAt: { gte: since } }] }, orderBy: [{ host: 'asc' }, { pid: 'asc' }, { slot: 'asc' }] });
   const jobIds = rows.map((r) => r.currentJobId).filter((j): j is string => j !== null);
   const jobs = jobIds.length ? await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, runId: true } }) : [];
   const runOf = new Map(jobs.map((j) => [j.id, j.runId]));

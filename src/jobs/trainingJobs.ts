@@ -111,14 +111,21 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
     await db.run.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'interrupted' } });
     resume = checkpointDir(runDir(o.runsDir, runId), 'latest') !== null;
   }
+  let shutdown = false;
   const shouldStop = async () => {
-    if (o.stopRequested?.()) return true;
+    if (o.stopRequested?.()) return (shutdown = true);
     const control = await jobControl(db, job.id, workerId);
     return control === 'lost' ? ('lost' as const) : control === 'cancel';
   };
   try {
     const outcome = await executeRun(db, runId, { resume, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop, workerId });
-    if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
+    if (outcome.status === 'cancelled' && shutdown && job.queue) {
+      // A queue worker stopped (SIGTERM, a restart): the run is not cancelled by anyone, so it goes back
+      // on the queue and the next worker continues it from its checkpoint.
+      const error = `worker ${workerId} stopped during the run; another worker continues it from its last checkpoint`;
+      await db.run.update({ where: { id: runId }, data: { status: 'interrupted', error } });
+      if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await db.job.update({ where: { id: job.id }, data: { status: 'interrupted' } });
+    } else if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
     return outcome;
   } catch (err) {
     await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err) });

@@ -21,6 +21,14 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   }
 }
 
+function startWorker(env: NodeJS.ProcessEnv): WorkerProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'worker', '--backend', 'wasm'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: string[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean)));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean)));
+  return { child, out, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+}
+
 interface WorkerProcess {
   child: ChildProcess;
   out: string[];
@@ -30,6 +38,9 @@ interface WorkerProcess {
 describe('three worker processes on one PostgreSQL queue and shared storage', () => {
   const workers: WorkerProcess[] = [];
   let db: Db | undefined;
+  // The catalogue and shared storage of the first test, which the second reuses (its dataset is ingested).
+  let workersUrl = '';
+  let sharedStorage = '';
   after(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
     if (db) await closeDb(db);
@@ -38,6 +49,8 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
   it('share 30 queued trainings; one killed with SIGKILL mid-training: every job completes exactly once and the killed run resumes on another worker', { timeout: 400_000 }, async () => {
     const url = postgresDatabase('workers');
     const shared = tempDir('shared-storage');
+    workersUrl = url;
+    sharedStorage = shared;
     const base = { ...isolatedEnv(tempDir('server')), DATABASE_URL: url, SEGFUSION_STORAGE: shared, SEGFUSION_WORKER_LEASE_S: '5' };
     const cohort = path.join(tempDir('cohort'), 'c');
     smallCohort(cohort, 4);
@@ -49,12 +62,7 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
 
     for (let i = 0; i < 3; i++) {
       // Each worker has its own local data dir; only the database and SEGFUSION_STORAGE are shared.
-      const env = { ...base, SEGFUSION_DATA_DIR: tempDir(`worker${i}`) };
-      const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'segfusion.js'), 'worker', '--backend', 'wasm'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: string[] = [];
-      child.stdout?.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean)));
-      child.stderr?.setEncoding('utf8').on('data', (s: string) => out.push(...s.split('\n').filter(Boolean)));
-      workers.push({ child, out, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) });
+      workers.push(startWorker({ ...base, SEGFUSION_DATA_DIR: tempDir(`worker${i}`) }));
     }
     const d = db;
 
@@ -117,5 +125,32 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
     );
     const stopped = await d.worker.findMany({ where: { status: 'stopped' } });
     assert.equal(stopped.length, 2, 'the two survivors deregistered on SIGTERM');
+  });
+
+  it('a worker stopped with SIGTERM mid-training hands its run back to the queue, and the next worker finishes it', { timeout: 300_000 }, async () => {
+    assert.ok(db);
+    const d = db;
+    const env = { ...isolatedEnv(tempDir('sigterm')), DATABASE_URL: workersUrl, SEGFUSION_STORAGE: sharedStorage, SEGFUSION_WORKER_LEASE_S: '5' };
+    const { run, job } = await launchRun(d, { ...tiny, epochs: 6, batchesPerEpoch: 6, seed: 200 }, { owner: 'test' });
+    const first = startWorker({ ...env, SEGFUSION_DATA_DIR: tempDir('first') });
+    workers.push(first);
+    await until('the run to pass epoch 1', 120_000, async () => {
+      const r = await d.run.findUniqueOrThrow({ where: { id: run.id } });
+      return r.status === 'running' && r.epochsDone >= 1;
+    });
+    first.child.kill('SIGTERM');
+    assert.equal(await first.exited, 0);
+    const stopped = await d.run.findUniqueOrThrow({ where: { id: run.id } });
+    assert.equal(stopped.status, 'interrupted', `not cancelled: nobody cancelled it (${stopped.error})`);
+    assert.equal((await d.job.findUniqueOrThrow({ where: { id: job.id } })).status, 'queued');
+    const second = startWorker({ ...env, SEGFUSION_DATA_DIR: tempDir('second') });
+    workers.push(second);
+    await until('the run to complete on the next worker', 120_000, async () => (await d.run.findUniqueOrThrow({ where: { id: run.id } })).status === 'completed');
+    const done = await d.job.findUniqueOrThrow({ where: { id: job.id } });
+    assert.equal(done.status, 'completed');
+    assert.equal(done.attempts, 2);
+    assert.equal((await d.runEpoch.findMany({ where: { runId: run.id } })).length, 6);
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0);
   });
 });

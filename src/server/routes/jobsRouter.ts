@@ -17,6 +17,11 @@ const view = (j: NonNullable<Awaited<ReturnType<typeof findJob>>>) => ({
   result: j.result ? (JSON.parse(j.result) as unknown) : null,
   error: j.error,
   cancelRequested: j.cancelRequested,
+  priority: j.priority,
+  /** Worker tags it requires. */
+  requires: JSON.parse(j.tags) as string[],
+  attempts: j.attempts,
+  workerId: j.workerId,
   createdAt: j.createdAt.toISOString(),
   startedAt: j.startedAt?.toISOString() ?? null,
   finishedAt: j.finishedAt?.toISOString() ?? null,
