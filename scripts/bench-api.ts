@@ -112,7 +112,10 @@ for (const database of databases) {
   try {
     log(`${database}: ingest and one training for the clients to read`);
     cli(['ingest', path.join(cohort, 'dicom'), '--dataset', 'bench', '--labels', path.join(cohort, 'labels')], env);
-    const trained = JSON.parse(cli(['train', '--dataset', 'bench', '--epochs', '2', '--batches-per-epoch', '4', '--patch-size', '32', '--batch-size', '2', '--json'], env).trim().split('\n').pop() as string) as { runId?: string; id?: string };
+    const trained = JSON.parse(cli(['train', '--dataset', 'bench', '--epochs', '2', '--batches-per-epoch', '4', '--patch-size', '32', '--batch-size', '2', '--json'], env).trim().split('\n').pop() as string) as {
+      runId?: string;
+      id?: string;
+    };
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     children.push(spawn(process.execPath, [cliPath, 'serve', '--no-worker', '--no-demo', '--port', String(port)], { env, stdio: 'ignore' }));
@@ -125,7 +128,9 @@ for (const database of databases) {
     const long = { dataset: 'bench', epochs: 200, batchesPerEpoch: 50, sampling: { patchSize: 32, batchSize: 2 } };
     const live: string[] = [];
     for (let k = 0; k < 2; k++) {
-      const r = (await (await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `bench load ${k}`, config: { ...long, seed: k + 1 } }) })).json()) as { run: { id: string } };
+      const r = (await (await fetch(`${base}/api/runs`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: `bench load ${k}`, config: { ...long, seed: k + 1 } }) })).json()) as {
+        run: { id: string };
+      };
       if (!r.run) throw new Error(`cannot queue a load run: ${JSON.stringify(r)}`);
       live.push(r.run.id);
     }

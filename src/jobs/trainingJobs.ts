@@ -113,7 +113,10 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
   }
   let shutdown = false;
   const shouldStop = async () => {
-    if (o.stopRequested?.()) return (shutdown = true);
+    if (o.stopRequested?.()) {
+      shutdown = true;
+      return true;
+    }
     const control = await jobControl(db, job.id, workerId);
     return control === 'lost' ? ('lost' as const) : control === 'cancel';
   };

@@ -122,6 +122,12 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal(await alpha.textContent(), 'config.fusion.options.alpha: must be at least 0 (got -1): try 0');
     assert.ok(await page.locator('details[data-options-for="strategy:gradnorm"][open] #f-strategy-gradnorm-alpha.invalid').count());
     await shot('launch-form-plugin-options');
+    // Worker tags the run requires are checked like the config.
+    await page.fill('#f-requires', 'gpu, Big GPU');
+    await page.click('#launch button[type=submit]');
+    await page.locator('[data-error-for="requires"]').filter({ hasText: 'requires.1' }).waitFor();
+    assert.match((await page.textContent('[data-error-for="requires"]')) ?? '', /requires\.1: lower-case letters, digits or '-'/);
+    await page.fill('#f-requires', '');
     await page.selectOption('#f-strategy', 'batchAdaptive');
     assert.deepEqual(await shown(), ['loss:dice', 'loss:sensitivitySpecificity', 'strategy:batchAdaptive']);
     // Each strategy's help links to the section of docs/loss-fusion.md that explains it, served rendered.

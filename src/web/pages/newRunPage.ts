@@ -92,6 +92,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     test: num('test', d.split.test, 0.05),
     validation: num('validation', d.split.validation, 0.05),
     fold: h('input', { id: 'f-fold', name: 'fold', placeholder: 'e.g. 0/5 for k-fold' }),
+    priority: h('input', { id: 'f-priority', name: 'priority', type: 'number', value: '0', step: '1', min: '-100', max: '100' }),
+    requires: h('input', { id: 'f-requires', name: 'requires', placeholder: 'worker tags, e.g. gpu (any worker when empty)' }),
   };
   const loadClasses = async () => {
     if (!dataset.value) return;
@@ -157,6 +159,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     ...field('Test fraction', inputs.test, 'config.split.test'),
     ...field('Validation fraction', inputs.validation, 'config.split.validation'),
     ...field('Fold (i/k)', inputs.fold, 'config.split.fold'),
+    ...field('Queue priority', inputs.priority, 'priority'),
+    ...field('Requires worker tags', inputs.requires, 'requires'),
     h('span'),
     estimate,
     h('span'),
@@ -187,7 +191,12 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       split: { test: Number(inputs.test.value), validation: Number(inputs.validation.value), ...(fold ? { fold: { index: Number(fold[1]), folds: Number(fold[2]) } } : {}) },
     };
     try {
-      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...(inputs.name.value ? { name: inputs.name.value } : {}) } });
+      const requires = inputs.requires.value
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean);
+      const queue = { priority: Number(inputs.priority.value || 0), ...(requires.length ? { requires } : {}) };
+      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...queue, ...(inputs.name.value ? { name: inputs.name.value } : {}) } });
       location.hash = `#/runs/${r.run.id}`;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
