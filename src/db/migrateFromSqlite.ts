@@ -1,11 +1,34 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './client.js';
+import { runBatch, valuesPlaceholders } from './sqlBatch.js';
 
 /**
  * Every table of the catalogue in the order their rows can be inserted: each after the tables it
  * refers to (Dataset first; a Run after its RunStudy; a Job after its Run).
  */
-export const TABLES = ['dataset', 'patient', 'study', 'series', 'instance', 'sourceFile', 'labelMap', 'ingestRun', 'ingestIssue', 'runStudy', 'run', 'runEpoch', 'batchTrace', 'caseMetric', 'artifact', 'job'] as const;
+export const TABLES = [
+  'dataset',
+  'patient',
+  'study',
+  'series',
+  'instance',
+  'sourceFile',
+  'labelMap',
+  'ingestRun',
+  'ingestIssue',
+  'runStudy',
+  'run',
+  'runEpoch',
+  'batchTrace',
+  'caseMetric',
+  'artifact',
+  'job',
+  'user',
+  'apiToken',
+  'session',
+  'auditEvent',
+  'worker',
+] as const;
 export type Table = (typeof TABLES)[number];
 
 export interface TableCopy {
@@ -23,7 +46,6 @@ export class CatalogueCopyError extends Error {
 interface Delegate {
   count(): Promise<number>;
   findMany(args: { orderBy: { id: 'asc' }; take: number; skip?: number; cursor?: { id: string } }): Promise<Record<string, unknown>[]>;
-  createMany(args: { data: Record<string, unknown>[] }): Promise<{ count: number }>;
 }
 const delegate = (db: Db, table: Table) => (db as unknown as Record<Table, Delegate>)[table];
 
@@ -38,6 +60,19 @@ async function* pages(db: Db, table: Table): AsyncGenerator<Record<string, unkno
     yield rows;
     cursor = rows[rows.length - 1].id as string;
   }
+}
+
+/**
+ * Inserts rows with one multi-row INSERT through the catalogue's direct connection (sqlBatch.ts).
+ * Not Prisma's createMany: its query engine parses float parameters without correct rounding, so a
+ * double such as a file's mtimeMs (1796219291137.4612) arrives one unit in the last place off
+ * (1796219291137.461), and the copy would not be the original. node-postgres sends the exact value.
+ */
+async function insertRows(target: Db, table: Table, rows: Record<string, unknown>[]): Promise<void> {
+  const columns = Object.keys(rows[0]);
+  const value = (v: unknown): string | number | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString() : typeof v === 'boolean' ? String(v) : (v as string | number));
+  const name = `${table[0].toUpperCase()}${table.slice(1)}`;
+  await runBatch(target, [{ sql: `INSERT INTO "${name}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${valuesPlaceholders(rows.length, columns.length)}`, params: rows.flatMap((r) => columns.map((c) => value(r[c]))) }]);
 }
 
 /** Row values canonically: keys sorted, dates as ISO strings (both databases keep milliseconds). */
@@ -77,7 +112,7 @@ export async function copyCatalogue(source: Db, target: Db, onTable: (copy: Tabl
     for await (const page of pages(source, table)) {
       for (const row of page) hash.update(`${canonical(row)}\n`);
       try {
-        await delegate(target, table).createMany({ data: page });
+        await insertRows(target, table, page);
       } catch (err) {
         throw new CatalogueCopyError(`copying table ${table} failed after ${rows} rows: ${(err as Error).message}; the target now holds a partial copy: drop it and copy again`);
       }

@@ -144,6 +144,8 @@ describe('the catalogue on PostgreSQL', () => {
       assert.equal(rows.run, 1);
       assert.equal(rows.runEpoch, 2);
       assert.ok(rows.batchTrace >= 8 && rows.caseMetric > 0 && rows.sourceFile > 0 && rows.instance > 0);
+      assert.ok(rows.auditEvent >= 2, 'the audit log comes along (the ingest and the run)');
+      assert.ok('user' in rows && 'apiToken' in rows && 'worker' in rows, 'accounts and workers are copied too');
       const id = lastJson<{ runs: { id: string }[] }>(ok(cli(['runs', 'list', '--json'], sqlite))).runs[0].id;
       const [original, copy] = [sqlite, target].map((env) => JSON.parse(ok(cli(['runs', 'show', id, '--json'], env))) as RunReport);
       assert.deepEqual(copy, original, 'the copy shows the run exactly as the original');

@@ -67,7 +67,8 @@ describe('trainStep on the wasm backend', () => {
   }
 
   it('minimises Σ_i w_i Σ_c m_ic L_ic when the strategy weights (loss, class) pairs', () => {
-    const net = buildUNet({ classes: 3, inputSize: 16, depth: 2, baseFilters: 4 });
+    // Seeded: an unseeded net now and then starts out painting every lesion voxel, and then no term is raised.
+    const net = buildUNet({ classes: 3, inputSize: 16, depth: 2, baseFilters: 4 }, { seed: 11 });
     const losses = [
       { name: 'dice', fn: createDiceLoss() },
       { name: 'focal', fn: createFocalLoss() },

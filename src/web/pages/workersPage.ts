@@ -1,21 +1,9 @@
+import type { WorkerInfo } from '../../db/workers.js';
 import { api } from '../api.js';
 import { clear, h, statusBadge } from '../dom.js';
 
-interface WorkerItem {
-  id: string;
-  host: string;
-  pid: number;
-  slot: number;
-  backend: string;
-  version: string;
-  tags: string[];
-  status: 'idle' | 'busy' | 'stopped' | 'lost';
-  currentJobId: string | null;
-  currentRunId: string | null;
-  startedAt: string;
-  heartbeatAt: string;
-  stoppedAt: string | null;
-}
+/** A worker as GET /api/workers sends it (dates as ISO strings). */
+type WorkerItem = Omit<WorkerInfo, 'startedAt' | 'heartbeatAt' | 'stoppedAt'> & { startedAt: string; heartbeatAt: string; stoppedAt: string | null };
 
 /** "12 s ago", "3 min ago": a heartbeat's age is read against the lease, so seconds matter. */
 function ago(iso: string): string {
