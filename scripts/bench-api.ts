@@ -99,15 +99,15 @@ for (const database of databases) {
   const work = path.join(root, database);
   const name = `segfusion_bench_api_${process.pid}`;
   if (database === 'postgres') spawnSync('psql', [admin, '-q', '-c', `CREATE DATABASE "${name}"`], { encoding: 'utf8' });
+  // No SEGFUSION_TOKEN: the clients are on loopback, where the server needs none.
+  const { SEGFUSION_TOKEN: _token, ...inherited } = process.env;
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     DATABASE_URL: database === 'sqlite' ? `file:${path.join(work, 'db.sqlite')}` : admin.replace(/\/[^/]*$/, `/${name}`),
     SEGFUSION_DATA_DIR: path.join(work, 'server'),
     SEGFUSION_STORAGE: path.join(work, 'storage'),
     SEGFUSION_LOG_LEVEL: 'error',
-    SEGFUSION_TOKEN: '',
   };
-  delete env.SEGFUSION_TOKEN;
   const children: ChildProcess[] = [];
   try {
     log(`${database}: ingest and one training for the clients to read`);

@@ -1,4 +1,5 @@
 import PgBoss from 'pg-boss';
+import { z } from 'zod';
 import { logger } from '../util/logger.js';
 import type { Db } from './client.js';
 
@@ -15,7 +16,7 @@ import type { Db } from './client.js';
  */
 
 /** Jobs that require tags go to a queue per tag set: a worker fetches from every subset of its own tags. */
-export const QUEUE_PREFIX = 'segfusion';
+const QUEUE_PREFIX = 'segfusion';
 /** At most this many tags per worker or job: a worker polls 2^tags queues. */
 export const MAX_TAGS = 4;
 export const TAG_PATTERN = /^[a-z0-9][a-z0-9-]{0,19}$/;
@@ -32,6 +33,9 @@ export function normalizeTags(tags: readonly string[]): string[] {
   return out;
 }
 
+/** A tags column (Job.tags, Worker.tags: a JSON string[]) as a list. */
+export const parseTags = (json: string): string[] => z.array(z.string()).parse(JSON.parse(json));
+
 export const queueName = (tags: readonly string[]): string => [QUEUE_PREFIX, ...normalizeTags(tags)].join('.');
 
 /** The queues a worker with these tags takes jobs from: every subset, the most specific first. */
@@ -44,10 +48,11 @@ export function queuesFor(tags: readonly string[]): string[] {
 
 /**
  * Retry policies. An ingest that fails (a share not mounted yet, a PACS that timed out) is retried three
- * times with pg-boss's jittered exponential backoff: after 15-30 s, 30-60 s, then 60-120 s. A training job is retried only when its worker is lost (the lease below);
- * its own errors are not retried, since they repeat (a bad config, a NaN loss) and the run is resumable.
+ * times with pg-boss's jittered exponential backoff: after 15-30 s, 30-60 s, then 60-120 s. A training
+ * job is retried only when its worker is lost or stopped (workers.ts, trainingJobs.ts); its own errors
+ * are not retried, since they repeat (a bad config, a NaN loss) and the run is resumable.
  */
-export const RETRY = {
+const RETRY = {
   ingest: { retryLimit: 3, retryDelay: 15, retryBackoff: true },
   train: { retryLimit: 5, retryDelay: 1, retryBackoff: false },
 } as const;
@@ -108,12 +113,12 @@ export async function sendJob(db: Db, j: { id: string; kind: 'train' | 'ingest';
 }
 
 /** The next job for a worker with these tags (highest priority first within a queue), or null. */
-export async function fetchJob(db: Db, tags: readonly string[]): Promise<{ id: string; queue: string; retryCount: number } | null> {
+export async function fetchJob(db: Db, tags: readonly string[]): Promise<{ id: string; queue: string } | null> {
   const boss = await bossOf(db);
   for (const name of queuesFor(tags)) {
     await ensureQueue(boss, name);
-    const [job] = await boss.fetch<{ jobId: string }>(name, { batchSize: 1, priority: true, includeMetadata: true });
-    if (job) return { id: job.id, queue: name, retryCount: job.retryCount };
+    const [job] = await boss.fetch<{ jobId: string }>(name, { batchSize: 1, priority: true });
+    if (job) return { id: job.id, queue: name };
   }
   return null;
 }

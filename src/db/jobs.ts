@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { Db } from './client.js';
-import { cancelQueued, completeQueued, failQueued, fetchJob, hasQueue, normalizeTags, sendJob } from './jobQueue.js';
+import { cancelQueued, completeQueued, failQueued, fetchJob, hasQueue, normalizeTags, parseTags, sendJob } from './jobQueue.js';
 
 export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted';
 
@@ -43,8 +42,6 @@ async function tryClaim(db: Db, id: string, workerId: string, from: JobStatus[] 
   const { count } = await db.job.updateMany({ where: { id, status: { in: from } }, data: { status: 'running', workerId, startedAt: new Date(), finishedAt: null, attempts: { increment: 1 } } });
   return count === 1;
 }
-
-const parseTags = (json: string): string[] => z.array(z.string()).parse(JSON.parse(json));
 
 /** A claimed job; `queue` names its pg-boss queue (null on SQLite, where the row is the queue). */
 export type ClaimedJob = NonNullable<Awaited<ReturnType<typeof findJob>>> & { queue: string | null };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Db } from './client.js';
-import { failQueued, hasQueue, queueName } from './jobQueue.js';
+import { failQueued, hasQueue, parseTags, queueName } from './jobQueue.js';
 
 /** A job worker as the dashboard lists it (tags parsed). */
 export interface WorkerInfo {
@@ -20,8 +20,16 @@ export interface WorkerInfo {
   stoppedAt: Date | null;
 }
 
+/** A worker's id, the Worker table's key and what Job.workerId and Run.workerId hold: host:pid/slot. */
+export const workerIdOf = (host: string, pid: number, slot: number): string => `${host}:${pid}/${slot}`;
+
+/** Host and pid of a worker id (host:pid/slot; rows from before slots hold host:pid), or null for another form (cli:PID). */
+export function parseWorkerId(id: string): { host: string; pid: number } | null {
+  const m = /^(.*):(\d+)(?:\/\d+)?$/.exec(id);
+  return m ? { host: m[1], pid: Number(m[2]) } : null;
+}
+
 const StatusSchema = z.enum(['idle', 'busy', 'stopped', 'lost']);
-const TagsSchema = z.array(z.string());
 
 /** Registers (or re-registers, after a restart with the same pid) a worker slot as idle. */
 export async function registerWorker(db: Db, w: { id: string; host: string; pid: number; slot: number; backend: string; version: string; tags: string[] }): Promise<void> {
@@ -60,9 +68,7 @@ export async function listWorkers(db: Db, o: { stoppedWithinMs?: number } = {}):
   const jobs = jobIds.length ? await db.job.findMany({ where: { id: { in: jobIds } }, select: { id: true, runId: true } }) : [];
   const runOf = new Map(jobs.map((j) => [j.id, j.runId]));
   const rank = { busy: 0, idle: 1, lost: 2, stopped: 3 } as const;
-  return rows
-    .map((r) => ({ ...r, status: StatusSchema.parse(r.status), tags: TagsSchema.parse(JSON.parse(r.tags)), currentRunId: r.currentJobId ? (runOf.get(r.currentJobId) ?? null) : null }))
-    .sort((a, b) => rank[a.status] - rank[b.status]);
+  return rows.map((r) => ({ ...r, status: StatusSchema.parse(r.status), tags: parseTags(r.tags), currentRunId: r.currentJobId ? (runOf.get(r.currentJobId) ?? null) : null })).sort((a, b) => rank[a.status] - rank[b.status]);
 }
 
 export interface ReapResult {
@@ -93,7 +99,7 @@ export async function reapLostWorkers(db: Db, leaseMs: number): Promise<ReapResu
       const took = await db.job.updateMany({ where: { id: job.id, status: 'running', workerId: id }, data: { status: 'interrupted', workerId: null, error: message, finishedAt: new Date() } });
       if (took.count !== 1) continue;
       if (job.runId) await db.run.updateMany({ where: { id: job.runId, status: 'running' }, data: { status: 'interrupted', pid: null, error: `${message}; it resumes from its last checkpoint` } });
-      const retried = hasQueue(db) && (await failQueued(db, queueName(TagsSchema.parse(JSON.parse(job.tags))), job.id, message));
+      const retried = hasQueue(db) && (await failQueued(db, queueName(parseTags(job.tags)), job.id, message));
       if (retried) {
         // Conditional: the retry may already have been claimed by a quick worker (claims accept "interrupted" rows pg-boss hands out).
         await db.job.updateMany({ where: { id: job.id, status: 'interrupted' }, data: { status: 'queued', finishedAt: null } });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Db } from '../db/client.js';
 import { markIngestRunsInterrupted, runningIngestRuns } from '../db/catalog.js';
 import { markJobsInterrupted, runningIngestJobs } from '../db/jobs.js';
+import { parseWorkerId } from '../db/workers.js';
 import { HOST_TAG } from '../util/atomicWrite.js';
 import { processAlive } from '../util/processAlive.js';
 
@@ -24,9 +25,8 @@ export async function reconcileIngest(db: Db, cacheDir: string): Promise<{ runs:
   await markIngestRunsInterrupted(db, runs);
   const jobs = (await runningIngestJobs(db))
     .filter((j) => {
-      // Worker ids are host:pid/slot (older rows host:pid).
-      const m = /^(.*):(\d+)(?:\/\d+)?$/.exec(j.workerId ?? '');
-      return m ? deadHere(m[1], Number(m[2])) : false;
+      const w = parseWorkerId(j.workerId ?? '');
+      return w ? deadHere(w.host, w.pid) : false;
     })
     .map((j) => j.id);
   await markJobsInterrupted(db, jobs, 'the worker process ended before the import finished; queue it again to finish it');

@@ -4,6 +4,7 @@ import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
+import { parseTags } from '../db/jobQueue.js';
 import { enqueueJob, jobControl, settleJob, type ClaimedJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
 import { processAlive } from '../util/processAlive.js';
@@ -67,7 +68,7 @@ export async function queueResume(db: Db, runId: string, runsDir: string, o: { l
   await db.run.update({ where: { id: runId }, data: { status: 'queued' } });
   // The resumed run keeps the priority and worker tags of its first job.
   const first = await db.job.findFirst({ where: { runId }, orderBy: { createdAt: 'asc' }, select: { priority: true, tags: true } });
-  return enqueueJob(db, { kind: 'train', runId, payload: { resume }, priority: first?.priority, tags: first ? (JSON.parse(first.tags) as string[]) : [], local: o.local });
+  return enqueueJob(db, { kind: 'train', runId, payload: { resume }, priority: first?.priority, tags: first ? parseTags(first.tags) : [], local: o.local });
 }
 
 /** A run on another host counts as dead when it has not reported for this long. */

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Db } from '../db/client.js';
 import { claimNextJob } from '../db/jobs.js';
+import { workerIdOf } from '../db/workers.js';
 import { logger } from '../util/logger.js';
 import type { TrainingEvent } from '../train/events.js';
 import { runIngestJob, type IngestEvent } from './ingestJobs.js';
@@ -40,7 +41,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
  * queue is empty). Several slots of one machine are a WorkerPool (workerPool.ts).
  */
 export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
-  const workerId = o.workerId ?? `${os.hostname()}:${process.pid}/0`;
+  const workerId = o.workerId ?? workerIdOf(os.hostname(), process.pid, 0);
   await reconcileRuns(db);
   let done = 0;
   while (!o.signal?.aborted) {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
 import { normalizeTags } from '../db/jobQueue.js';
-import { reapLostWorkers, registerWorker, setWorkerBackend, setWorkerJob, stopWorkers, workerHeartbeat } from '../db/workers.js';
+import { reapLostWorkers, registerWorker, setWorkerBackend, setWorkerJob, stopWorkers, workerHeartbeat, workerIdOf } from '../db/workers.js';
 import { logger } from '../util/logger.js';
 import type { WorkerEvent } from './worker.js';
 import { WorkerThread } from './workerThread.js';
@@ -34,7 +34,6 @@ const version = (createRequire(import.meta.url)('../../package.json') as { versi
  * lease ran out (workers.ts). Stopping lets each slot finish its current batch; the run stays resumable.
  */
 export class WorkerPool {
-  readonly ids: string[];
   private readonly threads: WorkerThread[];
   private readonly timer: NodeJS.Timeout;
   private readonly ended: Promise<void>;
@@ -43,9 +42,9 @@ export class WorkerPool {
   private constructor(
     private readonly db: Db,
     o: WorkerPoolOptions,
+    readonly ids: string[],
+    tags: string[],
   ) {
-    const tags = normalizeTags(o.tags ?? []);
-    this.ids = Array.from({ length: o.concurrency }, (_, slot) => `${os.hostname()}:${process.pid}/${slot}`);
     this.threads = this.ids.map((workerId) => {
       const t = new WorkerThread({ databaseUrl: o.databaseUrl, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, pollMs: o.pollMs, workerId, tags, once: o.once });
       t.on('event', (e) => {
@@ -73,9 +72,9 @@ export class WorkerPool {
   /** Registers the slots in the workers table and starts their threads. */
   static async start(db: Db, o: WorkerPoolOptions): Promise<WorkerPool> {
     const tags = normalizeTags(o.tags ?? []);
-    const ids = Array.from({ length: o.concurrency }, (_, slot) => slot);
-    for (const slot of ids) await registerWorker(db, { id: `${os.hostname()}:${process.pid}/${slot}`, host: os.hostname(), pid: process.pid, slot, backend: o.backend ?? 'auto', version, tags });
-    return new WorkerPool(db, o);
+    const ids = Array.from({ length: o.concurrency }, (_, slot) => workerIdOf(os.hostname(), process.pid, slot));
+    for (const [slot, id] of ids.entries()) await registerWorker(db, { id, host: os.hostname(), pid: process.pid, slot, backend: o.backend ?? 'auto', version, tags });
+    return new WorkerPool(db, o, ids, tags);
   }
 
   private async tick(leaseMs: number): Promise<void> {

@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { loadConfig } from '../../src/config.js';
+import { workerIdOf } from '../../src/db/workers.js';
 import { truthColor } from '../../src/figures/overlay.js';
 import { loadModel } from '../../src/model/modelIo.js';
 import { startServer } from '../../src/server/serve.js';
@@ -156,7 +157,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   });
 
   it("lists the job workers (the dashboard's own slot) and shows which one ran the run", async () => {
-    const worker = `${os.hostname()}:${process.pid}/0`;
+    const worker = workerIdOf(os.hostname(), process.pid, 0);
     assert.ok(((await page.textContent('body')) ?? '').includes(`worker ${worker}`), `the run page names worker ${worker}`);
     await page.click('[data-nav="workers"]');
     await page.waitForSelector('#workers tbody tr');

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { closeDb, openDb, type Db } from '../../src/db/client.js';
+import { parseWorkerId } from '../../src/db/workers.js';
 import { launchRun } from '../../src/jobs/trainingJobs.js';
 import { cli, isolatedEnv, ok, postgresDatabase, ROOT, smallCohort, tempDir } from '../helpers.js';
 
@@ -71,7 +72,7 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
       const run = await d.run.findUniqueOrThrow({ where: { id: long.run.id } });
       return run.status === 'running' && run.epochsDone >= 2 && run.workerId ? run : null;
     });
-    const pid = Number(/^.*:(\d+)\/\d+$/.exec(running.workerId ?? '')?.[1]);
+    const pid = parseWorkerId(running.workerId ?? '')?.pid;
     const victim = workers.find((w) => w.child.pid === pid);
     assert.ok(victim, `the long run's worker ${running.workerId} is one of the three processes`);
     const killedAt = new Date();
