@@ -67,10 +67,15 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
     }
     const d = db;
 
-    // Kill the worker training the long run once it has a checkpoint (two epochs done).
-    const running = await until('the long run to pass epoch 2', 180_000, async () => {
-      const run = await d.run.findUniqueOrThrow({ where: { id: long.run.id } });
-      return run.status === 'running' && run.epochsDone >= 2 && run.workerId ? run : null;
+    // Kill the worker training the long run once the checkpoint of its second epoch is recorded. Not on
+    // epochsDone >= 2: the epoch's record is stored before its checkpoint is written, and a kill between
+    // the two rightly resumes from the first epoch's checkpoint and trains the second again.
+    const running = await until('the long run to checkpoint epoch 2', 180_000, async () => {
+      const [run, latest] = await Promise.all([
+        d.run.findUniqueOrThrow({ where: { id: long.run.id } }),
+        d.artifact.findFirst({ where: { runId: long.run.id, kind: 'checkpoint-latest', epoch: { gte: 1 } } }),
+      ]);
+      return run.status === 'running' && latest && run.workerId ? run : null;
     });
     const pid = parseWorkerId(running.workerId ?? '')?.pid;
     const victim = workers.find((w) => w.child.pid === pid);
