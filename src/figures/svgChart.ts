@@ -4,8 +4,11 @@ export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', 
 export const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '–' : v.toFixed(d));
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-/** One SVG line chart: x = epoch, one line per series, a legend; no script, no external reference. */
-export function lineChart(title: string, series: { name: string; points: [number, number][] }[]): string {
+/**
+ * One SVG line chart: one line per series, a legend; no script, no external reference. x is a 0-based
+ * epoch by default (labelled from 1); `x` names another axis, e.g. a threshold labelled as it is.
+ */
+export function lineChart(title: string, series: { name: string; points: [number, number][] }[], x: { label: string; shift: number; decimals: number } = { label: 'epoch', shift: 1, decimals: 0 }): string {
   const W = 420;
   const H = 220;
   const pad = { l: 40, r: 10, t: 24, b: 30 };
@@ -21,7 +24,7 @@ export function lineChart(title: string, series: { name: string; points: [number
 <text x="${pad.l}" y="14" font-size="12" font-weight="bold">${esc(title)}</text>
 <line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#999"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${H - pad.b}" stroke="#999"/>
 <text x="${pad.l - 4}" y="${sy(y1) + 4}" font-size="10" text-anchor="end">${num(y1, 2)}</text><text x="${pad.l - 4}" y="${sy(y0) + 4}" font-size="10" text-anchor="end">${num(y0, 2)}</text>
-<text x="${sx(x0)}" y="${H - pad.b + 14}" font-size="10">${x0 + 1}</text><text x="${sx(x1)}" y="${H - pad.b + 14}" font-size="10" text-anchor="end">epoch ${x1 + 1}</text>
+<text x="${sx(x0)}" y="${H - pad.b + 14}" font-size="10">${num(x0 + x.shift, x.decimals)}</text><text x="${sx(x1)}" y="${H - pad.b + 14}" font-size="10" text-anchor="end">${esc(x.label)} ${num(x1 + x.shift, x.decimals)}</text>
 ${lines.join('\n')}
 <text x="${pad.l}" y="${H - 4}" font-size="10">${legend}</text></svg>`;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { connectedComponents } from '../metrics/connectedComponents.js';
 
 /**
  * Candidate thresholds: 0.001 to 0.009 in steps of 0.001, then 0.01 to 0.99 in steps of 0.01 (the
@@ -10,21 +11,48 @@ const THRESHOLDS = [...Array.from({ length: 9 }, (_, k) => (k + 1) / 1000), ...A
 /** How many candidate thresholds p reaches (p >= t), in O(1): the voxel's bin. */
 const binOf = (p: number): number => (p < 0.01 ? Math.max(0, Math.floor(p * 1000 + 1e-9)) : 9 + Math.min(99, Math.floor(p * 100 + 1e-9)));
 
+const TradeOffPointSchema = z.object({
+  t: z.number(),
+  sensitivity: z.number().nullable(),
+  precision: z.number().nullable(),
+  dice: z.number().nullable(),
+  /** Share of the ground-truth lesions (26-connected components) with a voxel at p >= t; null without lesions or for runs before it was recorded. */
+  detection: z.number().nullable().default(null),
+});
+
+/**
+ * What a sensitivity target counts: "voxel", the pooled share of the class's voxels labelled (the
+ * default), or "lesion", the share of its lesions (26-connected components of the ground truth) with at
+ * least one voxel labelled, the any-overlap rule of src/metrics/lesionDetection.ts.
+ */
+export const TargetBasisSchema = z.enum(['voxel', 'lesion']);
+export type TargetBasis = z.infer<typeof TargetBasisSchema>;
+export type TradeOffPoint = z.infer<typeof TradeOffPointSchema>;
+
 export const ClassOperatingPointSchema = z.object({
   /** The sensitivity target (fusion.options.sensitivityTargets). */
   target: z.number(),
+  /** What the target and the sensitivities below count (runs before it was recorded: voxels). */
+  basis: TargetBasisSchema.default('voxel'),
   /** The precision floor the threshold had to keep on validation. */
   minPrecision: z.number().default(0),
   /** Voxels of the class in the validation ground truth. */
   validationVoxels: z.number().int().default(0),
   /** Probability threshold of the class; null: arg-max (no voxel of the class, or no threshold keeps the precision floor). */
   threshold: z.number().nullable(),
-  /** Pooled voxel sensitivity and precision on the validation split at that threshold. */
+  /** Sensitivity on the target's basis (pooled voxels, or lesions found) and pooled voxel precision on the validation split at that threshold. */
   validationSensitivity: z.number().nullable(),
   validationPrecision: z.number().nullable(),
   /** Whether the target is met on validation. */
   met: z.boolean(),
-  /** On the test split with the threshold: pooled voxel sensitivity, its 95 % bootstrap CI over cases, and the number of cases. */
+  /**
+   * The validation trade-off the threshold was picked from: per candidate threshold t (ascending), the
+   * pooled voxel sensitivity, precision and Dice 2 TP / (2 TP + FP + FN) of the rule p >= t. It shows what
+   * the target costs (the Dice at the threshold of highest Dice against the Dice at the one picked).
+   * Empty for runs calibrated before it was recorded.
+   */
+  curve: z.array(TradeOffPointSchema).default([]),
+  /** On the test split with the threshold: pooled sensitivity on the target's basis, its 95 % bootstrap CI over cases, and the number of cases. */
   test: z
     .object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int() })
     .nullable()
@@ -43,60 +71,105 @@ export const OperatingPointConfigSchema = z.strictObject({
    * by predicting the class nearly everywhere is reported as not met rather than applied.
    */
   minPrecision: z.number().min(0).max(1).default(0.1),
+  /**
+   * What the targets count (default "voxel"): "lesion" calibrates for the share of lesions found, which
+   * for lesions of a few voxels is met at a far higher threshold, and so precision, than the same share
+   * of their voxels (docs/loss-fusion.md, "A known-shape reference").
+   */
+  basis: TargetBasisSchema.default('voxel'),
 });
 
+/** One validation case for calibration: its labels, the class's probability per voxel, and its grid size (i, j, k). */
+export interface CalibrationCase {
+  truth: Uint8Array;
+  probability: Float32Array;
+  size: readonly [number, number, number];
+}
+
 /**
- * Calibrates a probability threshold for class `cls` on validation cases (ground truth labels and the
- * class's probability per voxel): of the thresholds t in 0.001..0.009 and 0.01..0.99 whose pooled voxel sensitivity
- * Σ TP / Σ GT of the rule p >= t reaches `target` at a precision of at least `minPrecision`, the one of
- * highest precision (the larger t on ties). When none does, met = false and the report says plainly
- * that the target cannot be met: the threshold of highest sensitivity among those keeping the
- * precision floor is used, or none (arg-max) if no threshold keeps it. Counting is one pass over the
- * voxels into one bin per candidate.
+ * Calibrates a probability threshold for class `cls` on validation cases: of the thresholds t in
+ * 0.001..0.009 and 0.01..0.99 whose pooled sensitivity of the rule p >= t reaches `target` at a voxel
+ * precision of at least `minPrecision`, the one of highest precision (the larger t on ties). The
+ * sensitivity is the basis': voxel, Σ TP / Σ GT; lesion, lesions with a voxel at p >= t over lesions
+ * (a lesion is found at t exactly when its most probable voxel reaches t). When none reaches the
+ * target, met = false and the report says plainly that it cannot be met: the threshold of highest
+ * sensitivity among those keeping the precision floor is used, or none (arg-max) if no threshold keeps
+ * it. Counting is one pass over the voxels into one bin per candidate, plus, for lesions, one
+ * connected-component labelling of each case's ground truth.
  */
-export function calibrateThreshold(cases: { truth: Uint8Array; probability: Float32Array }[], cls: number, target: number, minPrecision = 0): ClassOperatingPoint {
+export function calibrateThreshold(cases: CalibrationCase[], cls: number, target: number, minPrecision = 0, basis: TargetBasis = 'voxel'): ClassOperatingPoint {
   const m = THRESHOLDS.length;
   const positives = new Float64Array(m + 1);
   const negatives = new Float64Array(m + 1);
+  // Lesions by the bin of their most probable voxel.
+  const lesionsAt = new Float64Array(m + 1);
   let gt = 0;
+  let lesions = 0;
   for (const c of cases) {
+    const mask = new Uint8Array(c.truth.length);
     for (let v = 0; v < c.truth.length; v++) {
       const bin = binOf(c.probability[v]);
       if (c.truth[v] === cls) {
         positives[bin]++;
         gt++;
+        mask[v] = 1;
       } else negatives[bin]++;
     }
+    const components = connectedComponents(mask, c.size);
+    const top = new Int32Array(components.count + 1);
+    for (let v = 0; v < mask.length; v++) if (mask[v]) top[components.labels[v]] = Math.max(top[components.labels[v]], binOf(c.probability[v]));
+    for (let l = 1; l <= components.count; l++) lesionsAt[top[l]]++;
+    lesions += components.count;
   }
-  // Voxels with p >= THRESHOLDS[j - 1] are those of bins >= j: suffix sums.
+  // Voxels (lesions) with p >= THRESHOLDS[j - 1] are those of bins >= j: suffix sums.
   let tp = 0;
   let fp = 0;
-  const candidates: { t: number; sensitivity: number | null; precision: number | null }[] = [];
+  let found = 0;
+  const candidates: TradeOffPoint[] = [];
   for (let bin = m; bin >= 1; bin--) {
     tp += positives[bin];
     fp += negatives[bin];
-    candidates.push({ t: THRESHOLDS[bin - 1], sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null });
+    found += lesionsAt[bin];
+    candidates.push({ t: THRESHOLDS[bin - 1], sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null, dice: gt + tp + fp ? (2 * tp) / (gt + tp + fp) : null, detection: lesions ? found / lesions : null });
   }
+  const reached = (c: TradeOffPoint) => (basis === 'lesion' ? c.detection : c.sensitivity);
   const precise = candidates.filter((c) => (c.precision ?? 0) >= minPrecision);
-  const meeting = precise.filter((c) => c.sensitivity !== null && c.sensitivity >= target);
+  const meeting = precise.filter((c) => (reached(c) ?? -1) >= target);
   const pick = meeting.length
     ? meeting.reduce((best, c) => ((c.precision ?? 0) > (best.precision ?? 0) || ((c.precision ?? 0) === (best.precision ?? 0) && c.t > best.t) ? c : best))
     : precise.length
-      ? precise.reduce((best, c) => ((c.sensitivity ?? -1) > (best.sensitivity ?? -1) ? c : best))
+      ? precise.reduce((best, c) => ((reached(c) ?? -1) > (reached(best) ?? -1) ? c : best))
       : null;
   return {
     target,
+    basis,
     minPrecision,
     validationVoxels: gt,
     threshold: gt && pick ? pick.t : null,
-    validationSensitivity: pick?.sensitivity ?? null,
+    validationSensitivity: pick ? reached(pick) : null,
     validationPrecision: pick?.precision ?? null,
     met: meeting.length > 0,
+    curve: gt ? candidates.slice().reverse() : [],
   };
 }
 
 /** Thresholds of an operating point, as segmentVolume takes them. */
 export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> => Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.threshold]])));
+
+/** The point of highest validation Dice on a class's trade-off curve (the larger t on ties); null without a curve. */
+export function bestDicePoint(p: ClassOperatingPoint): TradeOffPoint | null {
+  let best: TradeOffPoint | null = null;
+  for (const c of p.curve) if (c.dice !== null && (best === null || c.dice >= (best.dice ?? -1))) best = c;
+  return best;
+}
+
+/** What the target costs on validation: the Dice at the picked threshold and at the best one; null without a curve or a threshold. */
+function targetCost(p: ClassOperatingPoint, f: (v: number | null | undefined) => string): string {
+  const best = bestDicePoint(p);
+  const at = p.curve.find((c) => c.t === p.threshold);
+  if (!best || !at || best.t === at.t) return '';
+  return `; validation Dice ${f(at.dice)} there, against ${f(best.dice)} at threshold ${best.t} (sensitivity ${f(best.sensitivity)}, precision ${f(best.precision)}), the class's best`;
+}
 
 /**
  * One plain sentence per class of an operating point, e.g. "lesion: target sensitivity 0.9, threshold
@@ -109,9 +182,12 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
     const name = classNames[Number(c)] ?? `class ${c}`;
     const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
     const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
-    if (p.validationVoxels === 0) return `${name}: target sensitivity ${p.target}: no validation case has this class, arg-max used`;
-    if (p.threshold === null) return `${name}: target sensitivity ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
-    if (!p.met) return `${name}: target sensitivity ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${test}`;
-    return `${name}: target sensitivity ${p.target} met with threshold ${p.threshold} (validation sensitivity ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${test}`;
+    // A lesion-basis target counts lesions found; say so wherever its numbers appear.
+    const what = p.basis === 'lesion' ? 'lesion-wise sensitivity (lesions found)' : 'sensitivity';
+    if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
+    if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
+    if (!p.met)
+      return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${targetCost(p, f)}${test}`;
+    return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${targetCost(p, f)}${test}`;
   });
 }

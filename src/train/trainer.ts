@@ -81,7 +81,9 @@ function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number
   for (const [c, p] of Object.entries(op)) {
     const cases = test.flatMap((r) => {
       const m = r.metrics[Number(c)];
-      return m && m.groundTruthVoxels > 0 ? [{ num: Math.round((m.sensitivity ?? 0) * m.groundTruthVoxels), den: m.groundTruthVoxels }] : [];
+      if (!m) return [];
+      if (p.basis === 'lesion') return m.lesions > 0 ? [{ num: m.lesionsFound, den: m.lesions }] : [];
+      return m.groundTruthVoxels > 0 ? [{ num: Math.round((m.sensitivity ?? 0) * m.groundTruthVoxels), den: m.groundTruthVoxels }] : [];
     });
     const b = bootstrapPooledRatio(cases, { seed });
     p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n } : null;
@@ -299,7 +301,7 @@ async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: 
   const calibration = Object.keys(targets).length
     ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: Object.keys(targets).map(Number), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
     : null;
-  const operatingPoint = calibration ? calibrateOperatingPoint(calibration, targets, config.operatingPoint.minPrecision) : null;
+  const operatingPoint = calibration ? calibrateOperatingPoint(calibration, targets, config.operatingPoint) : null;
   const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
     { split: 'validation', results: calibration ? relabel(calibration, classes, thresholds) : evaluateCases(net.model, valCases, validationOptions) },
@@ -353,6 +355,7 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
     targets: sensitivityTargets,
     atOperatingPoint: config.selection.atOperatingPoint,
     minPrecision: config.operatingPoint.minPrecision,
+    basis: config.operatingPoint.basis,
     onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
   });
   const valDice = meanForegroundDice(summary);

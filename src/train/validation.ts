@@ -3,18 +3,19 @@ import type { PreprocessedCase } from '../data/preprocess.js';
 import { classMetrics } from '../metrics/segmentationMetrics.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { evaluateCases, summarize, type CaseResult, type EvaluateOptions } from './evaluate.js';
-import { calibrateThreshold, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import { calibrateThreshold, thresholdsOf, type OperatingPoint, type TargetBasis } from './operatingPoint.js';
 
 /** Per target class, the threshold calibrated on the results' kept probabilities of that class. */
-export function calibrateOperatingPoint(results: CaseResult[], targets: Record<string, number>, minPrecision: number): OperatingPoint {
+export function calibrateOperatingPoint(results: CaseResult[], targets: Record<string, number>, o: { minPrecision: number; basis: TargetBasis }): OperatingPoint {
   return Object.fromEntries(
     Object.entries(targets).map(([c, target]) => [
       c,
       calibrateThreshold(
-        results.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array })),
+        results.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array, size: r.geometry.size })),
         Number(c),
         target,
-        minPrecision,
+        o.minPrecision,
+        o.basis,
       ),
     ]),
   );
@@ -39,12 +40,12 @@ export interface EpochValidation {
 export function validateEpoch(
   model: tf.LayersModel,
   cases: PreprocessedCase[],
-  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number },
+  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number; basis: TargetBasis },
 ): EpochValidation {
   const calibrate = o.atOperatingPoint && Object.keys(o.targets).length > 0;
   const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
   if (!calibrate) return { summary: summarize(results, o.classNames), operatingPoint: null };
-  const operatingPoint = calibrateOperatingPoint(results, o.targets, o.minPrecision);
+  const operatingPoint = calibrateOperatingPoint(results, o.targets, o);
   return { summary: summarize(relabel(results, o.classes, thresholdsOf(operatingPoint)), o.classNames), operatingPoint };
 }
 

@@ -36,7 +36,7 @@ function yRange(log: boolean) {
  * A line chart (uPlot) with a title, as wide as its card; `update` redraws it with new data (live runs
  * append points). Hovering shows every series' value in the legend; dragging across zooms in (double
  * click zooms out). Options: a log/linear toggle (charts that start in log scale) and a smoothing
- * slider (batch charts).
+ * slider (batch charts); `fractionalX` for an x that is not a count (a threshold).
  */
 export class LineChart {
   readonly el: HTMLElement;
@@ -49,7 +49,7 @@ export class LineChart {
   constructor(
     readonly title: string,
     private readonly xLabel: string,
-    private readonly options: { log?: boolean; height?: number; smoothing?: boolean } = {},
+    private readonly options: { log?: boolean; height?: number; smoothing?: boolean; fractionalX?: boolean } = {},
   ) {
     this.log = Boolean(options.log);
     this.target = h('div');
@@ -95,7 +95,7 @@ export class LineChart {
         width,
         height: this.options.height ?? 220,
         scales: { x: { time: false, range: xRange }, y: { ...(this.log ? { distr: 3 } : {}), range: yRange(this.log) } },
-        axes: [{ label: this.xLabel, incrs: INTEGER_STEPS }, {}],
+        axes: [{ label: this.xLabel, ...(this.options.fractionalX ? {} : { incrs: INTEGER_STEPS }) }, {}],
         series: [{ label: this.xLabel }, ...series.map((s, i) => ({ label: s.label, stroke: s.color ?? color(i), width: 1.5, dash: s.dash ? [6, 4] : undefined, spanGaps: true }))],
       },
       data,

@@ -153,6 +153,8 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.waitForSelector('[data-table="classes-test"] tbody tr');
     assert.deepEqual(await page.locator('[data-table="classes-test"] tbody td:first-child').allTextContents(), ['organ', 'lesion']);
     assert.ok(Number(await page.locator('[data-chart^="Validation Dice"]').getAttribute('data-points')) === 3);
+    // The lesion's sensitivity target: the validation trade-off it was calibrated on, one point per candidate threshold.
+    assert.equal(Number(await page.locator('[data-chart^="lesion on validation: sensitivity, precision and Dice by threshold"]').getAttribute('data-points')), 108);
     await shot('run-completed');
   });
 

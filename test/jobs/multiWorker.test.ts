@@ -71,10 +71,7 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
     // epochsDone >= 2: the epoch's record is stored before its checkpoint is written, and a kill between
     // the two rightly resumes from the first epoch's checkpoint and trains the second again.
     const running = await until('the long run to checkpoint epoch 2', 180_000, async () => {
-      const [run, latest] = await Promise.all([
-        d.run.findUniqueOrThrow({ where: { id: long.run.id } }),
-        d.artifact.findFirst({ where: { runId: long.run.id, kind: 'checkpoint-latest', epoch: { gte: 1 } } }),
-      ]);
+      const [run, latest] = await Promise.all([d.run.findUniqueOrThrow({ where: { id: long.run.id } }), d.artifact.findFirst({ where: { runId: long.run.id, kind: 'checkpoint-latest', epoch: { gte: 1 } } })]);
       return run.status === 'running' && latest && run.workerId ? run : null;
     });
     const pid = parseWorkerId(running.workerId ?? '')?.pid;

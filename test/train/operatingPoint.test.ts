@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
-import { calibrateThreshold, describeOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
+import { bestDicePoint, calibrateThreshold, ClassOperatingPointSchema, describeOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
 const oneCase = (positives: number[], negatives: number[]) => ({
+  size: [positives.length + negatives.length, 1, 1] as const,
   truth: Uint8Array.from([...positives.map(() => 2), ...negatives.map(() => 0)]),
   probability: Float32Array.from([...positives, ...negatives]),
 });
@@ -51,6 +52,78 @@ describe('calibrateThreshold (hand-derived)', () => {
     const none = calibrateThreshold([oneCase([0.1], [0.95, 0.9, 0.5, 0.2])], 2, 0.9, 0.9);
     assert.equal(none.threshold, null);
     assert.match(describeOperatingPoint({ '2': none }, ['background', 'organ', 'lesion'])[0], /no threshold keeps that precision, arg-max used/);
+  });
+
+  it('records the validation trade-off per threshold and names what the target costs in Dice', () => {
+    // Positives 0.9, 0.6, 0.3, 0.1 against NEG (0.95, 0.5, 0.2, 0.05); GT = 4.
+    const got = calibrateThreshold([oneCase([0.9, 0.6, 0.3, 0.1], NEG)], 2, 1);
+    assert.equal(got.curve.length, 108, 'one point per candidate threshold');
+    assert.deepEqual(
+      got.curve.map((c) => c.t),
+      [...got.curve.map((c) => c.t)].sort((a, b) => a - b),
+      'ascending thresholds',
+    );
+    const at = (t: number) => got.curve.find((c) => Math.abs(c.t - t) < 1e-9);
+    const TABLE: [number, { sensitivity: number; precision: number; dice: number }][] = [
+      // t = 0.1: TP 4 (all), FP 3 (0.95, 0.5, 0.2): Dice 8 / (8 + 3 + 0).
+      [0.1, { sensitivity: 1, precision: 4 / 7, dice: 8 / 11 }],
+      // t = 0.3: TP 3, FP 2, FN 1: Dice 6 / 9.
+      [0.3, { sensitivity: 0.75, precision: 0.6, dice: 6 / 9 }],
+      // t = 0.6: TP 2, FP 1 (0.95), FN 2: Dice 4 / 7.
+      [0.6, { sensitivity: 0.5, precision: 2 / 3, dice: 4 / 7 }],
+      // t = 0.99: nothing predicted: precision undefined, Dice 0.
+      [0.99, { sensitivity: 0, precision: Number.NaN, dice: 0 }],
+    ];
+    for (const [t, e] of TABLE) {
+      const p = at(t);
+      assert.ok(p, `a point at t = ${t}`);
+      assert.ok(Math.abs((p.sensitivity ?? -1) - e.sensitivity) < 1e-12, `sensitivity at ${t}: ${p.sensitivity}`);
+      if (Number.isNaN(e.precision)) assert.equal(p.precision, null);
+      else assert.ok(Math.abs((p.precision ?? -1) - e.precision) < 1e-12, `precision at ${t}: ${p.precision}`);
+      assert.ok(Math.abs((p.dice ?? -1) - e.dice) < 1e-12, `Dice at ${t}: ${p.dice}`);
+    }
+    // The best Dice, 8/11, is reached for t in (0.05, 0.1]: the largest such t is 0.1, the threshold the
+    // target 1 picks, so nothing is said of a cost.
+    assert.equal(bestDicePoint(got)?.t, 0.1);
+    assert.doesNotMatch(describeOperatingPoint({ '2': got }, ['background', 'organ', 'lesion'])[0], /the class's best/);
+    // Target 0.75 picks t = 0.3 (Dice 6/9 = 0.667), below the best 8/11 = 0.727 at t = 0.1.
+    const costly = calibrateThreshold([oneCase([0.9, 0.6, 0.3, 0.1], NEG)], 2, 0.75);
+    assert.match(describeOperatingPoint({ '2': costly }, ['background', 'organ', 'lesion'])[0], /validation Dice 0\.667 there, against 0\.727 at threshold 0\.1 \(sensitivity 1\.000, precision 0\.571\), the class's best/);
+    // No voxel of the class: no curve, no best point; a run calibrated before the curve existed parses to an empty one.
+    assert.deepEqual(calibrateThreshold([oneCase([], NEG)], 2, 0.9).curve, []);
+    assert.equal(bestDicePoint(ClassOperatingPointSchema.parse({ target: 0.9, threshold: 0.2, validationSensitivity: 0.9, validationPrecision: 0.3, met: true })), null);
+  });
+
+  it('calibrates a lesion-wise target on lesions found, which a faint edge does not hold back', () => {
+    // One row of voxels (26-connected runs are lesions): lesion A = 0.8, 0.035, 0.035; a negative 0.6 between;
+    // lesion B = 0.5; four faint negatives 0.045 (not at a bin edge: float32 0.03 is below 0.03). GT: 4 voxels, 2 lesions.
+    const row = {
+      size: [9, 1, 1] as const,
+      truth: Uint8Array.from([2, 2, 2, 0, 2, 0, 0, 0, 0]),
+      probability: Float32Array.from([0.8, 0.035, 0.035, 0.6, 0.5, 0.045, 0.045, 0.045, 0.045]),
+    };
+    // Voxels: all 4 need t <= 0.03, where every negative is in: precision 4 / 9.
+    const voxel = calibrateThreshold([row], 2, 1);
+    assert.equal(voxel.threshold, 0.03);
+    assert.ok(Math.abs((voxel.validationPrecision ?? -1) - 4 / 9) < 1e-12);
+    // Lesions: both are found for t <= 0.5 (B's only voxel); of those, t in (0.045, 0.5] keeps out the faint
+    // negatives: precision 2 / 3 (0.8 and 0.5 against 0.6), the largest such t is 0.5.
+    const lesion = calibrateThreshold([row], 2, 1, 0, 'lesion');
+    assert.equal(lesion.basis, 'lesion');
+    assert.equal(lesion.threshold, 0.5);
+    assert.equal(lesion.met, true);
+    assert.equal(lesion.validationSensitivity, 1, 'the sensitivity reported is the basis: lesions found');
+    assert.ok(Math.abs((lesion.validationPrecision ?? -1) - 2 / 3) < 1e-12);
+    const at = (t: number) => lesion.curve.find((c) => Math.abs(c.t - t) < 1e-9);
+    assert.deepEqual(
+      [0.03, 0.5, 0.51, 0.81].map((t) => at(t)?.detection),
+      [1, 1, 0.5, 0],
+      'detection by threshold',
+    );
+    assert.equal(at(0.5)?.sensitivity, 0.5, 'the voxel sensitivity is on the curve too');
+    assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 1 met with threshold 0\.5/);
+    // Without lesions there is nothing to detect: null, not 0.
+    assert.equal(calibrateThreshold([oneCase([], NEG)], 2, 0.9, 0, 'lesion').threshold, null);
   });
 
   it('says plainly when a target cannot be met', () => {

@@ -56,8 +56,18 @@ export async function runFigures(db: Db, r: Report): Promise<RunFigures> {
     },
     { name: 'fusion-weights', title: 'fusion weights', series: terms.map((t) => ({ name: t, points: r.epochs.filter((e) => t in e.weights).map((e) => [e.epoch, e.weights[t]] as [number, number]) })) },
   ];
+  // Per target class, the validation trade-off its threshold was picked from (what the target costs in Dice).
+  const names = (r.plan as { classNames?: string[] } | null)?.classNames ?? [];
+  const tradeOffs = Object.entries(r.operatingPoint ?? {})
+    .filter(([, p]) => p.curve.length)
+    .map(([c, p]) => {
+      const title = `${names[Number(c)] ?? `class ${c}`} on validation by threshold (chosen ${p.threshold ?? 'arg-max'})`;
+      const line = (name: string, v: (q: (typeof p.curve)[number]) => number | null) => ({ name, points: p.curve.flatMap((q) => (v(q) === null ? [] : [[q.t, v(q) as number] as [number, number]])) });
+      const svg = lineChart(title, [line('sensitivity', (q) => q.sensitivity), line('precision', (q) => q.precision), line('Dice', (q) => q.dice)], { label: 'threshold', shift: 0, decimals: 3 });
+      return { name: `trade-off-class-${c}`, title, svg };
+    });
   return {
-    curves: curves.map((c) => ({ name: c.name, title: c.title, svg: lineChart(c.title, c.series) })).filter((c) => c.svg),
+    curves: [...curves.map((c) => ({ name: c.name, title: c.title, svg: lineChart(c.title, c.series) })), ...tradeOffs].filter((c) => c.svg),
     worst: worst.map((w, i) => ({
       // Numbered, not named after the class: class names come from the dataset's labels.json.
       name: `worst-case-${i + 1}`,
@@ -87,7 +97,8 @@ export async function runReportHtml(db: Db, runId: string): Promise<string> {
     return `<tr><td>${esc(cls)}</td><td>${agg(cls, 'dice')}</td><td>${agg(cls, 'sensitivity')}</td><td>${agg(cls, 'precision')}</td><td>${agg(cls, 'hd95', 1)}</td><td>${l ? `${l.lesionsFound}/${l.lesions}, ${l.falsePositiveComponents} FP` : '–'}</td></tr>`;
   });
   const op = Object.entries(r.operatingPoint ?? {}).map(
-    ([c, p]) => `<li>class ${esc(c)}: target sensitivity ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
+    ([c, p]) =>
+      `<li>class ${esc(c)}: target ${p.basis === 'lesion' ? 'lesion-wise sensitivity (lesions found)' : 'sensitivity'} ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
   );
   const figures = worst.map((w) => `<figure><img alt="${esc(w.alt)}" src="data:image/png;base64,${w.png.toString('base64')}"><figcaption>${esc(w.caption)}</figcaption></figure>`);
   return `<!doctype html>

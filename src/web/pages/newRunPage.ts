@@ -19,6 +19,7 @@ interface RunDefaults {
   split: { test: number; validation: number };
   losses: { name: string; options: Record<string, unknown> }[];
   fusion: { strategy: string; options: Record<string, unknown> };
+  operatingPoint: { basis: 'voxel' | 'lesion' };
 }
 /** GET /api/plugins: the loss and fusion registries, with each member's help and options schema, and the run defaults. */
 interface Plugins {
@@ -81,6 +82,12 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const tickedLosses = () => [...losses.querySelectorAll<HTMLInputElement>('input:checked')].map((c) => c.value);
   const targetClass = h('select', { id: 'f-target-class', name: 'targetClass' }, h('option', { value: '' }, 'none'));
   const targetValue = num('targetValue', 0.9, 0.05);
+  const targetBasis = h(
+    'select',
+    { id: 'f-target-basis', name: 'targetBasis', title: 'voxels: the share of the class’s voxels labelled; lesions: the share of its lesions (connected components) with a voxel labelled' },
+    h('option', { value: 'voxel', selected: d.operatingPoint.basis === 'voxel' }, 'voxels'),
+    h('option', { value: 'lesion', selected: d.operatingPoint.basis === 'lesion' }, 'lesions found'),
+  ) as HTMLSelectElement;
   const inputs = {
     name: h('input', { id: 'f-name', name: 'name', placeholder: 'optional' }),
     epochs: num('epochs', d.epochs),
@@ -150,6 +157,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     ...[...strategyOptions.values()].map((o) => o.box),
     ...field('Sensitivity target: class', targetClass, 'targetClass'),
     ...field('Sensitivity target: value', targetValue, 'config.sensitivityTargets'),
+    ...field('Sensitivity target: counts', targetBasis, 'config.operatingPoint.basis'),
     ...field('Epochs', inputs.epochs, 'config.epochs'),
     ...field('Batches per epoch', inputs.batchesPerEpoch, 'config.batchesPerEpoch'),
     ...field('Batch size', inputs.batchSize, 'config.sampling.batchSize'),
@@ -184,6 +192,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       losses: tickedLosses().map((name, i) => ({ name, options: lossOptions.get(name)?.collect(`config.losses.${i}.options`) ?? {} })),
       fusion: { strategy: strategyValue, options: strategyOptions.get(strategyValue)?.collect('config.fusion.options') ?? {} },
       sensitivityTargets: targetClass.value ? { [targetClass.value]: Number(targetValue.value) } : {},
+      operatingPoint: { basis: targetBasis.value },
       epochs: Number(inputs.epochs.value),
       batchesPerEpoch: Number(inputs.batchesPerEpoch.value),
       sampling: { batchSize: Number(inputs.batchSize.value), patchSize: Number(inputs.patchSize.value) },

@@ -53,7 +53,7 @@ function operatingPointTable(run: RunReport): HTMLElement {
           'tr',
           {},
           h('td', {}, names[Number(c)] ?? `class ${c}`),
-          h('td', { class: 'num' }, fmt(p.target)),
+          h('td', { class: 'num' }, `${fmt(p.target)}${p.basis === 'lesion' ? ' (lesions found)' : ''}`),
           h('td', { class: 'num' }, p.threshold === null ? 'arg-max' : fmt(p.threshold, 2)),
           h('td', { class: 'num' }, fmt(p.validationSensitivity)),
           h('td', { class: 'num' }, fmt(p.validationPrecision)),
@@ -64,6 +64,30 @@ function operatingPointTable(run: RunReport): HTMLElement {
       ),
     ),
   );
+}
+
+/**
+ * Per target class, the validation trade-off the threshold was picked from: sensitivity, precision and
+ * Dice by threshold, with the target as a dashed line, so the price of the target in Dice is seen.
+ */
+function tradeOffCharts(run: RunReport): HTMLElement {
+  const names = ((run.plan as { classNames?: string[] } | null)?.classNames ?? []) as string[];
+  const box = h('div', { class: 'charts' });
+  for (const [c, p] of Object.entries(run.operatingPoint ?? {})) {
+    if (!p.curve?.length) continue;
+    const chart = new LineChart(`${names[Number(c)] ?? `class ${c}`} on validation: sensitivity, precision and Dice by threshold (chosen ${p.threshold ?? 'arg-max'})`, 'threshold', { fractionalX: true });
+    box.append(chart.el);
+    chart.update(
+      p.curve.map((q) => q.t),
+      [
+        { label: 'sensitivity', values: p.curve.map((q) => q.sensitivity) },
+        { label: 'precision', values: p.curve.map((q) => q.precision) },
+        { label: 'Dice', values: p.curve.map((q) => q.dice) },
+        { label: 'target', values: p.curve.map(() => p.target), dash: true },
+      ],
+    );
+  }
+  return box;
 }
 
 /** Per class: lesions found, missed and false-positive components pooled over the split's cases. */
@@ -260,6 +284,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       classTable(run.cases, 'test'),
       h('h2', {}, 'Operating point'),
       operatingPointTable(run),
+      tradeOffCharts(run),
       h('h2', {}, 'Test split, lesion-wise detection'),
       lesionTable(run, 'test'),
       h('h2', {}, 'Test split, per case'),
