@@ -154,7 +154,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.deepEqual(await page.locator('[data-table="classes-test"] tbody td:first-child').allTextContents(), ['organ', 'lesion']);
     assert.ok(Number(await page.locator('[data-chart^="Validation Dice"]').getAttribute('data-points')) === 3);
     // The lesion's sensitivity target: the validation trade-off it was calibrated on, one point per candidate threshold.
-    assert.equal(Number(await page.locator('[data-chart^="lesion on validation: sensitivity, precision and Dice by threshold"]').getAttribute('data-points')), 108);
+    assert.equal(Number(await page.locator('[data-chart^="lesion on validation: sensitivity, precision, Dice and lesions found by threshold"]').getAttribute('data-points')), 108);
     await shot('run-completed');
   });
 
@@ -173,7 +173,8 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   });
 
   it('sorts the per-case table and opens the case viewer, moving through slices', async () => {
-    // Each case row has a server-rendered thumbnail (sharp PNG) that loads.
+    // Each case row has a server-rendered thumbnail (sharp PNG) that loads once scrolled to (they are lazy).
+    await page.locator('[data-table="cases-test"]').scrollIntoViewIfNeeded();
     await page.waitForFunction(() => {
       const imgs = [...document.querySelectorAll<HTMLImageElement>('[data-table="cases-test"] img.thumb')];
       return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);

@@ -94,26 +94,28 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.equal(bestDicePoint(ClassOperatingPointSchema.parse({ target: 0.9, threshold: 0.2, validationSensitivity: 0.9, validationPrecision: 0.3, met: true })), null);
   });
 
-  it('calibrates a lesion-wise target on lesions found, which a faint edge does not hold back', () => {
-    // One row of voxels (26-connected runs are lesions): lesion A = 0.8, 0.035, 0.035; a negative 0.6 between;
-    // lesion B = 0.5; four faint negatives 0.045 (not at a bin edge: float32 0.03 is below 0.03). GT: 4 voxels, 2 lesions.
+  it('calibrates a lesion-wise target on lesions found, at its best Dice, which a faint edge does not hold back', () => {
+    // One row of voxels (26-connected runs are lesions): lesion A = 0.8, 0.3, 0.035; a negative 0.35 between;
+    // lesion B = 0.5; four faint negatives 0.045 (none at a bin edge: float32 0.03 is below 0.03). GT: 4 voxels, 2 lesions.
     const row = {
       size: [9, 1, 1] as const,
       truth: Uint8Array.from([2, 2, 2, 0, 2, 0, 0, 0, 0]),
-      probability: Float32Array.from([0.8, 0.035, 0.035, 0.6, 0.5, 0.045, 0.045, 0.045, 0.045]),
+      probability: Float32Array.from([0.8, 0.3, 0.035, 0.35, 0.5, 0.045, 0.045, 0.045, 0.045]),
     };
     // Voxels: all 4 need t <= 0.03, where every negative is in: precision 4 / 9.
     const voxel = calibrateThreshold([row], 2, 1);
     assert.equal(voxel.threshold, 0.03);
     assert.ok(Math.abs((voxel.validationPrecision ?? -1) - 4 / 9) < 1e-12);
-    // Lesions: both are found for t <= 0.5 (B's only voxel); of those, t in (0.045, 0.5] keeps out the faint
-    // negatives: precision 2 / 3 (0.8 and 0.5 against 0.6), the largest such t is 0.5.
+    // Lesions: both are found for t <= 0.5 (B's only voxel). Pooled Dice 2 TP / (GT + TP + FP) there:
+    // t in (0.35, 0.5]: 4 / 6 (precision 1); (0.3, 0.35]: 4 / 7; (0.045, 0.3]: 6 / 8 (precision 0.75);
+    // (0.035, 0.045]: 6 / 12; <= 0.035: 8 / 13. The best Dice is 0.75, the largest such t 0.3 (not the
+    // most precise 0.5, which keeps half the lesion voxels).
     const lesion = calibrateThreshold([row], 2, 1, 0, 'lesion');
     assert.equal(lesion.basis, 'lesion');
-    assert.equal(lesion.threshold, 0.5);
+    assert.equal(lesion.threshold, 0.3);
     assert.equal(lesion.met, true);
     assert.equal(lesion.validationSensitivity, 1, 'the sensitivity reported is the basis: lesions found');
-    assert.ok(Math.abs((lesion.validationPrecision ?? -1) - 2 / 3) < 1e-12);
+    assert.ok(Math.abs((lesion.validationPrecision ?? -1) - 0.75) < 1e-12);
     const at = (t: number) => lesion.curve.find((c) => Math.abs(c.t - t) < 1e-9);
     assert.deepEqual(
       [0.03, 0.5, 0.51, 0.81].map((t) => at(t)?.detection),
@@ -121,8 +123,9 @@ describe('calibrateThreshold (hand-derived)', () => {
       'detection by threshold',
     );
     assert.equal(at(0.5)?.sensitivity, 0.5, 'the voxel sensitivity is on the curve too');
-    assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 1 met with threshold 0\.5/);
-    // Without lesions there is nothing to detect: null, not 0.
+    assert.ok(Math.abs((at(0.3)?.dice ?? -1) - 0.75) < 1e-12);
+    assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 1 met with threshold 0\.3 /);
+    // Without lesions there is nothing to detect: no threshold.
     assert.equal(calibrateThreshold([oneCase([], NEG)], 2, 0.9, 0, 'lesion').threshold, null);
   });
 

@@ -29,6 +29,7 @@ describe('parseRunConfig', () => {
     ['a fold beyond the folds', { dataset: 'd', split: { fold: { index: 5, folds: 5 } } }, /split\.fold\.index: fold index must be below the number of folds/],
     ['an unknown strategy', { dataset: 'd', fusion: { strategy: 'magic' } }, /fusion\.strategy/],
     ['a learning rate of 0', { dataset: 'd', optimizer: { learningRate: 0 } }, /optimizer\.learningRate/],
+    ['targets that count neither voxels nor lesions', { dataset: 'd', operatingPoint: { basis: 'lesions' } }, /operatingPoint\.basis: .*"voxel".*"lesion"/],
   ];
   for (const [name, value, pattern] of bad) {
     it(`rejects ${name}, naming the field`, () =>

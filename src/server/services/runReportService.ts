@@ -63,7 +63,7 @@ export async function runFigures(db: Db, r: Report): Promise<RunFigures> {
     .map(([c, p]) => {
       const title = `${names[Number(c)] ?? `class ${c}`} on validation by threshold (chosen ${p.threshold ?? 'arg-max'})`;
       const line = (name: string, v: (q: (typeof p.curve)[number]) => number | null) => ({ name, points: p.curve.flatMap((q) => (v(q) === null ? [] : [[q.t, v(q) as number] as [number, number]])) });
-      const svg = lineChart(title, [line('sensitivity', (q) => q.sensitivity), line('precision', (q) => q.precision), line('Dice', (q) => q.dice)], { label: 'threshold', shift: 0, decimals: 3 });
+      const svg = lineChart(title, [line('sensitivity', (q) => q.sensitivity), line('precision', (q) => q.precision), line('Dice', (q) => q.dice), line('lesions found', (q) => q.detection)], { label: 'threshold', shift: 0, decimals: 3 });
       return { name: `trade-off-class-${c}`, title, svg };
     });
   return {

@@ -67,15 +67,16 @@ function operatingPointTable(run: RunReport): HTMLElement {
 }
 
 /**
- * Per target class, the validation trade-off the threshold was picked from: sensitivity, precision and
- * Dice by threshold, with the target as a dashed line, so the price of the target in Dice is seen.
+ * Per target class, the validation trade-off the threshold was picked from: voxel sensitivity,
+ * precision, Dice and the share of lesions found by threshold, with the target as a dashed line, so the
+ * price of the target in Dice is seen.
  */
 function tradeOffCharts(run: RunReport): HTMLElement {
   const names = ((run.plan as { classNames?: string[] } | null)?.classNames ?? []) as string[];
   const box = h('div', { class: 'charts' });
   for (const [c, p] of Object.entries(run.operatingPoint ?? {})) {
     if (!p.curve?.length) continue;
-    const chart = new LineChart(`${names[Number(c)] ?? `class ${c}`} on validation: sensitivity, precision and Dice by threshold (chosen ${p.threshold ?? 'arg-max'})`, 'threshold', { fractionalX: true });
+    const chart = new LineChart(`${names[Number(c)] ?? `class ${c}`} on validation: sensitivity, precision, Dice and lesions found by threshold (chosen ${p.threshold ?? 'arg-max'})`, 'threshold', { fractionalX: true });
     box.append(chart.el);
     chart.update(
       p.curve.map((q) => q.t),
@@ -83,7 +84,8 @@ function tradeOffCharts(run: RunReport): HTMLElement {
         { label: 'sensitivity', values: p.curve.map((q) => q.sensitivity) },
         { label: 'precision', values: p.curve.map((q) => q.precision) },
         { label: 'Dice', values: p.curve.map((q) => q.dice) },
-        { label: 'target', values: p.curve.map(() => p.target), dash: true },
+        { label: 'lesions found', values: p.curve.map((q) => q.detection) },
+        { label: `target (${p.basis === 'lesion' ? 'lesions found' : 'sensitivity'})`, values: p.curve.map(() => p.target), dash: true },
       ],
     );
   }
