@@ -27,6 +27,9 @@ const TradeOffPointSchema = z.object({
  */
 export const TargetBasisSchema = z.enum(['voxel', 'lesion']);
 export type TargetBasis = z.infer<typeof TargetBasisSchema>;
+
+/** What a target of this basis is called in reports: "sensitivity", or "lesion-wise sensitivity (lesions found)". */
+export const targetMeasure = (basis: TargetBasis): string => (basis === 'lesion' ? 'lesion-wise sensitivity (lesions found)' : 'sensitivity');
 export type TradeOffPoint = z.infer<typeof TradeOffPointSchema>;
 
 export const ClassOperatingPointSchema = z.object({
@@ -189,7 +192,7 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
     const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
     const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
     // A lesion-basis target counts lesions found; say so wherever its numbers appear.
-    const what = p.basis === 'lesion' ? 'lesion-wise sensitivity (lesions found)' : 'sensitivity';
+    const what = targetMeasure(p.basis);
     if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
     if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
     if (!p.met)
