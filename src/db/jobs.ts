@@ -90,6 +90,14 @@ export async function settleJob(db: Db, job: { id: string; queue: string | null 
   return false;
 }
 
+/**
+ * Puts a job that no pg-boss queue holds back on SQLite's queue (its row), for the next worker to claim:
+ * a worker stopped mid-run. Its claim counts as another attempt, which makes a training job resume.
+ */
+export async function requeueJob(db: Db, id: string, error: string) {
+  await db.job.update({ where: { id }, data: { status: 'queued', error, workerId: null, cancelRequested: false } });
+}
+
 export async function finishJob(db: Db, id: string, status: JobStatus, error: string | null = null, result?: unknown) {
   await db.job.update({ where: { id }, data: { status, error, finishedAt: new Date(), ...(result === undefined ? {} : { result: JSON.stringify(result) }) } });
 }

@@ -5,7 +5,7 @@ import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
 import { parseTags } from '../db/jobQueue.js';
-import { enqueueJob, jobControl, settleJob, type ClaimedJob } from '../db/jobs.js';
+import { enqueueJob, jobControl, requeueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
 import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
 import { processAlive } from '../util/processAlive.js';
 import { DatasetNotFoundError, describeDataset, type DatasetInfo } from '../data/datasetInfo.js';
@@ -94,6 +94,12 @@ export interface JobRunOptions {
   onEvent?: (e: TrainingEvent) => void;
   /** Extra stop signal (Ctrl-C in the CLI), besides a cancel requested through the job. */
   stopRequested?: () => boolean;
+  /**
+   * A stop signal interrupts the run and puts its job back on the queue, as a stopped worker's should
+   * (the queue worker sets it; on PostgreSQL pg-boss re-queues anyway). Without it, the foreground
+   * `train` command's Ctrl-C cancels the run, resumable with --resume.
+   */
+  requeueOnStop?: boolean;
 }
 
 /**
@@ -123,12 +129,13 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
   };
   try {
     const outcome = await executeRun(db, runId, { resume, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop, workerId });
-    if (outcome.status === 'cancelled' && shutdown && job.queue) {
+    if (outcome.status === 'cancelled' && shutdown && (job.queue || o.requeueOnStop)) {
       // A queue worker stopped (SIGTERM, a restart): the run is not cancelled by anyone, so it goes back
       // on the queue and the next worker continues it from its checkpoint.
       const error = `worker ${workerId} stopped during the run; another worker continues it from its last checkpoint`;
       await db.run.update({ where: { id: runId }, data: { status: 'interrupted', error } });
-      if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await db.job.update({ where: { id: job.id }, data: { status: 'interrupted' } });
+      if (!job.queue) await requeueJob(db, job.id, error);
+      else if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await db.job.update({ where: { id: job.id }, data: { status: 'interrupted' } });
     } else if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
     return outcome;
   } catch (err) {

@@ -56,7 +56,7 @@ export async function runWorker(db: Db, o: WorkerOptions): Promise<number> {
     let status = 'failed';
     try {
       if (job.kind === 'ingest') status = (await runIngestJob(db, job, { cacheDir: o.cacheDir, onEvent: o.onEvent })) ? 'completed' : 'failed';
-      else status = (await runTrainingJob(db, job, { ...o, stopRequested: () => (o.signal?.aborted ?? false) || (o.stopRequested?.() ?? false) })).status;
+      else status = (await runTrainingJob(db, job, { ...o, requeueOnStop: true, stopRequested: () => (o.signal?.aborted ?? false) || (o.stopRequested?.() ?? false) })).status;
       logger.info({ job: job.id, status }, 'job finished');
     } catch (err) {
       logger.error({ err, job: job.id }, 'job failed');

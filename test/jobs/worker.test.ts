@@ -67,6 +67,32 @@ describe('training jobs and the worker', () => {
     assert.ok(batches.length <= 4, `ran ${batches.length} batches for a cancel at batch 2`);
   });
 
+  it('a worker stopped mid-run on SQLite interrupts the run and re-queues its job; the next worker resumes it from its checkpoint', async () => {
+    const { run, job } = await launchRun(db, config, { owner: 'test' });
+    const stop = new AbortController();
+    const cacheDir = path.join(dir, 'cache');
+    const runsDir = path.join(dir, 'runs');
+    // Stop in epoch 1, after epoch 0's checkpoint, as SIGTERM does to `segfusion worker` (it aborts the signal).
+    const onEvent = (e: WorkerEvent) => {
+      if (e.type === 'batch' && e.step > config.batchesPerEpoch) stop.abort();
+    };
+    await runWorker(db, { cacheDir, runsDir, pollMs: 10, signal: stop.signal, onEvent });
+    const stopped = await db.run.findUniqueOrThrow({ where: { id: run.id } });
+    assert.equal(stopped.status, 'interrupted', `nobody cancelled it (${stopped.error})`);
+    assert.match(stopped.error ?? '', /stopped during the run; another worker continues it/);
+    const requeued = await db.job.findUniqueOrThrow({ where: { id: job.id } });
+    assert.deepEqual([requeued.status, requeued.workerId, requeued.attempts], ['queued', null, 1]);
+    const epochs: number[] = [];
+    const resumed = (e: WorkerEvent) => {
+      if (e.type === 'epoch') epochs.push(e.epoch);
+    };
+    assert.equal(await runWorker(db, { cacheDir, runsDir, once: true, pollMs: 10, onEvent: resumed }), 1);
+    const done = await db.job.findUniqueOrThrow({ where: { id: job.id } });
+    assert.deepEqual([done.status, done.attempts], ['completed', 2]);
+    assert.equal((await db.run.findUniqueOrThrow({ where: { id: run.id } })).status, 'completed');
+    assert.deepEqual(epochs, [1], 'resumed after epoch 0, not from the start');
+  });
+
   it('marks a run whose process died as interrupted (with its job), and leaves live ones alone', async () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
     const a = await launchRun(db, config, { owner: 'test' });
