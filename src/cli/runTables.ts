@@ -32,7 +32,7 @@ export function formatRunReport(r: RunReport): string {
     if (r.operatingPoint)
       lines.push(
         'Operating point (thresholds calibrated on validation for the sensitivity targets):',
-        ...describeOperatingPoint(r.operatingPoint, r.plan ? ((r.plan as { classNames?: string[] }).classNames ?? []) : []).map((l) => `  ${l}`),
+        ...describeOperatingPoint(r.operatingPoint, r.plan?.classNames ?? []).map((l) => `  ${l}`),
       );
     const lesions = r.lesions.test;
     if (lesions) {

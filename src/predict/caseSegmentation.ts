@@ -34,7 +34,7 @@ export async function caseSegmentation(db: Db, runId: string, seriesUid: string)
   // One SOP class per series: the first file's stands for all (a series mixing classes is not one volume).
   const slices: SegSource['slices'] = new Array(geometry.size[2]).fill(null);
   for (const i of placed) slices[i.sliceIndex] ??= { sopClassUid, sopInstanceUid: i.sopInstanceUid };
-  const classNames = (report.plan?.classNames as string[] | undefined) ?? [];
+  const classNames = report.plan?.classNames ?? [];
   const codings = segmentCodingsFor(classNames, await datasetClassSpecs(db, report.dataset));
   const labels = readVolume(prediction.path).data as Uint8Array;
   const bytes = writeSegmentation(

@@ -1,3 +1,4 @@
+import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { OperatingPointSchema } from './operatingPoint.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import type { Db } from '../db/client.js';
@@ -90,7 +91,8 @@ export async function runReport(db: Db, id: string) {
     worker: r.workerId,
     config: JSON.parse(r.config) as Record<string, unknown>,
     split: json<{ train: string[]; validation: string[]; test: string[] }>(r.split),
-    plan: json<Record<string, unknown>>(r.plan),
+    /** The preprocessing plan (class names, spacing, intensity normalisation), once the run has started. */
+    plan: r.plan ? PreprocessingPlanSchema.parse(JSON.parse(r.plan)) : null,
     backend: json<Record<string, unknown>>(r.backend),
     versions: json<Record<string, string>>(r.versions),
     createdAt: r.createdAt.toISOString(),

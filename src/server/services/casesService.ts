@@ -39,7 +39,7 @@ export async function caseInfo(db: Db, runId: string, seriesUid: string) {
     modality: v.series.modality,
     hasLabel: v.labelPath !== null,
     hasPrediction: v.predictionPath !== null,
-    classNames: (report.plan?.classNames as string[] | undefined) ?? [],
+    classNames: report.plan?.classNames ?? [],
     metrics: report.cases.filter((c) => c.seriesInstanceUid === seriesUid),
   };
 }

@@ -58,7 +58,7 @@ export async function runFigures(db: Db, r: Report): Promise<RunFigures> {
     { name: 'fusion-weights', title: 'fusion weights', series: terms.map((t) => ({ name: t, points: r.epochs.filter((e) => t in e.weights).map((e) => [e.epoch, e.weights[t]] as [number, number]) })) },
   ];
   // Per target class, the validation trade-off its threshold was picked from (what the target costs in Dice).
-  const names = (r.plan as { classNames?: string[] } | null)?.classNames ?? [];
+  const names = r.plan?.classNames ?? [];
   const tradeOffs = Object.entries(r.operatingPoint ?? {})
     .filter(([, p]) => p.curve.length)
     .map(([c, p]) => {

@@ -40,7 +40,7 @@ function classTable(cases: CaseRow[], split: string): HTMLElement {
 function operatingPointTable(run: RunReport): HTMLElement {
   const op = run.operatingPoint;
   if (!op) return h('p', { class: 'muted' }, 'No sensitivity targets: predictions are the arg-max of the class probabilities.');
-  const names = ((run.plan as { classNames?: string[] } | null)?.classNames ?? []) as string[];
+  const names = run.plan?.classNames ?? [];
   return h(
     'table',
     { 'data-table': 'operating-point' },
@@ -72,7 +72,7 @@ function operatingPointTable(run: RunReport): HTMLElement {
  * price of the target in Dice is seen.
  */
 function tradeOffCharts(run: RunReport): HTMLElement {
-  const names = ((run.plan as { classNames?: string[] } | null)?.classNames ?? []) as string[];
+  const names = run.plan?.classNames ?? [];
   const box = h('div', { class: 'charts' });
   for (const [c, p] of Object.entries(run.operatingPoint ?? {})) {
     if (!p.curve?.length) continue;
@@ -181,7 +181,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     );
     charts.lr.update(x, [{ label: 'learning rate', values: b.map((t) => t.learningRate) }]);
     // Foreground classes' batch sensitivity, and every (loss, class) factor that ever left 1.
-    const classNames = (run.plan?.classNames as string[] | undefined) ?? [];
+    const classNames = run.plan?.classNames ?? [];
     const classes = Math.max(0, ...b.map((t) => t.sensitivity?.length ?? 0));
     const sensitivity = [...Array(classes).keys()].slice(1).map((c): Series => ({ label: `${classNames[c] ?? `class ${c}`} sensitivity`, values: b.map((t) => t.sensitivity?.[c] ?? null) }));
     const factors = curves.lossNames.flatMap((n, i) =>
