@@ -29,11 +29,7 @@ export function formatRunReport(r: RunReport): string {
         Object.entries(r.test).map(([cls, m]) => [cls, cell(m.dice), cell(m.sensitivity), cell(m.specificity, 4), cell(m.precision), cell(m.hd95, 1), cell(m.assd, 2)]),
       ),
     );
-    if (r.operatingPoint)
-      lines.push(
-        'Operating point (thresholds calibrated on validation for the sensitivity targets):',
-        ...describeOperatingPoint(r.operatingPoint, r.plan?.classNames ?? []).map((l) => `  ${l}`),
-      );
+    if (r.operatingPoint) lines.push('Operating point (thresholds calibrated on validation for the sensitivity targets):', ...describeOperatingPoint(r.operatingPoint, r.plan?.classNames ?? []).map((l) => `  ${l}`));
     const lesions = r.lesions.test;
     if (lesions) {
       lines.push(

@@ -23,6 +23,8 @@ export const ExportManifestSchema = z.object({
   classes: z.array(z.string()).min(2),
   /** Input: adjacent slices as channels (odd; the centre one is segmented). */
   inputSlices: z.number().int().min(1),
+  /** Test-time mirroring, as the run was validated and tested with (absent in older exports: off). */
+  mirror: z.boolean().default(false),
   /** Height and width at inference must be a multiple of this (2^depth). */
   sizeMultiple: z.number().int().min(1),
   patchSize: z.number().int(),

@@ -6,7 +6,6 @@ import type { Db } from '../db/client.js';
 import { datasetClassSpecs } from '../db/catalog.js';
 import { upsertArtifact } from '../db/runs.js';
 import { segmentCodingsFor } from '../data/classSpecs.js';
-import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../model/modelIo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { parseRunConfig } from '../train/runConfig.js';
@@ -36,7 +35,7 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
   const best = checkpointDir(runDir(o.runsDir, runId), 'best');
   if (!best || !run.plan) throw new ExportError(`run ${runId} (${run.status}) has no best checkpoint yet: it must finish at least one epoch`);
   const config = parseRunConfig(run.config);
-  const plan = PreprocessingPlanSchema.parse(run.plan);
+  const plan = run.plan;
   const manifest: ExportManifest = {
     format: 'segfusion-model',
     version: 1,
@@ -45,6 +44,7 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
     exportedAt: new Date().toISOString(),
     classes: plan.classNames,
     inputSlices: config.model.inputSlices,
+    mirror: config.inference.mirror,
     sizeMultiple: 2 ** config.model.depth,
     patchSize: config.sampling.patchSize,
     preprocessing: plan,

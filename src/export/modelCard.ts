@@ -26,7 +26,7 @@ export function modelCard(m: ExportManifest, run: RunReport, figures: CardFigure
     `Run \`${m.runId}\`, exported ${m.exportedAt}. Research use only: not a medical device, not validated for clinical decisions.`,
     '',
     '## Intended use',
-    `2D${m.inputSlices > 1 ? `.5 (${m.inputSlices} slices)` : ''} U-Net segmentation of **${m.classes.slice(1).join(', ')}** on ${m.preprocessing.modality} series similar to dataset \`${run.dataset}\`.`,
+    `2D${m.inputSlices > 1 ? `.5 (${m.inputSlices} slices)` : ''} U-Net segmentation of **${m.classes.slice(1).join(', ')}** on ${m.preprocessing.modality} series similar to dataset \`${run.dataset}\`${m.mirror ? ', with test-time mirroring (the softmax averaged over the four in-plane mirrorings, as validated and tested)' : ''}.`,
     '',
     '## Data',
     `- Dataset \`${run.dataset}\` (fingerprint \`${m.datasetFingerprint.slice(0, 16)}…\`); patient-level split: ${run.split ? `${run.split.train.length} train, ${run.split.validation.length} validation, ${run.split.test.length} test patients` : 'unknown'}.`,

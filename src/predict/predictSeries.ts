@@ -95,6 +95,7 @@ export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
     inputSlices: manifest.inputSlices,
     classes: manifest.classes.length,
     multiple: manifest.sizeMultiple,
+    mirror: manifest.mirror,
     outputSize: [geometry.size[0], geometry.size[1]],
     thresholds: thresholdsOf(manifest.operatingPoint),
     onProgress: (d, t) => o.onProgress?.('segment', d, t),

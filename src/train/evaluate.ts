@@ -21,6 +21,8 @@ export interface EvaluateOptions {
   inputSlices: number;
   classes: number;
   multiple: number;
+  /** Test-time mirroring (see segmentVolume). */
+  mirror: boolean;
   /** Evaluate on each series' own grid (predictions resampled back) instead of the plan's grid. */
   sourceGrid: boolean;
   /** Ground truth on the evaluation grid (default: the preprocessed label). */
@@ -44,6 +46,7 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
       inputSlices: o.inputSlices,
       classes: o.classes,
       multiple: o.multiple,
+      mirror: o.mirror,
       outputSize: [geometry.size[0], geometry.size[1]],
       thresholds: o.thresholds,
       keepProbabilities: o.keepProbabilities,

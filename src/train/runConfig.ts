@@ -109,6 +109,16 @@ export const RunConfigSchema = z
     sensitivityTargets: z.record(z.string().regex(/^\d+$/, 'a label value, e.g. "2"'), z.number().gt(0).max(1)).default({}),
     /** How the best checkpoint is chosen (and improvement judged): see src/train/selection.ts. */
     selection: SelectionSchema.prefault({}),
+    /** How the network is applied to a volume: validation, test, the export and predict all use it. */
+    inference: z
+      .strictObject({
+        /**
+         * Test-time mirroring: each slice is segmented as is and mirrored along x, y and both, and the
+         * four softmax outputs averaged (nnU-Net's default). Four times the inference time.
+         */
+        mirror: z.boolean().default(false),
+      })
+      .prefault({}),
     /** How per-class thresholds are calibrated for the sensitivity targets: see src/train/operatingPoint.ts. */
     operatingPoint: OperatingPointConfigSchema.prefault({}),
   })

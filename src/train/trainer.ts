@@ -135,7 +135,7 @@ interface RunSetup {
   fusion: FusionStrategy;
   optimizer: tf.AdamOptimizer;
   sampler: PatchSampler;
-  evalOptions: { inputSlices: number; classes: number; multiple: number };
+  evalOptions: { inputSlices: number; classes: number; multiple: number; mirror: boolean };
 }
 
 /** Phase 1: split and preprocessing plan (recorded), preprocessed cases, model, losses, strategy, sampler. */
@@ -180,7 +180,7 @@ async function setUpRun(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Tra
     fusion: createFusionStrategy(lossNames, fusionConfig),
     optimizer: createAdam(config.optimizer.learningRate),
     sampler,
-    evalOptions: { inputSlices: config.model.inputSlices, classes, multiple: 2 ** config.model.depth },
+    evalOptions: { inputSlices: config.model.inputSlices, classes, multiple: 2 ** config.model.depth, mirror: config.inference.mirror },
   };
 }
 

@@ -96,4 +96,52 @@ describe('segmentVolume', () => {
     assert.deepEqual(labelsAt(kept.labels, kept.probabilities, {}), kept.labels, 'no thresholds: the arg-max');
     assert.throws(() => labelsAt(kept.labels, new Map(), { 1: 0.5 }), /class 1 has a threshold but its probabilities were not kept/);
   });
+
+  it('mirrors at test time: the softmax averaged over the 4 in-plane mirrorings, each mirrored back', () => {
+    // A 3x3 kernel that weighs the left and upper neighbours differently, so every mirroring gives a
+    // different probability map and an averaging or un-mirroring mistake shows.
+    const input = tf.input({ shape: [null, null, 1] as unknown as number[] });
+    const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' });
+    const model = tf.model({ inputs: input, outputs: tf.layers.softmax({ axis: -1 }).apply(conv.apply(input)) as tf.SymbolicTensor });
+    const kernel = new Float32Array(18);
+    for (const [dy, dx, w] of [
+      [0, 0, 4],
+      [0, 1, -2],
+      [1, 0, 3],
+      [1, 1, 1],
+      [2, 2, -1],
+    ] as const)
+      kernel[(dy * 3 + dx) * 2 + 1] = w;
+    conv.setWeights([tf.tensor4d(kernel, [3, 3, 1, 2]), tf.tensor1d([0, -1])]);
+    const [nx, ny, nz] = [8, 6, 2];
+    const r = new Random(5);
+    const image = Float32Array.from({ length: nx * ny * nz }, () => r.next());
+    const mirrored = (v: Float32Array, fx: boolean, fy: boolean) => {
+      const out = new Float32Array(v.length);
+      for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++) out[(k * ny + (fy ? ny - 1 - j : j)) * nx + (fx ? nx - 1 - i : i)] = v[(k * ny + j) * nx + i];
+      return out;
+    };
+    // Reference: segment each mirrored volume without mirroring, mirror its probabilities back, average.
+    const expected = new Float32Array(image.length);
+    for (const [fx, fy] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const p = segmentVolumeDetailed(model, mirrored(image, fx, fy), [nx, ny, nz], { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] }).probabilities.get(1) as Float32Array;
+      const back = mirrored(p, fx, fy);
+      for (let v = 0; v < expected.length; v++) expected[v] += back[v] / 4;
+    }
+    const plain = segmentVolumeDetailed(model, image, [nx, ny, nz], { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] }).probabilities.get(1) as Float32Array;
+    const got = segmentVolumeDetailed(model, image, [nx, ny, nz], { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1], mirror: true }).probabilities.get(1) as Float32Array;
+    let maxError = 0;
+    let maxChange = 0;
+    for (let v = 0; v < got.length; v++) {
+      maxError = Math.max(maxError, Math.abs(got[v] - expected[v]));
+      maxChange = Math.max(maxChange, Math.abs(plain[v] - expected[v]));
+    }
+    assert.ok(maxError < 1e-5, `mirrored average off by ${maxError}`);
+    assert.ok(maxChange > 0.05, `the mirrorings must differ (largest change ${maxChange}) or the test could not fail`);
+  });
 });

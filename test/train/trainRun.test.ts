@@ -23,6 +23,8 @@ const CONFIG = {
   patience: 0,
   // A lesion sensitivity target: checkpoint selection respects it and the operating point is calibrated for it.
   fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.8 } } },
+  // Test-time mirroring: the export must carry it for predict to reproduce the run's test prediction.
+  inference: { mirror: true },
 };
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() as string) as T;
@@ -135,8 +137,10 @@ describe('segfusion train (end to end, CLI)', () => {
     ok(cli(['export', reference.id, '--out', out, '--zip'], env));
     for (const f of ['model.json', 'group1-shard1of1.bin', 'segfusion.json', 'MODEL_CARD.md']) assert.ok(fs.existsSync(path.join(out, f)), f);
     assert.ok(fs.statSync(`${out}.zip`).size > 1000);
-    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8')) as { classes: string[]; runId: string; operatingPoint: Record<string, { threshold: number }> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8')) as { classes: string[]; runId: string; mirror: boolean; operatingPoint: Record<string, { threshold: number }> };
     assert.deepEqual(manifest.classes, ['background', 'organ', 'lesion']);
+    assert.equal(manifest.mirror, true, 'the export says predict must mirror as the run did');
+    assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /U-Net segmentation of \*\*organ, lesion\*\* .*, with test-time mirroring/);
     assert.equal(manifest.operatingPoint['2'].threshold, reference.operatingPoint?.['2'].threshold, 'the export carries the operating point predict applies');
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /## Operating point\n[\s\S]*- lesion: target sensitivity 0.8/);
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /\| lesion \|/);
