@@ -190,6 +190,13 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
   return program;
 }
 
+// `segfusion runs list | head` closes stdout before the command has written everything: stop quietly,
+// as Unix tools do, instead of an unhandled EPIPE with a stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 try {
   // The plugin registries load TF.js: only `train` (which trains with it) pays for their help text.
   await buildProgram(process.argv[2] === 'train' ? await loadPluginHelp() : null).parseAsync(process.argv);
