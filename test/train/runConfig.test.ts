@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { LossOptionError } from '../../src/losses/types.js';
 import { createFocalLoss } from '../../src/losses/focal.js';
 import { buildLosses, parseRunConfig, RunConfigError, runTargets } from '../../src/train/runConfig.js';
+import { ROOT } from '../helpers.js';
 
 describe('parseRunConfig', () => {
   it('fills every default from a dataset name alone', () => {
@@ -18,6 +21,7 @@ describe('parseRunConfig', () => {
     assert.equal(c.fusion.strategy, 'batchAdaptive');
     assert.equal(c.optimizer.schedule, 'poly');
     assert.deepEqual(c.split, { test: 0.2, validation: 0.2 });
+    assert.deepEqual(c.inference, { mirror: false });
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -72,5 +76,12 @@ describe('parseRunConfig', () => {
       () => createFocalLoss({ gamma: -1 }),
       (e: unknown) => e instanceof LossOptionError && /focal: gamma must be in \[0, 10\], got -1/.test(e.message),
     );
+  });
+
+  it('parses the documented small-lesion recipe (docs/examples/small-lesions.json) as it is measured in docs/loss-fusion.md', () => {
+    const recipe = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'examples', 'small-lesions.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(recipe.dataset, undefined, 'the dataset comes from --dataset or the study');
+    const c = parseRunConfig({ ...recipe, dataset: 'demo-hard' });
+    assert.deepEqual([c.operatingPoint.basis, c.model.inputSlices, c.inference.mirror, c.split.validation, c.epochs, c.patience, c.sensitivityTargets], ['lesion', 3, true, 0.34, 48, 16, { '2': 0.9 }]);
   });
 });
