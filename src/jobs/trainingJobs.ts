@@ -136,7 +136,9 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
       await db.run.update({ where: { id: runId }, data: { status: 'interrupted', error } });
       if (!job.queue) await requeueJob(db, job.id, error);
       else if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await db.job.update({ where: { id: job.id }, data: { status: 'interrupted' } });
-    } else if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
+      return { runId, status: 'interrupted', error };
+    }
+    if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });
     return outcome;
   } catch (err) {
     await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err) });

@@ -73,10 +73,13 @@ describe('training jobs and the worker', () => {
     const cacheDir = path.join(dir, 'cache');
     const runsDir = path.join(dir, 'runs');
     // Stop in epoch 1, after epoch 0's checkpoint, as SIGTERM does to `segfusion worker` (it aborts the signal).
+    const jobEvents: string[] = [];
     const onEvent = (e: WorkerEvent) => {
       if (e.type === 'batch' && e.step > config.batchesPerEpoch) stop.abort();
+      if (e.type === 'job') jobEvents.push(e.status);
     };
     await runWorker(db, { cacheDir, runsDir, pollMs: 10, signal: stop.signal, onEvent });
+    assert.deepEqual(jobEvents, ['running', 'interrupted'], 'the worker says the job was interrupted, not cancelled');
     const stopped = await db.run.findUniqueOrThrow({ where: { id: run.id } });
     assert.equal(stopped.status, 'interrupted', `nobody cancelled it (${stopped.error})`);
     assert.match(stopped.error ?? '', /stopped during the run; another worker continues it/);
