@@ -95,12 +95,15 @@ export interface JobRunOptions {
   /** Extra stop signal (Ctrl-C in the CLI), besides a cancel requested through the job. */
   stopRequested?: () => boolean;
   /**
-   * A stop signal interrupts the run and puts its job back on the queue, as a stopped worker's should
-   * (the queue worker sets it; on PostgreSQL pg-boss re-queues anyway). Without it, the foreground
-   * `train` command's Ctrl-C cancels the run, resumable with --resume.
+   * A stop signal interrupts the run and puts its job back on the queue (pg-boss's, or SQLite's row), as
+   * a stopped queue worker's should; the queue worker sets it. Without it, the foreground `train`
+   * command's Ctrl-C cancels the run, resumable with --resume.
    */
   requeueOnStop?: boolean;
 }
+
+/** A training job's end: the run's outcome, or 'interrupted' when its worker stopped and the job was queued again. */
+export type JobOutcome = Omit<RunOutcome, 'status'> & { status: RunOutcome['status'] | 'interrupted' };
 
 /**
  * Runs a claimed training job to its end and settles it. A job on its second or later attempt was taken
@@ -109,7 +112,7 @@ export interface JobRunOptions {
  * of milliseconds): a cancel stops the run at that batch, on any worker; a job no longer this worker's
  * (declared lost, handed to another) stops without writing anything more.
  */
-export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions): Promise<RunOutcome> {
+export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions): Promise<JobOutcome> {
   const runId = job.runId;
   if (!runId) throw new RunStateError(`job ${job.id} has no run`);
   const workerId = job.workerId ?? '';
@@ -129,7 +132,7 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
   };
   try {
     const outcome = await executeRun(db, runId, { resume, cacheDir: o.cacheDir, runsDir: o.runsDir, backend: o.backend, onEvent: o.onEvent, shouldStop, workerId });
-    if (outcome.status === 'cancelled' && shutdown && (job.queue || o.requeueOnStop)) {
+    if (outcome.status === 'cancelled' && shutdown && o.requeueOnStop) {
       // A queue worker stopped (SIGTERM, a restart): the run is not cancelled by anyone, so it goes back
       // on the queue and the next worker continues it from its checkpoint.
       const error = `worker ${workerId} stopped during the run; another worker continues it from its last checkpoint`;

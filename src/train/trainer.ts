@@ -48,11 +48,8 @@ export interface ExecuteOptions {
 
 export interface RunOutcome {
   runId: string;
-  /**
-   * 'lost': the worker lost its lease and stopped; another worker continues the run. 'interrupted': its
-   * worker was stopped (SIGTERM) and the job queued again (runTrainingJob's outcome only).
-   */
-  status: 'completed' | 'cancelled' | 'failed' | 'lost' | 'interrupted';
+  /** 'lost': the worker lost its lease and stopped; another worker continues the run. */
+  status: 'completed' | 'cancelled' | 'failed' | 'lost';
   error?: string;
 }
 
