@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectedComponents } from '../metrics/connectedComponents.js';
+import { coarseTargetNote } from './coarseTarget.js';
 
 /**
  * Candidate thresholds: 0.001 to 0.009 in steps of 0.001, then 0.01 to 0.99 in steps of 0.01 (the
@@ -41,6 +42,8 @@ export const ClassOperatingPointSchema = z.object({
   minPrecision: z.number().default(0),
   /** Voxels of the class in the validation ground truth. */
   validationVoxels: z.number().int().default(0),
+  /** Lesions (26-connected components) of the class in the validation ground truth (absent for runs before it was recorded). */
+  validationLesions: z.number().int().min(0).optional(),
   /** Probability threshold of the class; null: arg-max (no voxel of the class, or no threshold keeps the precision floor). */
   threshold: z.number().nullable(),
   /** Sensitivity on the target's basis (pooled voxels, or lesions found) and pooled voxel precision on the validation split at that threshold. */
@@ -154,6 +157,7 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
     basis,
     minPrecision,
     validationVoxels: gt,
+    validationLesions: lesions,
     threshold: gt && pick ? pick.t : null,
     validationSensitivity: pick ? reached(pick) : null,
     validationPrecision: pick?.precision ?? null,
@@ -183,20 +187,24 @@ function targetCost(p: ClassOperatingPoint, f: (v: number | null | undefined) =>
 /**
  * One plain sentence per class of an operating point, e.g. "lesion: target sensitivity 0.9, threshold
  * 0.23 (validation sensitivity 0.91, precision 0.64); on test 0.88 [0.79, 0.95], 4 cases" or, when the
- * target cannot be met, says so with the best sensitivity reached.
+ * target cannot be met, says so with the best sensitivity reached; then any caution (coarseTargetNote).
  */
 export function describeOperatingPoint(op: OperatingPoint, classNames: string[]): string[] {
-  const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
   return Object.entries(op).map(([c, p]) => {
-    const name = classNames[Number(c)] ?? `class ${c}`;
-    const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
-    const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
-    // A lesion-basis target counts lesions found; say so wherever its numbers appear.
-    const what = targetMeasure(p.basis);
-    if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
-    if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
-    if (!p.met)
-      return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${targetCost(p, f)}${test}`;
-    return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${targetCost(p, f)}${test}`;
+    const coarse = coarseTargetNote(p);
+    return `${describeClass(p, classNames[Number(c)] ?? `class ${c}`)}${coarse ? `. Caution: ${coarse}` : ''}`;
   });
+}
+
+function describeClass(p: ClassOperatingPoint, name: string): string {
+  const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
+  const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
+  const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
+  // A lesion-basis target counts lesions found; say so wherever its numbers appear.
+  const what = targetMeasure(p.basis);
+  if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
+  if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
+  if (!p.met)
+    return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${targetCost(p, f)}${test}`;
+  return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${targetCost(p, f)}${test}`;
 }

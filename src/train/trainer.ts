@@ -20,6 +20,7 @@ import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
 import { describeScore, isBetter, selectionScore } from './selection.js';
+import { coarseTargetNote } from './coarseTarget.js';
 import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, relabel, validateEpoch } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
@@ -358,6 +359,12 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
     basis: config.operatingPoint.basis,
     onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
   });
+  // Said once, where the user watches the run; the stored operating point repeats it in runs show and the model card.
+  if (epoch === 0)
+    for (const [c, p] of Object.entries(epochPoint ?? {})) {
+      const coarse = coarseTargetNote(p);
+      if (coarse) emit({ type: 'status', runId, status: 'running', message: `caution, ${plan.classNames[Number(c)] ?? `class ${c}`}: ${coarse}` });
+    }
   const valDice = meanForegroundDice(summary);
   const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
   // Checkpoints of runs from before the selection rule hold only the best mean Dice.

@@ -50,7 +50,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await close?.();
   });
 
-  async function launch(name: string, strategy: string): Promise<string> {
+  async function launch(name: string, strategy: string, targetBasis: 'voxel' | 'lesion' = 'voxel'): Promise<string> {
     await page.goto(`${url}/#/new`);
     await page.waitForSelector('#launch');
     await page.selectOption('#f-dataset', 'demo');
@@ -60,6 +60,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     // The registry's help for the chosen strategy; the sensitivity target is the run's, for any strategy.
     assert.match((await page.textContent('#f-strategy-help')) ?? '', /\w{4,}/);
     assert.equal(await page.isVisible('#f-targetValue'), true);
+    await page.selectOption('#f-target-basis', targetBasis);
     await page.fill('#f-epochs', '3');
     await page.fill('#f-batchesPerEpoch', '8');
     await page.fill('#f-batchSize', '4');
@@ -399,8 +400,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   });
 
   it('compares two runs side by side', async () => {
-    await launch('e2e static', 'static');
+    // Lesion-wise: the demo's one validation patient holds a few lesions, which the run page cautions about.
+    await launch('e2e static', 'static', 'lesion');
     await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });
+    assert.match((await page.locator('[data-caution="2"]').textContent()) ?? '', /^Caution, lesion: the validation split holds only \d lesion\(s\), so a lesion-wise target of 0\.9 means finding all/);
     await page.goto(`${url}/#/runs`);
     await page.waitForSelector('#runs');
     for (const id of runIds) await page.check(`input[data-run="${id}"]`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
+import { coarseTargetNote } from '../../src/train/coarseTarget.js';
 import { bestDicePoint, calibrateThreshold, ClassOperatingPointSchema, describeOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
@@ -115,6 +116,7 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.equal(lesion.threshold, 0.3);
     assert.equal(lesion.met, true);
     assert.equal(lesion.validationSensitivity, 1, 'the sensitivity reported is the basis: lesions found');
+    assert.equal(lesion.validationLesions, 2);
     assert.ok(Math.abs((lesion.validationPrecision ?? -1) - 0.75) < 1e-12);
     const at = (t: number) => lesion.curve.find((c) => Math.abs(c.t - t) < 1e-9);
     assert.deepEqual(
@@ -132,6 +134,35 @@ describe('calibrateThreshold (hand-derived)', () => {
   it('says plainly when a target cannot be met', () => {
     const op = { '2': { ...calibrateThreshold([oneCase([0.9, 0.0001], NEG)], 2, 0.9), test: { sensitivity: 0.5, ci: [0.2, 0.8] as [number, number], n: 3 } } };
     assert.match(describeOperatingPoint(op, ['background', 'organ', 'lesion'])[0], /^lesion: target sensitivity 0.9 CANNOT be met on validation: the best is 0.500 .*on test 0.500 \[95 % CI 0.200, 0.800\], 3 case\(s\)$/);
+  });
+});
+
+describe('coarseTargetNote: a lesion-wise target that one missed validation lesion fails', () => {
+  const point = (basis: 'voxel' | 'lesion', target: number, validationLesions: number | undefined) =>
+    ClassOperatingPointSchema.parse({ target, basis, validationVoxels: 40, validationLesions, threshold: 0.3, validationSensitivity: 1, validationPrecision: 0.5, met: true });
+  // [basis, target, validation lesions, the note's "at least" count or null for no note]
+  const CASES: ['voxel' | 'lesion', number, number | undefined, number | null][] = [
+    ['lesion', 0.9, 5, 10], // 4 / 5 = 0.8 < 0.9: all 5 must be found
+    ['lesion', 0.9, 9, 10], // 8 / 9 = 0.889 < 0.9
+    ['lesion', 0.9, 10, null], // 9 / 10 = 0.9 meets it: one miss is allowed
+    ['lesion', 0.75, 4, null], // 3 / 4 = 0.75
+    ['lesion', 0.75, 3, 4],
+    ['lesion', 1, 50, null], // a target of 1 asks for every lesion by definition: nothing to warn about
+    ['lesion', 0.9, 0, null], // no lesion: describeOperatingPoint says "no validation case has this class"
+    ['lesion', 0.9, undefined, null], // a run from before the count was recorded
+    ['voxel', 0.9, 5, null], // voxel sensitivity does not move in steps of lesions
+  ];
+  for (const [basis, target, n, room] of CASES) {
+    it(`${basis} target ${target}, ${n} validation lesions: ${room === null ? 'no caution' : `at least ${room}`}`, () => {
+      const note = coarseTargetNote(point(basis, target, n));
+      if (room === null) assert.equal(note, null);
+      else assert.match(note ?? '', new RegExp(`holds only ${n} lesion\\(s\\), so a lesion-wise target of ${target} means finding all ${n} .* at least ${room} lesions`));
+    });
+  }
+  it('is appended to the operating point sentence that runs show and the model card print', () => {
+    const lines = describeOperatingPoint({ '2': point('lesion', 0.9, 5) }, ['background', 'organ', 'lesion']);
+    assert.match(lines[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 0\.9 met .*\. Caution: the validation split holds only 5 lesion\(s\)/);
+    assert.doesNotMatch(describeOperatingPoint({ '2': point('lesion', 0.9, 12) }, ['background', 'organ', 'lesion'])[0], /Caution/);
   });
 });
 

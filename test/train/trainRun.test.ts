@@ -211,4 +211,16 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.match(missing.stderr, /dataset "nope" does not exist/);
     assert.equal(runs(), count);
   });
+
+  it('cautions, live and in runs show, when a lesion-wise target rests on a handful of validation lesions', () => {
+    const file = path.join(dir, 'coarse.json');
+    // One validation patient: a 0.95 share of its few lesions means all of them.
+    fs.writeFileSync(file, JSON.stringify({ ...CONFIG, epochs: 1, fusion: { strategy: 'static' }, sensitivityTargets: { '2': 0.95 }, operatingPoint: { basis: 'lesion' } }));
+    const r = cli(['train', '--config', file, '--json'], env);
+    assert.match(ok(r), /"status":"completed"/);
+    assert.match(r.stderr, /\[running\] caution, lesion: the validation split holds only \d+ lesion\(s\), so a lesion-wise target of 0\.95 means finding all/);
+    const { runId } = lastJson<{ runId: string }>(r.stdout);
+    assert.match(ok(cli(['runs', 'show', runId], env)), /lesion: target lesion-wise sensitivity \(lesions found\) 0\.95 .*Caution: the validation split holds only \d+ lesion\(s\)/);
+  });
+
 });

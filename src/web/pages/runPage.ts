@@ -1,6 +1,7 @@
 import { api, ApiError, subscribe } from '../api.js';
 import { colorFor, LineChart, type Series } from '../charts.js';
 import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
+import { coarseTargetNote } from '../../train/coarseTarget.js';
 import type { Curves, RunReport } from '../types.js';
 
 type CaseRow = RunReport['cases'][number];
@@ -41,7 +42,11 @@ function operatingPointTable(run: RunReport): HTMLElement {
   const op = run.operatingPoint;
   if (!op) return h('p', { class: 'muted' }, 'No sensitivity targets: predictions are the arg-max of the class probabilities.');
   const names = run.plan?.classNames ?? [];
-  return h(
+  const cautions = Object.entries(op).flatMap(([c, p]) => {
+    const coarse = coarseTargetNote(p);
+    return coarse ? [h('p', { class: 'warning', 'data-caution': c }, `Caution, ${names[Number(c)] ?? `class ${c}`}: ${coarse}.`)] : [];
+  });
+  const table = h(
     'table',
     { 'data-table': 'operating-point' },
     h('thead', {}, h('tr', {}, ...['class', 'target', 'threshold', 'validation sensitivity', 'validation precision', 'met on validation', 'test sensitivity [95 % CI]', 'test cases'].map((t) => h('th', {}, t)))),
@@ -64,6 +69,7 @@ function operatingPointTable(run: RunReport): HTMLElement {
       ),
     ),
   );
+  return cautions.length ? h('div', {}, table, ...cautions) : table;
 }
 
 /**
