@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { BACKEND_ORDER, type BackendChoice } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
 
@@ -18,4 +19,13 @@ export function backendOf(flag: string | undefined): BackendChoice | undefined {
   if (flag === undefined) return loadConfig().backend;
   if (!(BACKEND_ORDER as readonly string[]).includes(flag)) throw new CliOptionError(`--backend must be one of ${BACKEND_ORDER.join(', ')}, got "${flag}"`);
   return flag as BackendChoice;
+}
+
+/** A --config file's JSON, or an error naming the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliOptionError(`--config ${file}: ${(err as Error).message}`);
+  }
 }

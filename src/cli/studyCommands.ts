@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { int } from './options.js';
+import { int, readConfigFile } from './options.js';
+import { PRESET_NAMES, withPreset } from '../train/presets.js';
 import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
@@ -17,14 +18,15 @@ export function addStudyCommands(program: Command): void {
     .option('--arm <name=json>', 'an arm of any run-config overrides, e.g. tversky=\'{"losses":[{"name":"tversky"}]}\' (repeatable)', collect, [])
     .option('--seeds <n>', 'seeds per arm (1..20)', int('--seeds'), 3)
     .option('-c, --config <file>', 'base run config JSON every arm starts from')
+    .option('--preset <name>', `run-config preset under --config: ${PRESET_NAMES.join(', ')} (segfusion train --help)`)
     .option('--name <name>', 'study name')
     .option('--reference <arm>', 'arm the others are compared with (default static, else the first)')
     .option('--priority <n>', 'queue priority of its runs (-100..100; higher first)', int('--priority'))
     .option('--requires <tags>', 'worker tags its runs need, comma-separated (e.g. gpu)')
     .option('--json', 'print JSON')
-    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
+    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; preset?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
-      const base = o.config ? (JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>) : {};
+      const base = withPreset(o.preset, o.config ? readConfigFile(o.config) : {});
       const specs = [
         ...(o.arms
           ? o.arms

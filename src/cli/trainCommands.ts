@@ -4,12 +4,13 @@ import { cliActor, cliPrincipal } from '../users/cliActor.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '../backend/backendChoice.js';
+import { PRESET_NAMES, PRESETS, withPreset } from '../train/presets.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import type { RunReport } from '../train/runReport.js';
-import { backendOf, CliOptionError, int } from './options.js';
+import { backendOf, CliOptionError, int, readConfigFile } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
 import { table } from './tables.js';
 import { trainProgress } from './trainProgress.js';
@@ -18,6 +19,7 @@ import { withDb } from './withDb.js';
 interface TrainFlags {
   dataset?: string;
   config?: string;
+  preset?: string;
   resume?: string;
   name?: string;
   epochs?: number;
@@ -32,16 +34,9 @@ interface TrainFlags {
   json?: boolean;
 }
 
-/** The run config from --config plus the flags that override it (validated later, in one place). */
+/** The run config from --preset, --config over it, and the flags that override both (validated later, in one place). */
 function configFromFlags(f: TrainFlags): Record<string, unknown> {
-  let base: Record<string, unknown> = {};
-  if (f.config) {
-    try {
-      base = JSON.parse(fs.readFileSync(f.config, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new CliOptionError(`--config ${f.config}: ${(err as Error).message}`);
-    }
-  }
+  const base = withPreset(f.preset, f.config ? readConfigFile(f.config) : {});
   const section = (key: string) => ({ ...((base[key] as Record<string, unknown> | undefined) ?? {}) });
   const config: Record<string, unknown> = { ...base };
   if (f.dataset) config.dataset = f.dataset;
@@ -124,6 +119,7 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     .description('train a segmentation model on a dataset (foreground job), or resume a stopped run')
     .option('-d, --dataset <name>', 'dataset to train on')
     .option('-c, --config <file>', 'run config JSON (see docs/user-guide.md); flags override it')
+    .option('--preset <name>', `run-config preset under --config and the flags: ${PRESET_NAMES.join(', ')} (see below)`)
     .option('--resume <run>', 'continue an interrupted, cancelled or failed run from its latest checkpoint')
     .option('--name <name>', 'a name for the run')
     .option('--epochs <n>', 'epochs', int('--epochs'))
@@ -148,6 +144,9 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
             ...plugins.losses.map((p) => `  ${p.name.padEnd(24)}${p.help}`),
             '',
             'Options of each: docs/loss-fusion.md and GET /api/plugins.',
+            '',
+            'Presets (--preset; what each sets: docs/user-guide.md):',
+            ...Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(24)}${p.help}`),
           ].join('\n')
         : '',
     )

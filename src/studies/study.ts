@@ -6,6 +6,7 @@ import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import { STRATEGY_NAMES } from '../fusion/registry.js';
 import { launchRun } from '../jobs/trainingJobs.js';
 import { parseRunConfig, RunConfigError } from '../train/runConfig.js';
+import { deepMerge } from '../util/deepMerge.js';
 
 export class StudyError extends Error {
   override name = 'StudyError';
@@ -16,16 +17,6 @@ export class StudyNotFoundError extends Error {
   constructor(id: string) {
     super(`no study ${id}`);
   }
-}
-
-/** Plain objects merged key by key (overrides win); arrays and other values are replaced. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
-  }
-  return out;
 }
 
 /**

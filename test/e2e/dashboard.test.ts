@@ -137,6 +137,21 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal(docs, 'docs/loss-fusion#batch-adaptive-weighting', 'relative to the dashboard root, as the API redactor leaves it');
     const rendered = await page.request.get(`${url}/${docs}`);
     assert.ok(rendered.ok() && (await rendered.text()).includes('id="batch-adaptive-weighting"'));
+    // A preset fills the fields it sets, names the ones the form has no field for, and goes with the request.
+    const values = () => Promise.all(['#f-epochs', '#f-validation', '#f-test', '#f-target-basis'].map((f) => page.inputValue(f)));
+    const before = await values();
+    await page.selectOption('#f-preset', 'small-lesions');
+    assert.deepEqual(await values(), ['48', '0.34', '0.25', 'lesion']);
+    assert.match((await page.textContent('#f-preset-also')) ?? '', /model\.inputSlices 3 .*inference\.mirror true .*patience 16/);
+    await shot('launch-form-preset');
+    await page.fill('#f-patchSize', '30');
+    const [request] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/runs') && r.method() === 'POST'), page.click('#launch button[type=submit]')]);
+    assert.equal((request.postDataJSON() as { preset?: string }).preset, 'small-lesions');
+    await page.locator('[data-error-for="config.sampling.patchSize"]').filter({ hasText: 'divisible' }).waitFor();
+    await page.fill('#f-patchSize', '64');
+    await page.selectOption('#f-preset', '');
+    assert.deepEqual(await values(), before, 'no preset: the defaults again');
+    assert.equal(await page.textContent('#f-preset-help'), '');
   });
 
   it('launches a run from the form and its curves grow live until it completes', async () => {
@@ -495,6 +510,10 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.fill('#s-name', 'browser study');
     await page.selectOption('#s-dataset', 'demo');
     await page.fill('#s-seeds', '3');
+    // The preset sets the base config's epochs (shown) and what the form has no field for (sent to the API).
+    await page.selectOption('#s-preset', 'small-lesions');
+    assert.equal(await page.inputValue('#s-epochs'), '48');
+    assert.match((await page.textContent('#s-preset-help')) ?? '', /^lesions of 1-3 voxels/);
     await page.fill('#s-epochs', '1');
     await page.click('#study-form button[type=submit]');
     await page.waitForSelector('[data-table="studies"] td:has-text("browser study")');
@@ -508,6 +527,8 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     const runs = (await (await fetch(`${url}/api/runs?limit=100`)).json()) as { items: { id: string; name: string | null; status: string }[] };
     const mine = runs.items.filter((r) => r.name?.startsWith('browser study:'));
     assert.equal(mine.length, 15);
+    const one = (await (await fetch(`${url}/api/runs/${mine[0].id}`)).json()) as { config: { epochs: number; model: { inputSlices: number }; inference: { mirror: boolean } } };
+    assert.deepEqual([one.config.epochs, one.config.model.inputSlices, one.config.inference.mirror], [1, 3, true]);
     for (const r of mine) await fetch(`${url}/api/runs/${r.id}/cancel`, { method: 'POST' });
   });
 

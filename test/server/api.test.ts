@@ -70,6 +70,9 @@ describe('JSON API', () => {
     ['an unknown strategy', { config: { dataset: 'demo', fusion: { strategy: 'magic' } } }, 'config.fusion.strategy', /./],
     ['a negative learning rate', { config: { dataset: 'demo', optimizer: { learningRate: -1 } } }, 'config.optimizer.learningRate', /./],
     ['tags that are not strings', { tags: [1], config: { dataset: 'demo' } }, 'tags.0', /./],
+    ['an unknown preset', { preset: 'tiny-lesions', config: { dataset: 'demo' } }, 'preset', /"small-lesions"/],
+    // The preset is laid under the config before it is validated: the merged field is the one named.
+    ['a preset with a config that breaks it', { preset: 'small-lesions', config: { dataset: 'demo', split: { validation: 0.6 } } }, 'config.split.validation', /at most 0\.5/],
   ];
   for (const [name, body, field, message] of invalid) {
     it(`POST /api/runs with ${name}: 400 naming ${field}`, async () => {
@@ -219,6 +222,35 @@ describe('JSON API', () => {
       assert.equal((await call(`/api/runs/${r.id}/cancel`, { method: 'POST' })).status, 202);
       assert.equal((await call(`/api/runs/${r.id}`, { method: 'DELETE' })).status, 204);
     }
+  });
+
+  it('lays a preset under the config of a run and of a study: the config wins where both set a field', async () => {
+    const created = await call('/api/runs', { method: 'POST', body: { preset: 'small-lesions', config: { dataset: 'demo', epochs: 2, model: { depth: 2 } } } });
+    assert.equal(created.status, 201, created.text);
+    const run = created.json.run as {
+      id: string;
+      config: { epochs: number; patience: number; model: { depth: number; inputSlices: number }; split: { validation: number }; inference: { mirror: boolean }; operatingPoint: { basis: string } };
+    };
+    const c = run.config;
+    assert.deepEqual([c.epochs, c.model.depth], [2, 2], "the request's own fields");
+    assert.deepEqual([c.patience, c.model.inputSlices, c.split.validation, c.inference.mirror, c.operatingPoint.basis], [16, 3, 0.34, true, 'lesion'], "the preset's");
+    assert.equal((await call(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status, 202);
+    assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 204);
+    const study = await call('/api/studies', { method: 'POST', body: { name: 'preset study', dataset: 'demo', arms: ['static'], seeds: 1, preset: 'small-lesions', baseConfig: { epochs: 3 } } });
+    assert.equal(study.status, 201, study.text);
+    const [queued] = study.json.runs as { id: string }[];
+    const studied = (await call(`/api/runs/${queued.id}`)).json as typeof run;
+    assert.deepEqual([studied.config.epochs, studied.config.model.inputSlices, studied.config.patience], [3, 3, 16]);
+    assert.equal((await call(`/api/runs/${queued.id}/cancel`, { method: 'POST' })).status, 202);
+    assert.equal((await call(`/api/runs/${queued.id}`, { method: 'DELETE' })).status, 204);
+    const unknown = await call('/api/studies', { method: 'POST', body: { name: 'x', dataset: 'demo', arms: ['static'], preset: 'nope' } });
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error?.issues?.[0].field, 'preset');
+    const plugins = await call('/api/plugins');
+    assert.deepEqual(
+      (plugins.json.presets as { name: string }[]).map((p) => p.name),
+      ['small-lesions'],
+    );
   });
 
   it('launches, tags, cancels and deletes a run', async () => {

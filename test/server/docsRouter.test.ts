@@ -7,6 +7,7 @@ import { STRATEGIES } from '../../src/fusion/registry.js';
 import { LOSSES } from '../../src/losses/registry.js';
 import { errorHandler } from '../../src/server/errorHandler.js';
 import { docsRouter, slug } from '../../src/server/routes/docsRouter.js';
+import { PRESETS } from '../../src/train/presets.js';
 import { ROOT } from '../helpers.js';
 
 describe('GET /docs/NAME: the documentation, rendered', () => {
@@ -32,8 +33,8 @@ describe('GET /docs/NAME: the documentation, rendered', () => {
       assert.equal(slug(html), want);
   });
 
-  it("every loss's and strategy's docs link lands on a heading of a served document", async () => {
-    const links = [...Object.values(LOSSES), ...Object.values(STRATEGIES)].map((p) => p.docs);
+  it("every loss's, strategy's and preset's docs link lands on a heading of a served document", async () => {
+    const links = [...Object.values(LOSSES), ...Object.values(STRATEGIES), ...Object.values(PRESETS)].map((p) => p.docs);
     for (const link of new Set(links)) {
       const [name, anchor] = link.split('#');
       const r = await fetch(`${base}/docs/${name}`);

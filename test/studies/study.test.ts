@@ -3,12 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import type { StudyReport } from '../../src/studies/studyReport.js';
-import { armConfig, deepMerge, parseArms } from '../../src/studies/study.js';
+import { armConfig, parseArms } from '../../src/studies/study.js';
 import { cli, ok, trainingFixture } from '../helpers.js';
 
 const BASE = { model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 }, patience: 0 };
 
-describe('parseArms and deepMerge', () => {
+describe('parseArms and armConfig', () => {
   it('makes a strategy name an arm with the same losses, keeping the base options of that strategy only', () => {
     const base = { fusion: { strategy: 'batchAdaptive', options: { sensitivityTargets: { '2': 0.9 } } } };
     assert.deepEqual(parseArms(['static', 'batchAdaptive', 'tv={"losses":[{"name":"tversky"}]}'], base), [
@@ -24,10 +24,6 @@ describe('parseArms and deepMerge', () => {
     const [staticArm] = parseArms(['static'], base);
     assert.deepEqual(armConfig(base, staticArm, 'd', 2), { sampling: { patchSize: 32, batchSize: 4 }, fusion: { strategy: 'static', options: {} }, sensitivityTargets: { '2': 0.9 }, dataset: 'd', seed: 2 });
     assert.deepEqual(armConfig(base, { name: 'bs', overrides: { sampling: { batchSize: 8 } } }, 'd', 1).sampling, { patchSize: 32, batchSize: 8 });
-  });
-
-  it('merges objects key by key and replaces arrays', () => {
-    assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }), { a: { b: 1, c: [3] }, d: 1, e: 2 });
   });
 });
 
@@ -79,5 +75,15 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
     );
     assert.match(ok(cli(['study', 'show', created.studyId], env)), /Verdicts \(Holm-Bonferroni/);
+  });
+
+  it('--preset lays a preset under --config for every arm; an unknown one is refused, naming the presets', () => {
+    const bad = cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--preset', 'tiny-lesions'], env);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /preset "tiny-lesions" does not exist: choose one of small-lesions/);
+    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--seeds', '1', '--preset', 'small-lesions', '--config', config, '--json'], env))) as { runs: { id: string }[] };
+    const run = JSON.parse(ok(cli(['runs', 'show', created.runs[0].id, '--json'], env))) as { config: { epochs: number; patience: number; model: { inputSlices: number; depth: number } } };
+    // --config's epochs, patience and depth over the preset's 48, 16 and default depth; the preset's 3 slices.
+    assert.deepEqual([run.config.epochs, run.config.patience, run.config.model.depth, run.config.model.inputSlices], [BASE.epochs, BASE.patience, BASE.model.depth, 3]);
   });
 });

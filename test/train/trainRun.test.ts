@@ -209,7 +209,11 @@ describe('segfusion train (end to end, CLI)', () => {
     const count = runs();
     const missing = cli(['train', '--dataset', 'nope'], env);
     assert.match(missing.stderr, /dataset "nope" does not exist/);
+    const preset = cli(['train', '--config', configFile, '--preset', 'tiny-lesions'], env);
+    assert.match(preset.stderr, /preset "tiny-lesions" does not exist: choose one of small-lesions/);
     assert.equal(runs(), count);
+    // The presets are listed with their help from the registry.
+    assert.match(ok(cli(['train', '--help'], env)), /--preset <name>[\s\S]*Presets \(--preset[^\n]*\n {2}small-lesions {11}lesions of 1-3 voxels/);
   });
 
   it('cautions, live and in runs show, when a lesion-wise target rests on a handful of validation lesions', () => {

@@ -12,6 +12,7 @@ import { DatasetNotFoundError } from '../../data/datasetInfo.js';
 import { exportRun } from '../../export/exportRun.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../db/jobQueue.js';
 import { launchRun, queueResume, reconcileRuns } from '../../jobs/trainingJobs.js';
+import { PRESET_NAMES, presetUnder } from '../../train/presets.js';
 import { RunConfigSchema } from '../../train/runConfig.js';
 import { listRunItems, runReport } from '../../train/runReport.js';
 import { runDir, RunNotFoundError, RunStateError } from '../../train/trainer.js';
@@ -24,16 +25,21 @@ export const RunListQuerySchema = PageSchema.extend({
 
 const Tags = z.array(z.string().min(1).max(40)).max(20);
 
-export const CreateRunSchema = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  tags: Tags.optional(),
-  notes: z.string().max(10_000).optional(),
-  /** Queue priority of its training job: higher runs first (default 0). */
-  priority: z.number().int().min(-100).max(100).optional(),
-  /** Worker tags its training job requires, e.g. ["gpu"] (jobQueue.ts: lower-case letters, digits, '-'). */
-  requires: z.array(z.string().regex(TAG_PATTERN, "lower-case letters, digits or '-', at most 20")).max(MAX_TAGS).optional(),
-  config: RunConfigSchema,
-});
+export const CreateRunSchema = z.preprocess(
+  presetUnder('config'),
+  z.strictObject({
+    name: z.string().min(1).max(200).optional(),
+    tags: Tags.optional(),
+    notes: z.string().max(10_000).optional(),
+    /** Queue priority of its training job: higher runs first (default 0). */
+    priority: z.number().int().min(-100).max(100).optional(),
+    /** Worker tags its training job requires, e.g. ["gpu"] (jobQueue.ts: lower-case letters, digits, '-'). */
+    requires: z.array(z.string().regex(TAG_PATTERN, "lower-case letters, digits or '-', at most 20")).max(MAX_TAGS).optional(),
+    /** A run-config preset (src/train/presets.ts) that `config` is laid over. */
+    preset: z.enum(PRESET_NAMES).optional(),
+    config: RunConfigSchema,
+  }),
+);
 
 export const UpdateRunSchema = z
   .strictObject({ name: z.string().min(1).max(200).nullable().optional(), tags: Tags.optional(), notes: z.string().max(10_000).nullable().optional() })

@@ -3,20 +3,26 @@ import type { Db } from '../../db/client.js';
 import type { Principal } from '../../users/roles.js';
 import { listStudies, studyRuns } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
+import { PRESET_NAMES, presetUnder } from '../../train/presets.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
 import { studyReport, type StudyReport } from '../../studies/studyReport.js';
 import { caseClassSlices, caseSlicePngImage, classPicture } from './casesService.js';
 
 /** POST /api/studies: the same as `segfusion study create`. */
-export const CreateStudySchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  dataset: z.string().min(1),
-  /** Fusion strategies, or NAME=JSON run-config overrides, as on the command line. */
-  arms: z.array(z.string().min(1).max(2000)).min(1).max(12),
-  seeds: z.number().int().min(1).max(20).default(3),
-  baseConfig: z.record(z.string(), z.unknown()).default({}),
-  reference: z.string().min(1).optional(),
-});
+export const CreateStudySchema = z.preprocess(
+  presetUnder('baseConfig'),
+  z.strictObject({
+    name: z.string().min(1).max(200),
+    dataset: z.string().min(1),
+    /** Fusion strategies, or NAME=JSON run-config overrides, as on the command line. */
+    arms: z.array(z.string().min(1).max(2000)).min(1).max(12),
+    seeds: z.number().int().min(1).max(20).default(3),
+    baseConfig: z.record(z.string(), z.unknown()).default({}),
+    reference: z.string().min(1).optional(),
+    /** A run-config preset (src/train/presets.ts) that `baseConfig` is laid over. */
+    preset: z.enum(PRESET_NAMES).optional(),
+  }),
+);
 
 export async function createStudyFromRequest(db: Db, body: z.infer<typeof CreateStudySchema>, actor: Principal) {
   const { study, runs } = await createStudy(db, { name: body.name, dataset: body.dataset, baseConfig: body.baseConfig, arms: parseArms(body.arms, body.baseConfig), seeds: body.seeds, reference: body.reference, owner: actor.name });

@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.js';
 import { duration, h } from '../dom.js';
 import { estimateRunTime } from '../estimate.js';
+import { flattenConfig } from '../flattenConfig.js';
 import { collectOptions, optionFields, type JsonSchema, type OptionField } from '../optionFields.js';
 import type { DatasetInfo, RunListItem } from '../types.js';
 
@@ -21,10 +22,11 @@ interface RunDefaults {
   fusion: { strategy: string; options: Record<string, unknown> };
   operatingPoint: { basis: 'voxel' | 'lesion' };
 }
-/** GET /api/plugins: the loss and fusion registries, with each member's help and options schema, and the run defaults. */
+/** GET /api/plugins: the loss and fusion registries, with each member's help and options schema, the presets and the run defaults. */
 interface Plugins {
   losses: { name: string; help: string; docs: string; options: JsonSchema }[];
   strategies: { name: string; help: string; docs: string; options: JsonSchema }[];
+  presets: { name: string; help: string; docs: string; config: Record<string, unknown> }[];
   defaults: RunDefaults;
 }
 
@@ -102,6 +104,38 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     priority: h('input', { id: 'f-priority', name: 'priority', type: 'number', value: '0', step: '1', min: '-100', max: '100' }),
     requires: h('input', { id: 'f-requires', name: 'requires', placeholder: 'worker tags, e.g. gpu (any worker when empty)' }),
   };
+  // A preset fills the fields it sets (the form's values then override it, as a config file's would)
+  // and names the settings the form has no field for; the API lays it under the submitted config.
+  const preset = h('select', { id: 'f-preset', name: 'preset' }, h('option', { value: '' }, 'none (the defaults)'), ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name))) as HTMLSelectElement;
+  const presetHelp = h('div', { id: 'f-preset-help', class: 'help' });
+  const presetFields: Record<string, HTMLInputElement | HTMLSelectElement> = {
+    epochs: inputs.epochs,
+    batchesPerEpoch: inputs.batchesPerEpoch,
+    'sampling.batchSize': inputs.batchSize,
+    'sampling.patchSize': inputs.patchSize,
+    'optimizer.learningRate': inputs.learningRate,
+    seed: inputs.seed,
+    'split.test': inputs.test,
+    'split.validation': inputs.validation,
+    'operatingPoint.basis': targetBasis,
+  };
+  const defaults = flattenConfig(d);
+  const applyPreset = () => {
+    const p = plugins.presets.find((x) => x.name === preset.value);
+    const set = flattenConfig(p?.config ?? {});
+    for (const [key, el] of Object.entries(presetFields)) el.value = String(set.get(key) ?? defaults.get(key));
+    const elsewhere = [...set].filter(([key]) => !(key in presetFields));
+    presetHelp.replaceChildren(
+      ...(p
+        ? [
+            h('div', {}, p.help, ' ', h('a', { href: p.docs, target: '_blank', rel: 'noopener' }, 'measured (docs)')),
+            elsewhere.length ? h('div', { id: 'f-preset-also' }, 'Also sets: ', ...elsewhere.map(([key, v]) => h('code', {}, `${key} ${JSON.stringify(v)} `))) : '',
+          ]
+        : []),
+    );
+    showEstimate();
+  };
+  preset.addEventListener('change', applyPreset);
   const loadClasses = async () => {
     if (!dataset.value) return;
     const d = await api<DatasetInfo>(`/datasets/${encodeURIComponent(dataset.value)}`);
@@ -149,6 +183,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     { class: 'grid', id: 'launch', novalidate: true },
     ...field('Dataset', dataset, 'config.dataset'),
     ...field('Run name', inputs.name, 'name'),
+    ...field('Preset', preset, 'preset'),
+    presetHelp,
     ...field('Model size', size, 'config.model'),
     ...field('Loss terms', losses, 'config.losses'),
     ...[...lossOptions.values()].map((o) => o.box),
@@ -205,7 +241,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
         .map((t) => t.trim())
         .filter(Boolean);
       const queue = { priority: Number(inputs.priority.value || 0), ...(requires.length ? { requires } : {}) };
-      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...queue, ...(inputs.name.value ? { name: inputs.name.value } : {}) } });
+      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...queue, ...(inputs.name.value ? { name: inputs.name.value } : {}), ...(preset.value ? { preset: preset.value } : {}) } });
       location.hash = `#/runs/${r.run.id}`;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

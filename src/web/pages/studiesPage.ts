@@ -16,13 +16,25 @@ interface StudyItem {
  * arms x seeds on a dataset, as `segfusion study create` does; the arms come from the fusion registry.
  */
 export async function studiesPage(root: HTMLElement): Promise<() => void> {
-  const [{ items: datasets }, plugins, { items }] = await Promise.all([api<{ items: { name: string }[] }>('/datasets?limit=500'), api<{ strategies: { name: string; help: string }[] }>('/plugins'), api<{ items: StudyItem[] }>('/studies')]);
+  const [{ items: datasets }, plugins, { items }] = await Promise.all([
+    api<{ items: { name: string }[] }>('/datasets?limit=500'),
+    api<{ strategies: { name: string; help: string }[]; presets: { name: string; help: string; config: { epochs?: number } }[]; defaults: { epochs: number } }>('/plugins'),
+    api<{ items: StudyItem[] }>('/studies'),
+  ]);
   const dataset = h('select', { id: 's-dataset', name: 'dataset' }, ...datasets.map((d) => h('option', { value: d.name }, d.name)));
   const name = h('input', { id: 's-name', name: 'name', value: 'fusion study' });
   const arms = h('div', { id: 's-arms' }, ...plugins.strategies.map((s) => h('label', { title: s.help }, h('input', { type: 'checkbox', name: 'arm', value: s.name, checked: true }), ` ${s.name} `)));
   const seeds = h('input', { id: 's-seeds', name: 'seeds', type: 'number', value: 3, min: '1', max: '20' });
   const target = h('input', { id: 's-target', name: 'target', type: 'number', value: 0.9, step: '0.05', min: '0', max: '1' });
-  const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: 24 });
+  const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: plugins.defaults.epochs });
+  // The base config every arm starts from: a preset under the form's epochs and target (the API lays it under them).
+  const preset = h('select', { id: 's-preset', name: 'preset' }, h('option', { value: '' }, 'none (the defaults)'), ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name))) as HTMLSelectElement;
+  const presetHelp = h('div', { id: 's-preset-help', class: 'help' });
+  preset.addEventListener('change', () => {
+    const p = plugins.presets.find((x) => x.name === preset.value);
+    epochs.value = String(p?.config.epochs ?? plugins.defaults.epochs);
+    presetHelp.textContent = p?.help ?? '';
+  });
   const error = h('div', { class: 'error', id: 's-error' });
   const form = h(
     'form',
@@ -35,6 +47,9 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
     arms,
     h('label', { for: 's-seeds' }, 'Seeds per arm'),
     seeds,
+    h('label', { for: 's-preset' }, 'Preset'),
+    preset,
+    presetHelp,
     h('label', { for: 's-target' }, 'Lesion (class 2) sensitivity target'),
     target,
     h('label', { for: 's-epochs' }, 'Epochs per run'),
@@ -50,7 +65,14 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
     try {
       await api('/studies', {
         method: 'POST',
-        body: { name: name.value, dataset: dataset.value, arms: chosen, seeds: Number(seeds.value), baseConfig: { epochs: Number(epochs.value), ...(Number(target.value) > 0 ? { sensitivityTargets: { '2': Number(target.value) } } : {}) } },
+        body: {
+          name: name.value,
+          dataset: dataset.value,
+          arms: chosen,
+          seeds: Number(seeds.value),
+          baseConfig: { epochs: Number(epochs.value), ...(Number(target.value) > 0 ? { sensitivityTargets: { '2': Number(target.value) } } : {}) },
+          ...(preset.value ? { preset: preset.value } : {}),
+        },
       });
       location.hash = '#/studies';
       location.reload();
