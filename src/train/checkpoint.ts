@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { writeFileAtomic } from '../util/atomicWrite.js';
 import { loadModel, loadTensors, saveModel, saveTensors, WEIGHTS_BIN } from '../model/modelIo.js';
 
+const ScoreSchema = z.object({ meetsTargets: z.boolean(), value: z.number(), missed: z.array(z.string()), shortfall: z.number().optional(), reached: z.record(z.string(), z.number()).optional() });
+
 /** What a checkpoint holds besides the weights: enough to continue exactly where training stopped. */
 export const CheckpointStateSchema = z.object({
   format: z.literal('segfusion-checkpoint'),
@@ -19,10 +21,9 @@ export const CheckpointStateSchema = z.object({
   bestEpoch: z.number().int().nullable(),
   bestDice: z.number().nullable(),
   /** The best epoch's standing under the run's selection rule (absent in checkpoints of 0.1 runs: mean Dice then). */
-  bestScore: z
-    .object({ meetsTargets: z.boolean(), value: z.number(), missed: z.array(z.string()), shortfall: z.number().optional() })
-    .nullable()
-    .optional(),
+  bestScore: ScoreSchema.nullable().optional(),
+  /** The latest epoch's standing, smoothed when selection.smoothing > 0: the next epoch's average starts from it. */
+  lastScore: ScoreSchema.nullable().optional(),
   epochsSinceBest: z.number().int().min(0),
   durationMs: z.number().min(0),
 });

@@ -21,6 +21,14 @@ export const SelectionSchema = z.strictObject({
    * operatingPoint.minPrecision, and the metric is read at those thresholds. false: at the arg-max.
    */
   atOperatingPoint: z.boolean().default(true),
+  /**
+   * Exponential moving average over epochs, in [0, 0.95] (default 0: each epoch judged alone): the
+   * metric and each target's reached sensitivity are smoothed as s_e = smoothing * s_(e-1) +
+   * (1 - smoothing) * x_e, targets are judged met on the smoothed sensitivity, and the best checkpoint
+   * is the epoch of the best smoothed standing. nnU-Net selects on such an average of its pseudo-Dice
+   * (0.9 over 1000 short epochs); validation of a few small lesions jumps between epochs.
+   */
+  smoothing: z.number().min(0).max(0.95).default(0),
 });
 export type Selection = z.output<typeof SelectionSchema>;
 
@@ -32,6 +40,8 @@ export interface SelectionScore {
   missed: string[];
   /** Σ over the targets of max(0, target − the sensitivity reached): how far an epoch that misses is from meeting them. */
   shortfall?: number;
+  /** Per target (label value): the sensitivity reached on the target's basis (undefined: 0), for smoothing. */
+  reached?: Record<string, number>;
 }
 
 /**
@@ -46,11 +56,13 @@ export function selectionScore(summary: Record<string, Record<string, Aggregate>
   const values = classes.map((c) => summary[classNames[c]]?.[selection.metric]?.mean ?? null).filter((v): v is number => v !== null);
   if (!values.length) return null;
   let shortfall = 0;
+  const reachedBy: Record<string, number> = {};
   const missed = selection.respectTargets
     ? Object.entries(targets).flatMap(([c, t]) => {
         const name = classNames[Number(c)] ?? `class ${c}`;
         const op = operatingPoint?.[c];
         const reached = op ? op.validationSensitivity : (summary[classNames[Number(c)]]?.sensitivity?.mean ?? null);
+        reachedBy[c] = reached ?? 0;
         const met = op ? op.met : reached !== null && reached >= t;
         if (met) return [];
         shortfall += t - Math.min(t, reached ?? 0);
@@ -58,7 +70,31 @@ export function selectionScore(summary: Record<string, Record<string, Aggregate>
         return [op ? `${name} ${shown} < ${t} at any threshold keeping precision ${op.minPrecision}` : `${name} ${shown} < ${t}`];
       })
     : [];
-  return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed, shortfall };
+  return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed, shortfall, reached: reachedBy };
+}
+
+/**
+ * An epoch's score smoothed with the previous epoch's smoothed score (selection.smoothing = a):
+ * value and each target's reached sensitivity r become a * previous + (1 - a) * current, a target is
+ * met when the smoothed r >= target (calibration meets a target exactly when its r reaches it, so
+ * with a = 0 this is the epoch's own standing), and the shortfall is Σ max(0, target - r). The first
+ * epoch, a = 0, or a previous score without reached sensitivities (a checkpoint from before smoothing)
+ * leave the score as it is.
+ */
+export function smoothScore(current: SelectionScore, previous: SelectionScore | null, a: number, targets: Record<string, number>, classNames: string[]): SelectionScore {
+  if (a === 0 || previous === null || previous.reached === undefined || current.reached === undefined) return current;
+  const mix = (p: number, c: number) => a * p + (1 - a) * c;
+  const reached: Record<string, number> = {};
+  const missed: string[] = [];
+  let shortfall = 0;
+  for (const [c, r] of Object.entries(current.reached)) {
+    const t = targets[c];
+    reached[c] = mix(previous.reached[c] ?? 0, r);
+    if (t === undefined || reached[c] >= t) continue;
+    shortfall += t - reached[c];
+    missed.push(`${classNames[Number(c)] ?? `class ${c}`} ${reached[c].toFixed(3)} < ${t} (smoothed over epochs)`);
+  }
+  return { meetsTargets: missed.length === 0, value: mix(previous.value, current.value), missed, shortfall, reached };
 }
 
 /**
@@ -79,5 +115,6 @@ export function describeScore(score: SelectionScore | null, selection: Selection
   if (!score) return 'no validation score yet';
   const of = selection.class !== undefined ? ` of ${classNames[selection.class] ?? `class ${selection.class}`}` : ' (mean over foreground classes)';
   const targets = score.missed.length ? `, targets missed: ${score.missed.join(', ')}` : selection.respectTargets ? ', sensitivity targets met' : '';
-  return `validation ${selection.metric}${of} ${score.value.toFixed(3)}${targets}`;
+  const smoothed = selection.smoothing > 0 ? `, smoothed over epochs (${selection.smoothing})` : '';
+  return `validation ${selection.metric}${of} ${score.value.toFixed(3)}${smoothed}${targets}`;
 }

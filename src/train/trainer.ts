@@ -19,7 +19,7 @@ import { Random } from '../util/random.js';
 import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
-import { describeScore, isBetter, selectionScore } from './selection.js';
+import { describeScore, isBetter, selectionScore, smoothScore } from './selection.js';
 import { coarseTargetNote } from './coarseTarget.js';
 import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, relabel, validateEpoch } from './validation.js';
@@ -352,6 +352,7 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
   const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
   const { summary, operatingPoint: epochPoint } = validateEpoch(net.model, valCases, {
     ...evalOptions,
+    mirror: config.inference.mirror && config.inference.mirrorEachEpoch,
     classNames: plan.classNames,
     targets: sensitivityTargets,
     atOperatingPoint: config.selection.atOperatingPoint,
@@ -366,7 +367,8 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
       if (coarse) emit({ type: 'status', runId, status: 'running', message: `caution, ${plan.classNames[Number(c)] ?? `class ${c}`}: ${coarse}` });
     }
   const valDice = meanForegroundDice(summary);
-  const score = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
+  const raw = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
+  const score = raw && smoothScore(raw, state.lastScore ?? null, config.selection.smoothing, sensitivityTargets, plan.classNames);
   // Checkpoints of runs from before the selection rule hold only the best mean Dice.
   const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
   const improved = score !== null && isBetter(score, bestScore);
@@ -381,6 +383,7 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
     bestEpoch: improved ? epoch : state.bestEpoch,
     bestDice: improved ? valDice : state.bestDice,
     bestScore: improved ? score : bestScore,
+    lastScore: score,
     epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
   };
   // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.

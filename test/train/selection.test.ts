@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeScore, isBetter, SelectionSchema, selectionScore, type SelectionScore } from '../../src/train/selection.js';
+import { describeScore, isBetter, SelectionSchema, selectionScore, smoothScore, type SelectionScore } from '../../src/train/selection.js';
 
 const CLASSES = ['background', 'organ', 'lesion'];
 const agg = (mean: number | null) => ({ mean, std: 0, median: mean, n: mean === null ? 0 : 1 });
@@ -72,5 +72,40 @@ describe('isBetter: the organ-dominated mean never wins over a met target', () =
   });
   it('describes a score for progress messages', () => {
     assert.equal(describeScore(missedHigher, DEFAULT, CLASSES), 'validation dice (mean over foreground classes) 0.900, targets missed: lesion 0.5 < 0.9');
+  });
+});
+
+describe('smoothScore: an exponential moving average over epochs (hand-derived)', () => {
+  const score = (value: number, lesion: number): SelectionScore => ({ meetsTargets: lesion >= 0.9, value, missed: lesion >= 0.9 ? [] : ['x'], shortfall: Math.max(0, 0.9 - lesion), reached: { '2': lesion } });
+  // [name, previous smoothed, current, a, expected value, expected lesion sensitivity, met]
+  const CASES: [string, SelectionScore | null, SelectionScore, number, number, number, boolean][] = [
+    ['a = 0.6: value 0.6 * 0.5 + 0.4 * 0.8, sensitivity 0.6 * 1 + 0.4 * 0.8', score(0.5, 1), score(0.8, 0.8), 0.6, 0.62, 0.92, true],
+    // One lucky epoch (all lesions found once) does not meet the target after two that missed it.
+    ['a lucky epoch is held back by its history', score(0.4, 0.6), score(0.3, 1), 0.6, 0.36, 0.76, false],
+    ['a = 0: the epoch alone', score(0.5, 1), score(0.8, 0.8), 0, 0.8, 0.8, false],
+    ['the first epoch: itself', null, score(0.8, 0.8), 0.6, 0.8, 0.8, false],
+    ['a previous score from before smoothing (no reached): itself', { meetsTargets: true, value: 0.9, missed: [] }, score(0.8, 0.8), 0.6, 0.8, 0.8, false],
+  ];
+  for (const [name, previous, current, a, value, lesion, met] of CASES) {
+    it(name, () => {
+      const got = smoothScore(current, previous, a, TARGETS, CLASSES);
+      assert.ok(Math.abs(got.value - value) < 1e-12, `value ${got.value}`);
+      assert.ok(Math.abs((got.reached?.['2'] ?? -1) - lesion) < 1e-12, `lesion ${got.reached?.['2']}`);
+      assert.equal(got.meetsTargets, met);
+      assert.ok(Math.abs((got.shortfall ?? -1) - Math.max(0, 0.9 - lesion)) < 1e-12, `shortfall ${got.shortfall}`);
+    });
+  }
+  it('names a smoothed miss as such, and a class without a target never misses', () => {
+    const got = smoothScore(score(0.3, 1), score(0.4, 0.6), 0.6, TARGETS, CLASSES);
+    assert.deepEqual(got.missed, ['lesion 0.760 < 0.9 (smoothed over epochs)']);
+    assert.equal(smoothScore(score(0.3, 0.1), score(0.4, 0.1), 0.6, {}, CLASSES).meetsTargets, true);
+  });
+  it('records the reached sensitivity per target in every score, 0 when undefined', () => {
+    assert.deepEqual(selectionScore(summary([0.9, 0.9], [0.5, null]), CLASSES, DEFAULT, TARGETS)?.reached, { '2': 0 });
+    assert.deepEqual(selectionScore(summary([0.9, 0.9], [0.5, 0.7]), CLASSES, DEFAULT, TARGETS)?.reached, { '2': 0.7 });
+  });
+  it('says in progress messages that the standing is smoothed', () => {
+    const got = describeScore(score(0.62, 0.92), SelectionSchema.parse({ smoothing: 0.6 }), CLASSES);
+    assert.equal(got, 'validation dice (mean over foreground classes) 0.620, smoothed over epochs (0.6), sensitivity targets met');
   });
 });

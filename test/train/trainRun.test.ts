@@ -227,4 +227,41 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.match(ok(cli(['runs', 'show', runId], env)), /lesion: target lesion-wise sensitivity \(lesions found\) 0\.95 .*Caution: the validation split holds only \d+ lesion\(s\)/);
   });
 
+  it('selection.smoothing: epochs are judged on a moving average, carried in the checkpoint', () => {
+    const file = path.join(dir, 'smoothed.json');
+    fs.writeFileSync(file, JSON.stringify({ ...CONFIG, epochs: 2, selection: { smoothing: 0.6 } }));
+    const r = cli(['train', '--config', file, '--json'], env);
+    assert.match(ok(r), /"status":"completed"/);
+    assert.match(r.stderr, /best epoch \d: validation dice \(mean over foreground classes\) \d\.\d{3}, smoothed over epochs \(0\.6\)/);
+    const report = JSON.parse(ok(cli(['runs', 'show', lastJson<{ runId: string }>(r.stdout).runId, '--json'], env))) as RunReport;
+    const checkpoints = path.join(dir, 'data', 'runs', report.id, 'checkpoints');
+    const latest = JSON.parse(fs.readFileSync(path.join(checkpoints, 'latest.json'), 'utf8')) as { dir: string };
+    const state = JSON.parse(fs.readFileSync(path.join(checkpoints, latest.dir, 'state.json'), 'utf8')) as { lastScore: { value: number; reached: Record<string, number> } };
+    // Each epoch's own value is the mean foreground Dice at its thresholds, as stored per epoch.
+    const own = report.epochs.map((e) => ((e.valMetrics.organ.dice as number) + (e.valMetrics.lesion.dice as number)) / 2);
+    assert.ok(Math.abs(state.lastScore.value - (0.6 * own[0] + 0.4 * own[1])) < 1e-9, `${state.lastScore.value} against ${own}`);
+    assert.ok(state.lastScore.reached['2'] >= 0 && state.lastScore.reached['2'] <= 1);
+  });
+
+  it('judges epochs unmirrored unless inference.mirrorEachEpoch, and still calibrates and tests mirrored', () => {
+    const trained = (inference: object) => {
+      const file = path.join(dir, 'mirror-variant.json');
+      fs.writeFileSync(file, JSON.stringify({ ...CONFIG, inference }));
+      const { runId } = lastJson<{ runId: string }>(ok(cli(['train', '--config', file, '--json'], env)));
+      return JSON.parse(ok(cli(['runs', 'show', runId, '--json'], env))) as RunReport;
+    };
+    // Validation does not touch the weights, so all three runs train the same network epoch by epoch.
+    const plain = trained({ mirror: false });
+    const eachEpoch = trained({ mirror: true, mirrorEachEpoch: true });
+    const valDice = (r: RunReport) => r.epochs.map((e) => e.valDice);
+    assert.deepEqual(valDice(reference), valDice(plain), 'mirror alone: epochs judged as without mirroring');
+    assert.notDeepEqual(valDice(eachEpoch), valDice(reference), 'mirrorEachEpoch: epochs judged mirrored');
+    assert.deepEqual(
+      eachEpoch.epochs.map((e) => e.loss),
+      reference.epochs.map((e) => e.loss),
+    );
+    // Same judgement, same best epoch: only the final evaluation's mirroring tells the two apart.
+    assert.equal(plain.bestEpoch, reference.bestEpoch);
+    assert.notDeepEqual(plain.test, reference.test, 'the test split of a mirroring run is segmented mirrored');
+  });
 });
