@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveRunId } from '../db/idPrefix.js';
 import { recordAudit } from '../db/users.js';
 import { cliActor } from '../users/cliActor.js';
 import { loadConfig } from '../config.js';
@@ -10,16 +11,17 @@ export function addModelCommands(program: Command): void {
   program
     .command('export')
     .description("export a run's best model: TF.js layers model, segfusion.json and a model card")
-    .argument('<run>', 'run id (see: segfusion runs list)')
+    .argument('<run>', 'run id, or 4 or more of its first characters (see: segfusion runs list)')
     .requiredOption('--out <dir>', 'output folder')
     .option('--zip', 'also write DIR.zip with the same files')
     .option('--json', 'print JSON')
-    .action(async (runId: string, o: { out: string; zip?: boolean; json?: boolean }) => {
+    .action(async (typed: string, o: { out: string; zip?: boolean; json?: boolean }) => {
       const { exportRun } = await import('../export/exportRun.js');
-      const result = await withDb(async (db) => {
+      const { runId, result } = await withDb(async (db) => {
+        const runId = await resolveRunId(db, typed);
         const r = await exportRun(db, runId, { out: o.out, zip: o.zip, runsDir: loadConfig().runsDir });
         await recordAudit(db, cliActor(), 'run.export', runId, { out: r.out });
-        return r;
+        return { runId, result: r };
       });
       if (o.json) console.log(JSON.stringify({ out: result.out, zip: result.zip, files: result.files, runId }));
       else console.log(`Exported run ${runId} to ${result.out}${result.zip ? ` and ${result.zip}` : ''}: ${result.files.join(', ')}`);

@@ -5,6 +5,7 @@ import { PRESET_NAMES, withPreset } from '../train/presets.js';
 import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
+import { resolveStudyId } from '../db/idPrefix.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -55,13 +56,13 @@ export function addStudyCommands(program: Command): void {
     });
   study
     .command('show')
-    .argument('<study>', 'study id')
+    .argument('<study>', 'study id, or 4 or more of its first characters')
     .option('--json', 'print JSON')
     .option('--html <file>', 'also write the self-contained HTML report')
     .action(async (id: string, o: { json?: boolean; html?: string }) => {
       const [{ studyReport }, { studyHtml }, { studyCaseFigures }] = await Promise.all([import('../studies/studyReport.js'), import('../studies/studyHtml.js'), import('../server/services/studiesService.js')]);
       const r = await withDb(async (db) => {
-        const report = await studyReport(db, id);
+        const report = await studyReport(db, await resolveStudyId(db, id));
         if (o.html) fs.writeFileSync(o.html, studyHtml(report, await studyCaseFigures(db, report)));
         return report;
       });

@@ -8,6 +8,7 @@ import { PRESET_NAMES, PRESETS, withPreset } from '../train/presets.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
+import { resolveRunId } from '../db/idPrefix.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import type { RunReport } from '../train/runReport.js';
 import { backendOf, CliOptionError, int, readConfigFile } from './options.js';
@@ -70,8 +71,9 @@ async function train(f: TrainFlags): Promise<void> {
   const report = await withDb(async (db) => {
     let job: Awaited<ReturnType<typeof queueResume>>;
     if (f.resume) {
-      job = await queueResume(db, f.resume, cfg.runsDir, { local: true });
-      await recordAudit(db, cliActor(), 'run.resume', f.resume);
+      const runId = await resolveRunId(db, f.resume);
+      job = await queueResume(db, runId, cfg.runsDir, { local: true });
+      await recordAudit(db, cliActor(), 'run.resume', runId);
     } else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
       job = (await launchRun(db, configFromFlags(f), { name: f.name, owner: cliActor(), local: true })).job;
@@ -120,7 +122,7 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     .option('-d, --dataset <name>', 'dataset to train on')
     .option('-c, --config <file>', 'run config JSON (see docs/user-guide.md); flags override it')
     .option('--preset <name>', `run-config preset under --config and the flags: ${PRESET_NAMES.join(', ')} (see below)`)
-    .option('--resume <run>', 'continue an interrupted, cancelled or failed run from its latest checkpoint')
+    .option('--resume <run>', 'continue an interrupted, cancelled or failed run from its latest checkpoint (its id, or 4 or more of its first characters)')
     .option('--name <name>', 'a name for the run')
     .option('--epochs <n>', 'epochs', int('--epochs'))
     .option('--batches-per-epoch <n>', 'batches per epoch', int('--batches-per-epoch'))
@@ -170,24 +172,24 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     });
   runs
     .command('show')
-    .argument('<run>')
+    .argument('<run>', 'run id, or 4 or more of its first characters')
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
       const [{ reconcileRuns }, { runReport }] = await Promise.all([jobs(), reports()]);
       const report = await withDb(async (db) => {
         await reconcileRuns(db);
-        return runReport(db, id);
+        return runReport(db, await resolveRunId(db, id));
       });
       console.log(o.json ? JSON.stringify(report) : formatRunReport(report));
     });
   runs
     .command('report')
     .description('write a self-contained HTML report of a run (curves, per-class tables, worst test cases rendered), printable to PDF')
-    .argument('<run>')
+    .argument('<run>', 'run id, or 4 or more of its first characters')
     .requiredOption('--out <file>', 'HTML file to write')
     .action(async (id: string, o: { out: string }) => {
       const { runReportHtml } = await import('../server/services/runReportService.js');
-      const html = await withDb((db) => runReportHtml(db, id));
+      const html = await withDb(async (db) => runReportHtml(db, await resolveRunId(db, id)));
       fs.mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
       fs.writeFileSync(o.out, html);
       console.log(`Wrote ${o.out} (${Math.round(html.length / 1024)} kB)`);
@@ -195,11 +197,14 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
   runs
     .command('cancel')
     .description('cancel a queued run, or ask a running one to stop at its next batch (resumable with train --resume)')
-    .argument('<run>')
+    .argument('<run>', 'run id, or 4 or more of its first characters')
     .action(async (id: string) => {
       const { cancelRun } = await import('../server/services/runsService.js');
-      const job = await withDb((db) => cancelRun(db, id, cliPrincipal()));
-      console.log(`run ${id}: ${job?.status === 'cancelled' ? 'cancelled' : 'asked to stop at its next batch'}`);
+      const { runId, job } = await withDb(async (db) => {
+        const runId = await resolveRunId(db, id);
+        return { runId, job: await cancelRun(db, runId, cliPrincipal()) };
+      });
+      console.log(`run ${runId}: ${job?.status === 'cancelled' ? 'cancelled' : 'asked to stop at its next batch'}`);
     });
 
   program

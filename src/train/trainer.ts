@@ -383,7 +383,7 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
     bestEpoch: improved ? epoch : state.bestEpoch,
     bestDice: improved ? valDice : state.bestDice,
     bestScore: improved ? score : bestScore,
-    lastScore: score,
+    lastScore: score ?? state.lastScore ?? null,
     epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
   };
   // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.

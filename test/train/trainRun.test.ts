@@ -69,6 +69,8 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.ok(testLesions.every((c) => c.lesions > 0 && c.lesionsFound <= c.lesions));
     assert.deepEqual({ lesions: r.lesions.test.lesion.lesions, found: r.lesions.test.lesion.lesionsFound }, { lesions: testLesions.reduce((s, c) => s + c.lesions, 0), found: testLesions.reduce((s, c) => s + c.lesionsFound, 0) });
     assert.match(ok(cli(['runs', 'show', line.runId], env)), /lesion-wise detection per class[\s\S]*lesion\s*│\s*\d+/);
+    // Its first characters name it, as an abbreviated commit does.
+    assert.equal((JSON.parse(ok(cli(['runs', 'show', line.runId.slice(0, 8), '--json'], env))) as RunReport).id, line.runId);
     // The operating point for the target: a threshold calibrated on validation, its test sensitivity with a CI.
     const op = r.operatingPoint?.['2'];
     assert.ok(op && op.target === 0.8 && op.threshold !== null && op.threshold > 0 && op.threshold < 1, JSON.stringify(r.operatingPoint));
