@@ -21,7 +21,8 @@ describe('parseRunConfig', () => {
     assert.equal(c.fusion.strategy, 'batchAdaptive');
     assert.equal(c.optimizer.schedule, 'poly');
     assert.deepEqual(c.split, { test: 0.2, validation: 0.2 });
-    assert.deepEqual(c.inference, { mirror: false });
+    assert.deepEqual(c.inference, { mirror: false, mirrorEachEpoch: true });
+    assert.equal(c.selection.smoothing, 0);
   });
 
   const bad: [string, unknown, RegExp][] = [
