@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { BACKEND_ORDER, type BackendChoice } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
+import { withPreset } from '../train/presets.js';
 
 /** A command-line value that cannot be used; printed as one line. */
 export class CliOptionError extends Error {
@@ -21,11 +22,15 @@ export function backendOf(flag: string | undefined): BackendChoice | undefined {
   return flag as BackendChoice;
 }
 
-/** A --config file's JSON, or an error naming the file. */
-export function readConfigFile(file: string): Record<string, unknown> {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new CliOptionError(`--config ${file}: ${(err as Error).message}`);
+/** The --config file's JSON (an error names the file) over the --preset (none: {}), as train and study create take them. */
+export function configFromFlags(o: { config?: string; preset?: string }): Record<string, unknown> {
+  let file: Record<string, unknown> = {};
+  if (o.config) {
+    try {
+      file = JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new CliOptionError(`--config ${o.config}: ${(err as Error).message}`);
+    }
   }
+  return withPreset(o.preset, file);
 }

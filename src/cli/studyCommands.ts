@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { int, readConfigFile } from './options.js';
-import { PRESET_NAMES, withPreset } from '../train/presets.js';
+import { configFromFlags, int } from './options.js';
+import { PRESET_NAMES } from '../train/presets.js';
 import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
@@ -27,7 +27,7 @@ export function addStudyCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; preset?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
-      const base = withPreset(o.preset, o.config ? readConfigFile(o.config) : {});
+      const base = configFromFlags(o);
       const specs = [
         ...(o.arms
           ? o.arms

@@ -4,14 +4,14 @@ import { cliActor, cliPrincipal } from '../users/cliActor.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '../backend/backendChoice.js';
-import { PRESET_NAMES, PRESETS, withPreset } from '../train/presets.js';
+import { PRESET_NAMES, PRESETS } from '../train/presets.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
 import { resolveRunId } from '../db/idPrefix.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import type { RunReport } from '../train/runReport.js';
-import { backendOf, CliOptionError, int, readConfigFile } from './options.js';
+import { backendOf, CliOptionError, configFromFlags, int } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
 import { table } from './tables.js';
 import { trainProgress } from './trainProgress.js';
@@ -36,8 +36,8 @@ interface TrainFlags {
 }
 
 /** The run config from --preset, --config over it, and the flags that override both (validated later, in one place). */
-function configFromFlags(f: TrainFlags): Record<string, unknown> {
-  const base = withPreset(f.preset, f.config ? readConfigFile(f.config) : {});
+function runConfigFromFlags(f: TrainFlags): Record<string, unknown> {
+  const base = configFromFlags(f);
   const section = (key: string) => ({ ...((base[key] as Record<string, unknown> | undefined) ?? {}) });
   const config: Record<string, unknown> = { ...base };
   if (f.dataset) config.dataset = f.dataset;
@@ -76,7 +76,7 @@ async function train(f: TrainFlags): Promise<void> {
       await recordAudit(db, cliActor(), 'run.resume', runId);
     } else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
-      job = (await launchRun(db, configFromFlags(f), { name: f.name, owner: cliActor(), local: true })).job;
+      job = (await launchRun(db, runConfigFromFlags(f), { name: f.name, owner: cliActor(), local: true })).job;
     }
     // The foreground command is its own worker: it claims the job it just queued.
     const claimed = await claimJob(db, job.id, `cli:${process.pid}`);

@@ -15,29 +15,24 @@ const PREFIX = /^[0-9a-f-]{4,35}$/;
  * The full id a person typed the start of, as `git` resolves abbreviated commits: an exact id wins;
  * otherwise the one id that starts with `typed` (4 or more hex digits and hyphens); with none the
  * input is returned unchanged, for the caller's "does not exist" to name it; with several, an
- * AmbiguousIdError lists them.
+ * AmbiguousIdError lists them. One query: `startingWith` returns the first 5 ids in ascending order,
+ * and an exact id sorts before every id it starts, so it is among them when it exists. (A full UUID,
+ * 36 characters, is taken as typed without a query.)
  */
-async function resolve(kind: string, typed: string, exact: (id: string) => Promise<boolean>, startingWith: (prefix: string) => Promise<string[]>): Promise<string> {
-  if (!PREFIX.test(typed) || (await exact(typed))) return typed;
+async function resolve(kind: string, typed: string, startingWith: (prefix: string) => Promise<string[]>): Promise<string> {
+  if (!PREFIX.test(typed)) return typed;
   const matches = await startingWith(typed);
+  if (matches.includes(typed)) return typed;
   if (matches.length > 1) throw new AmbiguousIdError(kind, typed, matches);
   return matches[0] ?? typed;
 }
 
+const FIRST = 5;
+
 export function resolveRunId(db: Db, typed: string): Promise<string> {
-  return resolve(
-    'run',
-    typed,
-    async (id) => (await db.run.count({ where: { id } })) > 0,
-    async (prefix) => (await db.run.findMany({ where: { id: { startsWith: prefix } }, select: { id: true }, orderBy: { id: 'asc' }, take: 5 })).map((r) => r.id),
-  );
+  return resolve('run', typed, async (prefix) => (await db.run.findMany({ where: { id: { startsWith: prefix } }, select: { id: true }, orderBy: { id: 'asc' }, take: FIRST })).map((r) => r.id));
 }
 
 export function resolveStudyId(db: Db, typed: string): Promise<string> {
-  return resolve(
-    'study',
-    typed,
-    async (id) => (await db.runStudy.count({ where: { id } })) > 0,
-    async (prefix) => (await db.runStudy.findMany({ where: { id: { startsWith: prefix } }, select: { id: true }, orderBy: { id: 'asc' }, take: 5 })).map((r) => r.id),
-  );
+  return resolve('study', typed, async (prefix) => (await db.runStudy.findMany({ where: { id: { startsWith: prefix } }, select: { id: true }, orderBy: { id: 'asc' }, take: FIRST })).map((r) => r.id));
 }

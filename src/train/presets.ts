@@ -1,4 +1,4 @@
-import { deepMerge } from '../util/deepMerge.js';
+import { deepMerge, isRecord } from '../util/deepMerge.js';
 import type { RunConfigInput } from './runConfig.js';
 
 /** A named starting point for a run config: what it sets, and why, measured. */
@@ -36,8 +36,6 @@ export const PRESET_NAMES = Object.keys(PRESETS) as [PresetName, ...PresetName[]
 export class PresetError extends Error {
   override name = 'PresetError';
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The run config `config` with preset `name` under it (unchanged without a name); an unknown name names the presets. */
 export function withPreset(name: string | undefined, config: Record<string, unknown>): Record<string, unknown> {
