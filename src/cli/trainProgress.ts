@@ -24,7 +24,9 @@ export function trainProgress(): { onEvent: (e: WorkerEvent) => void; stop: () =
         const perClass = Object.entries(e.valMetrics)
           .map(([c, m]) => `${c} ${m.dice === null || m.dice === undefined ? '-' : fmt(m.dice)}`)
           .join(', ');
-        log(`epoch ${e.epoch + 1}: loss ${fmt(e.loss)}, validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})${e.best ? ' *best' : ''}`);
+        // Between validations (validationInterval) an epoch has a loss and no metrics.
+        const validation = perClass ? `validation Dice ${e.valDice === null ? '-' : fmt(e.valDice)} (${perClass})` : 'not validated';
+        log(`epoch ${e.epoch + 1}: loss ${fmt(e.loss)}, ${validation}${e.best ? ' *best' : ''}`);
       } else if (e.type === 'batch' && tty) {
         const payload = {
           epoch: `${e.epoch + 1}/${e.epochs}`,

@@ -18,11 +18,10 @@ import { buildUNet, type UNet } from '../model/unet.js';
 import { Random } from '../util/random.js';
 import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
-import { evaluateCases, meanForegroundDice, summarize, type CaseResult } from './evaluate.js';
-import { describeScore, isBetter, selectionScore, smoothScore } from './selection.js';
-import { coarseTargetNote } from './coarseTarget.js';
+import { evaluateCases, summarize, type CaseResult } from './evaluate.js';
+import { describeScore } from './selection.js';
 import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
-import { calibrateOperatingPoint, relabel, validateEpoch } from './validation.js';
+import { calibrateOperatingPoint, isValidationEpoch, judgeEpoch, NOT_VALIDATED, relabel } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
 import { buildLosses, parseRunConfig, RunConfigError, runTargets, type RunConfig } from './runConfig.js';
@@ -273,8 +272,10 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
         lastHeartbeat = Date.now();
       }
     }
-    state = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
-    if (config.patience > 0 && state.epochsSinceBest >= config.patience) {
+    const closed = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
+    state = closed.state;
+    // Only after a validation: before the first there is no best checkpoint to fall back on.
+    if (closed.validated && config.patience > 0 && state.epochsSinceBest >= config.patience) {
       emit({
         type: 'status',
         runId,
@@ -342,68 +343,52 @@ interface EpochTally {
 }
 
 /**
- * Phase 2's end of an epoch: validation (at its operating point where the run has targets), the
- * selection rule, the epoch's record and remaining traces, both checkpoints. Returns the new state.
+ * Phase 2's end of an epoch: its judgement where it is a validation epoch, the epoch's record and
+ * remaining traces, both checkpoints. Returns the new state; `validated` says whether early stopping
+ * may decide after it.
  */
-async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally, previous: CheckpointState, emit: (e: TrainingEvent) => void): Promise<CheckpointState> {
-  const { config, dir, plan, valCases, net, lossNames, targets: sensitivityTargets, fusion, optimizer, evalOptions } = setup;
+async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally, previous: CheckpointState, emit: (e: TrainingEvent) => void): Promise<{ state: CheckpointState; validated: boolean }> {
+  const { config, dir, lossNames, fusion, optimizer, net } = setup;
   const { epoch, step, rng, lr, sums, traces, epochStart, attemptStart } = t;
-  let state = previous;
   const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
-  const { summary, operatingPoint: epochPoint } = validateEpoch(net.model, valCases, {
-    ...evalOptions,
-    mirror: config.inference.mirror && config.inference.mirrorEachEpoch,
-    classNames: plan.classNames,
-    targets: sensitivityTargets,
-    atOperatingPoint: config.selection.atOperatingPoint,
-    minPrecision: config.operatingPoint.minPrecision,
-    basis: config.operatingPoint.basis,
-    onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
-  });
-  // Said once, where the user watches the run; the stored operating point repeats it in runs show and the model card.
-  if (epoch === 0)
-    for (const [c, p] of Object.entries(epochPoint ?? {})) {
-      const coarse = coarseTargetNote(p);
-      if (coarse) emit({ type: 'status', runId, status: 'running', message: `caution, ${plan.classNames[Number(c)] ?? `class ${c}`}: ${coarse}` });
-    }
-  const valDice = meanForegroundDice(summary);
-  const raw = selectionScore(summary, plan.classNames, config.selection, sensitivityTargets, epochPoint);
-  const score = raw && smoothScore(raw, state.lastScore ?? null, config.selection.smoothing, sensitivityTargets, plan.classNames);
   // Checkpoints of runs from before the selection rule hold only the best mean Dice.
-  const bestScore = state.bestScore ?? (state.bestDice === null ? null : { meetsTargets: true, value: state.bestDice, missed: [] });
-  const improved = score !== null && isBetter(score, bestScore);
+  const bestScore = previous.bestScore ?? (previous.bestDice === null ? null : { meetsTargets: true, value: previous.bestDice, missed: [] });
+  const { valDice, valMetrics, score, improved, validated } = isValidationEpoch(epoch, config)
+    ? judgeEpoch(setup.net.model, setup.valCases, {
+        config,
+        evalOptions: setup.evalOptions,
+        classNames: setup.plan.classNames,
+        targets: setup.targets,
+        epoch,
+        previous: previous.lastScore ?? null,
+        best: bestScore,
+        onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'validation', done, total }),
+        onCaution: (message) => emit({ type: 'status', runId, status: 'running', message }),
+      })
+    : NOT_VALIDATED;
   const mean = (v: number) => v / config.batchesPerEpoch;
-  const durationMs = Math.round(state.durationMs + Date.now() - attemptStart);
-  state = {
-    ...state,
+  const durationMs = Math.round(previous.durationMs + Date.now() - attemptStart);
+  const state: CheckpointState = {
+    ...previous,
     epoch,
     step,
     rng: rng.snapshot(),
     fusion: fusion.state(),
-    bestEpoch: improved ? epoch : state.bestEpoch,
-    bestDice: improved ? valDice : state.bestDice,
+    bestEpoch: improved ? epoch : previous.bestEpoch,
+    bestDice: improved ? valDice : previous.bestDice,
     bestScore: improved ? score : bestScore,
-    lastScore: score ?? state.lastScore ?? null,
-    epochsSinceBest: improved ? 0 : state.epochsSinceBest + 1,
+    lastScore: score ?? previous.lastScore ?? null,
+    epochsSinceBest: improved ? 0 : previous.epochsSinceBest + 1,
   };
-  // Per class the means over cases, and the threshold they were read at where the epoch was judged at an operating point.
-  const valMetrics = Object.fromEntries(
-    Object.entries(summary).map(([cls, m]) => {
-      const c = String(plan.classNames.indexOf(cls));
-      const means: Record<string, number | null> = Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]));
-      if (epochPoint?.[c]) means.threshold = epochPoint[c].threshold;
-      return [cls, means];
-    }),
-  );
   await saveEpoch(db, runId, { epoch, learningRate: lr, loss: mean(sums.loss), terms: named(sums.terms.map(mean)), weights: named(sums.weights.map(mean)), valDice, valMetrics, durationMs: Date.now() - epochStart }, traces, {
     epochsDone: epoch + 1,
     bestEpoch: state.bestEpoch,
     bestDice: state.bestDice,
     durationMs,
   });
-  const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: state.durationMs + (Date.now() - attemptStart) }, improved);
+  const saved = await saveCheckpoint(dir, net.model, optimizer, { ...state, durationMs: previous.durationMs + (Date.now() - attemptStart) }, improved);
   await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
   if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
   emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
-  return state;
+  return { state, validated };
 }

@@ -2,8 +2,11 @@ import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessedCase } from '../data/preprocess.js';
 import { classMetrics } from '../metrics/segmentationMetrics.js';
 import { labelsAt } from '../model/segmentVolume.js';
-import { evaluateCases, summarize, type CaseResult, type EvaluateOptions } from './evaluate.js';
+import { evaluateCases, meanForegroundDice, summarize, type CaseResult, type EvaluateOptions } from './evaluate.js';
+import { coarseTargetNote } from './coarseTarget.js';
 import { calibrateThreshold, thresholdsOf, type OperatingPoint, type TargetBasis } from './operatingPoint.js';
+import type { RunConfig } from './runConfig.js';
+import { isBetter, selectionScore, smoothScore, type SelectionScore } from './selection.js';
 
 /** Per target class, the threshold calibrated on the results' kept probabilities of that class. */
 export function calibrateOperatingPoint(results: CaseResult[], targets: Record<string, number>, o: { minPrecision: number; basis: TargetBasis }): OperatingPoint {
@@ -60,4 +63,74 @@ export function relabel(results: CaseResult[], classes: number, thresholds: Read
     const truth = r.truth;
     return { seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, geometry: r.geometry, prediction, metrics: [...Array(classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, r.geometry))) };
   });
+}
+
+/**
+ * Whether an epoch (from 0) is validated: every `validationInterval`-th and always the last (MONAI's
+ * val_interval). Training is the same either way; only the epochs selection and early stopping see.
+ */
+export function isValidationEpoch(epoch: number, config: Pick<RunConfig, 'validationInterval' | 'epochs'>): boolean {
+  return (epoch + 1) % config.validationInterval === 0 || epoch === config.epochs - 1;
+}
+
+/** An epoch's validation figures and its standing under the selection rule (none for an epoch not validated). */
+export interface EpochJudgement {
+  validated: boolean;
+  valDice: number | null;
+  /** Per class name the means over cases, and the threshold they were read at where the epoch was judged at an operating point. */
+  valMetrics: Record<string, Record<string, number | null>>;
+  score: SelectionScore | null;
+  /** Better than `best` under the selection rule: this epoch becomes the best checkpoint. */
+  improved: boolean;
+}
+
+export const NOT_VALIDATED: EpochJudgement = { validated: false, valDice: null, valMetrics: {}, score: null, improved: false };
+
+/**
+ * An epoch validated (validateEpoch, with the run's mirroring, targets and operating-point rule) and
+ * scored by the selection rule, smoothed with the previous validated epoch's score, against the best so
+ * far. The first validated epoch says when a lesion-wise target rests on too few validation lesions.
+ */
+export function judgeEpoch(
+  model: tf.LayersModel,
+  cases: PreprocessedCase[],
+  o: {
+    config: RunConfig;
+    evalOptions: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds' | 'mirror'>;
+    classNames: string[];
+    targets: Record<string, number>;
+    epoch: number;
+    previous: SelectionScore | null;
+    best: SelectionScore | null;
+    onProgress: (done: number, total: number) => void;
+    onCaution: (message: string) => void;
+  },
+): EpochJudgement {
+  const { config, classNames, targets } = o;
+  const { summary, operatingPoint } = validateEpoch(model, cases, {
+    ...o.evalOptions,
+    mirror: config.inference.mirror && config.inference.mirrorEachEpoch,
+    classNames,
+    targets,
+    atOperatingPoint: config.selection.atOperatingPoint,
+    minPrecision: config.operatingPoint.minPrecision,
+    basis: config.operatingPoint.basis,
+    onProgress: o.onProgress,
+  });
+  if (o.epoch === Math.min(config.validationInterval, config.epochs) - 1)
+    for (const [c, p] of Object.entries(operatingPoint ?? {})) {
+      const coarse = coarseTargetNote(p);
+      if (coarse) o.onCaution(`caution, ${classNames[Number(c)] ?? `class ${c}`}: ${coarse}`);
+    }
+  const raw = selectionScore(summary, classNames, config.selection, targets, operatingPoint);
+  const score = raw && smoothScore(raw, o.previous, config.selection.smoothing, targets, classNames);
+  const valMetrics = Object.fromEntries(
+    Object.entries(summary).map(([cls, m]) => {
+      const c = String(classNames.indexOf(cls));
+      const means: Record<string, number | null> = Object.fromEntries(Object.entries(m).map(([k, a]) => [k, a.mean]));
+      if (operatingPoint?.[c]) means.threshold = operatingPoint[c].threshold;
+      return [cls, means];
+    }),
+  );
+  return { validated: true, valDice: meanForegroundDice(summary), valMetrics, score, improved: score !== null && isBetter(score, o.best) };
 }

@@ -23,6 +23,7 @@ describe('parseRunConfig', () => {
     assert.deepEqual(c.split, { test: 0.2, validation: 0.2 });
     assert.deepEqual(c.inference, { mirror: false, mirrorEachEpoch: true });
     assert.equal(c.selection.smoothing, 0);
+    assert.equal(c.validationInterval, 1);
   });
 
   const bad: [string, unknown, RegExp][] = [
@@ -34,6 +35,7 @@ describe('parseRunConfig', () => {
     ['a fold beyond the folds', { dataset: 'd', split: { fold: { index: 5, folds: 5 } } }, /split\.fold\.index: fold index must be below the number of folds/],
     ['an unknown strategy', { dataset: 'd', fusion: { strategy: 'magic' } }, /fusion\.strategy/],
     ['a learning rate of 0', { dataset: 'd', optimizer: { learningRate: 0 } }, /optimizer\.learningRate/],
+    ['a validation interval of 0', { dataset: 'd', validationInterval: 0 }, /validationInterval: /],
     ['targets that count neither voxels nor lesions', { dataset: 'd', operatingPoint: { basis: 'lesions' } }, /operatingPoint\.basis: .*"voxel".*"lesion"/],
   ];
   for (const [name, value, pattern] of bad) {

@@ -245,6 +245,30 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.ok(state.lastScore.reached['2'] >= 0 && state.lastScore.reached['2'] <= 1);
   });
 
+  it('validates every validationInterval-th epoch and the last; training, and the validated epochs, as with every epoch validated', () => {
+    const file = path.join(dir, 'interval.json');
+    fs.writeFileSync(file, JSON.stringify({ ...CONFIG, validationInterval: 3 }));
+    const r = cli(['train', '--config', file, '--json'], env);
+    const { runId } = lastJson<{ runId: string }>(ok(r));
+    const report = JSON.parse(ok(cli(['runs', 'show', runId, '--json'], env))) as RunReport;
+    // Of 4 epochs the third (the interval's) and the fourth (the last) are validated.
+    assert.deepEqual(
+      report.epochs.map((e) => Object.keys(e.valMetrics).length > 0),
+      [false, false, true, true],
+    );
+    assert.deepEqual(
+      report.epochs.map((e) => e.valDice),
+      reference.epochs.map((e, i) => (i >= 2 ? e.valDice : null)),
+    );
+    assert.deepEqual(
+      report.epochs.map((e) => e.loss),
+      reference.epochs.map((e) => e.loss),
+    );
+    assert.ok(report.bestEpoch === 2 || report.bestEpoch === 3, `best epoch ${report.bestEpoch}`);
+    assert.match(r.stderr, /epoch 1: loss [\d.]+, not validated\n/);
+    assert.match(r.stderr, /epoch 3: loss [\d.]+, validation Dice [\d.]+ \(organ [\d.]+, lesion [\d.]+\)/);
+  });
+
   it('judges epochs mirrored, unless inference.mirrorEachEpoch is false, and calibrates and tests mirrored either way', () => {
     const trained = (inference: object) => {
       const file = path.join(dir, 'mirror-variant.json');

@@ -201,7 +201,8 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
     const e = run.epochs;
     // Epochs are shown from 1, as everywhere people read them; the API's indices are 0-based.
     const x = e.map((r) => r.epoch + 1);
-    const classes = Object.keys(e[0]?.valMetrics ?? {});
+    // An epoch between validations (validationInterval) has no metrics: the classes come from any epoch.
+    const classes = [...new Set(e.flatMap((r) => Object.keys(r.valMetrics)))];
     const perClass = (m: string) => classes.map((c) => ({ label: c, values: e.map((r) => r.valMetrics[c]?.[m] ?? null) }));
     charts.dice.update(x, [...perClass('dice'), { label: 'mean (early stopping)', values: e.map((r) => r.valDice), dash: true }]);
     charts.sens.update(x, perClass('sensitivity'));
