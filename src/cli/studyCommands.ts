@@ -55,6 +55,26 @@ export function addStudyCommands(program: Command): void {
       else console.log(`Study ${study.id}: ${runs.length} runs queued (${specs.length} arms x ${o.seeds} seeds); run them with: segfusion worker --once`);
     });
   study
+    .command('list')
+    .description('studies, newest first, with their runs counted by status')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { studiesList } = await import('../server/services/studiesService.js');
+      const { items } = await withDb(studiesList);
+      if (o.json) return console.log(JSON.stringify(items));
+      if (!items.length) return console.log('No studies yet (segfusion study create).');
+      const runs = (counts: Record<string, number>) =>
+        Object.entries(counts)
+          .map(([status, n]) => `${n} ${status}`)
+          .join(', ') || 'none';
+      console.log(
+        table(
+          ['study', 'name', 'dataset', 'arms', 'seeds', 'runs', 'created'],
+          items.map((s) => [s.id.slice(0, 8), s.name, s.dataset, s.arms.join(', '), String(s.seeds), runs(s.runs), s.createdAt.slice(0, 16).replace('T', ' ')]),
+        ),
+      );
+    });
+  study
     .command('show')
     .argument('<study>', 'study id, or 4 or more of its first characters')
     .option('--json', 'print JSON')

@@ -42,6 +42,14 @@ export async function listStudies(db: Db): Promise<StudyRecord[]> {
   return (await db.runStudy.findMany({ orderBy: { createdAt: 'desc' }, include: { dataset: { select: { name: true } } } })).map(parse);
 }
 
+/** Per study id, how many of its runs are in each status, e.g. {completed: 4, queued: 2}. */
+export async function studyStatusCounts(db: Db): Promise<Map<string, Record<string, number>>> {
+  const rows = await db.run.groupBy({ by: ['studyId', 'status'], where: { studyId: { not: null } }, _count: { _all: true } });
+  const counts = new Map<string, Record<string, number>>();
+  for (const r of rows) if (r.studyId) counts.set(r.studyId, { ...counts.get(r.studyId), [r.status]: r._count._all });
+  return counts;
+}
+
 export async function attachRunToStudy(db: Db, runId: string, studyId: string, arm: string) {
   await db.run.update({ where: { id: runId }, data: { studyId, studyArm: arm } });
 }

@@ -518,6 +518,13 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.click('#study-form button[type=submit]');
     await page.waitForSelector('[data-table="studies"] td:has-text("browser study")');
     assert.match((await page.textContent('[data-table="studies"]')) ?? '', /batchAdaptive, static, uncertainty, dwa, gradnorm/);
+    // Its 15 runs counted by status (a worker may have taken one already).
+    const counted = [...((await page.textContent('[data-table="studies"] tr:has-text("browser study") [data-runs]')) ?? '').matchAll(/(\d+) (\w+)/g)];
+    assert.equal(
+      counted.reduce((n, m) => n + Number(m[1]), 0),
+      15,
+      counted.map((m) => m[0]).join(', '),
+    );
     await shot('studies');
     const href = await page.getAttribute('[data-table="studies"] a', 'href');
     const report = await fetch(`${url}${href}`);

@@ -75,6 +75,13 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
     );
     assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(Holm-Bonferroni/);
+    // The list names it by the start of its id, which study show takes.
+    const listed = JSON.parse(ok(cli(['study', 'list', '--json'], env))) as { id: string; name: string; arms: string[]; runs: Record<string, number> }[];
+    assert.deepEqual(
+      listed.map((s) => [s.id, s.name, s.arms, s.runs]),
+      [[created.studyId, 'fusion check', ['static', 'batchAdaptive'], { completed: 4 }]],
+    );
+    assert.match(ok(cli(['study', 'list'], env)), new RegExp(`${created.studyId.slice(0, 8)}\\s*│\\s*fusion check\\s*│\\s*s\\s*│\\s*static, batchAdaptive\\s*│\\s*2\\s*│\\s*4 completed`));
   });
 
   it('--preset lays a preset under --config for every arm; an unknown one is refused, naming the presets', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import type { Principal } from '../../users/roles.js';
-import { listStudies, studyRuns } from '../../db/studies.js';
+import { listStudies, studyRuns, studyStatusCounts } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
 import { PRESET_NAMES, presetUnder } from '../../train/presets.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
@@ -29,9 +29,23 @@ export async function createStudyFromRequest(db: Db, body: z.infer<typeof Create
   return { id: study.id, runs };
 }
 
-export const studiesList = async (db: Db) => ({
-  items: (await listStudies(db)).map((s) => ({ id: s.id, name: s.name, dataset: s.dataset, arms: s.arms.map((a) => a.name), seeds: s.seeds, referenceArm: s.referenceArm, owner: s.owner, createdAt: s.createdAt.toISOString() })),
-});
+/** GET /api/studies and `segfusion study list`: newest first, each with its runs counted by status. */
+export async function studiesList(db: Db) {
+  const [studies, counts] = await Promise.all([listStudies(db), studyStatusCounts(db)]);
+  return {
+    items: studies.map((s) => ({
+      id: s.id,
+      name: s.name,
+      dataset: s.dataset,
+      arms: s.arms.map((a) => a.name),
+      seeds: s.seeds,
+      referenceArm: s.referenceArm,
+      owner: s.owner,
+      createdAt: s.createdAt.toISOString(),
+      runs: counts.get(s.id) ?? {},
+    })),
+  };
+}
 export const studyJson = studyReport;
 
 /**

@@ -9,6 +9,8 @@ interface StudyItem {
   seeds: number;
   referenceArm: string;
   createdAt: string;
+  /** Its runs counted by status, e.g. {completed: 12, queued: 3}. */
+  runs: Record<string, number>;
 }
 
 /**
@@ -85,7 +87,7 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
     ? h(
         'table',
         { 'data-table': 'studies' },
-        h('thead', {}, h('tr', {}, ...['study', 'dataset', 'arms', 'seeds', 'reference', 'created', 'report'].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ...['study', 'dataset', 'arms', 'seeds', 'reference', 'runs', 'created', 'report'].map((t) => h('th', {}, t)))),
         h(
           'tbody',
           {},
@@ -98,6 +100,13 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
               h('td', {}, s.arms.join(', ')),
               h('td', { class: 'num' }, s.seeds),
               h('td', {}, s.referenceArm),
+              h(
+                'td',
+                { 'data-runs': '' },
+                Object.entries(s.runs)
+                  .map(([status, n]) => `${n} ${status}`)
+                  .join(', '),
+              ),
               h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')),
               h('td', {}, h('a', { href: `/api/studies/${s.id}/report.html` }, 'HTML report')),
             ),
