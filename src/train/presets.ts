@@ -18,7 +18,7 @@ export interface RunPreset {
  */
 export const PRESETS = {
   'small-lesions': {
-    help: 'lesions of 1-3 voxels: lesion-wise targets, 3 adjacent slices as input, validation share 0.34, test-time mirroring, 48 epochs with patience 16; set a sensitivity target on the lesion class',
+    help: 'lesions of 1-3 voxels: lesion-wise targets, 3 adjacent slices as input, validation share 0.34, test-time mirroring, 48 epochs with patience 16, validated every second epoch; set a sensitivity target on the lesion class',
     docs: 'loss-fusion#a-recipe-for-small-lesions-25d-test-time-mirroring-a-larger-validation-split-and-the-budget-2026-12-06',
     config: {
       operatingPoint: { basis: 'lesion' },
@@ -27,6 +27,7 @@ export const PRESETS = {
       inference: { mirror: true },
       epochs: 48,
       patience: 16,
+      validationInterval: 2,
     },
   },
 } satisfies Record<string, RunPreset>;

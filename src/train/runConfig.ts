@@ -102,7 +102,8 @@ export const RunConfigSchema = z
     /**
      * Validate every this many epochs (and always after the last): selection and early stopping see only
      * those epochs; training is unchanged (MONAI's val_interval). 2 halves the validation cost, which
-     * with mirroring is half of an epoch of the small-lesions preset on plain wasm.
+     * with mirroring is half of an epoch: the small-lesions preset's 48 epochs took 11.5 min instead of
+     * about 17 on plain wasm, 2 cores, at the same lesion Dice (docs/loss-fusion.md).
      */
     validationInterval: z.number().int().min(1).max(1000).default(1),
     /** Stop when the selection score (below) has not improved for this many epochs (0: never); judged after validated epochs. */

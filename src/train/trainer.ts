@@ -354,7 +354,7 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
   // Checkpoints of runs from before the selection rule hold only the best mean Dice.
   const bestScore = previous.bestScore ?? (previous.bestDice === null ? null : { meetsTargets: true, value: previous.bestDice, missed: [] });
   const { valDice, valMetrics, score, improved, validated } = isValidationEpoch(epoch, config)
-    ? judgeEpoch(setup.net.model, setup.valCases, {
+    ? judgeEpoch(net.model, setup.valCases, {
         config,
         evalOptions: setup.evalOptions,
         classNames: setup.plan.classNames,

@@ -142,7 +142,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     const before = await values();
     await page.selectOption('#f-preset', 'small-lesions');
     assert.deepEqual(await values(), ['48', '0.34', '0.25', 'lesion']);
-    assert.match((await page.textContent('#f-preset-also')) ?? '', /model\.inputSlices 3 .*inference\.mirror true .*patience 16/);
+    assert.match((await page.textContent('#f-preset-also')) ?? '', /model\.inputSlices 3 .*inference\.mirror true .*patience 16 .*validationInterval 2/);
     await shot('launch-form-preset');
     await page.fill('#f-patchSize', '30');
     const [request] = await Promise.all([page.waitForRequest((r) => r.url().endsWith('/api/runs') && r.method() === 'POST'), page.click('#launch button[type=submit]')]);
