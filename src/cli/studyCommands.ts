@@ -6,6 +6,7 @@ import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
 import { resolveStudyId } from '../db/idPrefix.js';
+import { describeStatusCounts } from '../studies/statusCounts.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -63,14 +64,10 @@ export function addStudyCommands(program: Command): void {
       const { items } = await withDb(studiesList);
       if (o.json) return console.log(JSON.stringify(items));
       if (!items.length) return console.log('No studies yet (segfusion study create).');
-      const runs = (counts: Record<string, number>) =>
-        Object.entries(counts)
-          .map(([status, n]) => `${n} ${status}`)
-          .join(', ') || 'none';
       console.log(
         table(
           ['study', 'name', 'dataset', 'arms', 'seeds', 'runs', 'created'],
-          items.map((s) => [s.id.slice(0, 8), s.name, s.dataset, s.arms.join(', '), String(s.seeds), runs(s.runs), s.createdAt.slice(0, 16).replace('T', ' ')]),
+          items.map((s) => [s.id.slice(0, 8), s.name, s.dataset, s.arms.join(', '), String(s.seeds), describeStatusCounts(s.runs) || 'none', s.createdAt.slice(0, 16).replace('T', ' ')]),
         ),
       );
     });
@@ -88,11 +85,7 @@ export function addStudyCommands(program: Command): void {
       });
       if (o.json) return console.log(JSON.stringify(r));
       const n = (v: number | null | undefined, d = 3) => (v === null || v === undefined ? '-' : v.toFixed(d));
-      console.log(
-        `Study ${r.study.name} (${r.study.id}) on ${r.study.dataset}: ${Object.entries(r.status)
-          .map(([s, c]) => `${c} ${s}`)
-          .join(', ')}`,
-      );
+      console.log(`Study ${r.study.name} (${r.study.id}) on ${r.study.dataset}: ${describeStatusCounts(r.status)}`);
       console.log(
         table(
           ['arm', 'class', 'Dice', 'sensitivity', 'precision', 'lesions found', 'runs'],

@@ -272,10 +272,9 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
         lastHeartbeat = Date.now();
       }
     }
-    const closed = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
-    state = closed.state;
+    state = await closeEpoch(db, setup, runId, { epoch, step, rng, lr, sums, traces, epochStart, attemptStart }, state, emit);
     // Only after a validation: before the first there is no best checkpoint to fall back on.
-    if (closed.validated && config.patience > 0 && state.epochsSinceBest >= config.patience) {
+    if (isValidationEpoch(epoch, config) && config.patience > 0 && state.epochsSinceBest >= config.patience) {
       emit({
         type: 'status',
         runId,
@@ -344,16 +343,15 @@ interface EpochTally {
 
 /**
  * Phase 2's end of an epoch: its judgement where it is a validation epoch, the epoch's record and
- * remaining traces, both checkpoints. Returns the new state; `validated` says whether early stopping
- * may decide after it.
+ * remaining traces, both checkpoints. Returns the new state.
  */
-async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally, previous: CheckpointState, emit: (e: TrainingEvent) => void): Promise<{ state: CheckpointState; validated: boolean }> {
+async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally, previous: CheckpointState, emit: (e: TrainingEvent) => void): Promise<CheckpointState> {
   const { config, dir, lossNames, fusion, optimizer, net } = setup;
   const { epoch, step, rng, lr, sums, traces, epochStart, attemptStart } = t;
   const named = (values: number[]) => Object.fromEntries(lossNames.map((n, i) => [n, values[i]]));
   // Checkpoints of runs from before the selection rule hold only the best mean Dice.
   const bestScore = previous.bestScore ?? (previous.bestDice === null ? null : { meetsTargets: true, value: previous.bestDice, missed: [] });
-  const { valDice, valMetrics, score, improved, validated } = isValidationEpoch(epoch, config)
+  const { valDice, valMetrics, score, improved } = isValidationEpoch(epoch, config)
     ? judgeEpoch(net.model, setup.valCases, {
         config,
         evalOptions: setup.evalOptions,
@@ -390,5 +388,5 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
   await upsertArtifact(db, runId, { kind: 'checkpoint-latest', name: 'latest', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
   if (improved) await upsertArtifact(db, runId, { kind: 'checkpoint-best', name: 'best', path: saved.dir, sha256: saved.sha256, bytes: saved.bytes, epoch });
   emit({ type: 'epoch', runId, epoch, loss: mean(sums.loss), valDice, best: improved, valMetrics });
-  return { state, validated };
+  return state;
 }

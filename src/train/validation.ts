@@ -75,7 +75,6 @@ export function isValidationEpoch(epoch: number, config: Pick<RunConfig, 'valida
 
 /** An epoch's validation figures and its standing under the selection rule (none for an epoch not validated). */
 export interface EpochJudgement {
-  validated: boolean;
   valDice: number | null;
   /** Per class name the means over cases, and the threshold they were read at where the epoch was judged at an operating point. */
   valMetrics: Record<string, Record<string, number | null>>;
@@ -84,7 +83,7 @@ export interface EpochJudgement {
   improved: boolean;
 }
 
-export const NOT_VALIDATED: EpochJudgement = { validated: false, valDice: null, valMetrics: {}, score: null, improved: false };
+export const NOT_VALIDATED: EpochJudgement = { valDice: null, valMetrics: {}, score: null, improved: false };
 
 /**
  * An epoch validated (validateEpoch, with the run's mirroring, targets and operating-point rule) and
@@ -132,5 +131,5 @@ export function judgeEpoch(
       return [cls, means];
     }),
   );
-  return { validated: true, valDice: meanForegroundDice(summary), valMetrics, score, improved: score !== null && isBetter(score, o.best) };
+  return { valDice: meanForegroundDice(summary), valMetrics, score, improved: score !== null && isBetter(score, o.best) };
 }

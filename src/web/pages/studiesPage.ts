@@ -1,5 +1,6 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
+import { describeStatusCounts } from '../../studies/statusCounts.js';
 
 interface StudyItem {
   id: string;
@@ -100,13 +101,7 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
               h('td', {}, s.arms.join(', ')),
               h('td', { class: 'num' }, s.seeds),
               h('td', {}, s.referenceArm),
-              h(
-                'td',
-                { 'data-runs': '' },
-                Object.entries(s.runs)
-                  .map(([status, n]) => `${n} ${status}`)
-                  .join(', '),
-              ),
+              h('td', { 'data-runs': '' }, describeStatusCounts(s.runs)),
               h('td', {}, s.createdAt.slice(0, 16).replace('T', ' ')),
               h('td', {}, h('a', { href: `/api/studies/${s.id}/report.html` }, 'HTML report')),
             ),
