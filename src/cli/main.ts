@@ -134,7 +134,8 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const info = await withDb((db) => describeDataset(db, name));
+      const { datasetDetail } = await import('../server/services/datasetsService.js');
+      const info = await withDb((db) => datasetDetail(db, name));
       console.log(opts.json ? JSON.stringify(info) : formatDatasetInfo(info));
     });
   dataset

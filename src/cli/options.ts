@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import { BACKEND_ORDER, type BackendChoice } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
+import type { Db } from '../db/client.js';
 import { withPreset } from '../train/presets.js';
+import { datasetPreset, isPresetChoice, PRESET_CHOICES } from '../train/presetSuggestion.js';
 
 /** A command-line value that cannot be used; printed as one line. */
 export class CliOptionError extends Error {
@@ -22,15 +24,24 @@ export function backendOf(flag: string | undefined): BackendChoice | undefined {
   return flag as BackendChoice;
 }
 
-/** The --config file's JSON (an error names the file) over the --preset (none: {}), as train and study create take them. */
-export function configFromFlags(o: { config?: string; preset?: string }): Record<string, unknown> {
-  let file: Record<string, unknown> = {};
-  if (o.config) {
-    try {
-      file = JSON.parse(fs.readFileSync(o.config, 'utf8')) as Record<string, unknown>;
-    } catch (err) {
-      throw new CliOptionError(`--config ${o.config}: ${(err as Error).message}`);
-    }
+/** The --config file's JSON ({} without one); an error names the file. */
+export function configFile(file: string | undefined): Record<string, unknown> {
+  if (!file) return {};
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new CliOptionError(`--config ${file}: ${(err as Error).message}`);
   }
-  return withPreset(o.preset, file);
+}
+
+/**
+ * `config` laid over the preset --preset names for `dataset` ("auto" when not given: as the dataset's
+ * labels call for), as train and study create take them; a preset chosen by "auto" is said on stderr,
+ * with how to go without it.
+ */
+export async function withPresetFlag(db: Db, flag: string | undefined, dataset: unknown, config: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (flag !== undefined && !isPresetChoice(flag)) throw new CliOptionError(`--preset must be one of ${PRESET_CHOICES.join(', ')}, got "${flag}"`);
+  const chosen = await datasetPreset(db, flag, typeof dataset === 'string' ? dataset : undefined);
+  if (chosen.preset && (flag ?? 'auto') === 'auto') console.error(`Preset ${chosen.preset} (auto: ${chosen.reason}); --preset none trains without it.`);
+  return withPreset(chosen.preset ?? undefined, config);
 }

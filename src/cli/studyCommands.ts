@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { configFromFlags, int } from './options.js';
-import { PRESET_NAMES } from '../train/presets.js';
+import { configFile, int, withPresetFlag } from './options.js';
+import { PRESET_CHOICES } from '../train/presetSuggestion.js';
 import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
@@ -20,7 +20,7 @@ export function addStudyCommands(program: Command): void {
     .option('--arm <name=json>', 'an arm of any run-config overrides, e.g. tversky=\'{"losses":[{"name":"tversky"}]}\' (repeatable)', collect, [])
     .option('--seeds <n>', 'seeds per arm (1..20)', int('--seeds'), 3)
     .option('-c, --config <file>', 'base run config JSON every arm starts from')
-    .option('--preset <name>', `run-config preset under --config: ${PRESET_NAMES.join(', ')} (segfusion train --help)`)
+    .option('--preset <name>', `run-config preset under --config: ${PRESET_CHOICES.join(', ')} (default auto: as the dataset's labels call for; segfusion train --help)`)
     .option('--name <name>', 'study name')
     .option('--reference <arm>', 'arm the others are compared with (default static, else the first)')
     .option('--priority <n>', 'queue priority of its runs (-100..100; higher first)', int('--priority'))
@@ -28,7 +28,6 @@ export function addStudyCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; preset?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
-      const base = configFromFlags(o);
       const specs = [
         ...(o.arms
           ? o.arms
@@ -39,8 +38,9 @@ export function addStudyCommands(program: Command): void {
         ...o.arm,
       ];
       if (!specs.length) throw new StudyError('give the arms with --arms and/or --arm');
-      const { study, runs } = await withDb((db) =>
-        createStudy(db, {
+      const { study, runs } = await withDb(async (db) => {
+        const base = await withPresetFlag(db, o.preset, o.dataset, configFile(o.config));
+        return createStudy(db, {
           name: o.name ?? `${o.dataset} study`,
           dataset: o.dataset,
           baseConfig: base,
@@ -50,8 +50,8 @@ export function addStudyCommands(program: Command): void {
           owner: cliActor(),
           priority: o.priority,
           requires: o.requires?.split(','),
-        }),
-      );
+        });
+      });
       if (o.json) console.log(JSON.stringify({ studyId: study.id, runs }));
       else console.log(`Study ${study.id}: ${runs.length} runs queued (${specs.length} arms x ${o.seeds} seeds); run them with: segfusion worker --once`);
     });

@@ -1,7 +1,7 @@
 import type { PullSummary } from '../dicomweb/pull.js';
 import Table from 'cli-table3';
 import type { IngestSummary } from '../ingest/ingest.js';
-import type { DatasetInfo } from '../data/datasetInfo.js';
+import type { DatasetDetail } from '../server/services/datasetsService.js';
 
 export function table(head: string[], rows: (string | number)[][]): string {
   const t = new Table({ head, style: { head: [], border: [] } });
@@ -29,8 +29,9 @@ export function formatIngestSummary(s: IngestSummary & { pulled?: Omit<PullSumma
   return lines.join('\n');
 }
 
-export function formatDatasetInfo(d: DatasetInfo): string {
-  const classRows = Object.entries(d.classMap).map(([v, name]) => [v, name, d.classVoxels[v] ?? 0]);
+export function formatDatasetInfo(d: DatasetDetail): string {
+  const size = (v: string) => d.classSizes.find((c) => c.value === v);
+  const classRows = Object.entries(d.classMap).map(([v, name]) => [v, name, d.classVoxels[v] ?? 0, size(v)?.cases ?? '', size(v)?.medianVoxels ?? '']);
   const lines = [
     `Dataset ${d.name}: ${d.patients} patient(s), ${d.series.length} series, ${d.series.filter((s) => s.label).length} labelled`,
     table(
@@ -38,7 +39,8 @@ export function formatDatasetInfo(d: DatasetInfo): string {
       d.series.map((s) => [s.patientId, s.modality, s.geometry.size.join('x'), s.geometry.spacing.map((v) => v.toFixed(2)).join('x'), `${s.intensityRange[0]}..${s.intensityRange[1]}`, s.label ? 'yes' : 'no', s.warnings.length]),
     ),
   ];
-  if (classRows.length) lines.push(table(['value', 'class', 'voxels'], classRows));
+  if (classRows.length) lines.push(table(['value', 'class', 'voxels', 'cases with it', 'median voxels per case'], classRows));
+  lines.push(`Preset for "auto": ${d.preset.preset ?? 'none'} (${d.preset.reason})`);
   if (d.lastIngest && (d.lastIngest.errors.length || d.lastIngest.warnings.length)) {
     lines.push(`Last ingest (${d.lastIngest.startedAt}, ${d.lastIngest.status}): ${d.lastIngest.errors.length} error(s), ${d.lastIngest.warnings.length} warning(s)`);
     lines.push(...d.lastIngest.errors.map((e) => `  ✗ ${e.path}: ${e.reason.replace(`${e.path}: `, '')}`));

@@ -4,14 +4,15 @@ import { cliActor, cliPrincipal } from '../users/cliActor.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_ORDER } from '../backend/backendChoice.js';
-import { PRESET_NAMES, PRESETS } from '../train/presets.js';
+import { PRESETS } from '../train/presets.js';
+import { PRESET_CHOICES, SMALL_CLASS_MEDIAN_VOXELS } from '../train/presetSuggestion.js';
 import { loadConfig } from '../config.js';
 import { claimJob } from '../db/jobs.js';
 import { findDataset } from '../db/catalog.js';
 import { resolveRunId } from '../db/idPrefix.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import type { RunReport } from '../train/runReport.js';
-import { backendOf, CliOptionError, configFromFlags, int } from './options.js';
+import { backendOf, CliOptionError, configFile, int, withPresetFlag } from './options.js';
 import { formatRunList, formatRunReport } from './runTables.js';
 import { table } from './tables.js';
 import { trainProgress } from './trainProgress.js';
@@ -35,9 +36,9 @@ interface TrainFlags {
   json?: boolean;
 }
 
-/** The run config from --preset, --config over it, and the flags that override both (validated later, in one place). */
+/** The run config from --config and the flags that override it (the preset goes under both; validated later, in one place). */
 function runConfigFromFlags(f: TrainFlags): Record<string, unknown> {
-  const base = configFromFlags(f);
+  const base = configFile(f.config);
   const section = (key: string) => ({ ...((base[key] as Record<string, unknown> | undefined) ?? {}) });
   const config: Record<string, unknown> = { ...base };
   if (f.dataset) config.dataset = f.dataset;
@@ -76,7 +77,8 @@ async function train(f: TrainFlags): Promise<void> {
       await recordAudit(db, cliActor(), 'run.resume', runId);
     } else {
       if (!f.dataset && !f.config) throw new CliOptionError('give --dataset NAME (or --config run.json naming one), or --resume RUN');
-      job = (await launchRun(db, runConfigFromFlags(f), { name: f.name, owner: cliActor(), local: true })).job;
+      const config = runConfigFromFlags(f);
+      job = (await launchRun(db, await withPresetFlag(db, f.preset, config.dataset, config), { name: f.name, owner: cliActor(), local: true })).job;
     }
     // The foreground command is its own worker: it claims the job it just queued.
     const claimed = await claimJob(db, job.id, `cli:${process.pid}`);
@@ -121,7 +123,7 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
     .description('train a segmentation model on a dataset (foreground job), or resume a stopped run')
     .option('-d, --dataset <name>', 'dataset to train on')
     .option('-c, --config <file>', 'run config JSON (see docs/user-guide.md); flags override it')
-    .option('--preset <name>', `run-config preset under --config and the flags: ${PRESET_NAMES.join(', ')} (see below)`)
+    .option('--preset <name>', `run-config preset under --config and the flags: ${PRESET_CHOICES.join(', ')} (default auto: as the dataset's labels call for; see below)`)
     .option('--resume <run>', 'continue an interrupted, cancelled or failed run from its latest checkpoint (its id, or 4 or more of its first characters)')
     .option('--name <name>', 'a name for the run')
     .option('--epochs <n>', 'epochs', int('--epochs'))
@@ -149,6 +151,8 @@ export function addTrainCommands(program: Command, plugins: PluginHelp | null = 
             '',
             'Presets (--preset; what each sets: docs/user-guide.md):',
             ...Object.entries(PRESETS).map(([name, p]) => `  ${name.padEnd(24)}${p.help}`),
+            `  ${'auto'.padEnd(24)}(the default) small-lesions when a foreground class has a median of at most ${SMALL_CLASS_MEDIAN_VOXELS} voxels per case, else none`,
+            `  ${'none'.padEnd(24)}the run config's defaults`,
           ].join('\n')
         : '',
     )

@@ -34,16 +34,9 @@ export const PRESETS = {
 export type PresetName = keyof typeof PRESETS;
 export const PRESET_NAMES = Object.keys(PRESETS) as [PresetName, ...PresetName[]];
 
-export class PresetError extends Error {
-  override name = 'PresetError';
-}
-
-/** The run config `config` with preset `name` under it (unchanged without a name); an unknown name names the presets. */
-export function withPreset(name: string | undefined, config: Record<string, unknown>): Record<string, unknown> {
-  if (name === undefined) return config;
-  const preset = (PRESETS as Record<string, RunPreset>)[name];
-  if (!preset) throw new PresetError(`preset "${name}" does not exist: choose one of ${PRESET_NAMES.join(', ')}`);
-  return deepMerge(preset.config as Record<string, unknown>, config);
+/** The run config `config` with preset `name` under it (unchanged without one); the config wins field by field. */
+export function withPreset(name: PresetName | undefined, config: Record<string, unknown>): Record<string, unknown> {
+  return name === undefined ? config : deepMerge(PRESETS[name].config as Record<string, unknown>, config);
 }
 
 /**
@@ -55,6 +48,6 @@ export function presetUnder(key: string) {
   return (body: unknown): unknown => {
     if (!isRecord(body) || typeof body.preset !== 'string' || !Object.hasOwn(PRESETS, body.preset)) return body;
     const config = body[key] ?? {};
-    return isRecord(config) ? { ...body, [key]: withPreset(body.preset, config) } : body;
+    return isRecord(config) ? { ...body, [key]: withPreset(body.preset as PresetName, config) } : body;
   };
 }

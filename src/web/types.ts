@@ -1,6 +1,7 @@
 // Response shapes of the API, taken from the server's own types so both sides change together.
 export type { RunListItem, RunReport } from '../train/runReport.js';
 export type { DatasetInfo } from '../data/datasetInfo.js';
+export type { DatasetDetail } from '../server/services/datasetsService.js';
 
 export interface Curves {
   lossNames: string[];

@@ -140,6 +140,8 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     // A preset fills the fields it sets, names the ones the form has no field for, and goes with the request.
     const values = () => Promise.all(['#f-epochs', '#f-validation', '#f-test', '#f-target-basis'].map((f) => page.inputValue(f)));
     const before = await values();
+    assert.equal(await page.inputValue('#f-preset'), 'auto', 'the preset the dataset calls for, by default');
+    assert.match((await page.textContent('#f-preset-auto')) ?? '', /^auto: none, as no class is small/);
     await page.selectOption('#f-preset', 'small-lesions');
     assert.deepEqual(await values(), ['48', '0.34', '0.25', 'lesion']);
     assert.match((await page.textContent('#f-preset-also')) ?? '', /model\.inputSlices 3 .*inference\.mirror true .*patience 16 .*validationInterval 2/);
@@ -149,7 +151,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal((request.postDataJSON() as { preset?: string }).preset, 'small-lesions');
     await page.locator('[data-error-for="config.sampling.patchSize"]').filter({ hasText: 'divisible' }).waitFor();
     await page.fill('#f-patchSize', '64');
-    await page.selectOption('#f-preset', '');
+    await page.selectOption('#f-preset', 'none');
     assert.deepEqual(await values(), before, 'no preset: the defaults again');
     assert.equal(await page.textContent('#f-preset-help'), '');
   });
@@ -510,6 +512,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.fill('#s-name', 'browser study');
     await page.selectOption('#s-dataset', 'demo');
     await page.fill('#s-seeds', '3');
+    // "auto" first: the easy demo's lesions are not small, so no preset and the default epochs.
+    assert.equal(await page.inputValue('#s-preset'), 'auto');
+    assert.match((await page.textContent('#s-preset-help')) ?? '', /^auto: none, as no class is small: the smallest, class 2 "lesion" has a median of [\d.]+ voxels per case/);
     // The preset sets the base config's epochs (shown) and what the form has no field for (sent to the API).
     await page.selectOption('#s-preset', 'small-lesions');
     assert.equal(await page.inputValue('#s-epochs'), '48');

@@ -297,6 +297,39 @@ describe('JSON API', () => {
     assert.equal(d.json.patients, 3);
   });
 
+  it('picks the preset a dataset calls for when the request names none ("auto"): small-lesions for the hard demo, none for the easy one', async () => {
+    type Detail = { preset: { preset: string | null; reason: string }; classSizes: { value: string; cases: number; medianVoxels: number | null }[] };
+    const hard = (await call('/api/datasets/demo-hard-s9')).json as unknown as Detail;
+    const lesion = hard.classSizes.find((c) => c.value === '2');
+    assert.ok(lesion && lesion.cases === 3 && lesion.medianVoxels !== null && lesion.medianVoxels <= 100, JSON.stringify(hard.classSizes));
+    assert.equal(hard.preset.preset, 'small-lesions');
+    assert.match(hard.preset.reason, /^class 2 "lesion" has a median of [\d.]+ voxels per case \(3 cases\): at most 100$/);
+    const easy = (await call('/api/datasets/demo')).json as unknown as Detail;
+    assert.equal(easy.preset.preset, null);
+    assert.match(easy.preset.reason, /^no class is small: the smallest, class 2 "lesion" has a median of [\d.]+ voxels per case \(3 cases\), is over 100$/);
+    const cases: [string, Record<string, unknown>, string | null, number][] = [
+      ['hard, no preset named', { config: { dataset: 'demo-hard-s9', epochs: 2 } }, 'small-lesions', 3],
+      ['hard, "auto"', { preset: 'auto', config: { dataset: 'demo-hard-s9', epochs: 2 } }, 'small-lesions', 3],
+      ['hard, "none"', { preset: 'none', config: { dataset: 'demo-hard-s9', epochs: 2 } }, null, 1],
+      ['easy, no preset named', { config: { dataset: 'demo', epochs: 2 } }, null, 1],
+    ];
+    for (const [name, body, preset, inputSlices] of cases) {
+      const created = await call('/api/runs', { method: 'POST', body });
+      assert.equal(created.status, 201, `${name}: ${created.text}`);
+      const { run, preset: chosen } = created.json as unknown as { run: { id: string; config: { epochs: number; model: { inputSlices: number } } }; preset: { preset: string | null } };
+      assert.deepEqual([chosen.preset, run.config.model.inputSlices, run.config.epochs], [preset, inputSlices, 2], name);
+      assert.equal((await call(`/api/runs/${run.id}/cancel`, { method: 'POST' })).status, 202);
+      assert.equal((await call(`/api/runs/${run.id}`, { method: 'DELETE' })).status, 204);
+    }
+    const study = await call('/api/studies', { method: 'POST', body: { name: 'auto study', dataset: 'demo-hard-s9', arms: ['static'], seeds: 1, baseConfig: { epochs: 3 } } });
+    assert.equal(study.status, 201, study.text);
+    assert.equal((study.json.preset as { preset: string }).preset, 'small-lesions');
+    const [queued] = study.json.runs as { id: string }[];
+    assert.deepEqual(((await call(`/api/runs/${queued.id}`)).json.config as { model: { inputSlices: number } }).model.inputSlices, 3);
+    assert.equal((await call(`/api/runs/${queued.id}/cancel`, { method: 'POST' })).status, 202);
+    assert.equal((await call(`/api/runs/${queued.id}`, { method: 'DELETE' })).status, 204);
+  });
+
   it("opens a dashboard address typed without its '#', and keeps missing files and API paths 404", async () => {
     const page = await fetch(`${base}/runs/abc`, { redirect: 'manual' });
     assert.equal(page.status, 302);

@@ -87,10 +87,32 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
   it('--preset lays a preset under --config for every arm; an unknown one is refused, naming the presets', () => {
     const bad = cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--preset', 'tiny-lesions'], env);
     assert.equal(bad.status, 1);
-    assert.match(bad.stderr, /preset "tiny-lesions" does not exist: choose one of small-lesions/);
+    assert.match(bad.stderr, /--preset must be one of auto, none, small-lesions, got "tiny-lesions"/);
     const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--seeds', '1', '--preset', 'small-lesions', '--config', config, '--json'], env))) as { runs: { id: string }[] };
     const run = JSON.parse(ok(cli(['runs', 'show', created.runs[0].id, '--json'], env))) as { config: { epochs: number; patience: number; model: { inputSlices: number; depth: number } } };
     // --config's epochs, patience and depth over the preset's 48, 16 and default depth; the preset's 3 slices.
     assert.deepEqual([run.config.epochs, run.config.patience, run.config.model.depth, run.config.model.inputSlices], [BASE.epochs, BASE.patience, BASE.model.depth, 3]);
+  });
+});
+
+describe('--preset auto (the default): the preset the dataset calls for', () => {
+  it('none for lesions of hundreds of voxels, small-lesions for a hard cohort, said on stderr; --preset none goes without', () => {
+    const { env } = trainingFixture('auto-preset', 4, 's', BASE);
+    // The fixture's lesions: 299, 245, 297 and 198 voxels, a median of 271.
+    assert.match(ok(cli(['dataset', 'show', 's'], env)), /Preset for "auto": none \(no class is small: the smallest, class 2 "lesion" has a median of 271 voxels per case \(4 cases\), is over 100\)/);
+    const easy = cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--seeds', '1', '--json'], env);
+    assert.equal(easy.status, 0, easy.stderr);
+    assert.doesNotMatch(easy.stderr, /Preset/);
+    ok(cli(['demo', '--difficulty', 'hard', '--patients', '3', '--seed', '5', '--out', path.join(env.SEGFUSION_DATA_DIR as string, 'hard'), '--ingest'], env));
+    const hard = cli(['study', 'create', '--dataset', 'demo-hard', '--arms', 'static', '--seeds', '1', '--json'], env);
+    assert.equal(hard.status, 0, hard.stderr);
+    assert.match(hard.stderr, /^Preset small-lesions \(auto: class 2 "lesion" has a median of [\d.]+ voxels per case \(3 cases\): at most 100\); --preset none trains without it\.$/m);
+    const none = cli(['study', 'create', '--dataset', 'demo-hard', '--arms', 'static', '--seeds', '1', '--preset', 'none', '--json'], env);
+    assert.doesNotMatch(none.stderr, /Preset/);
+    const slices = (created: string) => {
+      const { runs } = JSON.parse(created) as { runs: { id: string }[] };
+      return (JSON.parse(ok(cli(['runs', 'show', runs[0].id, '--json'], env))) as { config: { model: { inputSlices: number } } }).config.model.inputSlices;
+    };
+    assert.deepEqual([slices(easy.stdout), slices(hard.stdout), slices(ok(none))], [1, 3, 1]);
   });
 });

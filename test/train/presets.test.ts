@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { PresetError, PRESETS, presetUnder, withPreset } from '../../src/train/presets.js';
+import { PRESETS, presetUnder, withPreset } from '../../src/train/presets.js';
 import { RunConfigSchema } from '../../src/train/runConfig.js';
 import { ROOT } from '../helpers.js';
 
 describe('withPreset and presetUnder', () => {
-  it('leaves a config without a preset as it is, and names the presets for an unknown one', () => {
-    const config = { dataset: 'd' };
+  it('leaves a config without a preset as it is, and lays a preset under one field by field', () => {
+    const config = { dataset: 'd', model: { depth: 2 } };
     assert.equal(withPreset(undefined, config), config);
-    assert.throws(
-      () => withPreset('tiny', config),
-      (e: unknown) => e instanceof PresetError && /preset "tiny" does not exist: choose one of small-lesions/.test(e.message),
-    );
+    assert.deepEqual(withPreset('small-lesions', config), { ...PRESETS['small-lesions'].config, dataset: 'd', model: { inputSlices: 3, depth: 2 } });
   });
   it("lays a known preset under a request body's config (absent: the preset alone) and leaves anything else to the schema", () => {
     const lay = presetUnder('baseConfig');

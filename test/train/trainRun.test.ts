@@ -212,7 +212,7 @@ describe('segfusion train (end to end, CLI)', () => {
     const missing = cli(['train', '--dataset', 'nope'], env);
     assert.match(missing.stderr, /dataset "nope" does not exist/);
     const preset = cli(['train', '--config', configFile, '--preset', 'tiny-lesions'], env);
-    assert.match(preset.stderr, /preset "tiny-lesions" does not exist: choose one of small-lesions/);
+    assert.match(preset.stderr, /--preset must be one of auto, none, small-lesions, got "tiny-lesions"/);
     assert.equal(runs(), count);
     // The presets are listed with their help from the registry.
     assert.match(ok(cli(['train', '--help'], env)), /--preset <name>[\s\S]*Presets \(--preset[^\n]*\n {2}small-lesions {11}lesions of 1-3 voxels/);

@@ -12,8 +12,7 @@ import {
   cancelRun,
   compareRuns,
   CompareQuerySchema,
-  createRun,
-  CreateRunSchema,
+  createRunFromRequest,
   deleteRun,
   exportZip,
   getRun,
@@ -34,7 +33,7 @@ export function runsRouter(ctx: ServerContext): Router {
     res.json(await listRunsPage(ctx.db, RunListQuerySchema.parse(req.query)));
   });
   r.post('/', requireRole('researcher'), async (req, res) => {
-    res.status(201).json(await createRun(ctx.db, CreateRunSchema.parse(req.body), principalOf(res)));
+    res.status(201).json(await createRunFromRequest(ctx.db, req.body, principalOf(res)));
   });
   r.get('/compare', async (req, res) => {
     res.json(await compareRuns(ctx.db, CompareQuerySchema.parse(req.query).runs));

@@ -5,6 +5,7 @@ import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../db/users.js';
 import type { Principal } from '../../users/roles.js';
 import { describeDataset, listDatasetSummaries } from '../../data/datasetInfo.js';
+import { classSizes, suggestPreset } from '../../train/presetSuggestion.js';
 import { isInside } from '../../ingest/scan.js';
 import { GenerateSchema, queueIngest } from '../../jobs/ingestJobs.js';
 import { findDataset } from '../../db/catalog.js';
@@ -31,7 +32,13 @@ export async function listDatasetsPage(db: Db, page: z.infer<typeof PageSchema>)
   return { total: all.length, items: all.slice(page.offset, page.offset + page.limit) };
 }
 
-export const datasetDetail = describeDataset;
+/** GET /api/datasets/:name and `segfusion dataset show`: the catalogue's description, each foreground class's size, and the preset "auto" picks for it. */
+export async function datasetDetail(db: Db, name: string) {
+  const info = await describeDataset(db, name);
+  const sizes = classSizes(info);
+  return { ...info, classSizes: sizes, preset: suggestPreset(sizes) };
+}
+export type DatasetDetail = Awaited<ReturnType<typeof datasetDetail>>;
 
 /**
  * Resolves a server-side folder against the configured ingest roots, following symbolic links first so

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { isRecord } from '../../util/deepMerge.js';
 import type { Redactor } from '../redact.js';
 import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../db/users.js';
@@ -12,7 +13,8 @@ import { DatasetNotFoundError } from '../../data/datasetInfo.js';
 import { exportRun } from '../../export/exportRun.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../db/jobQueue.js';
 import { launchRun, queueResume, reconcileRuns } from '../../jobs/trainingJobs.js';
-import { PRESET_NAMES, presetUnder } from '../../train/presets.js';
+import { presetUnder } from '../../train/presets.js';
+import { PRESET_CHOICES, withResolvedPreset } from '../../train/presetSuggestion.js';
 import { RunConfigSchema } from '../../train/runConfig.js';
 import { listRunItems, runReport } from '../../train/runReport.js';
 import { runDir, RunNotFoundError, RunStateError } from '../../train/trainer.js';
@@ -35,8 +37,8 @@ export const CreateRunSchema = z.preprocess(
     priority: z.number().int().min(-100).max(100).optional(),
     /** Worker tags its training job requires, e.g. ["gpu"] (jobQueue.ts: lower-case letters, digits, '-'). */
     requires: z.array(z.string().regex(TAG_PATTERN, "lower-case letters, digits or '-', at most 20")).max(MAX_TAGS).optional(),
-    /** A run-config preset (src/train/presets.ts) that `config` is laid over. */
-    preset: z.enum(PRESET_NAMES).optional(),
+    /** A run-config preset (src/train/presets.ts) that `config` is laid over; "auto" (when left out): as the dataset's labels call for (train/presetSuggestion.ts). */
+    preset: z.enum(PRESET_CHOICES).optional(),
     config: RunConfigSchema,
   }),
 );
@@ -53,10 +55,13 @@ export async function listRunsPage(db: Db, q: z.infer<typeof RunListQuerySchema>
   return { total, items: runs };
 }
 
-export async function createRun(db: Db, body: z.infer<typeof CreateRunSchema>, actor: Principal) {
+/** POST /api/runs: the preset resolved for the config's dataset, then the request validated and the run queued. */
+export async function createRunFromRequest(db: Db, raw: unknown, actor: Principal) {
+  const { body: resolved, preset } = await withResolvedPreset(db, raw, (b) => (isRecord(b.config) ? b.config.dataset : undefined));
+  const body = CreateRunSchema.parse(resolved);
   const { run, job } = await launchRun(db, body.config, { name: body.name, owner: actor.name, priority: body.priority, tags: body.requires });
   if (body.tags || body.notes) await db.run.update({ where: { id: run.id }, data: { tags: JSON.stringify(body.tags ?? []), notes: body.notes ?? null } });
-  return { run: await runReport(db, run.id), jobId: job.id };
+  return { run: await runReport(db, run.id), jobId: job.id, preset };
 }
 
 export async function getRun(db: Db, id: string) {

@@ -3,7 +3,8 @@ import type { Db } from '../../db/client.js';
 import type { Principal } from '../../users/roles.js';
 import { listStudies, studyRuns, studyStatusCounts } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
-import { PRESET_NAMES, presetUnder } from '../../train/presets.js';
+import { presetUnder } from '../../train/presets.js';
+import { PRESET_CHOICES, withResolvedPreset } from '../../train/presetSuggestion.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
 import { studyReport, type StudyReport } from '../../studies/studyReport.js';
 import { caseClassSlices, caseSlicePngImage, classPicture } from './casesService.js';
@@ -19,14 +20,17 @@ export const CreateStudySchema = z.preprocess(
     seeds: z.number().int().min(1).max(20).default(3),
     baseConfig: z.record(z.string(), z.unknown()).default({}),
     reference: z.string().min(1).optional(),
-    /** A run-config preset (src/train/presets.ts) that `baseConfig` is laid over. */
-    preset: z.enum(PRESET_NAMES).optional(),
+    /** A run-config preset (src/train/presets.ts) that `baseConfig` is laid over; "auto" (when left out): as the dataset's labels call for (train/presetSuggestion.ts). */
+    preset: z.enum(PRESET_CHOICES).optional(),
   }),
 );
 
-export async function createStudyFromRequest(db: Db, body: z.infer<typeof CreateStudySchema>, actor: Principal) {
+/** POST /api/studies: the preset resolved for the dataset, then the request validated and the arms x seeds queued. */
+export async function createStudyFromRequest(db: Db, raw: unknown, actor: Principal) {
+  const { body: resolved, preset } = await withResolvedPreset(db, raw, (b) => b.dataset);
+  const body = CreateStudySchema.parse(resolved);
   const { study, runs } = await createStudy(db, { name: body.name, dataset: body.dataset, baseConfig: body.baseConfig, arms: parseArms(body.arms, body.baseConfig), seeds: body.seeds, reference: body.reference, owner: actor.name });
-  return { id: study.id, runs };
+  return { id: study.id, runs, preset };
 }
 
 /** GET /api/studies and `segfusion study list`: newest first, each with its runs counted by status. */

@@ -3,7 +3,7 @@ import { duration, h } from '../dom.js';
 import { estimateRunTime } from '../estimate.js';
 import { flattenConfig } from '../flattenConfig.js';
 import { collectOptions, optionFields, type JsonSchema, type OptionField } from '../optionFields.js';
-import type { DatasetInfo, RunListItem } from '../types.js';
+import type { DatasetDetail, RunListItem } from '../types.js';
 
 const SIZES: Record<string, { depth: number; baseFilters: number }> = {
   'small (3 levels, 8 filters)': { depth: 3, baseFilters: 8 },
@@ -106,7 +106,15 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   // A preset fills the fields it sets (the form's values then override it, as a config file's would)
   // and names the settings the form has no field for; the API lays it under the submitted config.
-  const preset = h('select', { id: 'f-preset', name: 'preset' }, h('option', { value: '' }, 'none (the defaults)'), ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name))) as HTMLSelectElement;
+  // "auto" is the preset the chosen dataset's labels call for (the API decides the same way).
+  const preset = h(
+    'select',
+    { id: 'f-preset', name: 'preset' },
+    h('option', { value: 'auto' }, 'auto (as the dataset calls for)'),
+    h('option', { value: 'none' }, 'none (the defaults)'),
+    ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name)),
+  ) as HTMLSelectElement;
+  let suggested: DatasetDetail['preset'] = { preset: null, reason: 'no dataset chosen' };
   const presetHelp = h('div', { id: 'f-preset-help', class: 'help' });
   const presetFields: Record<string, HTMLInputElement | HTMLSelectElement> = {
     epochs: inputs.epochs,
@@ -121,11 +129,13 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   const defaults = flattenConfig(d);
   const applyPreset = () => {
-    const p = plugins.presets.find((x) => x.name === preset.value);
+    const name = preset.value === 'auto' ? suggested.preset : preset.value;
+    const p = plugins.presets.find((x) => x.name === name);
     const set = flattenConfig(p?.config ?? {});
     for (const [key, el] of Object.entries(presetFields)) el.value = String(set.get(key) ?? defaults.get(key));
     const elsewhere = [...set].filter(([key]) => !(key in presetFields));
     presetHelp.replaceChildren(
+      preset.value === 'auto' ? h('div', { id: 'f-preset-auto' }, `auto: ${suggested.preset ?? 'none'}, as ${suggested.reason}`) : '',
       ...(p
         ? [
             h('div', {}, p.help, ' ', h('a', { href: p.docs, target: '_blank', rel: 'noopener' }, 'measured (docs)')),
@@ -138,7 +148,9 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   preset.addEventListener('change', applyPreset);
   const loadClasses = async () => {
     if (!dataset.value) return;
-    const d = await api<DatasetInfo>(`/datasets/${encodeURIComponent(dataset.value)}`);
+    const d = await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`);
+    suggested = d.preset;
+    if (preset.value === 'auto') applyPreset();
     targetClass.replaceChildren(
       h('option', { value: '' }, 'none'),
       ...Object.entries(d.classMap)
@@ -147,7 +159,6 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     );
   };
   dataset.addEventListener('change', () => void loadClasses());
-  await loadClasses();
   // Only the chosen strategy's options and the ticked losses' are shown (the sensitivity target is the
   // run's, whatever the strategy); options the form cannot hold (records) are listed for a run config.
   const showPlugins = () => {
@@ -176,6 +187,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       : 'no estimate of the run time yet: no run has completed on this server';
   };
   for (const el of [size, inputs.epochs, inputs.batchesPerEpoch, inputs.batchSize, inputs.patchSize]) el.addEventListener('input', showEstimate);
+  await loadClasses();
   const banner = h('div', { id: 'form-error' });
   const form = h(
     'form',
@@ -241,7 +253,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
         .map((t) => t.trim())
         .filter(Boolean);
       const queue = { priority: Number(inputs.priority.value || 0), ...(requires.length ? { requires } : {}) };
-      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...queue, ...(inputs.name.value ? { name: inputs.name.value } : {}), ...(preset.value ? { preset: preset.value } : {}) } });
+      const r = await api<{ run: { id: string } }>('/runs', { method: 'POST', body: { config, ...queue, ...(inputs.name.value ? { name: inputs.name.value } : {}), preset: preset.value } });
       location.hash = `#/runs/${r.run.id}`;
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;

@@ -1,6 +1,7 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { describeStatusCounts } from '../../studies/statusCounts.js';
+import type { DatasetDetail } from '../types.js';
 
 interface StudyItem {
   id: string;
@@ -30,14 +31,30 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
   const seeds = h('input', { id: 's-seeds', name: 'seeds', type: 'number', value: 3, min: '1', max: '20' });
   const target = h('input', { id: 's-target', name: 'target', type: 'number', value: 0.9, step: '0.05', min: '0', max: '1' });
   const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: plugins.defaults.epochs });
-  // The base config every arm starts from: a preset under the form's epochs and target (the API lays it under them).
-  const preset = h('select', { id: 's-preset', name: 'preset' }, h('option', { value: '' }, 'none (the defaults)'), ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name))) as HTMLSelectElement;
+  // The base config every arm starts from: a preset under the form's epochs and target (the API lays it
+  // under them); "auto" is the preset the chosen dataset's labels call for, as the API decides.
+  const preset = h(
+    'select',
+    { id: 's-preset', name: 'preset' },
+    h('option', { value: 'auto' }, 'auto (as the dataset calls for)'),
+    h('option', { value: 'none' }, 'none (the defaults)'),
+    ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name)),
+  ) as HTMLSelectElement;
   const presetHelp = h('div', { id: 's-preset-help', class: 'help' });
-  preset.addEventListener('change', () => {
-    const p = plugins.presets.find((x) => x.name === preset.value);
+  let suggested: DatasetDetail['preset'] = { preset: null, reason: 'no dataset chosen' };
+  const applyPreset = () => {
+    const p = plugins.presets.find((x) => x.name === (preset.value === 'auto' ? suggested.preset : preset.value));
     epochs.value = String(p?.config.epochs ?? plugins.defaults.epochs);
-    presetHelp.textContent = p?.help ?? '';
-  });
+    presetHelp.textContent = [preset.value === 'auto' ? `auto: ${suggested.preset ?? 'none'}, as ${suggested.reason}.` : '', p?.help ?? ''].filter(Boolean).join(' ');
+  };
+  preset.addEventListener('change', applyPreset);
+  const loadSuggestion = async () => {
+    if (!dataset.value) return;
+    suggested = (await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`)).preset;
+    applyPreset();
+  };
+  dataset.addEventListener('change', () => void loadSuggestion());
+  await loadSuggestion();
   const error = h('div', { class: 'error', id: 's-error' });
   const form = h(
     'form',
@@ -74,7 +91,7 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
           arms: chosen,
           seeds: Number(seeds.value),
           baseConfig: { epochs: Number(epochs.value), ...(Number(target.value) > 0 ? { sensitivityTargets: { '2': Number(target.value) } } : {}) },
-          ...(preset.value ? { preset: preset.value } : {}),
+          preset: preset.value,
         },
       });
       location.hash = '#/studies';
