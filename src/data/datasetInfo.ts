@@ -1,6 +1,6 @@
 import type { Db } from '../db/client.js';
 import { datasetSeries, findDataset, latestIngestRun, listDatasets } from '../db/catalog.js';
-import { VolumeGeometrySchema, type VolumeGeometry } from './geometry.js';
+import type { VolumeGeometry } from './geometry.js';
 
 export class DatasetNotFoundError extends Error {
   override name = 'DatasetNotFoundError';
@@ -48,7 +48,7 @@ export async function describeDataset(db: Db, name: string): Promise<DatasetInfo
   const run = await latestIngestRun(db, ds.id);
   const classVoxels: Record<string, number> = {};
   const series: SeriesInfo[] = rows.map((s) => {
-    const counts = s.label ? (JSON.parse(s.label.voxelCounts) as Record<string, number>) : null;
+    const counts = s.label?.voxelCounts ?? null;
     if (counts) for (const [k, v] of Object.entries(counts)) classVoxels[k] = (classVoxels[k] ?? 0) + v;
     return {
       seriesInstanceUid: s.seriesInstanceUid,
@@ -57,11 +57,11 @@ export async function describeDataset(db: Db, name: string): Promise<DatasetInfo
       modality: s.modality,
       description: s.description,
       folder: s.folder,
-      geometry: VolumeGeometrySchema.parse(JSON.parse(s.geometry)),
+      geometry: s.geometry,
       dtype: s.dtype,
       volumePath: s.volumePath,
       intensityRange: [s.huMin, s.huMax],
-      warnings: JSON.parse(s.warnings) as string[],
+      warnings: s.warnings,
       label: s.label && counts ? { sourcePath: s.label.sourcePath, kind: s.label.kind, volumePath: s.label.volumePath, voxelCounts: counts } : null,
     };
   });
@@ -70,7 +70,7 @@ export async function describeDataset(db: Db, name: string): Promise<DatasetInfo
     id: ds.id,
     createdAt: ds.createdAt.toISOString(),
     patients: new Set(series.map((s) => s.patientId)).size,
-    classMap: ds.classMap ? (JSON.parse(ds.classMap) as Record<string, string>) : {},
+    classMap: ds.classMap,
     classVoxels,
     series,
     lastIngest: run

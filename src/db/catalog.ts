@@ -4,7 +4,7 @@ import type { Db } from './client.js';
 import { runBatch, valuesPlaceholders, type SqlStatement } from './sqlBatch.js';
 import { InstanceHeaderSchema, type InstanceHeader } from '../dicom/header.js';
 import type { SeriesPlan } from '../dicom/series.js';
-import type { VolumeGeometry } from '../data/geometry.js';
+import { VolumeGeometrySchema, type VolumeGeometry } from '../data/geometry.js';
 import { ClassSpecsSchema, type ClassSpecs } from '../data/classSpecs.js';
 
 export interface IssueRecord {
@@ -159,12 +159,19 @@ export async function saveSeries(db: Db, datasetId: string, plan: SeriesPlan, vo
   await runBatch(db, statements);
 }
 
+/** A dataset's series with patient, study and label; geometry, warnings and label voxel counts parsed. */
 export async function datasetSeries(db: Db, datasetId: string) {
-  return db.series.findMany({
+  const rows = await db.series.findMany({
     where: { datasetId },
     include: { study: { include: { patient: true } }, label: true },
     orderBy: [{ study: { patient: { patientId: 'asc' } } }, { seriesInstanceUid: 'asc' }],
   });
+  return rows.map((s) => ({
+    ...s,
+    geometry: VolumeGeometrySchema.parse(JSON.parse(s.geometry)),
+    warnings: JSON.parse(s.warnings) as string[],
+    label: s.label && { ...s.label, voxelCounts: JSON.parse(s.label.voxelCounts) as Record<string, number> },
+  }));
 }
 
 export async function saveLabel(db: Db, seriesRef: string, label: { sourcePath: string; kind: 'nifti' | 'seg' | 'rtstruct'; fingerprint: string; volumePath: string; voxelCounts: Record<string, number> }): Promise<void> {
@@ -189,8 +196,17 @@ export async function listDatasets(db: Db) {
   });
 }
 
+/** The series `seriesUid` of run `runId`'s dataset with its instances and patient, geometry parsed (null: not in that dataset). */
+export async function runSeries(db: Db, runId: string, seriesUid: string) {
+  const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { datasetId: true } });
+  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, datasetId: run.datasetId }, include: { instances: true, study: { include: { patient: true } } } });
+  return series && { ...series, geometry: VolumeGeometrySchema.parse(JSON.parse(series.geometry)) };
+}
+
+/** A dataset by name, its class map parsed ({} before a label was ingested). */
 export async function findDataset(db: Db, name: string) {
-  return db.dataset.findUnique({ where: { name } });
+  const ds = await db.dataset.findUnique({ where: { name } });
+  return ds && { ...ds, classMap: ds.classMap ? (JSON.parse(ds.classMap) as Record<string, string>) : {} };
 }
 
 export async function latestIngestRun(db: Db, datasetId: string) {

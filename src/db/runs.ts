@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import type { Run, RunEpoch } from '../../generated/prisma/index.js';
+import { PreprocessingPlanSchema, type PreprocessingPlan } from '../data/preprocessPlan.js';
+import { SplitSchema, type Split } from '../data/split.js';
 import type { ClassMetrics } from '../metrics/segmentationMetrics.js';
+import { OperatingPointSchema, type OperatingPoint } from '../train/operatingPoint.js';
 import type { Db } from './client.js';
 import { hasQueue } from './jobQueue.js';
 
@@ -12,9 +16,57 @@ export async function createRun(db: Db, r: { datasetId: string; name?: string; c
   });
 }
 
-export async function findRun(db: Db, id: string) {
-  return db.run.findUnique({ where: { id }, include: { dataset: { select: { name: true } } } });
+/** Test summary per class and metric: mean, std, median over the test cases, and their number. */
+export type TestSummary = Record<string, Record<string, { mean: number | null; std: number | null; median: number | null; n: number }>>;
+
+const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+interface ListedColumns {
+  config: Record<string, unknown>;
+  tags: string[];
+  testSummary: TestSummary | null;
 }
+
+const listedColumns = (r: Pick<Run, keyof ListedColumns>): ListedColumns => ({ config: JSON.parse(r.config) as Record<string, unknown>, tags: JSON.parse(r.tags) as string[], testSummary: json<TestSummary>(r.testSummary) });
+
+/** A run row with the columns a run list shows parsed: the run config (validated when a run starts), tags and test summary. */
+function listedRun<R extends Pick<Run, keyof ListedColumns>>(r: R): Omit<R, keyof ListedColumns> & ListedColumns {
+  return { ...r, ...listedColumns(r) };
+}
+
+interface ParsedColumns extends ListedColumns {
+  split: Split | null;
+  plan: PreprocessingPlan | null;
+  backend: Record<string, unknown> | null;
+  versions: Record<string, string> | null;
+  operatingPoint: OperatingPoint | null;
+}
+
+/** A run row with every JSON column parsed, its manifests (split, plan, operating point) validated: nobody outside db/ parses them. */
+function parsedRun<R extends Run>(r: R): Omit<R, keyof ParsedColumns> & ParsedColumns {
+  const parsed: ParsedColumns = {
+    ...listedColumns(r),
+    split: r.split ? SplitSchema.parse(JSON.parse(r.split)) : null,
+    plan: r.plan ? PreprocessingPlanSchema.parse(JSON.parse(r.plan)) : null,
+    backend: json<Record<string, unknown>>(r.backend),
+    versions: json<Record<string, string>>(r.versions),
+    operatingPoint: r.operatingPoint ? OperatingPointSchema.parse(JSON.parse(r.operatingPoint)) : null,
+  };
+  return { ...r, ...parsed };
+}
+
+const parsedEpoch = (e: RunEpoch) => ({
+  ...e,
+  terms: JSON.parse(e.terms) as Record<string, number>,
+  weights: JSON.parse(e.weights) as Record<string, number>,
+  valMetrics: JSON.parse(e.valMetrics) as Record<string, Record<string, number | null>>,
+});
+
+export async function findRun(db: Db, id: string) {
+  const r = await db.run.findUnique({ where: { id }, include: { dataset: { select: { name: true } } } });
+  return r && parsedRun(r);
+}
+export type StoredRun = NonNullable<Awaited<ReturnType<typeof findRun>>>;
 
 /** Marks a run as running in this process (pid and host let others recognise it once it is dead). */
 export async function markRunning(db: Db, id: string, fields: { backend: string; versions: string; workerId: string | null }) {
@@ -109,12 +161,12 @@ export async function saveCaseMetrics(db: Db, runId: string, rows: CaseMetricRec
 export async function listRuns(db: Db, o: { datasetId?: string; status?: string; take: number; skip: number }) {
   const where = { ...(o.datasetId ? { datasetId: o.datasetId } : {}), ...(o.status ? { status: o.status } : {}) };
   const [total, rows] = await Promise.all([db.run.count({ where }), db.run.findMany({ where, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip, include: { dataset: { select: { name: true } } } })]);
-  return { total, rows };
+  return { total, rows: rows.map(listedRun) };
 }
 
 /** A run with its epochs, case metrics and artifacts: four indexed queries, whatever the number of epochs. */
 export async function runDetail(db: Db, id: string) {
-  return db.run.findUnique({
+  const r = await db.run.findUnique({
     where: { id },
     include: {
       dataset: { select: { name: true } },
@@ -123,6 +175,7 @@ export async function runDetail(db: Db, id: string) {
       artifacts: { orderBy: { createdAt: 'asc' } },
     },
   });
+  return r && { ...parsedRun(r), epochs: r.epochs.map(parsedEpoch) };
 }
 
 /** A run's batch traces, their JSON columns parsed. */

@@ -56,9 +56,10 @@ export async function attachRunToStudy(db: Db, runId: string, studyId: string, a
 
 /** The study's runs with what the report needs: arm, seed, status, duration and per-case test metrics. */
 export async function studyRuns(db: Db, studyId: string) {
-  return db.run.findMany({
+  const runs = await db.run.findMany({
     where: { studyId },
     orderBy: [{ studyArm: 'asc' }, { seed: 'asc' }],
     select: { id: true, studyArm: true, seed: true, status: true, durationMs: true, caseMetrics: { where: { split: 'test' } }, epochs: { select: { epoch: true, weights: true }, orderBy: { epoch: 'asc' } } },
   });
+  return runs.map((r) => ({ ...r, epochs: r.epochs.map((e) => ({ epoch: e.epoch, weights: JSON.parse(e.weights) as Record<string, number> })) }));
 }

@@ -159,6 +159,6 @@ function seriesTable(rows: Awaited<ReturnType<typeof datasetSeries>>): IngestSum
     size: `${s.columns}x${s.rows}x${s.slices}`,
     spacing: [s.spacingX, s.spacingY, s.spacingZ].map((v) => v.toFixed(2)).join('x'),
     label: s.label ? path.basename(s.label.sourcePath) : '',
-    warnings: (JSON.parse(s.warnings) as string[]).length,
+    warnings: s.warnings.length,
   }));
 }

@@ -8,7 +8,6 @@ import { readInstanceHeader } from '../dicom/header.js';
 import { parseDicom, sniffDicom } from '../dicom/parse.js';
 import { RT_STRUCTURE_SET_STORAGE, readStructureSet, type StructureSet } from '../dicom/rtstruct.js';
 import { readSegmentation, type Segmentation } from '../dicom/seg.js';
-import { VolumeGeometrySchema } from '../data/geometry.js';
 import { alignLabelToSeries, LabelMismatchError } from '../data/labelAlign.js';
 import { structureSetToLabels } from '../data/rtstructRaster.js';
 import { segToLabelVolume } from '../data/segAlign.js';
@@ -93,12 +92,12 @@ export async function ingestLabels(
     const st = fs.statSync(file);
     const fingerprint = sha1(`${file}|${st.size}|${st.mtimeMs}|${target.fingerprint}`);
     if (target.label && target.label.fingerprint === fingerprint && volumeExists(target.label.volumePath)) {
-      for (const v of Object.keys(JSON.parse(target.label.voxelCounts) as Record<string, number>)) observed.add(Number(v));
+      for (const v of Object.keys(target.label.voxelCounts)) observed.add(Number(v));
       matched++;
       return;
     }
     try {
-      const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
+      const geometry = target.geometry;
       const { data, warnings } = build();
       for (const w of warnings) issues.push({ severity: 'warning', path: file, reason: w });
       const counts: Record<string, number> = {};
@@ -125,7 +124,7 @@ export async function ingestLabels(
       reject(file.path, `label not matched: ${match.error}`);
       continue;
     }
-    const geometry = VolumeGeometrySchema.parse(JSON.parse(match.series.row.geometry));
+    const geometry = match.series.row.geometry;
     await attach(file.path, 'nifti', match.series.row, () => ({ data: alignLabelToSeries(readNifti(fs.readFileSync(file.path), file.path), geometry), warnings: [] }));
   }
 
@@ -147,7 +146,7 @@ export async function ingestLabels(
       continue;
     }
     const { target, sliceBySop } = found;
-    const geometry = VolumeGeometrySchema.parse(JSON.parse(target.geometry));
+    const geometry = target.geometry;
     if (label.kind === 'seg') {
       const seg = label.seg;
       for (const s of seg.segments) segmentNames[String(s.number)] = s.label || `segment_${s.number}`;

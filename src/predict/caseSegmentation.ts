@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import type { Db } from '../db/client.js';
-import { datasetClassSpecs } from '../db/catalog.js';
+import { datasetClassSpecs, runSeries } from '../db/catalog.js';
 import { segmentCodingsFor } from '../data/classSpecs.js';
-import { VolumeGeometrySchema } from '../data/geometry.js';
 import { readVolume } from '../data/volumeCache.js';
 import { readInstanceHeader } from '../dicom/header.js';
 import { parseDicom } from '../dicom/parse.js';
@@ -20,12 +19,11 @@ export class CaseSegmentationError extends Error {
  */
 export async function caseSegmentation(db: Db, runId: string, seriesUid: string): Promise<{ bytes: Buffer; patientId: string }> {
   const report = await runReport(db, runId);
-  const run = await db.run.findUniqueOrThrow({ where: { id: runId }, select: { datasetId: true } });
-  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, datasetId: run.datasetId }, include: { instances: true, study: { include: { patient: true } } } });
+  const series = await runSeries(db, runId, seriesUid);
   if (!series) throw new CaseSegmentationError(`series ${seriesUid} is not in dataset ${report.dataset}`);
   const prediction = report.artifacts.find((a) => a.kind === 'prediction' && a.name === seriesUid);
   if (!prediction) throw new CaseSegmentationError(`run ${runId} has no stored prediction for series ${seriesUid} (only its validation and test cases have one)`);
-  const geometry = VolumeGeometrySchema.parse(JSON.parse(series.geometry));
+  const geometry = series.geometry;
   const placed = series.instances.filter((i) => i.sliceIndex >= 0).sort((a, b) => a.sliceIndex - b.sliceIndex);
   const first = placed.find((i) => fs.existsSync(i.path));
   if (!first) throw new CaseSegmentationError(`the source files of series ${seriesUid} are no longer where they were ingested from; ingest them again to write a SEG`);

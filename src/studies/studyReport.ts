@@ -68,7 +68,7 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
     const done = mine.filter((r) => r.status === 'completed');
     const cases = done.flatMap((r) => r.caseMetrics);
     const epochs = new Map<number, Record<string, number>[]>();
-    for (const r of done) for (const e of r.epochs) epochs.set(e.epoch, [...(epochs.get(e.epoch) ?? []), JSON.parse(e.weights) as Record<string, number>]);
+    for (const r of done) for (const e of r.epochs) epochs.set(e.epoch, [...(epochs.get(e.epoch) ?? []), e.weights]);
     return {
       arm: name,
       runs: mine.length,

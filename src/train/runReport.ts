@@ -1,11 +1,7 @@
-import { PreprocessingPlanSchema } from '../data/preprocessPlan.js';
-import { OperatingPointSchema } from './operatingPoint.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import type { Db } from '../db/client.js';
-import { listRuns, runDetail } from '../db/runs.js';
+import { listRuns, runDetail, type TestSummary } from '../db/runs.js';
 import { RunNotFoundError } from './trainer.js';
-
-const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
 export interface RunListItem {
   id: string;
@@ -49,17 +45,17 @@ export async function listRunItems(db: Db, o: { datasetId?: string; status?: str
       bestEpoch: r.bestEpoch,
       durationMs: r.durationMs,
       createdAt: r.createdAt.toISOString(),
-      tags: JSON.parse(r.tags) as string[],
+      tags: r.tags,
       studyId: r.studyId,
       owner: r.owner,
       worker: r.workerId,
-      test: testMeans(json<Record<string, Record<string, { mean: number | null }>>>(r.testSummary)),
-      config: JSON.parse(r.config) as Record<string, unknown>,
+      test: testMeans(r.testSummary),
+      config: r.config,
     })),
   };
 }
 
-function testMeans(summary: Record<string, Record<string, { mean: number | null }>> | null): RunListItem['test'] {
+function testMeans(summary: TestSummary | null): RunListItem['test'] {
   if (!summary) return null;
   return Object.fromEntries(Object.entries(summary).map(([cls, metrics]) => [cls, Object.fromEntries(Object.entries(metrics).map(([m, a]) => [m, a.mean]))]));
 }
@@ -89,12 +85,12 @@ export async function runReport(db: Db, id: string) {
     owner: r.owner,
     /** The worker (host:pid/slot) that ran its last attempt. */
     worker: r.workerId,
-    config: JSON.parse(r.config) as Record<string, unknown>,
-    split: json<{ train: string[]; validation: string[]; test: string[] }>(r.split),
+    config: r.config,
+    split: r.split,
     /** The preprocessing plan (class names, spacing, intensity normalisation), once the run has started. */
-    plan: r.plan ? PreprocessingPlanSchema.parse(JSON.parse(r.plan)) : null,
-    backend: json<Record<string, unknown>>(r.backend),
-    versions: json<Record<string, string>>(r.versions),
+    plan: r.plan,
+    backend: r.backend,
+    versions: r.versions,
     createdAt: r.createdAt.toISOString(),
     startedAt: r.startedAt?.toISOString() ?? null,
     finishedAt: r.finishedAt?.toISOString() ?? null,
@@ -103,21 +99,12 @@ export async function runReport(db: Db, id: string) {
     totalEpochs: r.totalEpochs,
     bestEpoch: r.bestEpoch,
     bestDice: r.bestDice,
-    tags: JSON.parse(r.tags) as string[],
+    tags: r.tags,
     notes: r.notes,
-    test: json<Record<string, Record<string, { mean: number | null; std: number | null; median: number | null; n: number }>>>(r.testSummary),
+    test: r.testSummary,
     /** Per target class: the threshold calibrated on validation and the sensitivity it reaches on test. */
-    operatingPoint: r.operatingPoint ? OperatingPointSchema.parse(JSON.parse(r.operatingPoint)) : null,
-    epochs: r.epochs.map((e) => ({
-      epoch: e.epoch,
-      learningRate: e.learningRate,
-      loss: e.loss,
-      terms: JSON.parse(e.terms) as Record<string, number>,
-      weights: JSON.parse(e.weights) as Record<string, number>,
-      valDice: e.valDice,
-      valMetrics: JSON.parse(e.valMetrics) as Record<string, Record<string, number | null>>,
-      durationMs: e.durationMs,
-    })),
+    operatingPoint: r.operatingPoint,
+    epochs: r.epochs.map((e) => ({ epoch: e.epoch, learningRate: e.learningRate, loss: e.loss, terms: e.terms, weights: e.weights, valDice: e.valDice, valMetrics: e.valMetrics, durationMs: e.durationMs })),
     cases: r.caseMetrics.map(({ id: _id, runId: _run, ...m }) => m),
     lesions: lesionTotals(r.caseMetrics),
     artifacts: r.artifacts.map((a) => ({ kind: a.kind, name: a.name, path: a.path, sha256: a.sha256, bytes: a.bytes, epoch: a.epoch })),

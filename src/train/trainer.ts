@@ -4,12 +4,11 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
-import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, saveTraces, upsertArtifact, type CaseMetricRecord, type TraceRecord } from '../db/runs.js';
+import { discardAfterEpoch, finishRun, findRun, heartbeat, markRunning, saveCaseMetrics, saveEpoch, saveRunManifests, saveTraces, upsertArtifact, type CaseMetricRecord, type StoredRun, type TraceRecord } from '../db/runs.js';
 import { describeDataset } from '../data/datasetInfo.js';
 import { PatchSampler } from '../data/patchSampler.js';
-import { PreprocessingPlanSchema, type PreprocessingPlan } from '../data/preprocessPlan.js';
+import type { PreprocessingPlan } from '../data/preprocessPlan.js';
 import type { PreprocessedCase } from '../data/preprocess.js';
-import { SplitSchema } from '../data/split.js';
 import { FileSlices } from '../data/volumeSlices.js';
 import { readVolume, readVolumeHeader, writeVolume } from '../data/volumeCache.js';
 import { createFusionStrategy } from '../fusion/registry.js';
@@ -115,8 +114,6 @@ export async function executeRun(db: Db, runId: string, o: ExecuteOptions): Prom
   }
 }
 
-type StoredRun = NonNullable<Awaited<ReturnType<typeof findRun>>>;
-
 /** Everything a run trains and evaluates with, built once by setUpRun. */
 interface RunSetup {
   config: RunConfig;
@@ -140,13 +137,13 @@ interface RunSetup {
 
 /** Phase 1: split and preprocessing plan (recorded), preprocessed cases, model, losses, strategy, sampler. */
 async function setUpRun(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: TrainingEvent) => void): Promise<RunSetup> {
-  const config = parseRunConfig(JSON.parse(run.config));
+  const config = parseRunConfig(run.config);
   const dir = runDir(o.runsDir, run.id);
   fs.mkdirSync(dir, { recursive: true });
   const info = await describeDataset(db, run.dataset.name);
-  const split = o.resume && run.split ? SplitSchema.parse(JSON.parse(run.split)) : drawSplit(info, config);
+  const split = o.resume && run.split ? run.split : drawSplit(info, config);
   const refs = casesOf(info, split);
-  const plan = o.resume && run.plan ? PreprocessingPlanSchema.parse(JSON.parse(run.plan)) : planFor(info, refs, config);
+  const plan = o.resume && run.plan ? run.plan : planFor(info, refs, config);
   await saveRunManifests(db, run.id, { split: JSON.stringify(split), plan: JSON.stringify(plan) });
   const prepared = preprocessAll([...refs.train, ...refs.validation, ...refs.test], plan, o.cacheDir, (done, total) => emit({ type: 'preprocess', runId: run.id, done, total }));
   const ofSplit = (r: typeof refs.train) => prepared.filter((c) => r.some((x) => x.seriesInstanceUid === c.seriesInstanceUid));
