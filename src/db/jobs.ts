@@ -43,6 +43,11 @@ async function tryClaim(db: Db, id: string, workerId: string, from: JobStatus[] 
   return count === 1;
 }
 
+/** A job row with its payload and result parsed (each kind's job validates its own payload). */
+function parsedJob<J extends { payload: string; result: string | null }>(j: J): Omit<J, 'payload' | 'result'> & { payload: unknown; result: unknown } {
+  return { ...j, payload: JSON.parse(j.payload) as unknown, result: j.result === null ? null : (JSON.parse(j.result) as unknown) };
+}
+
 /** A claimed job; `queue` names its pg-boss queue (null on SQLite, where the row is the queue). */
 export type ClaimedJob = NonNullable<Awaited<ReturnType<typeof findJob>>> & { queue: string | null };
 
@@ -59,7 +64,7 @@ export async function claimNextJob(db: Db, worker: { id: string; tags: readonly 
       // "interrupted": a lost worker's job that pg-boss hands out again before the reaper marked it queued.
       if (await tryClaim(db, next.id, worker.id, ['queued', 'interrupted'])) {
         const job = await db.job.findUniqueOrThrow({ where: { id: next.id } });
-        return { ...job, queue: next.queue };
+        return { ...parsedJob(job), queue: next.queue };
       }
       await completeQueued(db, next.queue, next.id);
     }
@@ -69,7 +74,7 @@ export async function claimNextJob(db: Db, worker: { id: string; tags: readonly 
     const queued = await db.job.findMany({ where: { status: 'queued' }, orderBy: [{ priority: 'desc' }, { createdAt: 'asc' }], take: 50 });
     const next = queued.find((j) => parseTags(j.tags).every((t) => offered.has(t)));
     if (!next) return null;
-    if (await tryClaim(db, next.id, worker.id)) return { ...next, status: 'running', workerId: worker.id, attempts: next.attempts + 1, queue: null };
+    if (await tryClaim(db, next.id, worker.id)) return { ...parsedJob(next), status: 'running', workerId: worker.id, attempts: next.attempts + 1, queue: null };
   }
 }
 
@@ -103,11 +108,12 @@ export async function finishJob(db: Db, id: string, status: JobStatus, error: st
 }
 
 export async function findJob(db: Db, id: string) {
-  return db.job.findUnique({ where: { id } });
+  const job = await db.job.findUnique({ where: { id } });
+  return job && parsedJob(job);
 }
 
 export async function listJobs(db: Db, o: { status?: string; take: number; skip: number }) {
-  return db.job.findMany({ where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip });
+  return (await db.job.findMany({ where: o.status ? { status: o.status } : {}, orderBy: { createdAt: 'desc' }, take: o.take, skip: o.skip })).map(parsedJob);
 }
 
 /**
@@ -145,7 +151,7 @@ export async function claimJob(db: Db, id: string, workerId: string): Promise<Cl
   const claimed = await tryClaim(db, id, workerId);
   const job = await db.job.findUnique({ where: { id } });
   if (!claimed || !job) throw new JobStateError(`job ${id} is ${job?.status ?? 'missing'}, not queued`);
-  return { ...job, queue: null };
+  return { ...parsedJob(job), queue: null };
 }
 
 /** Ingest jobs marked running, with the worker (host:pid) that claimed them. */

@@ -60,7 +60,7 @@ export async function queueIngest(db: Db, payload: IngestPayload, o: { priority?
  * ingest is idempotent, so a retry finishes what the failed attempt left.
  */
 export async function runIngestJob(db: Db, job: ClaimedJob, o: { cacheDir: string; onEvent?: (e: IngestEvent) => void }): Promise<IngestSummary | null> {
-  const p = IngestPayloadSchema.parse(JSON.parse(job.payload));
+  const p = IngestPayloadSchema.parse(job.payload);
   try {
     if (p.generate) writeDemoCohort(p.generate, (done, total) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase: 'generate', done, total }));
     const base = { dataset: p.dataset, labelsDir: p.labels, cacheDir: o.cacheDir, onProgress: (phase: IngestPhase, done: number, total: number) => o.onEvent?.({ type: 'ingest', jobId: job.id, dataset: p.dataset, phase, done, total }) };

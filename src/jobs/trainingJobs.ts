@@ -116,7 +116,7 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
   const runId = job.runId;
   if (!runId) throw new RunStateError(`job ${job.id} has no run`);
   const workerId = job.workerId ?? '';
-  let resume = TrainPayloadSchema.parse(JSON.parse(job.payload)).resume;
+  let resume = TrainPayloadSchema.parse(job.payload).resume;
   if (job.attempts > 1) {
     await db.run.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'interrupted' } });
     resume = checkpointDir(runDir(o.runsDir, runId), 'latest') !== null;
