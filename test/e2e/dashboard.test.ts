@@ -80,6 +80,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await page.waitForSelector('#series tbody tr');
     assert.equal(await page.locator('#series tbody tr').count(), 4);
     assert.deepEqual(await page.locator('#classes tbody td:nth-child(2)').allTextContents(), ['background', 'organ', 'lesion']);
+    // Each foreground class's cases and median voxels per case, and what "auto" makes of them.
+    assert.deepEqual((await page.locator('#classes tbody td:nth-child(4)').allTextContents()).map(Number), [0, 4, 4]);
+    assert.match((await page.textContent('#auto-preset')) ?? '', /^Preset "auto" for a run on this dataset: none, as no class is small: the smallest, class 2 "lesion" has a median of [\d.]+ voxels per case \(4 cases\), is over 100\.$/);
     await shot('dataset');
   });
 

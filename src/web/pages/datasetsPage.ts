@@ -1,6 +1,6 @@
 import { api, ApiError, subscribe } from '../api.js';
 import { fmt, h, sortableTable } from '../dom.js';
-import type { DatasetInfo } from '../types.js';
+import type { DatasetDetail } from '../types.js';
 
 type Summary = { name: string; patients: number; series: number; createdAt: string };
 
@@ -119,10 +119,11 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
   return unsubscribe;
 }
 
-/** One dataset: series geometry, class map with voxel counts, warnings and rejected files. */
+/** One dataset: series geometry, class map with voxel counts and sizes per case, the preset "auto" picks, warnings and rejected files. */
 export async function datasetPage(root: HTMLElement, name: string): Promise<() => void> {
-  const d = await api<DatasetInfo>(`/datasets/${encodeURIComponent(name)}`);
-  type S = DatasetInfo['series'][number];
+  const d = await api<DatasetDetail>(`/datasets/${encodeURIComponent(name)}`);
+  type S = DatasetDetail['series'][number];
+  const size = (v: string) => d.classSizes.find((c) => c.value === v);
   const list = h('div');
   root.append(
     h('h1', {}, `Dataset ${d.name}`),
@@ -131,9 +132,16 @@ export async function datasetPage(root: HTMLElement, name: string): Promise<() =
     h(
       'table',
       { id: 'classes' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'value'), h('th', {}, 'class'), h('th', {}, 'voxels'))),
-      h('tbody', {}, ...Object.entries(d.classMap).map(([v, c]) => h('tr', {}, h('td', {}, v), h('td', {}, c), h('td', { class: 'num' }, d.classVoxels[v] ?? 0)))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'value'), h('th', {}, 'class'), h('th', {}, 'voxels'), h('th', {}, 'cases with it'), h('th', {}, 'median voxels per case'))),
+      h(
+        'tbody',
+        {},
+        ...Object.entries(d.classMap).map(([v, c]) =>
+          h('tr', {}, h('td', {}, v), h('td', {}, c), h('td', { class: 'num' }, d.classVoxels[v] ?? 0), h('td', { class: 'num' }, size(v)?.cases ?? ''), h('td', { class: 'num' }, size(v)?.medianVoxels ?? '')),
+        ),
+      ),
     ),
+    h('p', { id: 'auto-preset', class: 'muted' }, `Preset "auto" for a run on this dataset: ${d.preset.preset ?? 'none'}, as ${d.preset.reason}.`),
     h('h2', {}, 'Series'),
     sortableTable<S>(
       [
