@@ -16,10 +16,10 @@ export type PresetChoice = (typeof PRESET_CHOICES)[number];
  * count per case is at most this. Measured with `segfusion dataset show` on the demo generator's
  * cohorts: the easy demo's lesions (3.5-6 mm at 1.2-1.5 mm pixels) have a median of 124-192 voxels per
  * case (12 patients, seeds 1, 2), the hard cohorts' (3-7 mm at 2.4-3.2 mm pixels) 24-42 (16-40
- * patients, seeds 1, 777, 2026, 4242, 9001).
- * There the small-lesions preset raised lesion Dice from 0.35-0.36 to 0.50-0.55 over 3 seeds
- * (docs/loss-fusion.md, "A recipe for small lesions" and "Validating every second epoch"). A class of at most 100 voxels per case, in 1-3 objects, is 1-3 voxels across:
- * where 2.5D input and test-time mirroring pay.
+ * patients, seeds 1, 777, 2026, 4242, 9001). There the small-lesions preset raised lesion Dice from
+ * 0.35-0.36 to 0.50-0.55 over 3 seeds (docs/loss-fusion.md, "A recipe for small lesions" and
+ * "Validating every second epoch"). A class of at most 100 voxels per case, in 1-3 objects, is 1-3
+ * voxels across: where 2.5D input and test-time mirroring pay.
  */
 export const SMALL_CLASS_MEDIAN_VOXELS = 100;
 
@@ -93,8 +93,8 @@ export function datasetPreset(db: Db, choice: PresetChoice | undefined, name: st
 
 /**
  * A launch request's body (POST /api/runs, POST /api/studies) with its preset resolved to a name or
- * "none", before validation lays it under `body[key]`; a preset that is not a choice is left for the
- * schema to reject on `preset`. `dataset` reads the dataset's name from the body.
+ * "none", for the request schema to lay under the config before validating it; a preset that is not a
+ * choice is left for the schema to reject on `preset`. `dataset` reads the dataset's name from the body.
  */
 export async function withResolvedPreset(db: Db, body: unknown, dataset: (body: Record<string, unknown>) => unknown): Promise<{ body: unknown; preset: PresetSuggestion | null }> {
   if (!isRecord(body) || (body.preset !== undefined && !isPresetChoice(body.preset))) return { body, preset: null };
