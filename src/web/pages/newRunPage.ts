@@ -2,6 +2,7 @@ import { api, ApiError } from '../api.js';
 import { duration, h } from '../dom.js';
 import { estimateRunTime } from '../estimate.js';
 import { flattenConfig } from '../flattenConfig.js';
+import { presetChoice } from '../presetChoice.js';
 import { collectOptions, optionFields, type JsonSchema, type OptionField } from '../optionFields.js';
 import type { DatasetDetail, RunListItem } from '../types.js';
 
@@ -107,14 +108,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   // A preset fills the fields it sets (the form's values then override it, as a config file's would)
   // and names the settings the form has no field for; the API lays it under the submitted config.
   // "auto" is the preset the chosen dataset's labels call for (the API decides the same way).
-  const preset = h(
-    'select',
-    { id: 'f-preset', name: 'preset' },
-    h('option', { value: 'auto' }, 'auto (as the dataset calls for)'),
-    h('option', { value: 'none' }, 'none (the defaults)'),
-    ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name)),
-  ) as HTMLSelectElement;
-  let suggested: DatasetDetail['preset'] = { preset: null, reason: 'no dataset chosen' };
+  const choice = presetChoice('f-preset', plugins.presets);
+  const preset = choice.select;
   const presetHelp = h('div', { id: 'f-preset-help', class: 'help' });
   const presetFields: Record<string, HTMLInputElement | HTMLSelectElement> = {
     epochs: inputs.epochs,
@@ -129,13 +124,12 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   };
   const defaults = flattenConfig(d);
   const applyPreset = () => {
-    const name = preset.value === 'auto' ? suggested.preset : preset.value;
-    const p = plugins.presets.find((x) => x.name === name);
+    const p = plugins.presets.find((x) => x.name === choice.chosen());
     const set = flattenConfig(p?.config ?? {});
     for (const [key, el] of Object.entries(presetFields)) el.value = String(set.get(key) ?? defaults.get(key));
     const elsewhere = [...set].filter(([key]) => !(key in presetFields));
     presetHelp.replaceChildren(
-      preset.value === 'auto' ? h('div', { id: 'f-preset-auto' }, `auto: ${suggested.preset ?? 'none'}, as ${suggested.reason}`) : '',
+      choice.autoLine() ? h('div', { id: 'f-preset-auto' }, choice.autoLine()) : '',
       ...(p
         ? [
             h('div', {}, p.help, ' ', h('a', { href: p.docs, target: '_blank', rel: 'noopener' }, 'measured (docs)')),
@@ -149,7 +143,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const loadClasses = async () => {
     if (!dataset.value) return;
     const d = await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`);
-    suggested = d.preset;
+    choice.suggest(d.preset);
     if (preset.value === 'auto') applyPreset();
     targetClass.replaceChildren(
       h('option', { value: '' }, 'none'),

@@ -1,5 +1,6 @@
 import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
+import { presetChoice } from '../presetChoice.js';
 import { describeStatusCounts } from '../../studies/statusCounts.js';
 import type { DatasetDetail } from '../types.js';
 
@@ -33,24 +34,18 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
   const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: plugins.defaults.epochs });
   // The base config every arm starts from: a preset under the form's epochs and target (the API lays it
   // under them); "auto" is the preset the chosen dataset's labels call for, as the API decides.
-  const preset = h(
-    'select',
-    { id: 's-preset', name: 'preset' },
-    h('option', { value: 'auto' }, 'auto (as the dataset calls for)'),
-    h('option', { value: 'none' }, 'none (the defaults)'),
-    ...plugins.presets.map((p) => h('option', { value: p.name, title: p.help }, p.name)),
-  ) as HTMLSelectElement;
+  const choice = presetChoice('s-preset', plugins.presets);
+  const preset = choice.select;
   const presetHelp = h('div', { id: 's-preset-help', class: 'help' });
-  let suggested: DatasetDetail['preset'] = { preset: null, reason: 'no dataset chosen' };
   const applyPreset = () => {
-    const p = plugins.presets.find((x) => x.name === (preset.value === 'auto' ? suggested.preset : preset.value));
+    const p = plugins.presets.find((x) => x.name === choice.chosen());
     epochs.value = String(p?.config.epochs ?? plugins.defaults.epochs);
-    presetHelp.textContent = [preset.value === 'auto' ? `auto: ${suggested.preset ?? 'none'}, as ${suggested.reason}.` : '', p?.help ?? ''].filter(Boolean).join(' ');
+    presetHelp.textContent = [choice.autoLine() && `${choice.autoLine()}.`, p?.help ?? ''].filter(Boolean).join(' ');
   };
   preset.addEventListener('change', applyPreset);
   const loadSuggestion = async () => {
     if (!dataset.value) return;
-    suggested = (await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`)).preset;
+    choice.suggest((await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`)).preset);
     applyPreset();
   };
   dataset.addEventListener('change', () => void loadSuggestion());
