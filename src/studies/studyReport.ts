@@ -127,5 +127,11 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
         : `${what}: ${f(c.meanDifference)} [${f(c.ci[0])}, ${f(c.ci[1])}], p = ${pAdjusted.toFixed(3)} (Holm), n = ${c.n} cases${pAdjusted < 0.05 ? '' : ': no significant difference'}`;
     return { ...c, pAdjusted, verdict };
   });
-  return { study, status, arms, comparisons, correction: `Holm-Bonferroni over all ${adjusted.length} comparisons (arms x classes x metrics)` };
+  const correction =
+    study.arms.length < 2
+      ? 'none: the study has one arm, so nothing is compared'
+      : adjusted.length === 0
+        ? 'none yet: no arm has test cases paired with the reference arm'
+        : `Holm-Bonferroni over all ${adjusted.length} comparisons (arms x classes x metrics)`;
+  return { study, status, arms, comparisons, correction };
 }

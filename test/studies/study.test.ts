@@ -114,5 +114,8 @@ describe('--preset auto (the default): the preset the dataset calls for', () => 
       return (JSON.parse(ok(cli(['runs', 'show', runs[0].id, '--json'], env))) as { config: { model: { inputSlices: number } } }).config.model.inputSlices;
     };
     assert.deepEqual([slices(easy.stdout), slices(hard.stdout), slices(ok(none))], [1, 3, 1]);
+    // A study of one arm has nothing to compare, and says so rather than "Holm over 0 comparisons".
+    const { studyId } = JSON.parse(easy.stdout) as { studyId: string };
+    assert.match(ok(cli(['study', 'show', studyId], env)), /^Verdicts \(none: the study has one arm, so nothing is compared\):$/m);
   });
 });
