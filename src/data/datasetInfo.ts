@@ -48,8 +48,7 @@ export async function describeDataset(db: Db, name: string): Promise<DatasetInfo
   const run = await latestIngestRun(db, ds.id);
   const classVoxels: Record<string, number> = {};
   const series: SeriesInfo[] = rows.map((s) => {
-    const counts = s.label?.voxelCounts ?? null;
-    if (counts) for (const [k, v] of Object.entries(counts)) classVoxels[k] = (classVoxels[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(s.label?.voxelCounts ?? {})) classVoxels[k] = (classVoxels[k] ?? 0) + v;
     return {
       seriesInstanceUid: s.seriesInstanceUid,
       patientId: s.study.patient.patientId,
@@ -62,7 +61,7 @@ export async function describeDataset(db: Db, name: string): Promise<DatasetInfo
       volumePath: s.volumePath,
       intensityRange: [s.huMin, s.huMax],
       warnings: s.warnings,
-      label: s.label && counts ? { sourcePath: s.label.sourcePath, kind: s.label.kind, volumePath: s.label.volumePath, voxelCounts: counts } : null,
+      label: s.label && { sourcePath: s.label.sourcePath, kind: s.label.kind, volumePath: s.label.volumePath, voxelCounts: s.label.voxelCounts },
     };
   });
   return {

@@ -1,5 +1,5 @@
 import type { Db } from '../db/client.js';
-import { DatasetNotFoundError, describeDataset, type DatasetInfo } from '../data/datasetInfo.js';
+import { datasetSeries, findDataset } from '../db/catalog.js';
 import { isRecord } from '../util/deepMerge.js';
 import { percentile } from '../metrics/segmentationMetrics.js';
 import { PRESET_NAMES, type PresetName } from './presets.js';
@@ -34,8 +34,14 @@ export interface ClassSize {
   medianVoxels: number | null;
 }
 
+/** What the class sizes are read from: the class map and each series' label voxel counts (null: unlabelled). */
+export interface LabelCounts {
+  classMap: Record<string, string>;
+  series: { label: { voxelCounts: Record<string, number> } | null }[];
+}
+
 /** Each foreground class of the class map (label value > 0) with its per-case voxel counts summarised. */
-export function classSizes(info: Pick<DatasetInfo, 'classMap' | 'series'>): ClassSize[] {
+export function classSizes(info: LabelCounts): ClassSize[] {
   const values = new Set(Object.keys(info.classMap));
   for (const s of info.series) for (const v of Object.keys(s.label?.voxelCounts ?? {})) values.add(v);
   return [...values]
@@ -68,7 +74,7 @@ export function suggestPreset(sizes: ClassSize[]): PresetSuggestion {
 }
 
 /** The preset that `choice` names for a dataset: "auto" (or none given) asks the dataset's labels (`dataset`: null when there is none to ask). */
-export async function resolvePreset(choice: PresetChoice | undefined, dataset: () => Promise<Pick<DatasetInfo, 'classMap' | 'series'> | null>): Promise<PresetSuggestion> {
+export async function resolvePreset(choice: PresetChoice | undefined, dataset: () => Promise<LabelCounts | null>): Promise<PresetSuggestion> {
   if (choice === 'none') return { preset: null, reason: 'preset "none" asked for' };
   if (choice !== undefined && choice !== 'auto') return { preset: choice, reason: `preset "${choice}" asked for` };
   const info = await dataset();
@@ -78,16 +84,11 @@ export async function resolvePreset(choice: PresetChoice | undefined, dataset: (
 
 export const isPresetChoice = (v: unknown): v is PresetChoice => typeof v === 'string' && (PRESET_CHOICES as readonly string[]).includes(v);
 
-/** resolvePreset on dataset `name` of the catalog (an unknown or missing name gets no preset: the config's validation names it). */
+/** resolvePreset on dataset `name` of the catalogue, reading only its class map and label counts (an unknown or missing name gets no preset: the config's validation names it). */
 export function datasetPreset(db: Db, choice: PresetChoice | undefined, name: string | undefined): Promise<PresetSuggestion> {
   return resolvePreset(choice, async () => {
-    if (!name) return null;
-    try {
-      return await describeDataset(db, name);
-    } catch (err) {
-      if (err instanceof DatasetNotFoundError) return null;
-      throw err;
-    }
+    const ds = name ? await findDataset(db, name) : null;
+    return ds && { classMap: ds.classMap, series: await datasetSeries(db, ds.id) };
   });
 }
 

@@ -11,7 +11,7 @@ describe('classSizes', () => {
       // The lesion: 10, 30 and 50 voxels in three cases, absent from one; the unlabelled series counts nowhere.
       series: [labelled({ '0': 900, '1': 100, '2': 10 }), labelled({ '0': 900, '1': 300, '2': 30 }), labelled({ '0': 900, '1': 200, '2': 50 }), labelled({ '0': 999, '1': 1 }), labelled(null)],
     };
-    assert.deepEqual(classSizes(info as never), [
+    assert.deepEqual(classSizes(info), [
       { value: '1', name: 'organ', cases: 4, medianVoxels: 150 },
       { value: '2', name: 'lesion', cases: 3, medianVoxels: 30 },
       { value: '3', name: 'cyst', cases: 0, medianVoxels: null },
@@ -20,7 +20,7 @@ describe('classSizes', () => {
   it('names a label value the class map lacks by its value, and orders values as numbers', () => {
     const info = { classMap: { '1': 'organ' }, series: [labelled({ '1': 5, '10': 7, '2': 9 })] };
     assert.deepEqual(
-      classSizes(info as never).map((c) => [c.value, c.name]),
+      classSizes(info).map((c) => [c.value, c.name]),
       [
         ['1', 'organ'],
         ['2', 'class 2'],
@@ -50,7 +50,7 @@ describe('suggestPreset', () => {
 });
 
 describe('resolvePreset', () => {
-  const hard = async () => ({ classMap: { '2': 'lesion' }, series: [labelled({ '2': 20 })] }) as never;
+  const hard = async () => ({ classMap: { '2': 'lesion' }, series: [labelled({ '2': 20 })] });
   it('"none" and a named preset are taken as they are, without looking at the dataset', async () => {
     const never = () => Promise.reject(new Error('the dataset was read'));
     assert.deepEqual(await resolvePreset('none', never), { preset: null, reason: 'preset "none" asked for' });
