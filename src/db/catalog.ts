@@ -203,6 +203,23 @@ export async function runSeries(db: Db, runId: string, seriesUid: string) {
   return series && { ...series, geometry: VolumeGeometrySchema.parse(JSON.parse(series.geometry)) };
 }
 
+/**
+ * Where a case of a run lives, all on the series' own grid: its image, ground truth and the run's
+ * prediction (null: not stored), with the patient and modality; null when the run does not exist,
+ * `series` null when the series is not in the run's dataset. Three indexed lookups: the viewer asks for
+ * every slice it shows, so nothing heavier (instances, geometry) is read.
+ */
+export async function runCaseFiles(db: Db, runId: string, seriesUid: string) {
+  const run = await db.run.findUnique({ where: { id: runId }, select: { datasetId: true, dataset: { select: { name: true } } } });
+  if (!run) return null;
+  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, datasetId: run.datasetId }, include: { label: true, study: { include: { patient: true } } } });
+  const prediction = series && (await db.artifact.findUnique({ where: { runId_kind_name: { runId, kind: 'prediction', name: seriesUid } }, select: { path: true } }));
+  return {
+    dataset: run.dataset.name,
+    series: series && { modality: series.modality, patientId: series.study.patient.patientId, imagePath: series.volumePath, labelPath: series.label?.volumePath ?? null, predictionPath: prediction?.path ?? null },
+  };
+}
+
 /** A dataset by name, its class map parsed ({} before a label was ingested). */
 export async function findDataset(db: Db, name: string) {
   const ds = await db.dataset.findUnique({ where: { name } });

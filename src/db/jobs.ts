@@ -43,9 +43,9 @@ async function tryClaim(db: Db, id: string, workerId: string, from: JobStatus[] 
   return count === 1;
 }
 
-/** A job row with its payload and result parsed (each kind's job validates its own payload). */
-function parsedJob<J extends { payload: string; result: string | null }>(j: J): Omit<J, 'payload' | 'result'> & { payload: unknown; result: unknown } {
-  return { ...j, payload: JSON.parse(j.payload) as unknown, result: j.result === null ? null : (JSON.parse(j.result) as unknown) };
+/** A job row with its payload, result and worker tags parsed (each kind's job validates its own payload). */
+function parsedJob<J extends { payload: string; result: string | null; tags: string }>(j: J): Omit<J, 'payload' | 'result' | 'tags'> & { payload: unknown; result: unknown; tags: string[] } {
+  return { ...j, payload: JSON.parse(j.payload) as unknown, result: j.result === null ? null : (JSON.parse(j.result) as unknown), tags: parseTags(j.tags) };
 }
 
 /** A claimed job; `queue` names its pg-boss queue (null on SQLite, where the row is the queue). */
@@ -107,6 +107,22 @@ export async function finishJob(db: Db, id: string, status: JobStatus, error: st
   await db.job.update({ where: { id }, data: { status, error, finishedAt: new Date(), ...(result === undefined ? {} : { result: JSON.stringify(result) }) } });
 }
 
+/** The queued or running job of a run, newest first (null: none). */
+export async function activeJobOfRun(db: Db, runId: string) {
+  const job = await db.job.findFirst({ where: { runId, status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'desc' } });
+  return job && parsedJob(job);
+}
+
+/** The first job a run was queued with: a resumed run keeps its priority and worker tags. */
+export async function firstJobOfRun(db: Db, runId: string) {
+  const job = await db.job.findFirst({ where: { runId }, orderBy: { createdAt: 'asc' } });
+  return job && parsedJob(job);
+}
+
+export async function markJobInterrupted(db: Db, id: string) {
+  await db.job.update({ where: { id }, data: { status: 'interrupted' } });
+}
+
 export async function findJob(db: Db, id: string) {
   const job = await db.job.findUnique({ where: { id } });
   return job && parsedJob(job);
@@ -126,8 +142,8 @@ export async function requestCancel(db: Db, id: string) {
     db.job.updateMany({ where: { id, status: 'queued' }, data: { status: 'cancelled', cancelRequested: true, finishedAt: new Date() } }),
     db.job.updateMany({ where: { id, status: 'running' }, data: { cancelRequested: true } }),
   ]);
-  const job = await db.job.findUnique({ where: { id } });
-  if (job && hasQueue(db) && job.status === 'cancelled') await cancelQueued(db, parseTags(job.tags), id);
+  const job = await findJob(db, id);
+  if (job && hasQueue(db) && job.status === 'cancelled') await cancelQueued(db, job.tags, id);
   return job;
 }
 

@@ -193,6 +193,31 @@ export async function runTraces(db: Db, runId: string): Promise<TraceRecord[]> {
   }));
 }
 
+/** Who launched a run and where it stands, for permission checks and download names (null: no such run). */
+export async function runOwnership(db: Db, id: string) {
+  return db.run.findUnique({ where: { id }, select: { id: true, owner: true, status: true, name: true } });
+}
+
+/** Sets what a person may edit on a run: its name, tags and notes (fields left undefined stay). */
+export async function annotateRun(db: Db, id: string, a: { name?: string | null; tags?: string[]; notes?: string | null }) {
+  await db.run.update({ where: { id }, data: { ...(a.name !== undefined ? { name: a.name } : {}), ...(a.tags ? { tags: JSON.stringify(a.tags) } : {}), ...(a.notes !== undefined ? { notes: a.notes } : {}) } });
+}
+
+/** Deletes a run's records (epochs, traces, metrics, artifacts and jobs go with it: cascade). */
+export async function deleteRunRecord(db: Db, id: string) {
+  await db.run.delete({ where: { id } });
+}
+
+/** Sets a run's status, with the error it stopped on where one is given. */
+export async function setRunStatus(db: Db, id: string, status: RunStatus, error?: string) {
+  await db.run.update({ where: { id }, data: { status, ...(error !== undefined ? { error } : {}) } });
+}
+
+/** A run still marked running whose job was taken over from a lost worker: interrupted, so it can resume. */
+export async function interruptIfRunning(db: Db, id: string) {
+  await db.run.updateMany({ where: { id, status: 'running' }, data: { status: 'interrupted' } });
+}
+
 export async function runningRuns(db: Db) {
   return db.run.findMany({ where: { status: 'running' }, select: { id: true, pid: true, host: true, heartbeatAt: true } });
 }

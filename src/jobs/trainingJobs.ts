@@ -4,9 +4,8 @@ import type { BackendChoice } from '../backend/selectBackend.js';
 import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
-import { parseTags } from '../db/jobQueue.js';
-import { enqueueJob, jobControl, requeueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
-import { createRun, findRun, markInterrupted, runningRuns } from '../db/runs.js';
+import { enqueueJob, firstJobOfRun, jobControl, markJobInterrupted, requeueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
+import { createRun, findRun, interruptIfRunning, markInterrupted, runningRuns, setRunStatus } from '../db/runs.js';
 import { processAlive } from '../util/processAlive.js';
 import { DatasetNotFoundError, describeDataset, type DatasetInfo } from '../data/datasetInfo.js';
 import { checkpointDir } from '../train/checkpoint.js';
@@ -65,10 +64,10 @@ export async function queueResume(db: Db, runId: string, runsDir: string, o: { l
   if (!run) throw new RunNotFoundError(runId);
   if (!['interrupted', 'cancelled', 'failed'].includes(run.status)) throw new RunStateError(`run ${runId} is ${run.status}; only interrupted, cancelled or failed runs can be resumed`);
   const resume = checkpointDir(runDir(runsDir, runId), 'latest') !== null;
-  await db.run.update({ where: { id: runId }, data: { status: 'queued' } });
+  await setRunStatus(db, runId, 'queued');
   // The resumed run keeps the priority and worker tags of its first job.
-  const first = await db.job.findFirst({ where: { runId }, orderBy: { createdAt: 'asc' }, select: { priority: true, tags: true } });
-  return enqueueJob(db, { kind: 'train', runId, payload: { resume }, priority: first?.priority, tags: first ? parseTags(first.tags) : [], local: o.local });
+  const first = await firstJobOfRun(db, runId);
+  return enqueueJob(db, { kind: 'train', runId, payload: { resume }, priority: first?.priority, tags: first?.tags ?? [], local: o.local });
 }
 
 /** A run on another host counts as dead when it has not reported for this long. */
@@ -118,7 +117,7 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
   const workerId = job.workerId ?? '';
   let resume = TrainPayloadSchema.parse(job.payload).resume;
   if (job.attempts > 1) {
-    await db.run.updateMany({ where: { id: runId, status: 'running' }, data: { status: 'interrupted' } });
+    await interruptIfRunning(db, runId);
     resume = checkpointDir(runDir(o.runsDir, runId), 'latest') !== null;
   }
   let shutdown = false;
@@ -136,9 +135,9 @@ export async function runTrainingJob(db: Db, job: ClaimedJob, o: JobRunOptions):
       // A queue worker stopped (SIGTERM, a restart): the run is not cancelled by anyone, so it goes back
       // on the queue and the next worker continues it from its checkpoint.
       const error = `worker ${workerId} stopped during the run; another worker continues it from its last checkpoint`;
-      await db.run.update({ where: { id: runId }, data: { status: 'interrupted', error } });
+      await setRunStatus(db, runId, 'interrupted', error);
       if (!job.queue) await requeueJob(db, job.id, error);
-      else if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await db.job.update({ where: { id: job.id }, data: { status: 'interrupted' } });
+      else if (!(await settleJob(db, job, 'failed', { error, retry: true }))) await markJobInterrupted(db, job.id);
       return { runId, status: 'interrupted', error };
     }
     if (outcome.status !== 'lost') await settleJob(db, job, outcome.status, { error: outcome.error ?? null });

@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { parseTags } from '../../db/jobQueue.js';
 import { findJob, listJobs, requestCancel } from '../../db/jobs.js';
 import { requireRole } from '../auth.js';
 import type { ServerContext } from '../context.js';
@@ -20,7 +19,7 @@ const view = (j: NonNullable<Awaited<ReturnType<typeof findJob>>>) => ({
   cancelRequested: j.cancelRequested,
   priority: j.priority,
   /** Worker tags it requires. */
-  requires: parseTags(j.tags),
+  requires: j.tags,
   attempts: j.attempts,
   workerId: j.workerId,
   createdAt: j.createdAt.toISOString(),

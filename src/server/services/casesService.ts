@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { runCaseFiles } from '../../db/catalog.js';
 import type { Db } from '../../db/client.js';
 import { FileSlices, planeLayout, readPlane, type Plane } from '../../data/volumeSlices.js';
 import { readVolume, readVolumeHeader } from '../../data/volumeCache.js';
@@ -12,17 +13,12 @@ export const SliceParamsSchema = z.object({ id: z.string().min(1), series: z.str
 
 const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
-/**
- * Where a case's image, ground truth and the run's prediction live (all on the series' own grid): three
- * indexed lookups, since the viewer asks for every slice it shows.
- */
+/** A case of a run: 404 for a run or a series (of the run's dataset) that does not exist. */
 async function caseVolumes(db: Db, runId: string, seriesUid: string) {
-  const run = await db.run.findUnique({ where: { id: runId }, select: { datasetId: true, dataset: { select: { name: true } } } });
-  if (!run) throw new RunNotFoundError(runId);
-  const series = await db.series.findFirst({ where: { seriesInstanceUid: seriesUid, datasetId: run.datasetId }, include: { label: true, study: { include: { patient: true } } } });
-  if (!series) throw notFound(`series ${seriesUid} is not in dataset ${run.dataset.name}`);
-  const prediction = await db.artifact.findUnique({ where: { runId_kind_name: { runId, kind: 'prediction', name: seriesUid } }, select: { path: true } });
-  return { series, imagePath: series.volumePath, labelPath: series.label?.volumePath ?? null, predictionPath: prediction?.path ?? null };
+  const found = await runCaseFiles(db, runId, seriesUid);
+  if (!found) throw new RunNotFoundError(runId);
+  if (!found.series) throw notFound(`series ${seriesUid} is not in dataset ${found.dataset}`);
+  return found.series;
 }
 
 /** A case of a run: its geometry, per-class metrics, and whether ground truth and prediction exist. */
@@ -33,10 +29,10 @@ export async function caseInfo(db: Db, runId: string, seriesUid: string) {
   return {
     runId,
     seriesInstanceUid: seriesUid,
-    patientId: v.series.study.patient.patientId,
+    patientId: v.patientId,
     size: image.geometry.size,
     spacing: image.geometry.spacing,
-    modality: v.series.modality,
+    modality: v.modality,
     hasLabel: v.labelPath !== null,
     hasPrediction: v.predictionPath !== null,
     classNames: report.plan?.classNames ?? [],

@@ -7,8 +7,8 @@ import type { Db } from '../../db/client.js';
 import { recordAudit } from '../../db/users.js';
 import { ForbiddenError, mayActOnRun, type Principal } from '../../users/roles.js';
 import { findDataset } from '../../db/catalog.js';
-import { requestCancel } from '../../db/jobs.js';
-import { runTraces } from '../../db/runs.js';
+import { activeJobOfRun, requestCancel } from '../../db/jobs.js';
+import { annotateRun, deleteRunRecord, runOwnership, runTraces } from '../../db/runs.js';
 import { DatasetNotFoundError } from '../../data/datasetInfo.js';
 import { exportRun } from '../../export/exportRun.js';
 import { MAX_TAGS, TAG_PATTERN } from '../../db/jobQueue.js';
@@ -60,7 +60,7 @@ export async function createRunFromRequest(db: Db, raw: unknown, actor: Principa
   const { body: resolved, preset } = await withResolvedPreset(db, raw, (b) => (isRecord(b.config) ? b.config.dataset : undefined));
   const body = CreateRunSchema.parse(resolved);
   const { run, job } = await launchRun(db, body.config, { name: body.name, owner: actor.name, priority: body.priority, tags: body.requires });
-  if (body.tags || body.notes) await db.run.update({ where: { id: run.id }, data: { tags: JSON.stringify(body.tags ?? []), notes: body.notes ?? null } });
+  if (body.tags || body.notes) await annotateRun(db, run.id, { tags: body.tags, notes: body.notes ?? null });
   return { run: await runReport(db, run.id), jobId: job.id, preset };
 }
 
@@ -85,7 +85,7 @@ export async function runCurves(db: Db, id: string) {
  * does not exist, else 403 naming who launched it.
  */
 async function runToChange(db: Db, id: string, actor: Principal, what: string) {
-  const run = await db.run.findUnique({ where: { id }, select: { id: true, owner: true, status: true, name: true } });
+  const run = await runOwnership(db, id);
   if (!run) throw new RunNotFoundError(id);
   if (!mayActOnRun(actor, run.owner)) throw new ForbiddenError(`${actor.name} (${actor.role}) may not ${what} run ${id}: it was launched by ${run.owner ?? 'nobody recorded'}, and only its owner or an admin may`);
   return run;
@@ -94,24 +94,24 @@ async function runToChange(db: Db, id: string, actor: Principal, what: string) {
 export async function updateRun(db: Db, id: string, u: z.infer<typeof UpdateRunSchema>, actor: Principal) {
   await runToChange(db, id, actor, 'change');
   await recordAudit(db, actor.name, 'run.update', id, { fields: Object.keys(u) });
-  await db.run.update({ where: { id }, data: { ...(u.name !== undefined ? { name: u.name } : {}), ...(u.tags ? { tags: JSON.stringify(u.tags) } : {}), ...(u.notes !== undefined ? { notes: u.notes } : {}) } });
+  await annotateRun(db, id, u);
   return runReport(db, id);
 }
 
 /** Deletes a run that is not active, with its records (cascade) and its folder (checkpoints, predictions, exports). */
 export async function deleteRun(db: Db, id: string, runsDir: string, actor: Principal) {
   await reconcileRuns(db);
-  const run = await db.run.findUnique({ where: { id }, select: { status: true, name: true, owner: true } });
+  const run = await runOwnership(db, id);
   if (!run) throw new RunNotFoundError(id);
   if (run.status === 'running' || run.status === 'queued') throw new RunStateError(`run ${id} is ${run.status}; cancel it before deleting it`);
-  await db.run.delete({ where: { id } });
+  await deleteRunRecord(db, id);
   await recordAudit(db, actor.name, 'run.delete', id, { name: run.name, owner: run.owner });
   fs.rmSync(runDir(runsDir, id), { recursive: true, force: true });
 }
 
 export async function cancelRun(db: Db, id: string, actor: Principal) {
   await runToChange(db, id, actor, 'cancel');
-  const job = await db.job.findFirst({ where: { runId: id, status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'desc' } });
+  const job = await activeJobOfRun(db, id);
   if (!job) throw new RunStateError(`run ${id} has no queued or running job to cancel`);
   await recordAudit(db, actor.name, 'run.cancel', id);
   return requestCancel(db, job.id);
@@ -152,7 +152,6 @@ const CSV_COLUMNS = [
   'detectionF1',
 ] as const;
 
-/** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
 /**
  * A download's file name: "segfusion-<run name>-<first 8 of the id>-<what>", the name reduced to
  * letters, digits, '.', '_' and '-' (at most 60), so a header cannot be broken by what a user typed.
@@ -168,11 +167,12 @@ export function downloadName(run: { id: string; name: string | null }, what: str
 
 /** A run's id and name, for download names; a missing run is a 404. */
 export async function runIdentity(db: Db, id: string): Promise<{ id: string; name: string | null }> {
-  const run = await db.run.findUnique({ where: { id }, select: { id: true, name: true } });
+  const run = await runOwnership(db, id);
   if (!run) throw new RunNotFoundError(id);
-  return run;
+  return { id: run.id, name: run.name };
 }
 
+/** Per-case, per-class metrics as CSV (RFC 4180 quoting), one row per case and class. */
 export async function metricsCsv(db: Db, id: string, redact: Redactor): Promise<string> {
   const report = redact.value(await runReport(db, id));
   const quote = (v: unknown) => {
