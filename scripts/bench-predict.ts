@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon } from '../src/backend/nativeKernels.js';
+import { loadNativeAddon } from '../src/backend/nativeAddon.js';
 import { selectBackend, type BackendChoice } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
 import { buildUNet } from '../src/model/unet.js';

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon } from '../src/backend/nativeKernels.js';
+import { loadNativeAddon } from '../src/backend/nativeAddon.js';
 import { selectBackend, type BackendChoice } from '../src/backend/selectBackend.js';
 import { loadConfig } from '../src/config.js';
 import { createFusionStrategy } from '../src/fusion/registry.js';

@@ -117,7 +117,7 @@ struct ConvShape {
   memory::desc md(const memory::dims& d, tag t) const { return memory::desc(d, dt::f32, t); }
 };
 
-// Post-op codes shared with the JS side (nativeKernels.ts).
+// Post-op codes shared with the JS side (nativeConvKernels.ts).
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kLeakyRelu = 3, kElu = 4, kSigmoid = 5 };
 
 struct ConvForward {

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { loadConfig } from '../config.js';
 import { BACKEND_ORDER, type BackendChoice } from './backendChoice.js';
 import { registerBatchNormGradient } from './batchNormGradient.js';
-import { registerNativeKernels, unregisterNativeKernels, type NativeProvider } from './nativeKernels.js';
+import type { NativeProvider } from './nativeAddon.js';
+import { registerNativeKernels, unregisterNativeKernels } from './nativeKernels.js';
 import { useWasmBackend } from './wasmBackend.js';
 
 export { BACKEND_ORDER, type BackendChoice };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { loadNativeAddon, setNativeStrict } from '../../src/backend/nativeKernels.js';
+import { loadNativeAddon, setNativeStrict } from '../../src/backend/nativeAddon.js';
 import { selectBackend } from '../../src/backend/selectBackend.js';
 import { createFusionStrategy } from '../../src/fusion/registry.js';
 import { createDiceLoss } from '../../src/losses/dice.js';
