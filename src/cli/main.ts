@@ -154,7 +154,7 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
 
   program
     .command('demo')
-    .description('write a synthetic CT cohort (and optionally ingest it): the easy demo, or --difficulty hard where fusion matters')
+    .description('write a synthetic CT cohort (and optionally ingest it): the easy demo, or --difficulty hard with 1-3-voxel lesions, to compare strategies and settings where small structures are hardest')
     .option('--difficulty <level>', 'easy (the demo: 12 patients, lesions 3.5-6 mm, 70 HU contrast) or hard (16 patients, lesions 3-7 mm at 2.4-3.2 mm pixels, 18 HU darker, 15 HU noise)', 'easy')
     .option('--out <dir>', 'output folder (default datasets/demo, or datasets/demo-hard)')
     .option('--patients <n>', 'number of patients', (v) => Number.parseInt(v, 10))

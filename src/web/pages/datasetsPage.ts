@@ -50,7 +50,7 @@ export async function datasetsPage(root: HTMLElement): Promise<() => void> {
       status.textContent = err instanceof ApiError ? err.message : String(err);
     }
   });
-  // A synthetic cohort written and ingested by the server: the easy demo, or the hard one where fusion matters.
+  // A synthetic cohort written and ingested by the server: the easy demo, or the hard one with 1-3-voxel lesions.
   const demo = h(
     'form',
     { class: 'grid', id: 'demo' },
