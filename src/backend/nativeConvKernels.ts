@@ -36,35 +36,21 @@ const ACTIVATIONS: Record<string, number> = { linear: 0, relu: 1, relu6: 2, leak
  */
 const pack = (head: number[], blocks: number[][]) => Int32Array.from([blocks[0].length, ...head, ...blocks.flat()]);
 
+const spatial2d = (i: backend_util.Conv2DInfo) => [
+  [i.inHeight, i.inWidth],
+  [i.filterHeight, i.filterWidth],
+  [i.outHeight, i.outWidth],
+  [i.strideHeight, i.strideWidth],
+];
+
 function convShape(i: backend_util.Conv2DInfo): Int32Array {
   const p = i.padInfo;
-  return pack(
-    [i.batchSize, i.inChannels, i.outChannels],
-    [
-      [i.inHeight, i.inWidth],
-      [i.filterHeight, i.filterWidth],
-      [i.outHeight, i.outWidth],
-      [i.strideHeight, i.strideWidth],
-      [i.dilationHeight, i.dilationWidth],
-      [p.top, p.left],
-      [p.bottom, p.right],
-    ],
-  );
+  return pack([i.batchSize, i.inChannels, i.outChannels], [...spatial2d(i), [i.dilationHeight, i.dilationWidth], [p.top, p.left], [p.bottom, p.right]]);
 }
 
 function poolShape(i: backend_util.Conv2DInfo): Int32Array {
   const p = i.padInfo;
-  return pack(
-    [i.batchSize, i.inChannels],
-    [
-      [i.inHeight, i.inWidth],
-      [i.filterHeight, i.filterWidth],
-      [i.outHeight, i.outWidth],
-      [i.strideHeight, i.strideWidth],
-      [p.top, p.left],
-      [p.bottom, p.right],
-    ],
-  );
+  return pack([i.batchSize, i.inChannels], [...spatial2d(i), [p.top, p.left], [p.bottom, p.right]]);
 }
 
 const spatial3d = (i: backend_util.Conv3DInfo) => [
