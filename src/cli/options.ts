@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import { BACKEND_ORDER, type BackendChoice } from '../backend/backendChoice.js';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/client.js';
+import { StudyEndpointSchema, type StudyEndpoint } from '../studies/studyEndpoint.js';
+import { STUDY_METRICS } from '../studies/studyMetrics.js';
 import { withPreset } from '../train/presets.js';
 import { datasetPreset, isPresetChoice, PRESET_CHOICES } from '../train/presetSuggestion.js';
 
@@ -16,6 +18,14 @@ export const int = (flag: string) => (v: string) => {
   if (!Number.isInteger(n)) throw new CliOptionError(`${flag} must be an integer, got "${v}"`);
   return n;
 };
+
+/** `--primary CLASS:METRIC` (e.g. lesion:sensitivity): the class name up to the last colon, the metric after it. */
+export function endpointFlag(text: string): StudyEndpoint {
+  const at = text.lastIndexOf(':');
+  const parsed = StudyEndpointSchema.safeParse(at > 0 ? { className: text.slice(0, at), metric: text.slice(at + 1) } : {});
+  if (!parsed.success) throw new CliOptionError(`--primary must be CLASS:METRIC with METRIC one of ${STUDY_METRICS.join(', ')}, got "${text}"`);
+  return parsed.data;
+}
 
 /** --backend, else SEGFUSION_BACKEND, else undefined (the first that loads). */
 export function backendOf(flag: string | undefined): BackendChoice | undefined {

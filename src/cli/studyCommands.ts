@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { configFile, int, withPresetFlag } from './options.js';
+import { configFile, endpointFlag, int, withPresetFlag } from './options.js';
 import { PRESET_CHOICES } from '../train/presetSuggestion.js';
 import { table } from './tables.js';
 import { cliActor } from '../users/cliActor.js';
 import { withDb } from './withDb.js';
 import { resolveStudyId } from '../db/idPrefix.js';
 import { describeStatusCounts } from '../studies/statusCounts.js';
+import type { StudyEndpoint } from '../studies/studyEndpoint.js';
+import { STUDY_METRICS } from '../studies/studyMetrics.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -23,10 +25,15 @@ export function addStudyCommands(program: Command): void {
     .option('--preset <name>', `run-config preset under --config: ${PRESET_CHOICES.join(', ')} (default auto: as the dataset's labels call for; segfusion train --help)`)
     .option('--name <name>', 'study name')
     .option('--reference <arm>', 'arm the others are compared with (default static, else the first)')
+    .option(
+      '--primary <class:metric>',
+      `the study's question, named before any result: a class and one of ${STUDY_METRICS.join(', ')} (e.g. lesion:sensitivity); tested in a Holm family of its own, the other comparisons in a secondary one`,
+      endpointFlag,
+    )
     .option('--priority <n>', 'queue priority of its runs (-100..100; higher first)', int('--priority'))
     .option('--requires <tags>', 'worker tags its runs need, comma-separated (e.g. gpu)')
     .option('--json', 'print JSON')
-    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; preset?: string; name?: string; reference?: string; priority?: number; requires?: string; json?: boolean }) => {
+    .action(async (o: { dataset: string; arms?: string; arm: string[]; seeds: number; config?: string; preset?: string; name?: string; reference?: string; primary?: StudyEndpoint; priority?: number; requires?: string; json?: boolean }) => {
       const { createStudy, parseArms, StudyError } = await import('../studies/study.js');
       const specs = [
         ...(o.arms
@@ -47,6 +54,7 @@ export function addStudyCommands(program: Command): void {
           arms: parseArms(specs, base),
           seeds: o.seeds,
           reference: o.reference,
+          primaryEndpoint: o.primary,
           owner: cliActor(),
           priority: o.priority,
           requires: o.requires?.split(','),

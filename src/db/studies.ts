@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { StudyEndpointSchema, type StudyEndpoint } from '../studies/studyEndpoint.js';
 import type { Db } from './client.js';
 
 /** One arm of a study: a name and the run-config overrides it applies to the base config. */
@@ -18,18 +19,43 @@ export interface StudyRecord {
   createdAt: Date;
   /** Who created it (as Run.owner), null for studies from before accounts. */
   owner: string | null;
+  /** The class and metric named at creation as the study's question, null when none was. */
+  primaryEndpoint: StudyEndpoint | null;
 }
 
-const parse = (r: { id: string; name: string; datasetId: string; dataset: { name: string }; baseConfig: string; arms: string; seeds: number; referenceArm: string; createdAt: Date; owner: string | null }): StudyRecord => ({
+const parse = (r: {
+  id: string;
+  name: string;
+  datasetId: string;
+  dataset: { name: string };
+  baseConfig: string;
+  arms: string;
+  seeds: number;
+  referenceArm: string;
+  createdAt: Date;
+  owner: string | null;
+  primaryEndpoint: string | null;
+}): StudyRecord => ({
   ...r,
   dataset: r.dataset.name,
   baseConfig: JSON.parse(r.baseConfig) as Record<string, unknown>,
   arms: z.array(StudyArmSchema).parse(JSON.parse(r.arms)),
+  primaryEndpoint: r.primaryEndpoint === null ? null : StudyEndpointSchema.parse(JSON.parse(r.primaryEndpoint)),
 });
 
-export async function createStudyRecord(db: Db, s: { name: string; datasetId: string; baseConfig: unknown; arms: StudyArm[]; seeds: number; referenceArm: string; owner: string }) {
+export async function createStudyRecord(db: Db, s: { name: string; datasetId: string; baseConfig: unknown; arms: StudyArm[]; seeds: number; referenceArm: string; owner: string; primaryEndpoint: StudyEndpoint | null }) {
   return db.runStudy.create({
-    data: { id: randomUUID(), name: s.name, datasetId: s.datasetId, baseConfig: JSON.stringify(s.baseConfig), arms: JSON.stringify(s.arms), seeds: s.seeds, referenceArm: s.referenceArm, owner: s.owner },
+    data: {
+      id: randomUUID(),
+      name: s.name,
+      datasetId: s.datasetId,
+      baseConfig: JSON.stringify(s.baseConfig),
+      arms: JSON.stringify(s.arms),
+      seeds: s.seeds,
+      referenceArm: s.referenceArm,
+      owner: s.owner,
+      primaryEndpoint: s.primaryEndpoint && JSON.stringify(s.primaryEndpoint),
+    },
   });
 }
 

@@ -2,6 +2,7 @@ import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
 import { attachRunToStudy, createStudyRecord, type StudyArm } from '../db/studies.js';
+import type { StudyEndpoint } from './studyEndpoint.js';
 import { DatasetNotFoundError } from '../data/datasetInfo.js';
 import { STRATEGY_NAMES } from '../fusion/registry.js';
 import { launchRun } from '../jobs/trainingJobs.js';
@@ -60,7 +61,10 @@ export function armConfig(base: Record<string, unknown>, arm: StudyArm, dataset:
  * and the error names the arm), then one ordinary training run is queued per arm and seed. Seeds are
  * 1..seeds: arms share each seed's split, initial weights and sampling, so their test cases pair up.
  */
-export async function createStudy(db: Db, o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string; owner: string; priority?: number; requires?: string[] }) {
+export async function createStudy(
+  db: Db,
+  o: { name: string; dataset: string; baseConfig: Record<string, unknown>; arms: StudyArm[]; seeds: number; reference?: string; primaryEndpoint?: StudyEndpoint; owner: string; priority?: number; requires?: string[] },
+) {
   if (!o.arms.length) throw new StudyError('a study needs at least one arm');
   if (new Set(o.arms.map((a) => a.name)).size !== o.arms.length) throw new StudyError(`arm names must differ: ${o.arms.map((a) => a.name).join(', ')}`);
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > 20) throw new StudyError(`--seeds must be 1 to 20, got ${o.seeds}`);
@@ -68,6 +72,9 @@ export async function createStudy(db: Db, o: { name: string; dataset: string; ba
   if (!o.arms.some((a) => a.name === reference)) throw new StudyError(`reference arm "${reference}" is not one of the arms (${o.arms.map((a) => a.name).join(', ')})`);
   const dataset = await findDataset(db, o.dataset);
   if (!dataset) throw new DatasetNotFoundError(o.dataset);
+  const foreground = Object.entries(dataset.classMap).flatMap(([value, name]) => (value === '0' ? [] : [name]));
+  if (o.primaryEndpoint && !foreground.includes(o.primaryEndpoint.className))
+    throw new StudyError(`primary endpoint class "${o.primaryEndpoint.className}" is not a foreground class of dataset "${o.dataset}" (${foreground.join(', ') || 'it has no labels'})`);
   const seeds = [...Array(o.seeds).keys()].map((i) => i + 1);
   for (const arm of o.arms) {
     try {
@@ -77,8 +84,8 @@ export async function createStudy(db: Db, o: { name: string; dataset: string; ba
       throw err;
     }
   }
-  const study = await createStudyRecord(db, { name: o.name, datasetId: dataset.id, baseConfig: o.baseConfig, arms: o.arms, seeds: o.seeds, referenceArm: reference, owner: o.owner });
-  await recordAudit(db, o.owner, 'study.create', study.id, { name: o.name, dataset: o.dataset, arms: o.arms.map((a) => a.name), seeds: o.seeds });
+  const study = await createStudyRecord(db, { name: o.name, datasetId: dataset.id, baseConfig: o.baseConfig, arms: o.arms, seeds: o.seeds, referenceArm: reference, owner: o.owner, primaryEndpoint: o.primaryEndpoint ?? null });
+  await recordAudit(db, o.owner, 'study.create', study.id, { name: o.name, dataset: o.dataset, arms: o.arms.map((a) => a.name), seeds: o.seeds, primaryEndpoint: o.primaryEndpoint ?? null });
   const runs: { id: string; arm: string; seed: number }[] = [];
   for (const seed of seeds) {
     for (const arm of o.arms) {

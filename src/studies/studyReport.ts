@@ -1,12 +1,10 @@
 import type { Db } from '../db/client.js';
 import { findStudy, studyRuns, type StudyRecord } from '../db/studies.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
-import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
+import { bootstrapMean, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
 import { StudyNotFoundError } from './study.js';
-
-/** The metrics a study compares (per test case and class), higher better except the distance. */
-export const STUDY_METRICS = ['dice', 'sensitivity', 'precision', 'hd95', 'detectionSensitivity'] as const;
-export type StudyMetric = (typeof STUDY_METRICS)[number];
+import { adjustByFamily, describeCorrection, isEndpoint } from './studyEndpoint.js';
+import { STUDY_METRICS, type StudyMetric } from './studyMetrics.js';
 
 export interface ArmSummary {
   arm: string;
@@ -30,9 +28,11 @@ export interface Comparison {
   n: number;
   meanDifference: number | null;
   ci: [number, number] | null;
-  /** Wilcoxon signed-rank two-sided p, and after Holm's adjustment over every comparison of the study. */
+  /** Wilcoxon signed-rank two-sided p, and after Holm's adjustment within its family (studyEndpoint.ts). */
   p: number | null;
   pAdjusted: number | null;
+  /** Of the study's primary endpoint (its class and metric), named at creation. */
+  primary: boolean;
   verdict: string;
 }
 
@@ -53,8 +53,9 @@ const f = (v: number, d = 3) => {
 /**
  * The study's report from its runs' test case metrics: per arm and class, means with bootstrap CIs and
  * pooled lesion detection; every arm against the reference arm, paired by seed and test case, with the
- * mean difference, its bootstrap CI, the Wilcoxon signed-rank p and Holm's adjustment over all
- * comparisons; a verdict worded from those numbers ("no significant difference" when p_adj >= 0.05).
+ * mean difference, its bootstrap CI, the Wilcoxon signed-rank p and Holm's adjustment (over all
+ * comparisons, or within the primary endpoint's family and the secondary one when the study names a
+ * primary endpoint); a verdict worded from those numbers ("no significant difference" when p_adj >= 0.05).
  */
 export async function studyReport(db: Db, id: string): Promise<StudyReport> {
   const study = await findStudy(db, id);
@@ -116,22 +117,20 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
         }),
       );
     });
-  const adjusted = holmAdjust(raw.filter((c) => c.p !== null).map((c) => c.p as number));
-  let k = 0;
-  const comparisons: Comparison[] = raw.map((c) => {
-    const pAdjusted = c.p === null ? null : adjusted[k++];
-    const what = `${c.arm} vs ${c.reference} on ${c.className} ${c.metric}`;
+  const adjusted = adjustByFamily(raw, study.primaryEndpoint);
+  const comparisons: Comparison[] = raw.map((c, i) => {
+    const pAdjusted = adjusted[i];
+    const primary = isEndpoint(study.primaryEndpoint, c);
+    const what = `${primary ? 'primary endpoint: ' : ''}${c.arm} vs ${c.reference} on ${c.className} ${c.metric}`;
     const verdict =
       c.meanDifference === null || pAdjusted === null || !c.ci
         ? `${what}: no paired cases yet`
         : `${what}: ${f(c.meanDifference)} [${f(c.ci[0])}, ${f(c.ci[1])}], p = ${pAdjusted.toFixed(3)} (Holm), n = ${c.n} cases${pAdjusted < 0.05 ? '' : ': no significant difference'}`;
-    return { ...c, pAdjusted, verdict };
+    return { ...c, pAdjusted, primary, verdict };
   });
+  // The question asked in advance leads; the order is otherwise arm, class, metric.
+  comparisons.sort((a, b) => Number(b.primary) - Number(a.primary));
   const correction =
-    study.arms.length < 2
-      ? 'none: the study has one arm, so nothing is compared'
-      : adjusted.length === 0
-        ? 'none yet: no arm has test cases paired with the reference arm'
-        : `Holm-Bonferroni over all ${adjusted.length} comparisons (arms x classes x metrics)`;
+    study.arms.length < 2 ? 'none: the study has one arm, so nothing is compared' : adjusted.every((p) => p === null) ? 'none yet: no arm has test cases paired with the reference arm' : describeCorrection(raw, study.primaryEndpoint);
   return { study, status, arms, comparisons, correction };
 }

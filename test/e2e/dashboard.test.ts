@@ -523,10 +523,15 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal(await page.inputValue('#s-epochs'), '48');
     assert.match((await page.textContent('#s-preset-help')) ?? '', /^lesions of 1-3 voxels/);
     await page.fill('#s-epochs', '1');
+    // The question named in advance: the chosen dataset's classes x the study metrics.
+    assert.ok((await page.$$eval('#s-primary option', (els) => els.map((e) => e.textContent))).includes('lesion sensitivity'));
+    await page.selectOption('#s-primary', 'lesion:sensitivity');
     await page.click('#study-form button[type=submit]');
     await page.waitForSelector('[data-table="studies"] td:has-text("browser study")');
     assert.match((await page.textContent('[data-table="studies"]')) ?? '', /batchAdaptive, static, uncertainty, dwa, gradnorm/);
     // Its 15 runs counted by status (a worker may have taken one already).
+    const listed = (await (await fetch(`${url}/api/studies`)).json()) as { items: { name: string; primaryEndpoint: unknown }[] };
+    assert.deepEqual(listed.items.find((s) => s.name === 'browser study')?.primaryEndpoint, { className: 'lesion', metric: 'sensitivity' });
     const counted = [...((await page.textContent('[data-table="studies"] tr:has-text("browser study") [data-runs]')) ?? '').matchAll(/(\d+) (\w+)/g)];
     assert.equal(
       counted.reduce((n, m) => n + Number(m[1]), 0),

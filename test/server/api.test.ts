@@ -206,6 +206,9 @@ describe('JSON API', () => {
     const bad = await call('/api/studies', { method: 'POST', body: { name: 'x', dataset: 'demo', arms: ['static', 'bad={"fusion":{"strategy":"gradnorm","options":{"alpha":-1}}}'] } });
     assert.equal(bad.status, 400);
     assert.match(bad.json.error?.message ?? '', /arm "bad": run config: fusion\.options\.alpha/);
+    const badEndpoint = await call('/api/studies', { method: 'POST', body: { name: 'x', dataset: 'demo', arms: ['static'], primaryEndpoint: { className: 'lesion', metric: 'auc' } } });
+    assert.equal(badEndpoint.status, 400);
+    assert.equal(badEndpoint.json.error?.issues?.[0].field, 'primaryEndpoint.metric');
     const created = await call('/api/studies', { method: 'POST', body: { name: 'api study', dataset: 'demo', arms: ['static', 'batchAdaptive'], seeds: 1, baseConfig: { sensitivityTargets: { '2': 0.9 } } } });
     assert.equal(created.status, 201, created.text);
     const id = created.json.id as string;

@@ -40,10 +40,14 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /arm "bad": run config: fusion\.options\.alpha/);
     assert.deepEqual(JSON.parse(ok(cli(['runs', 'list', '--json'], env))), { total: 0, runs: [] });
+    const unknown = cli(['study', 'create', '--dataset', 's', '--arms', 'static', '--primary', 'tumour:dice', '--config', config], env);
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /primary endpoint class "tumour" is not a foreground class of dataset "s" \(organ, lesion\)/);
+    assert.deepEqual(JSON.parse(ok(cli(['runs', 'list', '--json'], env))), { total: 0, runs: [] });
   });
 
   it('queues arms x seeds as ordinary jobs, and reports paired comparisons with verdicts and an offline HTML file', () => {
-    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static,batchAdaptive', '--seeds', '2', '--config', config, '--name', 'fusion check', '--json'], env))) as {
+    const created = JSON.parse(ok(cli(['study', 'create', '--dataset', 's', '--arms', 'static,batchAdaptive', '--seeds', '2', '--config', config, '--name', 'fusion check', '--primary', 'lesion:dice', '--json'], env))) as {
       studyId: string;
       runs: { arm: string; seed: number }[];
     };
@@ -57,10 +61,13 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
     assert.deepEqual(report.status, { completed: 4 });
     assert.equal(report.study.referenceArm, 'static');
     // One test patient per seed, the same for both arms: 2 pairs per class and metric.
-    const lesionDice = report.comparisons.find((c) => c.className === 'lesion' && c.metric === 'dice');
-    assert.ok(lesionDice && lesionDice.n === 2 && lesionDice.pAdjusted !== null);
-    assert.match(lesionDice.verdict, /^batchAdaptive vs static on lesion dice: [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], p = \d\.\d{3} \(Holm\), n = 2 cases(: no significant difference)?$/);
-    assert.match(report.correction, /Holm-Bonferroni over all \d+ comparisons/);
+    // The primary endpoint named at creation leads, alone in its family: its p is not adjusted.
+    const [lesionDice, ...secondary] = report.comparisons;
+    assert.deepEqual(report.study.primaryEndpoint, { className: 'lesion', metric: 'dice' });
+    assert.ok(lesionDice.primary && lesionDice.className === 'lesion' && lesionDice.metric === 'dice' && lesionDice.n === 2 && lesionDice.pAdjusted === lesionDice.p);
+    assert.ok(secondary.every((c) => !c.primary));
+    assert.match(lesionDice.verdict, /^primary endpoint: batchAdaptive vs static on lesion dice: [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], p = \d\.\d{3} \(Holm\), n = 2 cases(: no significant difference)?$/);
+    assert.equal(report.correction, `primary endpoint lesion dice (named at creation): Holm-Bonferroni over its 1 comparison; the other ${secondary.length} are secondary, Holm-Bonferroni over them`);
     assert.ok(report.arms.every((a) => a.completed === 2 && a.weights.length === 2));
     const page = fs.readFileSync(html, 'utf8');
     assert.match(page, /<h1>Study fusion check<\/h1>/);
@@ -74,7 +81,7 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       pictures.map((m) => m[1]),
       ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
     );
-    assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(Holm-Bonferroni/);
+    assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(primary endpoint lesion dice \(named at creation\)[^\n]*\n  primary endpoint: batchAdaptive vs static on lesion dice/);
     // The list names it by the start of its id, which study show takes.
     const listed = JSON.parse(ok(cli(['study', 'list', '--json'], env))) as { id: string; name: string; arms: string[]; runs: Record<string, number> }[];
     assert.deepEqual(

@@ -3,6 +3,7 @@ import type { Db } from '../../db/client.js';
 import type { Principal } from '../../users/roles.js';
 import { listStudies, studyRuns, studyStatusCounts } from '../../db/studies.js';
 import { createStudy, parseArms } from '../../studies/study.js';
+import { StudyEndpointSchema } from '../../studies/studyEndpoint.js';
 import { presetUnder } from '../../train/presets.js';
 import { PRESET_CHOICES, withResolvedPreset } from '../../train/presetSuggestion.js';
 import { studyHtml, type StudyCaseFigure } from '../../studies/studyHtml.js';
@@ -20,6 +21,8 @@ export const CreateStudySchema = z.preprocess(
     seeds: z.number().int().min(1).max(20).default(3),
     baseConfig: z.record(z.string(), z.unknown()).default({}),
     reference: z.string().min(1).optional(),
+    /** The study's question, named before any result ({className, metric}): tested in a Holm family of its own (studies/studyEndpoint.ts). */
+    primaryEndpoint: StudyEndpointSchema.optional(),
     /** A run-config preset (src/train/presets.ts) that `baseConfig` is laid over; "auto" (when left out): as the dataset's labels call for (train/presetSuggestion.ts). */
     preset: z.enum(PRESET_CHOICES).optional(),
   }),
@@ -29,7 +32,16 @@ export const CreateStudySchema = z.preprocess(
 export async function createStudyFromRequest(db: Db, raw: unknown, actor: Principal) {
   const { body: resolved, preset } = await withResolvedPreset(db, raw, (b) => b.dataset);
   const body = CreateStudySchema.parse(resolved);
-  const { study, runs } = await createStudy(db, { name: body.name, dataset: body.dataset, baseConfig: body.baseConfig, arms: parseArms(body.arms, body.baseConfig), seeds: body.seeds, reference: body.reference, owner: actor.name });
+  const { study, runs } = await createStudy(db, {
+    name: body.name,
+    dataset: body.dataset,
+    baseConfig: body.baseConfig,
+    arms: parseArms(body.arms, body.baseConfig),
+    seeds: body.seeds,
+    reference: body.reference,
+    primaryEndpoint: body.primaryEndpoint,
+    owner: actor.name,
+  });
   return { id: study.id, runs, preset };
 }
 
@@ -44,6 +56,7 @@ export async function studiesList(db: Db) {
       arms: s.arms.map((a) => a.name),
       seeds: s.seeds,
       referenceArm: s.referenceArm,
+      primaryEndpoint: s.primaryEndpoint,
       owner: s.owner,
       createdAt: s.createdAt.toISOString(),
       runs: counts.get(s.id) ?? {},

@@ -2,6 +2,7 @@ import { api, ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { presetChoice } from '../presetChoice.js';
 import { describeStatusCounts } from '../../studies/statusCounts.js';
+import { STUDY_METRICS } from '../../studies/studyMetrics.js';
 import type { DatasetDetail } from '../types.js';
 
 interface StudyItem {
@@ -32,6 +33,14 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
   const seeds = h('input', { id: 's-seeds', name: 'seeds', type: 'number', value: 3, min: '1', max: '20' });
   const target = h('input', { id: 's-target', name: 'target', type: 'number', value: 0.9, step: '0.05', min: '0', max: '1' });
   const epochs = h('input', { id: 's-epochs', name: 'epochs', type: 'number', value: plugins.defaults.epochs });
+  // The question named before any result: one class and metric, tested in a Holm family of its own.
+  const primary = h('select', { id: 's-primary', name: 'primary' });
+  const endpoints = new Map<string, { className: string; metric: string }>();
+  const primaryChoices = (classes: string[]) => {
+    endpoints.clear();
+    for (const className of classes) for (const metric of STUDY_METRICS) endpoints.set(`${className}:${metric}`, { className, metric });
+    primary.replaceChildren(h('option', { value: '' }, 'none: every comparison in one Holm family'), ...[...endpoints.keys()].map((k) => h('option', { value: k }, k.replace(':', ' '))));
+  };
   // The base config every arm starts from: a preset under the form's epochs and target (the API lays it
   // under them); "auto" is the preset the chosen dataset's labels call for, as the API decides.
   const choice = presetChoice('s-preset', plugins.presets);
@@ -45,7 +54,9 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
   preset.addEventListener('change', applyPreset);
   const loadSuggestion = async () => {
     if (!dataset.value) return;
-    choice.suggest((await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`)).preset);
+    const detail = await api<DatasetDetail>(`/datasets/${encodeURIComponent(dataset.value)}`);
+    choice.suggest(detail.preset);
+    primaryChoices(detail.classSizes.map((c) => c.name));
     applyPreset();
   };
   dataset.addEventListener('change', () => void loadSuggestion());
@@ -69,6 +80,8 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
     target,
     h('label', { for: 's-epochs' }, 'Epochs per run'),
     epochs,
+    h('label', { for: 's-primary' }, 'Primary endpoint'),
+    primary,
     error,
     h('span'),
     h('button', { type: 'submit' }, 'Queue the study'),
@@ -87,6 +100,7 @@ export async function studiesPage(root: HTMLElement): Promise<() => void> {
           seeds: Number(seeds.value),
           baseConfig: { epochs: Number(epochs.value), ...(Number(target.value) > 0 ? { sensitivityTargets: { '2': Number(target.value) } } : {}) },
           preset: preset.value,
+          ...(endpoints.has(primary.value) ? { primaryEndpoint: endpoints.get(primary.value) } : {}),
         },
       });
       location.hash = '#/studies';

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "RunStudy" ADD COLUMN "primaryEndpoint" TEXT;

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "RunStudy" ADD COLUMN     "primaryEndpoint" TEXT;
+
