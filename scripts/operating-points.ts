@@ -1,0 +1,274 @@
+/**
+ * npm run fusion:operating-points -- STUDY [--class C]: what a study's arms differ in before and after
+ * the operating point. The calibrated threshold moves every arm to the same validation sensitivity, so
+ * a difference the weighting makes in the network's output can vanish there; this re-reads the test
+ * split three ways. For each completed run the best checkpoint segments the test cases again (the run's
+ * own inference settings, on each series' grid, as the trainer's final evaluation) keeping class C's
+ * probabilities (default 2, the lesion), and per case reads:
+ * - `argmax`: the network's own output, no threshold;
+ * - `calibrated`: the run's stored operating point (checked against the stored test metrics);
+ * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
+ *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
+ *   positives per case (the best over thresholds with at most that many; FROC as in lesion-detection
+ *   challenges): a comparison no threshold choice decides.
+ * Lesions are counted under two rules (26-connectivity): any overlap, as the product counts them, and
+ * IoU >= 0.1 between lesion and predicted component, a localisation criterion that a low threshold
+ * merging the organ into one component touching every lesion cannot pass.
+ * Then every pair of arms (the study's reference arm first), paired by seed and test case: Wilcoxon
+ * signed-rank and the bootstrap CI of the mean difference, Holm over every comparison printed.
+ * Reads the catalogue of DATABASE_URL and the runs' checkpoints; prints JSON. A diagnostic for
+ * docs/loss-fusion.md.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { selectBackend } from '../src/backend/selectBackend.js';
+import { loadConfig } from '../src/config.js';
+import { withDb } from '../src/cli/withDb.js';
+import { readVolume } from '../src/data/volumeCache.js';
+import { describeDataset } from '../src/data/datasetInfo.js';
+import type { Db } from '../src/db/client.js';
+import { findRun } from '../src/db/runs.js';
+import { findStudy, studyRuns } from '../src/db/studies.js';
+import { connectedComponents } from '../src/metrics/connectedComponents.js';
+import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pairedStatistics.js';
+import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
+import { buildUNet } from '../src/model/unet.js';
+import { labelsAt } from '../src/model/segmentVolume.js';
+import { restoreWeights } from '../src/train/checkpoint.js';
+import { evaluateCases } from '../src/train/evaluate.js';
+import { parseRunConfig } from '../src/train/runConfig.js';
+import { casesOf, preprocessAll } from '../src/train/trainingData.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { class: { type: 'string', default: '2' } } });
+const studyId = positionals[0];
+const cls = Number(values.class);
+if (!studyId || !Number.isInteger(cls) || cls < 1) {
+  console.error('usage: npm run fusion:operating-points -- STUDY [--class C]');
+  process.exit(2);
+}
+const SWEEP = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
+const FP_RATES = [0.5, 1, 2, 4];
+/** A localisation criterion beside any overlap: a predicted component finds a lesion when their IoU reaches this. */
+const STRICT_IOU = 0.1;
+const RULES = ['anyOverlap', 'iou'] as const;
+type Rule = (typeof RULES)[number];
+const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v.toFixed(3)));
+
+/** One test case of one run, read at the arg-max and at the calibrated threshold, with its sweep. */
+interface CaseReading {
+  key: string;
+  argmax: ClassMetrics;
+  calibrated: ClassMetrics;
+  /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
+  sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
+  /** The arg-max and calibrated segmentations counted under both rules. */
+  rules: { argmax: Record<Rule, { found: number; lesions: number; falsePositives: number }>; calibrated: Record<Rule, { found: number; lesions: number; falsePositives: number }> };
+}
+
+interface RunReading {
+  arm: string;
+  seed: number;
+  runId: string;
+  threshold: number | null;
+  cases: CaseReading[];
+}
+
+/** Pooled over cases: voxel sensitivity and precision, mean case Dice, lesions found, false-positive components. */
+function pooled(ms: ClassMetrics[]) {
+  let [tp, gt, pred] = [0, 0, 0];
+  for (const m of ms) {
+    const t = (m.sensitivity ?? 0) * m.groundTruthVoxels;
+    tp += t;
+    gt += m.groundTruthVoxels;
+    pred += m.predictedVoxels;
+  }
+  return {
+    voxelSensitivity: r3(gt ? tp / gt : null),
+    precision: r3(pred ? tp / pred : null),
+    meanDice: r3(ms.reduce((s, m) => s + m.dice, 0) / (ms.length || 1)),
+    lesionsFound: `${ms.reduce((s, m) => s + m.lesionsFound, 0)}/${ms.reduce((s, m) => s + m.lesions, 0)}`,
+    falsePositiveComponents: ms.reduce((s, m) => s + m.falsePositiveComponents, 0),
+  };
+}
+
+/** Detection sensitivity at each false-positive rate per case: the best threshold of the sweep staying within it. */
+function froc(cases: CaseReading[], rule: Rule) {
+  const points = SWEEP.map((t, i) => {
+    const found = cases.reduce((s, c) => s + c.sweep[i][rule].found, 0);
+    const lesions = cases.reduce((s, c) => s + c.sweep[i][rule].lesions, 0);
+    const fp = cases.reduce((s, c) => s + c.sweep[i][rule].falsePositives, 0) / (cases.length || 1);
+    return { threshold: t, sensitivity: lesions ? found / lesions : 0, falsePositivesPerCase: fp };
+  });
+  return {
+    atFalsePositivesPerCase: Object.fromEntries(FP_RATES.map((rate) => [rate, r3(Math.max(0, ...points.filter((p) => p.falsePositivesPerCase <= rate).map((p) => p.sensitivity)))])),
+    curve: points.map((p) => ({ threshold: p.threshold, sensitivity: r3(p.sensitivity), falsePositivesPerCase: r3(p.falsePositivesPerCase) })),
+  };
+}
+
+type Components = ReturnType<typeof connectedComponents>;
+
+/**
+ * Lesions found and false-positive components under both rules, from the overlap of every (lesion,
+ * predicted component) pair. Any overlap counts a component that touches a lesion as finding it, so a
+ * low threshold that merges the organ into one component touching every lesion finds them all with no
+ * false positive; IoU >= STRICT_IOU asks the component to be about the lesion's size and place.
+ */
+function detections(truth: Components, predicted: Components): Record<Rule, { found: number; lesions: number; falsePositives: number }> {
+  const size = (c: Components) => {
+    const n = new Float64Array(c.count + 1);
+    for (const l of c.labels) n[l]++;
+    return n;
+  };
+  const [truthSize, predictedSize] = [size(truth), size(predicted)];
+  const overlap = new Map<number, number>();
+  for (let v = 0; v < truth.labels.length; v++) {
+    const [a, b] = [truth.labels[v], predicted.labels[v]];
+    if (a && b) overlap.set(a * (predicted.count + 1) + b, (overlap.get(a * (predicted.count + 1) + b) ?? 0) + 1);
+  }
+  const found = { anyOverlap: new Set<number>(), iou: new Set<number>() };
+  const matched = { anyOverlap: new Set<number>(), iou: new Set<number>() };
+  for (const [key, n] of overlap) {
+    const [a, b] = [Math.floor(key / (predicted.count + 1)), key % (predicted.count + 1)];
+    found.anyOverlap.add(a);
+    matched.anyOverlap.add(b);
+    if (n / (truthSize[a] + predictedSize[b] - n) >= STRICT_IOU) {
+      found.iou.add(a);
+      matched.iou.add(b);
+    }
+  }
+  const of = (rule: Rule) => ({ found: found[rule].size, lesions: truth.count, falsePositives: predicted.count - matched[rule].size });
+  return { anyOverlap: of('anyOverlap'), iou: of('iou') };
+}
+
+async function readRun(db: Db, runId: string, arm: string, seed: number, storedDice: ReadonlyMap<string, number>): Promise<RunReading> {
+  const run = await findRun(db, runId);
+  if (!run?.split || !run.plan) throw new Error(`run ${runId} has no split or plan`);
+  const config = parseRunConfig(run.config);
+  const { cacheDir, runsDir } = loadConfig();
+  const refs = casesOf(await describeDataset(db, run.dataset.name), run.split);
+  const prepared = preprocessAll(refs.test, run.plan, cacheDir);
+  const net = buildUNet({ ...config.model, classes: run.plan.classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
+  await restoreWeights(path.join(runsDir, runId), 'best', net.model);
+  const labelOf = new Map(refs.test.map((r) => [r.seriesInstanceUid, r.labelPath as string]));
+  const results = evaluateCases(net.model, prepared, {
+    inputSlices: config.model.inputSlices,
+    classes: run.plan.classes,
+    multiple: 2 ** config.model.depth,
+    mirror: config.inference.mirror,
+    sourceGrid: true,
+    truth: (c) => readVolume(labelOf.get(c.seriesInstanceUid) as string).data as Uint8Array,
+    keepProbabilities: [cls],
+  });
+  net.model.dispose();
+  const threshold = run.operatingPoint?.[String(cls)]?.threshold ?? null;
+  const cases = results.map((r) => {
+    const truth = r.truth as Uint8Array;
+    const probabilities = r.probabilities?.get(cls) as Float32Array;
+    const calibratedLabels = threshold === null ? r.prediction : labelsAt(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: threshold });
+    const calibrated = classMetrics(truth, calibratedLabels, cls, r.geometry);
+    const was = storedDice.get(r.seriesInstanceUid);
+    if (was === undefined || Math.abs(was - calibrated.dice) > 1e-6) throw new Error(`run ${runId} case ${r.seriesInstanceUid}: re-read Dice ${calibrated.dice} at the operating point, stored ${was}`);
+    const lesions = connectedComponents(
+      Uint8Array.from(truth, (v) => (v === cls ? 1 : 0)),
+      r.geometry.size,
+    );
+    const sweep = SWEEP.map((t) =>
+      detections(
+        lesions,
+        connectedComponents(
+          Uint8Array.from(probabilities, (p) => (p >= t ? 1 : 0)),
+          r.geometry.size,
+        ),
+      ),
+    );
+    const counted = (labels: Uint8Array) =>
+      detections(
+        lesions,
+        connectedComponents(
+          Uint8Array.from(labels, (v) => (v === cls ? 1 : 0)),
+          r.geometry.size,
+        ),
+      );
+    return { key: `${seed}/${r.seriesInstanceUid}`, argmax: r.metrics[cls] as ClassMetrics, calibrated, sweep, rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels) } };
+  });
+  return { arm, seed, runId, threshold, cases };
+}
+
+const share = (d: { found: number; lesions: number }) => (d.lesions ? d.found / d.lesions : null);
+
+const PAIRED: { name: string; read: (c: CaseReading) => number | null }[] = [
+  { name: 'argmax voxel sensitivity', read: (c) => c.argmax.sensitivity },
+  { name: 'argmax lesions found (share)', read: (c) => c.argmax.detectionSensitivity },
+  { name: 'argmax Dice', read: (c) => c.argmax.dice },
+  { name: 'calibrated voxel sensitivity', read: (c) => c.calibrated.sensitivity },
+  { name: 'calibrated lesions found (share)', read: (c) => c.calibrated.detectionSensitivity },
+  { name: 'calibrated Dice', read: (c) => c.calibrated.dice },
+  { name: 'argmax lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.argmax.iou) },
+  { name: 'calibrated lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.calibrated.iou) },
+];
+
+const out = await withDb(async (db) => {
+  const study = await findStudy(db, studyId);
+  if (!study) throw new Error(`study ${studyId} does not exist`);
+  await selectBackend(loadConfig().backend);
+  const runs = (await studyRuns(db, study.id)).filter((r) => r.status === 'completed');
+  const readings: RunReading[] = [];
+  for (const r of runs) {
+    const storedDice = new Map(r.caseMetrics.filter((m) => m.classIndex === cls).map((m) => [m.seriesInstanceUid, m.dice]));
+    readings.push(await readRun(db, r.id, r.studyArm ?? '?', r.seed, storedDice));
+    console.error(`read ${r.studyArm} seed ${r.seed} (${readings.length}/${runs.length})`);
+  }
+  const arms = [...new Set(readings.map((r) => r.arm))].sort((a, b) => Number(b === study.referenceArm) - Number(a === study.referenceArm));
+  const casesOf = (arm: string) => readings.filter((r) => r.arm === arm).flatMap((r) => r.cases);
+  const pairs = arms.flatMap((reference, i) => arms.slice(i + 1).map((arm) => [arm, reference] as const));
+  const comparisons = pairs.flatMap(([arm, referenceArm]) =>
+    PAIRED.map((m) => {
+      const reference = new Map(casesOf(referenceArm).map((c) => [c.key, m.read(c)]));
+      const differences = casesOf(arm).flatMap((c) => {
+        const [a, b] = [m.read(c), reference.get(c.key)];
+        return a === null || b === null || b === undefined ? [] : [a - b];
+      });
+      const mean = bootstrapMean(differences, { seed: 1 });
+      return { arm, against: referenceArm, metric: m.name, n: differences.length, meanDifference: r3(mean?.mean), ci: mean ? mean.ci.map(r3) : null, p: wilcoxonSignedRank(differences)?.p ?? 1 };
+    }),
+  );
+  const adjusted = holmAdjust(comparisons.map((c) => c.p));
+  return {
+    study: study.id,
+    name: study.name,
+    class: cls,
+    reference: study.referenceArm,
+    arms: arms.map((arm) => {
+      const rs = readings.filter((r) => r.arm === arm);
+      const cases = rs.flatMap((r) => r.cases);
+      return {
+        arm,
+        argmax: pooled(cases.map((c) => c.argmax)),
+        calibrated: pooled(cases.map((c) => c.calibrated)),
+        byRule: Object.fromEntries(
+          (['argmax', 'calibrated'] as const).map((point) => [
+            point,
+            Object.fromEntries(
+              RULES.map((rule) => {
+                const n = (k: 'found' | 'lesions' | 'falsePositives') => cases.reduce((sum, c) => sum + c.rules[point][rule][k], 0);
+                return [rule, { lesionsFound: `${n('found')}/${n('lesions')}`, falsePositiveComponents: n('falsePositives') }];
+              }),
+            ),
+          ]),
+        ),
+        froc: Object.fromEntries(RULES.map((rule) => [rule, froc(cases, rule)])),
+        runs: rs.map((r) => ({
+          seed: r.seed,
+          run: r.runId,
+          threshold: r.threshold,
+          argmax: pooled(r.cases.map((c) => c.argmax)),
+          calibrated: pooled(r.cases.map((c) => c.calibrated)),
+          froc: Object.fromEntries(RULES.map((rule) => [rule, froc(r.cases, rule).atFalsePositivesPerCase])),
+        })),
+      };
+    }),
+    comparisons: comparisons.map((c, i) => ({ ...c, p: r3(c.p), pHolm: r3(adjusted[i]) })),
+    correction: `Holm-Bonferroni over ${comparisons.length} comparisons`,
+  };
+});
+console.log(JSON.stringify(out, null, 1));
