@@ -123,7 +123,8 @@ function detections(truth: Components, predicted: Components): Record<Rule, { fo
   const overlap = new Map<number, number>();
   for (let v = 0; v < truth.labels.length; v++) {
     const [a, b] = [truth.labels[v], predicted.labels[v]];
-    if (a && b) overlap.set(a * (predicted.count + 1) + b, (overlap.get(a * (predicted.count + 1) + b) ?? 0) + 1);
+    const key = a * (predicted.count + 1) + b;
+    if (a && b) overlap.set(key, (overlap.get(key) ?? 0) + 1);
   }
   const found = { anyOverlap: new Set<number>(), iou: new Set<number>() };
   const matched = { anyOverlap: new Set<number>(), iou: new Set<number>() };
@@ -168,26 +169,23 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
     const calibrated = classMetrics(truth, calibratedLabels, cls, r.geometry);
     const was = storedDice.get(r.seriesInstanceUid);
     if (was === undefined || Math.abs(was - calibrated.dice) > 1e-6) throw new Error(`run ${runId} case ${r.seriesInstanceUid}: re-read Dice ${calibrated.dice} at the operating point, stored ${was}`);
-    const lesions = connectedComponents(
-      Uint8Array.from(truth, (v) => (v === cls ? 1 : 0)),
-      r.geometry.size,
-    );
+    // Components (26-connectivity) of the voxels a rule marks: the lesions, then each reading's prediction.
+    const componentsWhere = <T extends number>(values: ArrayLike<T> & Iterable<T>, marked: (v: T) => boolean) =>
+      connectedComponents(
+        Uint8Array.from(values, (v) => (marked(v) ? 1 : 0)),
+        r.geometry.size,
+      );
+    const lesions = componentsWhere(truth, (v) => v === cls);
     const sweep = SWEEP.map((t) =>
       detections(
         lesions,
-        connectedComponents(
-          Uint8Array.from(probabilities, (p) => (p >= t ? 1 : 0)),
-          r.geometry.size,
-        ),
+        componentsWhere(probabilities, (p) => p >= t),
       ),
     );
     const counted = (labels: Uint8Array) =>
       detections(
         lesions,
-        connectedComponents(
-          Uint8Array.from(labels, (v) => (v === cls ? 1 : 0)),
-          r.geometry.size,
-        ),
+        componentsWhere(labels, (v) => v === cls),
       );
     return { key: `${seed}/${r.seriesInstanceUid}`, argmax: r.metrics[cls] as ClassMetrics, calibrated, sweep, rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels) } };
   });

@@ -22,9 +22,9 @@ export const isEndpoint = (e: StudyEndpoint | null, c: { className: string; metr
  */
 export function adjustByFamily(comparisons: readonly { className: string; metric: StudyMetric; p: number | null }[], primary: StudyEndpoint | null) {
   const adjusted: (number | null)[] = comparisons.map(() => null);
-  const families = primary ? [true, false] : [null];
-  for (const family of families) {
-    const members = comparisons.flatMap((c, i) => (c.p !== null && (family === null || isEndpoint(primary, c) === family) ? [i] : []));
+  // Without an endpoint no comparison is of it: the first family is empty and the second holds them all.
+  for (const family of [true, false]) {
+    const members = comparisons.flatMap((c, i) => (c.p !== null && isEndpoint(primary, c) === family ? [i] : []));
     const ps = holmAdjust(members.map((i) => comparisons[i].p as number));
     members.forEach((i, k) => {
       adjusted[i] = ps[k];

@@ -81,7 +81,7 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       pictures.map((m) => m[1]),
       ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
     );
-    assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(primary endpoint lesion dice \(named at creation\)[^\n]*\n  primary endpoint: batchAdaptive vs static on lesion dice/);
+    assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(primary endpoint lesion dice \(named at creation\)[^\n]*\n {2}primary endpoint: batchAdaptive vs static on lesion dice/);
     // The list names it by the start of its id, which study show takes.
     const listed = JSON.parse(ok(cli(['study', 'list', '--json'], env))) as { id: string; name: string; arms: string[]; runs: Record<string, number> }[];
     assert.deepEqual(
