@@ -3,10 +3,11 @@ import { recordAudit } from '../db/users.js';
 import { findDataset } from '../db/catalog.js';
 import { attachRunToStudy, createStudyRecord, type StudyArm } from '../db/studies.js';
 import type { StudyEndpoint } from './studyEndpoint.js';
-import { DatasetNotFoundError } from '../data/datasetInfo.js';
+import { DatasetNotFoundError, describeDataset } from '../data/datasetInfo.js';
 import { STRATEGY_NAMES } from '../fusion/registry.js';
 import { launchRun } from '../jobs/trainingJobs.js';
 import { parseRunConfig, RunConfigError } from '../train/runConfig.js';
+import { classNamesOf } from '../train/trainingData.js';
 import { deepMerge } from '../util/deepMerge.js';
 
 export class StudyError extends Error {
@@ -72,7 +73,9 @@ export async function createStudy(
   if (!o.arms.some((a) => a.name === reference)) throw new StudyError(`reference arm "${reference}" is not one of the arms (${o.arms.map((a) => a.name).join(', ')})`);
   const dataset = await findDataset(db, o.dataset);
   if (!dataset) throw new DatasetNotFoundError(o.dataset);
-  const foreground = Object.entries(dataset.classMap).flatMap(([value, name]) => (value === '0' ? [] : [name]));
+  // The names the runs will give the classes (a label value missing from the class map is "class N"),
+  // which are the names the study's metrics carry and the dashboard's endpoint select offers.
+  const foreground = classNamesOf(await describeDataset(db, o.dataset)).slice(1);
   if (o.primaryEndpoint && !foreground.includes(o.primaryEndpoint.className))
     throw new StudyError(`primary endpoint class "${o.primaryEndpoint.className}" is not a foreground class of dataset "${o.dataset}" (${foreground.join(', ') || 'it has no labels'})`);
   const seeds = [...Array(o.seeds).keys()].map((i) => i + 1);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { ServeError, startServer } from '../../src/server/serve.js';
 import { downloadName } from '../../src/server/services/runsService.js';
 import { openDb } from '../../src/db/client.js';
+import { datasetClassSpecs, findDataset, setClassMap } from '../../src/db/catalog.js';
 import { runIngestJob } from '../../src/jobs/ingestJobs.js';
 import { claimJob } from '../../src/db/jobs.js';
 import { tempDir } from '../helpers.js';
@@ -200,6 +201,25 @@ describe('JSON API', () => {
     const ok = await call('/api/datasets/ingest', { method: 'POST', body: { dataset: 'x', path: 'inside' } });
     assert.equal(ok.status, 202);
     assert.equal((await call(`/api/jobs/${ok.json.jobId as string}`)).json.kind, 'ingest');
+  });
+
+  it("offers as primary endpoints exactly the classes it accepts, a label value missing from the class map included ('class N')", async () => {
+    const db = await openDb(`file:${path.join(dir, 'db.sqlite')}`);
+    const demo = await findDataset(db, 'demo');
+    assert.ok(demo);
+    const specs = await datasetClassSpecs(db, 'demo');
+    try {
+      // The labels hold values 1 and 2; a class map naming only 1 leaves 2 to be called "class 2".
+      await setClassMap(db, demo.id, { '0': 'background', '1': 'organ' }, null);
+      const offered = ((await call('/api/datasets/demo')).json.classSizes as { name: string }[]).map((c) => c.name);
+      assert.deepEqual(offered, ['organ', 'class 2']);
+      const refused = await call('/api/studies', { method: 'POST', body: { name: 'x', dataset: 'demo', arms: ['static'], primaryEndpoint: { className: 'lesion', metric: 'dice' } } });
+      assert.equal(refused.status, 400);
+      assert.match(refused.json.error?.message ?? '', /primary endpoint class "lesion" is not a foreground class of dataset "demo" \(organ, class 2\)/);
+    } finally {
+      await setClassMap(db, demo.id, demo.classMap, specs);
+      await db.$disconnect();
+    }
   });
 
   it('creates a study from the API (arms x seeds queued), lists it and serves its report as JSON and HTML', async () => {
