@@ -6,7 +6,10 @@
  * own inference settings, on each series' grid, as the trainer's final evaluation) keeping class C's
  * probabilities (default 2, the lesion), and per case reads:
  * - `argmax`: the network's own output, no threshold;
- * - `calibrated`: the run's stored operating point (checked against the stored test metrics);
+ * - `calibrated`: the run's stored operating point, its outline threshold and faint lesions included
+ *   (checked against the stored test metrics);
+ * - `twoThresholds`: the same, and for a run calibrated before outline thresholds existed, with the
+ *   outline its stored validation curve gives (the best-Dice threshold, for a lesion-wise target);
  * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
  *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
  *   positives per case (the best over thresholds with at most that many; FROC as in lesion-detection
@@ -33,8 +36,8 @@ import { connectedComponents } from '../src/metrics/connectedComponents.js';
 import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pairedStatistics.js';
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
 import { buildUNet } from '../src/model/unet.js';
-import { labelsAt } from '../src/model/segmentVolume.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
+import { bestDicePoint, labelsAtOperatingPoint } from '../src/train/operatingPoint.js';
 import { evaluateCases } from '../src/train/evaluate.js';
 import { parseRunConfig } from '../src/train/runConfig.js';
 import { casesOf, preprocessAll } from '../src/train/trainingData.js';
@@ -54,15 +57,20 @@ const RULES = ['anyOverlap', 'iou'] as const;
 type Rule = (typeof RULES)[number];
 const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v.toFixed(3)));
 
+const READINGS = ['argmax', 'calibrated', 'twoThresholds'] as const;
+type Reading = (typeof READINGS)[number];
+
 /** One test case of one run, read at the arg-max and at the calibrated threshold, with its sweep. */
 interface CaseReading {
   key: string;
   argmax: ClassMetrics;
   calibrated: ClassMetrics;
+  /** At the two-threshold point (the stored one, or for a run calibrated before it, the one its curve gives). */
+  twoThresholds: ClassMetrics;
   /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
   sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
-  /** The arg-max and calibrated segmentations counted under both rules. */
-  rules: { argmax: Record<Rule, { found: number; lesions: number; falsePositives: number }>; calibrated: Record<Rule, { found: number; lesions: number; falsePositives: number }> };
+  /** Each reading's segmentation counted under both rules. */
+  rules: Record<Reading, Record<Rule, { found: number; lesions: number; falsePositives: number }>>;
 }
 
 interface RunReading {
@@ -70,6 +78,8 @@ interface RunReading {
   seed: number;
   runId: string;
   threshold: number | null;
+  /** The outline threshold of a two-threshold operating point (null: the threshold outlines too). */
+  outlineThreshold: number | null;
   cases: CaseReading[];
 }
 
@@ -161,12 +171,18 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
     keepProbabilities: [cls],
   });
   net.model.dispose();
-  const threshold = run.operatingPoint?.[String(cls)]?.threshold ?? null;
+  const point = run.operatingPoint?.[String(cls)];
+  const threshold = point?.threshold ?? null;
+  // A run calibrated before outline thresholds existed gets the one calibration would now give it: its
+  // stored validation curve's best-Dice threshold, when above the detection threshold (lesion targets).
+  const best = point && bestDicePoint(point);
+  const outlined = point && (point.outlineThreshold !== undefined || point.basis !== 'lesion' || !best || point.threshold === null || best.t <= point.threshold ? point : { ...point, outlineThreshold: best.t });
   const cases = results.map((r) => {
     const truth = r.truth as Uint8Array;
     const probabilities = r.probabilities?.get(cls) as Float32Array;
-    const calibratedLabels = threshold === null ? r.prediction : labelsAt(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: threshold });
+    const calibratedLabels = point ? labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: point }, r.geometry.size) : r.prediction;
     const calibrated = classMetrics(truth, calibratedLabels, cls, r.geometry);
+    const twoThresholdLabels = outlined ? labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: outlined }, r.geometry.size) : r.prediction;
     const was = storedDice.get(r.seriesInstanceUid);
     if (was === undefined || Math.abs(was - calibrated.dice) > 1e-6) throw new Error(`run ${runId} case ${r.seriesInstanceUid}: re-read Dice ${calibrated.dice} at the operating point, stored ${was}`);
     // Components (26-connectivity) of the voxels a rule marks: the lesions, then each reading's prediction.
@@ -187,9 +203,16 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
         lesions,
         componentsWhere(labels, (v) => v === cls),
       );
-    return { key: `${seed}/${r.seriesInstanceUid}`, argmax: r.metrics[cls] as ClassMetrics, calibrated, sweep, rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels) } };
+    return {
+      key: `${seed}/${r.seriesInstanceUid}`,
+      argmax: r.metrics[cls] as ClassMetrics,
+      calibrated,
+      twoThresholds: classMetrics(truth, twoThresholdLabels, cls, r.geometry),
+      sweep,
+      rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), twoThresholds: counted(twoThresholdLabels) },
+    };
   });
-  return { arm, seed, runId, threshold, cases };
+  return { arm, seed, runId, threshold, outlineThreshold: outlined?.outlineThreshold ?? null, cases };
 }
 
 const share = (d: { found: number; lesions: number }) => (d.lesions ? d.found / d.lesions : null);
@@ -203,6 +226,9 @@ const PAIRED: { name: string; read: (c: CaseReading) => number | null }[] = [
   { name: 'calibrated Dice', read: (c) => c.calibrated.dice },
   { name: 'argmax lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.argmax.iou) },
   { name: 'calibrated lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.calibrated.iou) },
+  { name: 'two-threshold Dice', read: (c) => c.twoThresholds.dice },
+  { name: 'two-threshold lesions found (share)', read: (c) => c.twoThresholds.detectionSensitivity },
+  { name: 'two-threshold lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.twoThresholds.iou) },
 ];
 
 const out = await withDb(async (db) => {
@@ -243,8 +269,9 @@ const out = await withDb(async (db) => {
         arm,
         argmax: pooled(cases.map((c) => c.argmax)),
         calibrated: pooled(cases.map((c) => c.calibrated)),
+        twoThresholds: pooled(cases.map((c) => c.twoThresholds)),
         byRule: Object.fromEntries(
-          (['argmax', 'calibrated'] as const).map((point) => [
+          READINGS.map((point) => [
             point,
             Object.fromEntries(
               RULES.map((rule) => {
@@ -259,8 +286,10 @@ const out = await withDb(async (db) => {
           seed: r.seed,
           run: r.runId,
           threshold: r.threshold,
+          outlineThreshold: r.outlineThreshold,
           argmax: pooled(r.cases.map((c) => c.argmax)),
           calibrated: pooled(r.cases.map((c) => c.calibrated)),
+          twoThresholds: pooled(r.cases.map((c) => c.twoThresholds)),
           froc: Object.fromEntries(RULES.map((rule) => [rule, froc(r.cases, rule).atFalsePositivesPerCase])),
         })),
       };

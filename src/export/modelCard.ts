@@ -48,7 +48,7 @@ export function modelCard(m: ExportManifest, run: RunReport, figures: CardFigure
       ? [
           '## Operating point',
           '',
-          "predict applies these per-class probability thresholds (calibrated on the validation split for the run's sensitivity targets):",
+          "predict applies these per-class probability thresholds (calibrated on the validation split for the run's sensitivity targets; a lesion-wise target may have two, one that finds lesions and one that outlines them):",
           '',
           ...describeOperatingPoint(m.operatingPoint, m.classes).map((l) => `- ${l}`),
           '',

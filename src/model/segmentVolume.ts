@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { resampleInPlane } from '../data/resample.js';
+import { addFaintLesions, type TwoThresholdRule } from './faintLesions.js';
 
 export interface SegmentOptions {
   inputSlices: number;
@@ -17,6 +18,12 @@ export interface SegmentOptions {
    * of the classes whose probability reaches their threshold, and the arg-max where none does.
    */
   thresholds?: Readonly<Record<number, number>>;
+  /**
+   * Operating point, second part: per class, a detection threshold below its outline threshold (the
+   * `thresholds` entry); the faint lesions it alone reaches are added after the volume is segmented
+   * (addFaintLesions, which needs the class's probabilities of the whole volume).
+   */
+  faintLesions?: Readonly<Record<number, TwoThresholdRule>>;
   /** Classes whose probabilities (on the output grid) are returned too, for calibrating thresholds. */
   keepProbabilities?: readonly number[];
   onProgress?: (done: number, total: number) => void;
@@ -94,7 +101,9 @@ export function segmentVolumeDetailed(model: tf.LayersModel, image: Float32Array
   const py = Math.ceil(ny / o.multiple) * o.multiple;
   const [ox, oy] = o.outputSize ?? [nx, ny];
   const out = new Uint8Array(ox * oy * nz);
-  const probabilities = new Map((o.keepProbabilities ?? []).map((c) => [c, new Float32Array(ox * oy * nz)]));
+  const faint = o.faintLesions ?? {};
+  const kept = new Set([...(o.keepProbabilities ?? []), ...Object.keys(faint).map(Number)]);
+  const probabilities = new Map([...kept].map((c) => [c, new Float32Array(ox * oy * nz)]));
   const thresholded = Object.entries(o.thresholds ?? {}).map(([c, t]) => [Number(c), t] as const);
   let padValue = Infinity;
   for (const v of image) if (v < padValue) padValue = v;
@@ -128,5 +137,7 @@ export function segmentVolumeDetailed(model: tf.LayersModel, image: Float32Array
     }
     o.onProgress?.(z0 + n, nz);
   }
-  return { labels: out, probabilities };
+  const labels = addFaintLesions(out, probabilities, faint, [ox, oy, nz]);
+  for (const c of kept) if (!o.keepProbabilities?.includes(c)) probabilities.delete(c);
+  return { labels, probabilities };
 }

@@ -13,7 +13,7 @@ import { writeSegmentation } from '../dicom/segWriter.js';
 import { readExportManifest, type ExportManifest } from '../export/exportManifest.js';
 import { readHeader } from '../ingest/readHeader.js';
 import { scanFiles } from '../ingest/scan.js';
-import { thresholdsOf } from '../train/operatingPoint.js';
+import { faintRulesOf, thresholdsOf } from '../train/operatingPoint.js';
 import { loadModel } from '../model/modelIo.js';
 import { segmentVolume } from '../model/segmentVolume.js';
 import { writeNifti } from '../nifti/nifti.js';
@@ -98,6 +98,7 @@ export async function predictSeries(o: PredictOptions): Promise<PredictResult> {
     mirror: manifest.mirror,
     outputSize: [geometry.size[0], geometry.size[1]],
     thresholds: thresholdsOf(manifest.operatingPoint),
+    faintLesions: faintRulesOf(manifest.operatingPoint),
     onProgress: (d, t) => o.onProgress?.('segment', d, t),
   });
   model.dispose();

@@ -3,6 +3,7 @@ import type { VolumeGeometry } from '../data/geometry.js';
 import { loadPreprocessed, type PreprocessedCase } from '../data/preprocess.js';
 import { aggregate, classMetrics, type Aggregate, type ClassMetrics } from '../metrics/segmentationMetrics.js';
 import { segmentVolumeDetailed } from '../model/segmentVolume.js';
+import { faintRulesOf, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 
 export interface CaseResult {
   seriesInstanceUid: string;
@@ -27,8 +28,8 @@ export interface EvaluateOptions {
   sourceGrid: boolean;
   /** Ground truth on the evaluation grid (default: the preprocessed label). */
   truth?: (c: PreprocessedCase) => Uint8Array;
-  /** The run's operating point: per-class probability thresholds (see segmentVolume). */
-  thresholds?: Readonly<Record<number, number>>;
+  /** The run's operating point: per-class outline thresholds and faint lesions below them (labelsAtOperatingPoint). */
+  operatingPoint?: OperatingPoint | null;
   /** Keep these classes' probabilities and the ground truth in the results (for calibration). */
   keepProbabilities?: readonly number[];
   onProgress?: (done: number, total: number) => void;
@@ -48,7 +49,8 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
       multiple: o.multiple,
       mirror: o.mirror,
       outputSize: [geometry.size[0], geometry.size[1]],
-      thresholds: o.thresholds,
+      thresholds: thresholdsOf(o.operatingPoint),
+      faintLesions: faintRulesOf(o.operatingPoint),
       keepProbabilities: o.keepProbabilities,
     });
     const truth = o.truth ? o.truth(c) : label;

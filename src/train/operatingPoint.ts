@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { connectedComponents } from '../metrics/connectedComponents.js';
+import { addFaintLesions, type TwoThresholdRule } from '../model/faintLesions.js';
+import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
 
 /**
@@ -46,6 +48,13 @@ export const ClassOperatingPointSchema = z.object({
   validationLesions: z.number().int().min(0).optional(),
   /** Probability threshold of the class; null: arg-max (no voxel of the class, or no threshold keeps the precision floor). */
   threshold: z.number().nullable(),
+  /**
+   * The threshold that outlines the class's voxels, when it differs from `threshold`: for a lesion-wise
+   * target, the threshold of highest validation Dice when it lies above the detection threshold. Lesions
+   * reached by p >= threshold but not by it are outlined at half their peak (src/model/faintLesions.ts).
+   * Absent (voxel targets, runs before it was recorded): `threshold` outlines too.
+   */
+  outlineThreshold: z.number().optional(),
   /** Sensitivity on the target's basis (pooled voxels, or lesions found) and pooled voxel precision on the validation split at that threshold. */
   validationSensitivity: z.number().nullable(),
   validationPrecision: z.number().nullable(),
@@ -102,7 +111,9 @@ export interface CalibrationCase {
  * target, met = false and the report says plainly that it cannot be met: the threshold of highest
  * sensitivity among those keeping the precision floor is used, or none (arg-max) if no threshold keeps
  * it. Counting is one pass over the voxels into one bin per candidate, plus, for lesions, one
- * connected-component labelling of each case's ground truth.
+ * connected-component labelling of each case's ground truth. A lesion target also gets an outline
+ * threshold, the curve's highest-Dice point, when that lies above the detection threshold (see
+ * labelsAtOperatingPoint).
  */
 export function calibrateThreshold(cases: CalibrationCase[], cls: number, target: number, minPrecision = 0, basis: TargetBasis = 'voxel'): ClassOperatingPoint {
   const m = THRESHOLDS.length;
@@ -152,32 +163,55 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
     : precise.length
       ? precise.reduce((best, c) => ((reached(c) ?? -1) > (reached(best) ?? -1) ? c : best))
       : null;
+  // A lesion target counts lesions, so the voxels can be drawn at the threshold that draws them best
+  // (highest validation Dice) while the lower detection threshold only decides which faint lesions exist.
+  const curve = gt ? candidates.slice().reverse() : [];
+  const outline = basis === 'lesion' && gt && pick ? bestDicePoint({ curve }) : null;
   return {
     target,
     basis,
     minPrecision,
     validationVoxels: gt,
     validationLesions: lesions,
+    ...(outline && pick && outline.t > pick.t ? { outlineThreshold: outline.t } : {}),
     threshold: gt && pick ? pick.t : null,
     validationSensitivity: pick ? reached(pick) : null,
     validationPrecision: pick?.precision ?? null,
     met: meeting.length > 0,
-    curve: gt ? candidates.slice().reverse() : [],
+    curve,
   };
 }
 
-/** Thresholds of an operating point, as segmentVolume takes them. */
-export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> => Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.threshold]])));
+/** The voxel rule's thresholds of an operating point, as segmentVolume takes them: each class's outline threshold. */
+export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> => Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.outlineThreshold ?? p.threshold]])));
+
+/** The classes of an operating point that detect below their outline threshold, as addFaintLesions takes them. */
+export const faintRulesOf = (op: OperatingPoint | null | undefined): Record<number, TwoThresholdRule> =>
+  Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold !== null && p.outlineThreshold !== undefined && p.threshold < p.outlineThreshold ? [[Number(c), { detect: p.threshold, outline: p.outlineThreshold }]] : [])));
+
+/**
+ * The labels of an operating point from the arg-max labels and the kept probabilities of its classes
+ * (i fastest, grid `size`): the voxel rule at each class's outline threshold (labelsAt), then the faint
+ * lesions that only the lower detection threshold reaches, outlined at half their peak (addFaintLesions).
+ */
+export function labelsAtOperatingPoint(argmax: Uint8Array, probabilities: ReadonlyMap<number, Float32Array>, op: OperatingPoint | null | undefined, size: readonly [number, number, number]): Uint8Array {
+  return addFaintLesions(labelsAt(argmax, probabilities, thresholdsOf(op)), probabilities, faintRulesOf(op), size);
+}
 
 /** The point of highest validation Dice on a class's trade-off curve (the larger t on ties); null without a curve. */
-export function bestDicePoint(p: ClassOperatingPoint): TradeOffPoint | null {
+export function bestDicePoint(p: Pick<ClassOperatingPoint, 'curve'>): TradeOffPoint | null {
   let best: TradeOffPoint | null = null;
   for (const c of p.curve) if (c.dice !== null && (best === null || c.dice >= (best.dice ?? -1))) best = c;
   return best;
 }
 
-/** What the target costs on validation: the Dice at the picked threshold and at the best one; null without a curve or a threshold. */
+/**
+ * What the target costs on validation: the Dice at the picked threshold and at the best one; empty
+ * without a curve or a threshold. With an outline threshold the voxels are drawn at the best one, and
+ * the clause says so instead.
+ */
 function targetCost(p: ClassOperatingPoint, f: (v: number | null | undefined) => string): string {
+  if (p.outlineThreshold !== undefined) return `; lesions outlined at ${p.outlineThreshold}, the validation's best Dice, and a lesion only ${p.threshold} reaches at half its peak`;
   const best = bestDicePoint(p);
   const at = p.curve.find((c) => c.t === p.threshold);
   if (!best || !at || best.t === at.t) return '';

@@ -19,7 +19,7 @@ import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, summarize, type CaseResult } from './evaluate.js';
 import { describeScore } from './selection.js';
-import { thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import type { OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, isValidationEpoch, judgeEpoch, NOT_VALIDATED, relabel } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import type { TrainingEvent } from './events.js';
@@ -300,12 +300,11 @@ async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: 
     ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: Object.keys(targets).map(Number), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
     : null;
   const operatingPoint = calibration ? calibrateOperatingPoint(calibration, targets, config.operatingPoint) : null;
-  const thresholds = thresholdsOf(operatingPoint);
   const evaluated: { split: 'validation' | 'test'; results: CaseResult[] }[] = [
-    { split: 'validation', results: calibration ? relabel(calibration, classes, thresholds) : evaluateCases(net.model, valCases, validationOptions) },
+    { split: 'validation', results: calibration ? relabel(calibration, classes, operatingPoint) : evaluateCases(net.model, valCases, validationOptions) },
     {
       split: 'test',
-      results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, thresholds, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }),
+      results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, operatingPoint, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }),
     },
   ];
   if (operatingPoint) testOperatingPoint(operatingPoint, evaluated[1].results, config.seed);

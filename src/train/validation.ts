@@ -1,10 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PreprocessedCase } from '../data/preprocess.js';
 import { classMetrics } from '../metrics/segmentationMetrics.js';
-import { labelsAt } from '../model/segmentVolume.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult, type EvaluateOptions } from './evaluate.js';
 import { coarseTargetNote } from './coarseTarget.js';
-import { calibrateThreshold, thresholdsOf, type OperatingPoint, type TargetBasis } from './operatingPoint.js';
+import { calibrateThreshold, labelsAtOperatingPoint, type OperatingPoint, type TargetBasis } from './operatingPoint.js';
 import type { RunConfig } from './runConfig.js';
 import { isBetter, selectionScore, smoothScore, type SelectionScore } from './selection.js';
 
@@ -43,23 +42,24 @@ export interface EpochValidation {
 export function validateEpoch(
   model: tf.LayersModel,
   cases: PreprocessedCase[],
-  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number; basis: TargetBasis },
+  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number; basis: TargetBasis },
 ): EpochValidation {
   const calibrate = o.atOperatingPoint && Object.keys(o.targets).length > 0;
   const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
   if (!calibrate) return { summary: summarize(results, o.classNames), operatingPoint: null };
   const operatingPoint = calibrateOperatingPoint(results, o.targets, o);
-  return { summary: summarize(relabel(results, o.classes, thresholdsOf(operatingPoint)), o.classNames), operatingPoint };
+  return { summary: summarize(relabel(results, o.classes, operatingPoint), o.classNames), operatingPoint };
 }
 
 /**
- * Arg-max results evaluated with the thresholded classes' probabilities kept, re-labelled and
- * re-scored at those thresholds (the kept probabilities and truth are dropped: the results are final).
+ * Arg-max results evaluated with the operating point's classes' probabilities kept, re-labelled and
+ * re-scored at the operating point (labelsAtOperatingPoint; the kept probabilities and truth are
+ * dropped: the results are final).
  */
-export function relabel(results: CaseResult[], classes: number, thresholds: Readonly<Record<number, number>>): CaseResult[] {
+export function relabel(results: CaseResult[], classes: number, operatingPoint: OperatingPoint | null): CaseResult[] {
   return results.map((r) => {
     if (!r.probabilities || !r.truth) throw new RangeError(`case ${r.seriesInstanceUid} was evaluated without its probabilities; nothing to re-threshold`);
-    const prediction = labelsAt(r.prediction, r.probabilities, thresholds);
+    const prediction = labelsAtOperatingPoint(r.prediction, r.probabilities, operatingPoint, r.geometry.size);
     const truth = r.truth;
     return { seriesInstanceUid: r.seriesInstanceUid, patientId: r.patientId, geometry: r.geometry, prediction, metrics: [...Array(classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, r.geometry))) };
   });
@@ -95,7 +95,7 @@ export function judgeEpoch(
   cases: PreprocessedCase[],
   o: {
     config: RunConfig;
-    evalOptions: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'thresholds' | 'mirror'>;
+    evalOptions: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint' | 'mirror'>;
     classNames: string[];
     targets: Record<string, number>;
     epoch: number;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/backend/selectBackend.js';
+import { addFaintLesions } from '../../src/model/faintLesions.js';
 import { labelsAt, segmentVolume, segmentVolumeDetailed } from '../../src/model/segmentVolume.js';
 import { Random } from '../../src/util/random.js';
 
@@ -95,6 +96,34 @@ describe('segmentVolume', () => {
     }
     assert.deepEqual(labelsAt(kept.labels, kept.probabilities, {}), kept.labels, 'no thresholds: the arg-max');
     assert.throws(() => labelsAt(kept.labels, new Map(), { 1: 0.5 }), /class 1 has a threshold but its probabilities were not kept/);
+  });
+
+  it('adds the faint lesions a detection threshold below the outline reaches, after the whole volume (faintLesions)', () => {
+    // p(class 1) = sigmoid(10 x - 5): x = 0 gives 0.0067, 0.2 gives 0.047, 0.3 gives 0.119, 0.8 gives 0.95.
+    // Lesion A on slice 1: voxels 11-12 at 0.95 with a shoulder (13) at 0.119; lesion B on slice 3: voxel
+    // 33 at 0.119 and 34 at 0.047. Detect 0.04, outline 0.5: A is drawn at 0.5 (its shoulder stays out,
+    // its component reaching the outline), B at half its peak (0.06): voxel 33 only.
+    const image = new Float32Array(300);
+    const at = (i: number, j: number, k: number) => k * 60 + j * 10 + i;
+    for (const [v, x] of [
+      [at(1, 1, 1), 0.8],
+      [at(2, 1, 1), 0.8],
+      [at(3, 1, 1), 0.3],
+      [at(3, 3, 3), 0.3],
+      [at(4, 3, 3), 0.2],
+    ] as const)
+      image[v] = x;
+    const o = { inputSlices: 1, classes: 2, multiple: 2, thresholds: { 1: 0.5 }, faintLesions: { 1: { detect: 0.04, outline: 0.5 } } };
+    const got = segmentVolumeDetailed(thresholdModel(1, 0), image, size, o);
+    assert.deepEqual(
+      [...got.labels.keys()].filter((v) => got.labels[v] === 1),
+      [at(1, 1, 1), at(2, 1, 1), at(3, 3, 3)],
+    );
+    assert.equal(got.probabilities.size, 0, 'the probabilities the rule needed are not returned unless asked for');
+    // The same from the arg-max and the kept probabilities, as validation re-labels them.
+    const kept = segmentVolumeDetailed(thresholdModel(1, 0), image, size, { inputSlices: 1, classes: 2, multiple: 2, keepProbabilities: [1] });
+    assert.deepEqual(addFaintLesions(labelsAt(kept.labels, kept.probabilities, o.thresholds), kept.probabilities, o.faintLesions, size), got.labels);
+    assert.deepEqual(segmentVolumeDetailed(thresholdModel(1, 0), image, size, { ...o, keepProbabilities: [1] }).probabilities.get(1), kept.probabilities.get(1));
   });
 
   it('mirrors at test time: the softmax averaged over the 4 in-plane mirrorings, each mirrored back', () => {

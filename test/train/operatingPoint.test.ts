@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
 import { coarseTargetNote } from '../../src/train/coarseTarget.js';
-import { bestDicePoint, calibrateThreshold, ClassOperatingPointSchema, describeOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
+import { bestDicePoint, calibrateThreshold, ClassOperatingPointSchema, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
 const oneCase = (positives: number[], negatives: number[]) => ({
@@ -129,6 +129,29 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 1 met with threshold 0\.3 /);
     // Without lesions there is nothing to detect: no threshold.
     assert.equal(calibrateThreshold([oneCase([], NEG)], 2, 0.9, 0, 'lesion').threshold, null);
+  });
+
+  it('outlines a lesion-wise target at its best-Dice threshold when meeting the target needs a lower one, and applies both', () => {
+    // Lesion A = voxels 0-1 (0.8, 0.6); lesion B = voxel 3 (0.045, found only for t <= 0.04); negatives
+    // 0.3, 0.1 x 3 and 0.05 between faint 0.02s. GT: 3 voxels, 2 lesions. Finding both needs t <= 0.04:
+    // TP 3, FP 5 (every negative >= 0.04), Dice 6 / 11. The best Dice is t in (0.3, 0.6]: TP 2, FP 0,
+    // 4 / 5; the largest such t is 0.6, the outline.
+    const probability = [0.8, 0.6, 0.02, 0.045, 0.02, 0.3, 0.02, 0.1, 0.02, 0.1, 0.02, 0.1, 0.02, 0.05];
+    const c = { size: [probability.length, 1, 1] as const, truth: Uint8Array.from([2, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), probability: Float32Array.from(probability) };
+    const lesion = calibrateThreshold([c], 2, 1, 0, 'lesion');
+    assert.equal(lesion.threshold, 0.04);
+    assert.equal(lesion.outlineThreshold, 0.6);
+    assert.ok(Math.abs((lesion.curve.find((p) => p.t === 0.04)?.dice ?? -1) - 6 / 11) < 1e-12);
+    assert.deepEqual(thresholdsOf({ '2': lesion }), { 2: 0.6 }, 'the voxel rule draws at the outline');
+    assert.deepEqual(faintRulesOf({ '2': lesion }), { 2: { detect: 0.04, outline: 0.6 } });
+    // A voxel target outlines where it detects: its sensitivity counts voxels.
+    assert.equal(calibrateThreshold([c], 2, 1).outlineThreshold, undefined);
+    assert.deepEqual(faintRulesOf({ '2': calibrateThreshold([c], 2, 1) }), {});
+    // Applied to the arg-max (nothing of class 2): lesion A at >= 0.6; every other component that
+    // reaches 0.04 outlined at half its peak: B, the 0.3 and 0.1 negatives and the 0.05 one.
+    const labels = labelsAtOperatingPoint(new Uint8Array(probability.length), new Map([[2, c.probability]]), { '2': lesion }, c.size);
+    assert.deepEqual([...labels], [2, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2]);
+    assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /met with threshold 0\.04 .*; lesions outlined at 0\.6, the validation's best Dice, and a lesion only 0\.04 reaches at half its peak/);
   });
 
   it('says plainly when a target cannot be met', () => {

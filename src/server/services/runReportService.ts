@@ -98,7 +98,8 @@ export async function runReportHtml(db: Db, runId: string): Promise<string> {
     return `<tr><td>${esc(cls)}</td><td>${agg(cls, 'dice')}</td><td>${agg(cls, 'sensitivity')}</td><td>${agg(cls, 'precision')}</td><td>${agg(cls, 'hd95', 1)}</td><td>${l ? `${l.lesionsFound}/${l.lesions}, ${l.falsePositiveComponents} FP` : '–'}</td></tr>`;
   });
   const op = Object.entries(r.operatingPoint ?? {}).map(
-    ([c, p]) => `<li>class ${esc(c)}: target ${targetMeasure(p.basis)} ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
+    ([c, p]) =>
+      `<li>class ${esc(c)}: target ${targetMeasure(p.basis)} ${num(p.target, 2)}, threshold ${num(p.threshold, 3)}${p.outlineThreshold === undefined ? '' : `, outlined at ${num(p.outlineThreshold, 3)}`}${p.test ? `, test sensitivity ${num(p.test.sensitivity)} [${num(p.test.ci[0])}, ${num(p.test.ci[1])}]` : ''}</li>`,
   );
   const figures = worst.map((w) => `<figure><img alt="${esc(w.alt)}" src="data:image/png;base64,${w.png.toString('base64')}"><figcaption>${esc(w.caption)}</figcaption></figure>`);
   return `<!doctype html>

@@ -59,7 +59,12 @@ function operatingPointTable(run: RunReport): HTMLElement {
           {},
           h('td', {}, names[Number(c)] ?? `class ${c}`),
           h('td', { class: 'num' }, `${fmt(p.target)}${p.basis === 'lesion' ? ' (lesions found)' : ''}`),
-          h('td', { class: 'num' }, p.threshold === null ? 'arg-max' : fmt(p.threshold, 2)),
+          // Two thresholds for a lesion target: lesions exist from the first, their voxels are drawn at the second.
+          h(
+            'td',
+            { class: 'num', title: p.outlineThreshold === undefined ? '' : 'detection threshold; outline threshold (a lesion only the detection threshold reaches is outlined at half its peak)' },
+            p.threshold === null ? 'arg-max' : p.outlineThreshold === undefined ? fmt(p.threshold, 2) : `${fmt(p.threshold, 2)}; outline ${fmt(p.outlineThreshold, 2)}`,
+          ),
           h('td', { class: 'num' }, fmt(p.validationSensitivity)),
           h('td', { class: 'num' }, fmt(p.validationPrecision)),
           h('td', { class: p.met ? '' : 'error' }, p.met ? 'yes' : `no: cannot be met${p.minPrecision > 0 ? ` at precision >= ${p.minPrecision}` : ''}`),
