@@ -1,9 +1,8 @@
 import type { Db } from '../db/client.js';
 import { recordAudit } from '../db/users.js';
-import { findDataset } from '../db/catalog.js';
 import { attachRunToStudy, createStudyRecord, type StudyArm } from '../db/studies.js';
 import type { StudyEndpoint } from './studyEndpoint.js';
-import { DatasetNotFoundError, describeDataset } from '../data/datasetInfo.js';
+import { describeDataset } from '../data/datasetInfo.js';
 import { STRATEGY_NAMES } from '../fusion/registry.js';
 import { launchRun } from '../jobs/trainingJobs.js';
 import { parseRunConfig, RunConfigError } from '../train/runConfig.js';
@@ -71,11 +70,11 @@ export async function createStudy(
   if (!Number.isInteger(o.seeds) || o.seeds < 1 || o.seeds > 20) throw new StudyError(`--seeds must be 1 to 20, got ${o.seeds}`);
   const reference = o.reference ?? (o.arms.some((a) => a.name === 'static') ? 'static' : o.arms[0].name);
   if (!o.arms.some((a) => a.name === reference)) throw new StudyError(`reference arm "${reference}" is not one of the arms (${o.arms.map((a) => a.name).join(', ')})`);
-  const dataset = await findDataset(db, o.dataset);
-  if (!dataset) throw new DatasetNotFoundError(o.dataset);
+  // Throws DatasetNotFoundError for an unknown name.
+  const dataset = await describeDataset(db, o.dataset);
   // The names the runs will give the classes (a label value missing from the class map is "class N"),
   // which are the names the study's metrics carry and the dashboard's endpoint select offers.
-  const foreground = classNamesOf(await describeDataset(db, o.dataset)).slice(1);
+  const foreground = classNamesOf(dataset).slice(1);
   if (o.primaryEndpoint && !foreground.includes(o.primaryEndpoint.className))
     throw new StudyError(`primary endpoint class "${o.primaryEndpoint.className}" is not a foreground class of dataset "${o.dataset}" (${foreground.join(', ') || 'it has no labels'})`);
   const seeds = [...Array(o.seeds).keys()].map((i) => i + 1);

@@ -40,6 +40,8 @@ export interface EvaluateOptions {
  * loaded one at a time.
  */
 export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], o: EvaluateOptions): CaseResult[] {
+  const thresholds = thresholdsOf(o.operatingPoint);
+  const faintLesions = faintRulesOf(o.operatingPoint);
   return cases.map((c, i) => {
     const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
     const { image, label } = loadPreprocessed(c);
@@ -49,8 +51,8 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
       multiple: o.multiple,
       mirror: o.mirror,
       outputSize: [geometry.size[0], geometry.size[1]],
-      thresholds: thresholdsOf(o.operatingPoint),
-      faintLesions: faintRulesOf(o.operatingPoint),
+      thresholds,
+      faintLesions,
       keepProbabilities: o.keepProbabilities,
     });
     const truth = o.truth ? o.truth(c) : label;
