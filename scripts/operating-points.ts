@@ -1,5 +1,5 @@
 /**
- * npm run fusion:operating-points -- STUDY [--class C]: what a study's arms differ in before and after
+ * npm run fusion:operating-points -- STUDY [--class C] [--max-fp N]: what a study's arms differ in before and after
  * the operating point. The calibrated threshold moves every arm to the same validation sensitivity, so
  * a difference the weighting makes in the network's output can vanish there; this re-reads the test
  * split three ways. For each completed run the best checkpoint segments the test cases again (the run's
@@ -8,8 +8,12 @@
  * - `argmax`: the network's own output, no threshold;
  * - `calibrated`: the run's stored operating point, its outline threshold and faint lesions included
  *   (checked against the stored test metrics);
- * - `twoThresholds`: the same, and for a run calibrated before outline thresholds existed, with the
- *   outline its stored validation curve gives (the best-Dice threshold, for a lesion-wise target);
+ * - `recalibrated`: the operating point today's calibration gives the same checkpoint (its validation
+ *   split segmented again and calibrateOperatingPoint run on it, as the trainer's final evaluation):
+ *   for a run calibrated by the same code, the stored point again; otherwise what a change to the
+ *   calibration does on the same network output; with `--max-fp N`, under a false-positive budget of
+ *   N components per validation case (operatingPoint.maxFalsePositivesPerCase) instead of the run's
+ *   (the validation lesions found at its threshold under the rule applied, and by p >= t alone);
  * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
  *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
  *   positives per case (the best over thresholds with at most that many; FROC as in lesion-detection
@@ -37,16 +41,18 @@ import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pa
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
 import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
-import { bestDicePoint, labelsAtOperatingPoint } from '../src/train/operatingPoint.js';
+import { labelsAtOperatingPoint } from '../src/train/operatingPoint.js';
+import { calibrateOperatingPoint } from '../src/train/validation.js';
 import { evaluateCases } from '../src/train/evaluate.js';
-import { parseRunConfig } from '../src/train/runConfig.js';
+import { parseRunConfig, runTargets } from '../src/train/runConfig.js';
 import { casesOf, preprocessAll } from '../src/train/trainingData.js';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { class: { type: 'string', default: '2' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { class: { type: 'string', default: '2' }, 'max-fp': { type: 'string' } } });
 const studyId = positionals[0];
 const cls = Number(values.class);
-if (!studyId || !Number.isInteger(cls) || cls < 1) {
-  console.error('usage: npm run fusion:operating-points -- STUDY [--class C]');
+const maxFp = values['max-fp'] === undefined ? undefined : Number(values['max-fp']);
+if (!studyId || !Number.isInteger(cls) || cls < 1 || (maxFp !== undefined && !(maxFp >= 0))) {
+  console.error('usage: npm run fusion:operating-points -- STUDY [--class C] [--max-fp N (>= 0)]');
   process.exit(2);
 }
 const SWEEP = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
@@ -57,7 +63,7 @@ const RULES = ['anyOverlap', 'iou'] as const;
 type Rule = (typeof RULES)[number];
 const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v.toFixed(3)));
 
-const READINGS = ['argmax', 'calibrated', 'twoThresholds'] as const;
+const READINGS = ['argmax', 'calibrated', 'recalibrated'] as const;
 type Reading = (typeof READINGS)[number];
 
 /** One test case of one run, read at the arg-max and at the calibrated threshold, with its sweep. */
@@ -65,8 +71,8 @@ interface CaseReading {
   key: string;
   argmax: ClassMetrics;
   calibrated: ClassMetrics;
-  /** At the two-threshold point (the stored one, or for a run calibrated before it, the one its curve gives). */
-  twoThresholds: ClassMetrics;
+  /** At the operating point today's calibration gives the checkpoint. */
+  recalibrated: ClassMetrics;
   /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
   sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
   /** Each reading's segmentation counted under both rules. */
@@ -77,9 +83,11 @@ interface RunReading {
   arm: string;
   seed: number;
   runId: string;
+  /** The stored point's detection and outline thresholds (null: arg-max; outline null: the threshold outlines too). */
   threshold: number | null;
-  /** The outline threshold of a two-threshold operating point (null: the threshold outlines too). */
   outlineThreshold: number | null;
+  /** The same of the point today's calibration gives, and the validation lesions found it counts. */
+  recalibrated: { threshold: number | null; outlineThreshold: number | null; validationSensitivity: number | null; met: boolean | null; falsePositivesPerCase: number | null; singleThresholdDetection: number | null };
   cases: CaseReading[];
 }
 
@@ -154,35 +162,39 @@ function detections(truth: Components, predicted: Components): Record<Rule, { fo
 async function readRun(db: Db, runId: string, arm: string, seed: number, storedDice: ReadonlyMap<string, number>): Promise<RunReading> {
   const run = await findRun(db, runId);
   if (!run?.split || !run.plan) throw new Error(`run ${runId} has no split or plan`);
+  const { plan } = run;
   const config = parseRunConfig(run.config);
   const { cacheDir, runsDir } = loadConfig();
   const refs = casesOf(await describeDataset(db, run.dataset.name), run.split);
-  const prepared = preprocessAll(refs.test, run.plan, cacheDir);
-  const net = buildUNet({ ...config.model, classes: run.plan.classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
+  const net = buildUNet({ ...config.model, classes: plan.classes, inputSize: config.sampling.patchSize }, { seed: config.seed });
   await restoreWeights(path.join(runsDir, runId), 'best', net.model);
-  const labelOf = new Map(refs.test.map((r) => [r.seriesInstanceUid, r.labelPath as string]));
-  const results = evaluateCases(net.model, prepared, {
-    inputSlices: config.model.inputSlices,
-    classes: run.plan.classes,
-    multiple: 2 ** config.model.depth,
-    mirror: config.inference.mirror,
-    sourceGrid: true,
-    truth: (c) => readVolume(labelOf.get(c.seriesInstanceUid) as string).data as Uint8Array,
-    keepProbabilities: [cls],
-  });
+  const segment = (split: typeof refs.test, keep: number[]) => {
+    const labelOf = new Map(split.map((r) => [r.seriesInstanceUid, r.labelPath as string]));
+    return evaluateCases(net.model, preprocessAll(split, plan, cacheDir), {
+      inputSlices: config.model.inputSlices,
+      classes: plan.classes,
+      multiple: 2 ** config.model.depth,
+      mirror: config.inference.mirror,
+      sourceGrid: true,
+      truth: (c) => readVolume(labelOf.get(c.seriesInstanceUid) as string).data as Uint8Array,
+      keepProbabilities: keep,
+    });
+  };
+  const { targets } = runTargets(config);
+  const results = segment(refs.test, [...new Set([cls, ...Object.keys(targets).map(Number)])]);
+  const recalibrated = Object.keys(targets).length
+    ? calibrateOperatingPoint(segment(refs.validation, Object.keys(targets).map(Number)), targets, maxFp === undefined ? config.operatingPoint : { ...config.operatingPoint, maxFalsePositivesPerCase: maxFp })
+    : null;
   net.model.dispose();
   const point = run.operatingPoint?.[String(cls)];
   const threshold = point?.threshold ?? null;
-  // A run calibrated before outline thresholds existed gets the one calibration would now give it: its
-  // stored validation curve's best-Dice threshold, when above the detection threshold (lesion targets).
-  const best = point && bestDicePoint(point);
-  const outlined = point && (point.outlineThreshold !== undefined || point.basis !== 'lesion' || !best || point.threshold === null || best.t <= point.threshold ? point : { ...point, outlineThreshold: best.t });
+  const again = recalibrated?.[String(cls)];
   const cases = results.map((r) => {
     const truth = r.truth as Uint8Array;
     const probabilities = r.probabilities?.get(cls) as Float32Array;
     const calibratedLabels = point ? labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: point }, r.geometry.size) : r.prediction;
     const calibrated = classMetrics(truth, calibratedLabels, cls, r.geometry);
-    const twoThresholdLabels = outlined ? labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: outlined }, r.geometry.size) : r.prediction;
+    const recalibratedLabels = labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, recalibrated, r.geometry.size);
     const was = storedDice.get(r.seriesInstanceUid);
     if (was === undefined || Math.abs(was - calibrated.dice) > 1e-6) throw new Error(`run ${runId} case ${r.seriesInstanceUid}: re-read Dice ${calibrated.dice} at the operating point, stored ${was}`);
     // Components (26-connectivity) of the voxels a rule marks: the lesions, then each reading's prediction.
@@ -207,12 +219,27 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
       key: `${seed}/${r.seriesInstanceUid}`,
       argmax: r.metrics[cls] as ClassMetrics,
       calibrated,
-      twoThresholds: classMetrics(truth, twoThresholdLabels, cls, r.geometry),
+      recalibrated: classMetrics(truth, recalibratedLabels, cls, r.geometry),
       sweep,
-      rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), twoThresholds: counted(twoThresholdLabels) },
+      rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), recalibrated: counted(recalibratedLabels) },
     };
   });
-  return { arm, seed, runId, threshold, outlineThreshold: outlined?.outlineThreshold ?? null, cases };
+  return {
+    arm,
+    seed,
+    runId,
+    threshold,
+    outlineThreshold: point?.outlineThreshold ?? null,
+    recalibrated: {
+      threshold: again?.threshold ?? null,
+      outlineThreshold: again?.outlineThreshold ?? null,
+      validationSensitivity: again?.validationSensitivity ?? null,
+      met: again?.met ?? null,
+      falsePositivesPerCase: again?.curve.find((c) => c.t === again.threshold)?.falsePositivesPerCase ?? null,
+      singleThresholdDetection: again?.curve.find((c) => c.t === again.threshold)?.detection ?? null,
+    },
+    cases,
+  };
 }
 
 const share = (d: { found: number; lesions: number }) => (d.lesions ? d.found / d.lesions : null);
@@ -226,9 +253,9 @@ const PAIRED: { name: string; read: (c: CaseReading) => number | null }[] = [
   { name: 'calibrated Dice', read: (c) => c.calibrated.dice },
   { name: 'argmax lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.argmax.iou) },
   { name: 'calibrated lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.calibrated.iou) },
-  { name: 'two-threshold Dice', read: (c) => c.twoThresholds.dice },
-  { name: 'two-threshold lesions found (share)', read: (c) => c.twoThresholds.detectionSensitivity },
-  { name: 'two-threshold lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.twoThresholds.iou) },
+  { name: 'recalibrated Dice', read: (c) => c.recalibrated.dice },
+  { name: 'recalibrated lesions found (share)', read: (c) => c.recalibrated.detectionSensitivity },
+  { name: 'recalibrated lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.recalibrated.iou) },
 ];
 
 const out = await withDb(async (db) => {
@@ -269,7 +296,7 @@ const out = await withDb(async (db) => {
         arm,
         argmax: pooled(cases.map((c) => c.argmax)),
         calibrated: pooled(cases.map((c) => c.calibrated)),
-        twoThresholds: pooled(cases.map((c) => c.twoThresholds)),
+        recalibrated: pooled(cases.map((c) => c.recalibrated)),
         byRule: Object.fromEntries(
           READINGS.map((point) => [
             point,
@@ -287,9 +314,10 @@ const out = await withDb(async (db) => {
           run: r.runId,
           threshold: r.threshold,
           outlineThreshold: r.outlineThreshold,
+          recalibratedPoint: r.recalibrated,
           argmax: pooled(r.cases.map((c) => c.argmax)),
           calibrated: pooled(r.cases.map((c) => c.calibrated)),
-          twoThresholds: pooled(r.cases.map((c) => c.twoThresholds)),
+          recalibrated: pooled(r.cases.map((c) => c.recalibrated)),
           froc: Object.fromEntries(RULES.map((rule) => [rule, froc(r.cases, rule).atFalsePositivesPerCase])),
         })),
       };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { connectedComponents } from '../metrics/connectedComponents.js';
-import { addFaintLesions, type TwoThresholdRule } from '../model/faintLesions.js';
+import { addFaintLesions, detectionSweep, type TwoThresholdRule } from '../model/faintLesions.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
 
@@ -21,6 +21,8 @@ const TradeOffPointSchema = z.object({
   dice: z.number().nullable(),
   /** Share of the ground-truth lesions (26-connected components) with a voxel at p >= t; null without lesions or for runs before it was recorded. */
   detection: z.number().nullable().default(null),
+  /** Mean per validation case of the 26-connected components of p >= t that touch no lesion: false positives; null for runs before it was recorded. */
+  falsePositivesPerCase: z.number().nullable().default(null),
 });
 
 /**
@@ -42,6 +44,8 @@ export const ClassOperatingPointSchema = z.object({
   basis: TargetBasisSchema.default('voxel'),
   /** The precision floor the threshold had to keep on validation. */
   minPrecision: z.number().default(0),
+  /** The false-positive budget the threshold had to keep on validation (components per case of p >= t), when one was set. */
+  maxFalsePositivesPerCase: z.number().optional(),
   /** Voxels of the class in the validation ground truth. */
   validationVoxels: z.number().int().default(0),
   /** Lesions (26-connected components) of the class in the validation ground truth (absent for runs before it was recorded). */
@@ -92,30 +96,39 @@ export const OperatingPointConfigSchema = z.strictObject({
    * of their voxels (docs/loss-fusion.md, "A known-shape reference").
    */
   basis: TargetBasisSchema.default('voxel'),
+  /**
+   * Most false-positive components per validation case a threshold may give (26-connected components
+   * of p >= t touching no lesion of the class, the mean over cases; >= 0, default none): a lesion
+   * target stated as in free-response (FROC) studies, "0.9 of lesions at no more than 1 false positive
+   * per case". A target reached only above the budget is reported as not met.
+   */
+  maxFalsePositivesPerCase: z.number().min(0).optional(),
 });
+export type OperatingPointConfig = z.infer<typeof OperatingPointConfigSchema>;
 
 /** One validation case for calibration: its labels, the class's probability per voxel, and its grid size (i, j, k). */
 export interface CalibrationCase {
   truth: Uint8Array;
   probability: Float32Array;
   size: readonly [number, number, number];
+  /** The case's arg-max labels, when kept: a lesion target counts lesions found with them under the rule applied (labelsAt keeps an arg-max voxel below the threshold). */
+  argmax?: Uint8Array;
+}
+
+/** A class's validation trade-off, candidate thresholds descending, and each case's ground-truth lesions. */
+interface TradeOff {
+  candidates: TradeOffPoint[];
+  voxels: number;
+  lesions: number;
+  components: { labels: Int32Array; count: number }[];
 }
 
 /**
- * Calibrates a probability threshold for class `cls` on validation cases: of the thresholds t in
- * 0.001..0.009 and 0.01..0.99 whose pooled sensitivity of the rule p >= t reaches `target` at a voxel
- * precision of at least `minPrecision`, the one of highest precision for a voxel target, of highest
- * pooled Dice for a lesion target (the larger t on ties). The
- * sensitivity is the basis': voxel, Σ TP / Σ GT; lesion, lesions with a voxel at p >= t over lesions
- * (a lesion is found at t exactly when its most probable voxel reaches t). When none reaches the
- * target, met = false and the report says plainly that it cannot be met: the threshold of highest
- * sensitivity among those keeping the precision floor is used, or none (arg-max) if no threshold keeps
- * it. Counting is one pass over the voxels into one bin per candidate, plus, for lesions, one
- * connected-component labelling of each case's ground truth. A lesion target also gets an outline
- * threshold, the curve's highest-Dice point, when that lies above the detection threshold (see
- * labelsAtOperatingPoint).
+ * Pooled counts of the rule p >= t for every candidate t: one pass over the voxels into one bin per
+ * candidate, and one connected-component labelling of each case's ground truth (a lesion is found at t
+ * exactly when its most probable voxel reaches t).
  */
-export function calibrateThreshold(cases: CalibrationCase[], cls: number, target: number, minPrecision = 0, basis: TargetBasis = 'voxel'): ClassOperatingPoint {
+function tradeOff(cases: CalibrationCase[], cls: number): TradeOff {
   const m = THRESHOLDS.length;
   const positives = new Float64Array(m + 1);
   const negatives = new Float64Array(m + 1);
@@ -123,7 +136,7 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
   const lesionsAt = new Float64Array(m + 1);
   let gt = 0;
   let lesions = 0;
-  for (const c of cases) {
+  const components = cases.map((c) => {
     const mask = new Uint8Array(c.truth.length);
     for (let v = 0; v < c.truth.length; v++) {
       const bin = binOf(c.probability[v]);
@@ -133,12 +146,13 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
         mask[v] = 1;
       } else negatives[bin]++;
     }
-    const components = connectedComponents(mask, c.size);
-    const top = new Int32Array(components.count + 1);
-    for (let v = 0; v < mask.length; v++) if (mask[v]) top[components.labels[v]] = Math.max(top[components.labels[v]], binOf(c.probability[v]));
-    for (let l = 1; l <= components.count; l++) lesionsAt[top[l]]++;
-    lesions += components.count;
-  }
+    const lesion = connectedComponents(mask, c.size);
+    const top = new Int32Array(lesion.count + 1);
+    for (let v = 0; v < mask.length; v++) if (mask[v]) top[lesion.labels[v]] = Math.max(top[lesion.labels[v]], binOf(c.probability[v]));
+    for (let l = 1; l <= lesion.count; l++) lesionsAt[top[l]]++;
+    lesions += lesion.count;
+    return lesion;
+  });
   // Voxels (lesions) with p >= THRESHOLDS[j - 1] are those of bins >= j: suffix sums.
   let tp = 0;
   let fp = 0;
@@ -148,32 +162,92 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
     tp += positives[bin];
     fp += negatives[bin];
     found += lesionsAt[bin];
-    candidates.push({ t: THRESHOLDS[bin - 1], sensitivity: gt ? tp / gt : null, precision: tp + fp ? tp / (tp + fp) : null, dice: gt + tp + fp ? (2 * tp) / (gt + tp + fp) : null, detection: lesions ? found / lesions : null });
+    candidates.push({
+      t: THRESHOLDS[bin - 1],
+      sensitivity: gt ? tp / gt : null,
+      precision: tp + fp ? tp / (tp + fp) : null,
+      dice: gt + tp + fp ? (2 * tp) / (gt + tp + fp) : null,
+      detection: lesions ? found / lesions : null,
+      falsePositivesPerCase: null,
+    });
   }
-  const reached = (c: TradeOffPoint) => (basis === 'lesion' ? c.detection : c.sensitivity);
-  const precise = candidates.filter((c) => (c.precision ?? 0) >= minPrecision);
-  const meeting = precise.filter((c) => (reached(c) ?? -1) >= target);
+  return { candidates, voxels: gt, lesions, components };
+}
+
+/**
+ * The trade-off's detection counts, one union-find pass per case (detectionSweep): false-positive
+ * components per case of p >= t for every candidate; with `outline`, the lesions found by the
+ * two-threshold rule as it is applied (labelsAt at the outline, then addFaintLesions) with each
+ * candidate below it as the detection threshold, by candidate t.
+ */
+function sweep(cases: CalibrationCase[], trade: TradeOff, cls: number, outline: number | null): { falsePositivesPerCase: Float64Array; underRule: Map<number, number> } {
+  const detects = trade.candidates.map((c) => c.t);
+  const falsePositives = new Float64Array(detects.length);
+  const found = new Float64Array(detects.length);
+  cases.forEach((c, i) => {
+    const probabilities = new Map([[cls, c.probability]]);
+    const rule = outline === null ? undefined : { drawn: labelsAt(c.argmax ?? new Uint8Array(c.truth.length), probabilities, { [cls]: outline }), cls, outline };
+    const counts = detectionSweep(c.probability, c.size, trade.components[i], detects, rule);
+    counts.falsePositives.forEach((n, k) => {
+      falsePositives[k] += n;
+    });
+    counts.found?.forEach((n, k) => {
+      found[k] += n;
+    });
+  });
+  return {
+    falsePositivesPerCase: falsePositives.map((n) => (cases.length ? n / cases.length : 0)),
+    underRule: new Map(outline === null ? [] : detects.flatMap((t, k) => (t < outline ? [[t, found[k]] as const] : []))),
+  };
+}
+
+/**
+ * Calibrates a probability threshold for class `cls` on validation cases: of the thresholds t in
+ * 0.001..0.009 and 0.01..0.99 whose pooled sensitivity of the rule p >= t reaches `target` at a voxel
+ * precision of at least `o.minPrecision` (default 0) and at most `o.maxFalsePositivesPerCase`
+ * false-positive components per case (default none), the one of highest precision for a voxel target,
+ * of highest pooled Dice for a lesion target (the larger t on ties). The sensitivity is the basis'
+ * (`o.basis`, default voxel): voxel, Σ TP / Σ GT; lesion, lesions with a voxel at p >= t over lesions.
+ * When none reaches the target, met = false and the report says plainly that it cannot be met: the
+ * threshold of highest sensitivity among those keeping the floors is used, or none (arg-max) if no
+ * threshold keeps them.
+ * A lesion target also gets an outline threshold, the curve's highest-Dice point, when that lies above
+ * the detection threshold (labelsAtOperatingPoint); below it, lesions found are counted under that
+ * two-threshold rule as applied, which can find fewer than the curve's p >= t says (a faint lesion
+ * whose component reaches the outline is drawn at the outline only), and the stored validation
+ * sensitivity is that count. Counting is one pass over the voxels into one bin per candidate, one
+ * connected-component labelling of each case's ground truth and one union-find of each case's voxels at
+ * p >= 0.001 in descending order (detectionSweep).
+ */
+export function calibrateThreshold(cases: CalibrationCase[], cls: number, target: number, o: Partial<OperatingPointConfig> = {}): ClassOperatingPoint {
+  const { minPrecision = 0, basis = 'voxel', maxFalsePositivesPerCase } = o;
+  const trade = tradeOff(cases, cls);
+  const { voxels: gt, lesions } = trade;
+  // A lesion target counts lesions, so the voxels can be drawn at the threshold that draws them best
+  // (highest validation Dice) while a lower detection threshold only decides which faint lesions exist;
+  // below that outline, lesions found are counted under the two-threshold rule itself.
+  const best = basis === 'lesion' && gt ? bestDicePoint({ curve: trade.candidates.slice().reverse() }) : null;
+  const { falsePositivesPerCase, underRule } = sweep(cases, trade, cls, best?.t ?? null);
+  const candidates = trade.candidates.map((c, k) => ({ ...c, falsePositivesPerCase: falsePositivesPerCase[k] }));
+  const curve = gt ? candidates.slice().reverse() : [];
+  const reached = (c: TradeOffPoint) => (basis === 'lesion' ? (lesions && underRule.has(c.t) ? (underRule.get(c.t) as number) / lesions : c.detection) : c.sensitivity);
+  const allowed = candidates.filter((c) => (c.precision ?? 0) >= minPrecision && (maxFalsePositivesPerCase === undefined || (c.falsePositivesPerCase ?? 0) <= maxFalsePositivesPerCase));
+  const meeting = allowed.filter((c) => (reached(c) ?? -1) >= target);
   // Of the thresholds that meet the target: voxels, the most precise (the voxel sensitivity is fixed near
   // the target, so precision decides Dice); lesions, the highest Dice, since "found" leaves the voxels
   // free, and the most precise one was measured to keep a handful of certain voxels (precision 1 on
   // validation, lesion Dice 0.41 and 5 of 7 test lesions found on the hard cohort).
   const score = (c: TradeOffPoint) => (basis === 'lesion' ? (c.dice ?? 0) : (c.precision ?? 0));
-  const pick = meeting.length
-    ? meeting.reduce((best, c) => (score(c) > score(best) || (score(c) === score(best) && c.t > best.t) ? c : best))
-    : precise.length
-      ? precise.reduce((best, c) => ((reached(c) ?? -1) > (reached(best) ?? -1) ? c : best))
-      : null;
-  // A lesion target counts lesions, so the voxels can be drawn at the threshold that draws them best
-  // (highest validation Dice) while the lower detection threshold only decides which faint lesions exist.
-  const curve = gt ? candidates.slice().reverse() : [];
-  const outline = basis === 'lesion' && gt && pick ? bestDicePoint({ curve }) : null;
+  const pick = meeting.length ? meeting.reduce((b, c) => (score(c) > score(b) || (score(c) === score(b) && c.t > b.t) ? c : b)) : allowed.length ? allowed.reduce((b, c) => ((reached(c) ?? -1) > (reached(b) ?? -1) ? c : b)) : null;
+  const outline = best && pick && best.t > pick.t ? best : null;
   return {
     target,
     basis,
     minPrecision,
+    ...(maxFalsePositivesPerCase === undefined ? {} : { maxFalsePositivesPerCase }),
     validationVoxels: gt,
     validationLesions: lesions,
-    ...(outline && pick && outline.t > pick.t ? { outlineThreshold: outline.t } : {}),
+    ...(outline ? { outlineThreshold: outline.t } : {}),
     threshold: gt && pick ? pick.t : null,
     validationSensitivity: pick ? reached(pick) : null,
     validationPrecision: pick?.precision ?? null,
@@ -233,12 +307,15 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
 function describeClass(p: ClassOperatingPoint, name: string): string {
   const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
   const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
-  const floor = p.minPrecision > 0 ? ` at a precision of at least ${p.minPrecision}` : '';
+  const floors = [p.minPrecision > 0 ? `a precision of at least ${p.minPrecision}` : '', p.maxFalsePositivesPerCase === undefined ? '' : `at most ${p.maxFalsePositivesPerCase} false-positive components per case`].filter(Boolean);
+  const floor = floors.length ? ` at ${floors.join(' and ')}` : '';
+  const fp = p.curve.find((c) => c.t === p.threshold)?.falsePositivesPerCase;
+  const falsePositives = fp === null || fp === undefined ? '' : `, ${fp.toFixed(1)} false-positive components per case`;
   // A lesion-basis target counts lesions found; say so wherever its numbers appear.
   const what = targetMeasure(p.basis);
   if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
-  if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps that precision, arg-max used${test}`;
+  if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps ${floors.length > 1 ? 'both' : p.minPrecision > 0 ? 'that precision' : 'that budget'}, arg-max used${test}`;
   if (!p.met)
-    return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}), which is used${targetCost(p, f)}${test}`;
-  return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)})${targetCost(p, f)}${test}`;
+    return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}${falsePositives}), which is used${targetCost(p, f)}${test}`;
+  return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)}${falsePositives})${targetCost(p, f)}${test}`;
 }

@@ -67,7 +67,9 @@ export function selectionScore(summary: Record<string, Record<string, Aggregate>
         if (met) return [];
         shortfall += t - Math.min(t, reached ?? 0);
         const shown = reached === null ? 'undefined' : reached.toFixed(3);
-        return [op ? `${name} ${shown} < ${t} at any threshold keeping precision ${op.minPrecision}` : `${name} ${shown} < ${t}`];
+        return [
+          op ? `${name} ${shown} < ${t} at any threshold keeping precision ${op.minPrecision}${op.maxFalsePositivesPerCase === undefined ? '' : ` and ${op.maxFalsePositivesPerCase} false positives per case`}` : `${name} ${shown} < ${t}`,
+        ];
       })
     : [];
   return { meetsTargets: missed.length === 0, value: values.reduce((a, b) => a + b, 0) / values.length, missed, shortfall, reached: reachedBy };

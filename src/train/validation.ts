@@ -3,21 +3,20 @@ import type { PreprocessedCase } from '../data/preprocess.js';
 import { classMetrics } from '../metrics/segmentationMetrics.js';
 import { evaluateCases, meanForegroundDice, summarize, type CaseResult, type EvaluateOptions } from './evaluate.js';
 import { coarseTargetNote } from './coarseTarget.js';
-import { calibrateThreshold, labelsAtOperatingPoint, type OperatingPoint, type TargetBasis } from './operatingPoint.js';
+import { calibrateThreshold, labelsAtOperatingPoint, type OperatingPoint, type OperatingPointConfig } from './operatingPoint.js';
 import type { RunConfig } from './runConfig.js';
 import { isBetter, selectionScore, smoothScore, type SelectionScore } from './selection.js';
 
-/** Per target class, the threshold calibrated on the results' kept probabilities of that class. */
-export function calibrateOperatingPoint(results: CaseResult[], targets: Record<string, number>, o: { minPrecision: number; basis: TargetBasis }): OperatingPoint {
+/** Per target class, the threshold calibrated on the arg-max results' kept probabilities of that class (and their arg-max labels). */
+export function calibrateOperatingPoint(results: CaseResult[], targets: Record<string, number>, o: OperatingPointConfig): OperatingPoint {
   return Object.fromEntries(
     Object.entries(targets).map(([c, target]) => [
       c,
       calibrateThreshold(
-        results.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array, size: r.geometry.size })),
+        results.map((r) => ({ truth: r.truth as Uint8Array, probability: r.probabilities?.get(Number(c)) as Float32Array, size: r.geometry.size, argmax: r.prediction })),
         Number(c),
         target,
-        o.minPrecision,
-        o.basis,
+        o,
       ),
     ]),
   );
@@ -42,12 +41,12 @@ export interface EpochValidation {
 export function validateEpoch(
   model: tf.LayersModel,
   cases: PreprocessedCase[],
-  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; minPrecision: number; basis: TargetBasis },
+  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; calibration: OperatingPointConfig },
 ): EpochValidation {
   const calibrate = o.atOperatingPoint && Object.keys(o.targets).length > 0;
   const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
   if (!calibrate) return { summary: summarize(results, o.classNames), operatingPoint: null };
-  const operatingPoint = calibrateOperatingPoint(results, o.targets, o);
+  const operatingPoint = calibrateOperatingPoint(results, o.targets, o.calibration);
   return { summary: summarize(relabel(results, o.classes, operatingPoint), o.classNames), operatingPoint };
 }
 
@@ -112,8 +111,7 @@ export function judgeEpoch(
     classNames,
     targets,
     atOperatingPoint: config.selection.atOperatingPoint,
-    minPrecision: config.operatingPoint.minPrecision,
-    basis: config.operatingPoint.basis,
+    calibration: config.operatingPoint,
     onProgress: o.onProgress,
   });
   if (o.epoch === Math.min(config.validationInterval, config.epochs) - 1)

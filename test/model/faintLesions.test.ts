@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addFaintLesions, FAINT_OUTLINE_FRACTION } from '../../src/model/faintLesions.js';
+import { connectedComponents } from '../../src/metrics/connectedComponents.js';
+import { addFaintLesions, detectionSweep, FAINT_OUTLINE_FRACTION } from '../../src/model/faintLesions.js';
+import { Random } from '../../src/util/random.js';
 
 /** A row of voxels (size [n, 1, 1]): class-2 probabilities and the labels the outline threshold gave. */
 const row = (p: number[], labels: number[]) => ({ p: new Map([[2, Float32Array.from(p)]]), labels: Uint8Array.from(labels), size: [p.length, 1, 1] as const });
@@ -35,4 +37,68 @@ describe('addFaintLesions (hand-derived)', () => {
   it('refuses a rule whose class probabilities were not kept', () => {
     assert.throws(() => addFaintLesions(new Uint8Array(2), new Map(), { 2: { detect: 0.1, outline: 0.5 } }, [2, 1, 1]), /class 2 has a detection threshold but its probabilities were not kept/);
   });
+});
+
+describe('detectionSweep: false positives and the two-threshold rule counted at every threshold in one pass', () => {
+  /** Lesions of class 2 with a voxel labelled 2 by addFaintLesions at (detect, outline): the reference. */
+  const byLabelling = (drawn: Uint8Array, p: Float32Array, lesions: { labels: Int32Array; count: number }, detect: number, outline: number, size: readonly [number, number, number]) => {
+    const labels = addFaintLesions(drawn, new Map([[2, p]]), { 2: { detect, outline } }, size);
+    return new Set(
+      Array.from(labels.keys())
+        .filter((v) => lesions.labels[v] && labels[v] === 2)
+        .map((v) => lesions.labels[v]),
+    ).size;
+  };
+
+  it('finds, for a hand-made row, a lesion at one threshold and loses it at a lower one where its component reaches the outline', () => {
+    // Lesion A = voxel 1 (0.2); 0.05 at 2 joins it to 0.9 at 3 (not a lesion) below 0.05. Lesion B =
+    // voxel 5 (0.3, drawn by the arg-max). 0.02 at 7 is a negative of its own.
+    const p = Float32Array.from([0, 0.2, 0.05, 0.9, 0, 0.3, 0, 0.02]);
+    const lesions = connectedComponents(Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0]), [8, 1, 1]);
+    const drawn = Uint8Array.from([0, 0, 0, 2, 0, 2, 0, 0]);
+    const detects = [0.5, 0.2, 0.1, 0.05, 0.01];
+    const { found, falsePositives } = detectionSweep(p, [8, 1, 1], lesions, detects, { drawn, cls: 2, outline: 0.6 });
+    assert.deepEqual([...(found ?? [])], [1, 2, 2, 1, 1]);
+    // Components of p >= t touching no lesion: {3} down to 0.1; at 0.05 it joins A; at 0.01 the 0.02 voxel.
+    assert.deepEqual([...falsePositives], [1, 1, 1, 0, 1]);
+    assert.equal(detectionSweep(p, [8, 1, 1], lesions, detects).found, null, 'no rule, no count of it');
+  });
+
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    it(`equals addFaintLesions with an any-overlap count, and components labelled one by one, at each of 108 thresholds (random 12 x 10 x 6 volume, seed ${seed})`, () => {
+      const size = [12, 10, 6] as const;
+      const n = size[0] * size[1] * size[2];
+      const rng = new Random(seed);
+      // Lesions of a few voxels at any probability; elsewhere a faint floor with sparse voxels of any
+      // strength; an arg-max that labels a few. The counts rise and fall with the threshold.
+      const truth = Uint8Array.from({ length: n }, () => (rng.next() < 0.06 ? 1 : 0));
+      const p = Float32Array.from(truth, (t) => (t || rng.next() < 0.05 ? rng.next() : rng.next() * 0.01));
+      const lesions = connectedComponents(truth, size);
+      const outline = [0.3, 0.5, 0.8][seed % 3];
+      const drawn = Uint8Array.from(p, (v) => (v >= outline || rng.next() < 0.02 ? 2 : 0));
+      const detects = [...Array.from({ length: 99 }, (_, k) => (99 - k) / 100), ...Array.from({ length: 9 }, (_, k) => (9 - k) / 1000)].filter((t) => t < outline);
+      const { found, falsePositives } = detectionSweep(p, size, lesions, detects, { drawn, cls: 2, outline });
+      const counts = [...(found ?? [])];
+      assert.deepEqual(
+        counts,
+        detects.map((t) => byLabelling(drawn, p, lesions, t, outline, size)),
+      );
+      assert.ok(lesions.count > 15 && new Set(counts).size > 1, 'the volume exercises the rule');
+      // False positives: components of p >= t labelled one by one, those with no lesion voxel.
+      const reference = detects.map((t) => {
+        const { labels, count } = connectedComponents(
+          Uint8Array.from(p, (v) => (v >= t ? 1 : 0)),
+          size,
+        );
+        const touched = new Set(
+          Array.from(labels.keys())
+            .filter((v) => labels[v] && truth[v])
+            .map((v) => labels[v]),
+        );
+        return count - touched.size;
+      });
+      assert.deepEqual([...falsePositives], reference);
+      assert.ok(new Set(reference).size > 3, 'the false positives vary with the threshold');
+    });
+  }
 });

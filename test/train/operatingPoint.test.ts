@@ -45,12 +45,12 @@ describe('calibrateThreshold (hand-derived)', () => {
   it('keeps a precision floor: a target reached only by predicting the class everywhere is not met', () => {
     // Sensitivity 1 needs t <= 0.10, where the precision is 4/7 < 0.6. Keeping 0.6: t in (0.2, 0.3] gives
     // 3 of 4 at precision 3/5 (t in (0.3, 0.5] drops to 2/4 at 0.5): the most sensitive is t = 0.3.
-    const got = calibrateThreshold([oneCase([0.9, 0.6, 0.3, 0.1], NEG)], 2, 1, 0.6);
+    const got = calibrateThreshold([oneCase([0.9, 0.6, 0.3, 0.1], NEG)], 2, 1, { minPrecision: 0.6 });
     assert.equal(got.met, false);
     assert.equal(got.threshold, 0.3);
     assert.equal(got.validationSensitivity, 0.75);
     assert.match(describeOperatingPoint({ '2': got }, ['background', 'organ', 'lesion'])[0], /CANNOT be met on validation at a precision of at least 0.6: the best is 0.750/);
-    const none = calibrateThreshold([oneCase([0.1], [0.95, 0.9, 0.5, 0.2])], 2, 0.9, 0.9);
+    const none = calibrateThreshold([oneCase([0.1], [0.95, 0.9, 0.5, 0.2])], 2, 0.9, { minPrecision: 0.9 });
     assert.equal(none.threshold, null);
     assert.match(describeOperatingPoint({ '2': none }, ['background', 'organ', 'lesion'])[0], /no threshold keeps that precision, arg-max used/);
   });
@@ -111,7 +111,7 @@ describe('calibrateThreshold (hand-derived)', () => {
     // t in (0.35, 0.5]: 4 / 6 (precision 1); (0.3, 0.35]: 4 / 7; (0.045, 0.3]: 6 / 8 (precision 0.75);
     // (0.035, 0.045]: 6 / 12; <= 0.035: 8 / 13. The best Dice is 0.75, the largest such t 0.3 (not the
     // most precise 0.5, which keeps half the lesion voxels).
-    const lesion = calibrateThreshold([row], 2, 1, 0, 'lesion');
+    const lesion = calibrateThreshold([row], 2, 1, { basis: 'lesion' });
     assert.equal(lesion.basis, 'lesion');
     assert.equal(lesion.threshold, 0.3);
     assert.equal(lesion.met, true);
@@ -128,7 +128,7 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.ok(Math.abs((at(0.3)?.dice ?? -1) - 0.75) < 1e-12);
     assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /^lesion: target lesion-wise sensitivity \(lesions found\) 1 met with threshold 0\.3 /);
     // Without lesions there is nothing to detect: no threshold.
-    assert.equal(calibrateThreshold([oneCase([], NEG)], 2, 0.9, 0, 'lesion').threshold, null);
+    assert.equal(calibrateThreshold([oneCase([], NEG)], 2, 0.9, { basis: 'lesion' }).threshold, null);
   });
 
   it('outlines a lesion-wise target at its best-Dice threshold when meeting the target needs a lower one, and applies both', () => {
@@ -138,7 +138,7 @@ describe('calibrateThreshold (hand-derived)', () => {
     // 4 / 5; the largest such t is 0.6, the outline.
     const probability = [0.8, 0.6, 0.02, 0.045, 0.02, 0.3, 0.02, 0.1, 0.02, 0.1, 0.02, 0.1, 0.02, 0.05];
     const c = { size: [probability.length, 1, 1] as const, truth: Uint8Array.from([2, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), probability: Float32Array.from(probability) };
-    const lesion = calibrateThreshold([c], 2, 1, 0, 'lesion');
+    const lesion = calibrateThreshold([c], 2, 1, { basis: 'lesion' });
     assert.equal(lesion.threshold, 0.04);
     assert.equal(lesion.outlineThreshold, 0.6);
     assert.ok(Math.abs((lesion.curve.find((p) => p.t === 0.04)?.dice ?? -1) - 6 / 11) < 1e-12);
@@ -152,6 +152,55 @@ describe('calibrateThreshold (hand-derived)', () => {
     const labels = labelsAtOperatingPoint(new Uint8Array(probability.length), new Map([[2, c.probability]]), { '2': lesion }, c.size);
     assert.deepEqual([...labels], [2, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0, 2]);
     assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /met with threshold 0\.04 .*; lesions outlined at 0\.6, the validation's best Dice, and a lesion only 0\.04 reaches at half its peak/);
+    // False-positive components of p >= t (touching no lesion): 0 above 0.3; 1 (the 0.3) down to 0.11;
+    // 4 down to 0.06; 5 (the 0.05 too) down to 0.02 (float32 0.02 is below 0.02); none at 0.01, where the
+    // 0.02s join everything into one component that touches both lesions (the rule then draws it at the
+    // outline only: B is lost).
+    assert.deepEqual(
+      [0.31, 0.3, 0.11, 0.1, 0.06, 0.05, 0.02, 0.01].map((t) => lesion.curve.find((p) => p.t === t)?.falsePositivesPerCase),
+      [0, 1, 1, 4, 4, 5, 5, 0],
+    );
+    assert.match(describeOperatingPoint({ '2': lesion }, ['background', 'organ', 'lesion'])[0], /precision 0\.375, 5\.0 false-positive components per case\)/);
+    // A budget of 5 per case keeps 0.04; of 4, no threshold finds both lesions within it (at 0.01 the rule
+    // finds A only): not met, and of those within it, the one that finds most at the highest t, 0.8.
+    assert.equal(calibrateThreshold([c], 2, 1, { basis: 'lesion', maxFalsePositivesPerCase: 5 }).threshold, 0.04);
+    const budget = calibrateThreshold([c], 2, 1, { basis: 'lesion', maxFalsePositivesPerCase: 4 });
+    assert.deepEqual([budget.threshold, budget.outlineThreshold, budget.met, budget.validationSensitivity, budget.maxFalsePositivesPerCase], [0.8, undefined, false, 0.5, 4]);
+    assert.match(
+      describeOperatingPoint({ '2': budget }, ['background', 'organ', 'lesion'])[0],
+      /CANNOT be met on validation at at most 4 false-positive components per case: the best is 0\.500 \(threshold 0\.8, precision 1\.000, 0\.0 false-positive components per case\)/,
+    );
+  });
+
+  it('counts a lesion target under the two-threshold rule as applied, which can need a lower detection threshold than the curve', () => {
+    // Lesion A = voxels 0-3 (0.905); lesion B = voxel 5 (0.305), joined to negatives 6-7 (0.805);
+    // negatives 0.205 at 9, 11, 13; lesion C = voxel 15 (0.055); 0 between. GT: 6 voxels, 3 lesions.
+    // Dice 2 TP / (GT + TP + FP): t in (0.8, 0.9]: 8 / 10, the best, so the outline is 0.9; (0.3, 0.8]:
+    // 8 / 12; (0.2, 0.3]: 10 / 13; (0.05, 0.2]: 10 / 16; <= 0.05: 12 / 17. The curve finds 2 of 3 for
+    // t <= 0.3, and of those 0.3 has the best Dice. But at detection 0.3 the component of B also holds the
+    // 0.805 negatives, so it is outlined at half that peak (0.4025) and B's own voxel is not drawn: the
+    // rule finds A only. Down the candidates, the first to find 2 of 3 under the rule is 0.05 (C alone).
+    const probability = [0.905, 0.905, 0.905, 0.905, 0, 0.305, 0.805, 0.805, 0, 0.205, 0, 0.205, 0, 0.205, 0, 0.055, 0];
+    const truth = Uint8Array.from([2, 2, 2, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0]);
+    const c = { size: [probability.length, 1, 1] as const, truth, probability: Float32Array.from(probability) };
+    const at = (p: ReturnType<typeof calibrateThreshold>) => [p.threshold, p.outlineThreshold, p.met];
+    const lesion = calibrateThreshold([c], 2, 0.6, { basis: 'lesion' });
+    assert.deepEqual(at(lesion), [0.05, 0.9, true]);
+    assert.ok(Math.abs((lesion.validationSensitivity ?? -1) - 2 / 3) < 1e-12, 'the lesions found under the rule');
+    assert.ok(Math.abs((lesion.validationPrecision ?? -1) - 6 / 11) < 1e-12);
+    assert.ok(Math.abs((lesion.curve.find((p) => p.t === 0.3)?.detection ?? -1) - 2 / 3) < 1e-12, 'the curve still reads the single threshold');
+    const labels = labelsAtOperatingPoint(new Uint8Array(probability.length), new Map([[2, c.probability]]), { '2': lesion }, c.size);
+    assert.deepEqual([...labels], [2, 2, 2, 2, 0, 0, 2, 2, 0, 2, 0, 2, 0, 2, 0, 2, 0]);
+    // An arg-max that already labels B keeps it (labelsAt), so A (drawn at the outline) and B are found
+    // at any detection threshold below 0.9: the best Dice among those is 0.89's, 8 / 10.
+    const argmax = new Uint8Array(probability.length);
+    argmax[5] = 2;
+    assert.deepEqual(at(calibrateThreshold([{ ...c, argmax }], 2, 0.6, { basis: 'lesion' })), [0.89, 0.9, true]);
+    // A target the rule cannot reach at any threshold is reported as not met, with what it found.
+    const none = calibrateThreshold([c], 2, 0.9, { basis: 'lesion' });
+    assert.equal(none.met, false);
+    assert.equal(none.threshold, 0.05);
+    assert.ok(Math.abs((none.validationSensitivity ?? -1) - 2 / 3) < 1e-12);
   });
 
   it('says plainly when a target cannot be met', () => {

@@ -49,7 +49,11 @@ function operatingPointTable(run: RunReport): HTMLElement {
   const table = h(
     'table',
     { 'data-table': 'operating-point' },
-    h('thead', {}, h('tr', {}, ...['class', 'target', 'threshold', 'validation sensitivity', 'validation precision', 'met on validation', 'test sensitivity [95 % CI]', 'test cases'].map((t) => h('th', {}, t)))),
+    h(
+      'thead',
+      {},
+      h('tr', {}, ...['class', 'target', 'threshold', 'validation sensitivity', 'validation precision', 'validation false positives per case', 'met on validation', 'test sensitivity [95 % CI]', 'test cases'].map((t) => h('th', {}, t))),
+    ),
     h(
       'tbody',
       {},
@@ -67,7 +71,12 @@ function operatingPointTable(run: RunReport): HTMLElement {
           ),
           h('td', { class: 'num' }, fmt(p.validationSensitivity)),
           h('td', { class: 'num' }, fmt(p.validationPrecision)),
-          h('td', { class: p.met ? '' : 'error' }, p.met ? 'yes' : `no: cannot be met${p.minPrecision > 0 ? ` at precision >= ${p.minPrecision}` : ''}`),
+          h('td', { class: 'num', title: '26-connected components of p >= threshold touching no lesion, mean per validation case' }, fmt(p.curve.find((q) => q.t === p.threshold)?.falsePositivesPerCase, 1)),
+          h(
+            'td',
+            { class: p.met ? '' : 'error' },
+            p.met ? 'yes' : `no: cannot be met${p.minPrecision > 0 ? ` at precision >= ${p.minPrecision}` : ''}${p.maxFalsePositivesPerCase === undefined ? '' : ` within ${p.maxFalsePositivesPerCase} false positives per case`}`,
+          ),
           h('td', { class: 'num' }, p.test ? `${fmt(p.test.sensitivity)} [${fmt(p.test.ci[0])}, ${fmt(p.test.ci[1])}]` : '–'),
           h('td', { class: 'num' }, p.test?.n ?? 0),
         ),
