@@ -50,22 +50,27 @@ describe('detectionSweep: false positives and the two-threshold rule counted at 
     ).size;
   };
 
-  it('finds, for a hand-made row, a lesion at one threshold and loses it at a lower one where its component reaches the outline', () => {
-    // Lesion A = voxel 1 (0.2); 0.05 at 2 joins it to 0.9 at 3 (not a lesion) below 0.05. Lesion B =
-    // voxel 5 (0.3, drawn by the arg-max). 0.02 at 7 is a negative of its own.
-    const p = Float32Array.from([0, 0.2, 0.05, 0.9, 0, 0.3, 0, 0.02]);
-    const lesions = connectedComponents(Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0]), [8, 1, 1]);
-    const drawn = Uint8Array.from([0, 0, 0, 2, 0, 2, 0, 0]);
-    const detects = [0.5, 0.2, 0.1, 0.05, 0.01];
-    const { found, falsePositives } = detectionSweep(p, [8, 1, 1], lesions, detects, { drawn, cls: 2, outline: 0.6 });
-    assert.deepEqual([...(found ?? [])], [1, 2, 2, 1, 1]);
-    // Components of p >= t touching no lesion: {3} down to 0.1; at 0.05 it joins A; at 0.01 the 0.02 voxel.
-    assert.deepEqual([...falsePositives], [1, 1, 1, 0, 1]);
-    assert.equal(detectionSweep(p, [8, 1, 1], lesions, detects).found, null, 'no rule, no count of it');
+  it('keeps a faint lesion that joins a confident region at no more than half its peak, and loses a shoulder', () => {
+    // Lesion A = voxel 1 (0.2) joins the 0.9 at 3 through 0.15 at 2: above half its peak, a shoulder, lost
+    // from t = 0.15. Lesion B = voxel 5 (0.3) joins the 0.95 at 7 through 0.1 at 6: at most half its peak,
+    // a lesion of its own, kept. 0.02 at 9 is a faint negative. The outline (0.6) draws 3 and 7.
+    const p = Float32Array.from([0, 0.2, 0.15, 0.9, 0, 0.3, 0.1, 0.95, 0, 0.02]);
+    const lesions = connectedComponents(Uint8Array.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0]), [10, 1, 1]);
+    const drawn = Uint8Array.from(p, (v) => (v >= 0.6 ? 2 : 0));
+    const detects = [0.5, 0.2, 0.15, 0.1, 0.05, 0.01];
+    const { found, falsePositives } = detectionSweep(p, [10, 1, 1], lesions, detects, { drawn, cls: 2, outline: 0.6 });
+    assert.deepEqual([...(found ?? [])], [0, 2, 1, 1, 1, 1]);
+    // The rule's objects labelling no lesion: the outline's 3 and 7 throughout, and the 0.02 at 0.01.
+    assert.deepEqual([...falsePositives], [2, 2, 2, 2, 2, 3]);
+    assert.deepEqual([...addFaintLesions(drawn, new Map([[2, p]]), { 2: { detect: 0.1, outline: 0.6 } }, [10, 1, 1])], [0, 0, 0, 2, 0, 2, 0, 2, 0, 0]);
+    // Without a rule: components of p >= t touching no lesion. A's joins 3 at 0.15, B's joins 7 at 0.1.
+    const plain = detectionSweep(p, [10, 1, 1], lesions, detects);
+    assert.equal(plain.found, null);
+    assert.deepEqual([...plain.falsePositives], [2, 2, 1, 0, 0, 1]);
   });
 
   for (const seed of [1, 2, 3, 4, 5, 6]) {
-    it(`equals addFaintLesions with an any-overlap count, and components labelled one by one, at each of 108 thresholds (random 12 x 10 x 6 volume, seed ${seed})`, () => {
+    it(`counts as addFaintLesions with an any-overlap count, and components labelled one by one, at each of 108 thresholds (random 12 x 10 x 6 volume, seed ${seed})`, () => {
       const size = [12, 10, 6] as const;
       const n = size[0] * size[1] * size[2];
       const rng = new Random(seed);
@@ -77,14 +82,13 @@ describe('detectionSweep: false positives and the two-threshold rule counted at 
       const outline = [0.3, 0.5, 0.8][seed % 3];
       const drawn = Uint8Array.from(p, (v) => (v >= outline || rng.next() < 0.02 ? 2 : 0));
       const detects = [...Array.from({ length: 99 }, (_, k) => (99 - k) / 100), ...Array.from({ length: 9 }, (_, k) => (9 - k) / 1000)].filter((t) => t < outline);
-      const { found, falsePositives } = detectionSweep(p, size, lesions, detects, { drawn, cls: 2, outline });
-      const counts = [...(found ?? [])];
+      const counts = [...(detectionSweep(p, size, lesions, detects, { drawn, cls: 2, outline }).found ?? [])];
       assert.deepEqual(
         counts,
         detects.map((t) => byLabelling(drawn, p, lesions, t, outline, size)),
       );
       assert.ok(lesions.count > 15 && new Set(counts).size > 1, 'the volume exercises the rule');
-      // False positives: components of p >= t labelled one by one, those with no lesion voxel.
+      // False positives without a rule: components of p >= t labelled one by one, those with no lesion voxel.
       const reference = detects.map((t) => {
         const { labels, count } = connectedComponents(
           Uint8Array.from(p, (v) => (v >= t ? 1 : 0)),
@@ -97,7 +101,7 @@ describe('detectionSweep: false positives and the two-threshold rule counted at 
         );
         return count - touched.size;
       });
-      assert.deepEqual([...falsePositives], reference);
+      assert.deepEqual([...detectionSweep(p, size, lesions, detects).falsePositives], reference);
       assert.ok(new Set(reference).size > 3, 'the false positives vary with the threshold');
     });
   }
