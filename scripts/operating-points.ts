@@ -12,9 +12,10 @@
  * - `recalibrated`: the operating point today's calibration gives the same checkpoint (its validation
  *   split segmented again and calibrateOperatingPoint run on it, as the trainer's final evaluation):
  *   for a run calibrated by the same code, the stored point again; otherwise what a change to the
- *   calibration does on the same network output; with `--max-fp N`, under a false-positive budget of
- *   N components per validation case (operatingPoint.maxFalsePositivesPerCase) instead of the run's
- *   (the validation lesions found at its threshold under the rule applied, and by p >= t alone);
+ *   calibration does on the same network output (the validation lesions found at its threshold under
+ *   the rule applied, and by p >= t alone);
+ * - `budgeted`: the same under a false-positive budget of N per validation case (`--max-fp N`,
+ *   operatingPoint.maxFalsePositivesPerCase; without it, the run's own, and so `recalibrated` again);
  * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
  *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
  *   positives per case (the best over thresholds with at most that many; FROC as in lesion-detection
@@ -42,7 +43,7 @@ import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pa
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
 import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
-import { labelsAtOperatingPoint } from '../src/train/operatingPoint.js';
+import { labelsAtOperatingPoint, type OperatingPoint } from '../src/train/operatingPoint.js';
 import { calibrateOperatingPoint } from '../src/train/validation.js';
 import { evaluateCases } from '../src/train/evaluate.js';
 import { parseRunConfig, runTargets } from '../src/train/runConfig.js';
@@ -64,7 +65,7 @@ const RULES = ['anyOverlap', 'iou'] as const;
 type Rule = (typeof RULES)[number];
 const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v.toFixed(3)));
 
-const READINGS = ['argmax', 'calibrated', 'recalibrated'] as const;
+const READINGS = ['argmax', 'calibrated', 'recalibrated', 'budgeted'] as const;
 type Reading = (typeof READINGS)[number];
 
 /** One test case of one run, read at the arg-max and at the calibrated threshold, with its sweep. */
@@ -74,11 +75,36 @@ interface CaseReading {
   calibrated: ClassMetrics;
   /** At the operating point today's calibration gives the checkpoint. */
   recalibrated: ClassMetrics;
+  /** At the operating point today's calibration gives it under the --max-fp budget. */
+  budgeted: ClassMetrics;
   /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
   sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
   /** Each reading's segmentation counted under both rules. */
   rules: Record<Reading, Record<Rule, { found: number; lesions: number; falsePositives: number }>>;
 }
+
+/** A re-calibrated point of one run: thresholds, what it found on validation, whether it met the target. */
+interface PointSummary {
+  threshold: number | null;
+  outlineThreshold: number | null;
+  validationSensitivity: number | null;
+  met: boolean | null;
+  falsePositivesPerCase: number | null;
+  singleThresholdDetection: number | null;
+}
+
+const summarizePoint = (op: OperatingPoint | null): PointSummary => {
+  const again = op?.[String(cls)];
+  const at = again?.curve.find((c) => c.t === again.threshold);
+  return {
+    threshold: again?.threshold ?? null,
+    outlineThreshold: again?.outlineThreshold ?? null,
+    validationSensitivity: again?.validationSensitivity ?? null,
+    met: again?.met ?? null,
+    falsePositivesPerCase: at?.falsePositivesPerCase ?? null,
+    singleThresholdDetection: at?.detection ?? null,
+  };
+};
 
 interface RunReading {
   arm: string;
@@ -88,7 +114,8 @@ interface RunReading {
   threshold: number | null;
   outlineThreshold: number | null;
   /** The same of the point today's calibration gives, and the validation lesions found it counts. */
-  recalibrated: { threshold: number | null; outlineThreshold: number | null; validationSensitivity: number | null; met: boolean | null; falsePositivesPerCase: number | null; singleThresholdDetection: number | null };
+  recalibrated: PointSummary;
+  budgeted: PointSummary;
   /** Whether the stored operating point, applied today, gave back every stored test Dice (else the cases that differ). */
   storedDiceReproduced: true | string[];
   cases: CaseReading[];
@@ -187,12 +214,12 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
   const results = segment(refs.test, [...new Set([cls, ...Object.keys(targets).map(Number)])]);
   const validation = Object.keys(targets).length ? segment(refs.validation, Object.keys(targets).map(Number)) : [];
   const started = performance.now();
-  const recalibrated = validation.length ? calibrateOperatingPoint(validation, targets, maxFp === undefined ? config.operatingPoint : { ...config.operatingPoint, maxFalsePositivesPerCase: maxFp }) : null;
+  const recalibrated = validation.length ? calibrateOperatingPoint(validation, targets, config.operatingPoint) : null;
+  const budgeted = validation.length && maxFp !== undefined ? calibrateOperatingPoint(validation, targets, { ...config.operatingPoint, maxFalsePositivesPerCase: maxFp }) : recalibrated;
   console.error(`calibrated ${arm} seed ${seed} on ${validation.length} validation cases in ${Math.round(performance.now() - started)} ms`);
   net.model.dispose();
   const point = run.operatingPoint?.[String(cls)];
   const threshold = point?.threshold ?? null;
-  const again = recalibrated?.[String(cls)];
   const differing: string[] = [];
   const cases = results.map((r) => {
     const truth = r.truth as Uint8Array;
@@ -200,6 +227,7 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
     const calibratedLabels = point ? labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, { [cls]: point }, r.geometry.size) : r.prediction;
     const calibrated = classMetrics(truth, calibratedLabels, cls, r.geometry);
     const recalibratedLabels = labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, recalibrated, r.geometry.size);
+    const budgetedLabels = labelsAtOperatingPoint(r.prediction, r.probabilities as Map<number, Float32Array>, budgeted, r.geometry.size);
     const was = storedDice.get(r.seriesInstanceUid);
     if (was === undefined || Math.abs(was - calibrated.dice) > 1e-6) differing.push(`${r.seriesInstanceUid}: ${calibrated.dice} against ${was} stored`);
     // Components (26-connectivity) of the voxels a rule marks: the lesions, then each reading's prediction.
@@ -225,8 +253,9 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
       argmax: r.metrics[cls] as ClassMetrics,
       calibrated,
       recalibrated: classMetrics(truth, recalibratedLabels, cls, r.geometry),
+      budgeted: classMetrics(truth, budgetedLabels, cls, r.geometry),
       sweep,
-      rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), recalibrated: counted(recalibratedLabels) },
+      rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), recalibrated: counted(recalibratedLabels), budgeted: counted(budgetedLabels) },
     };
   });
   return {
@@ -236,14 +265,8 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
     threshold,
     outlineThreshold: point?.outlineThreshold ?? null,
     storedDiceReproduced: differing.length ? differing : true,
-    recalibrated: {
-      threshold: again?.threshold ?? null,
-      outlineThreshold: again?.outlineThreshold ?? null,
-      validationSensitivity: again?.validationSensitivity ?? null,
-      met: again?.met ?? null,
-      falsePositivesPerCase: again?.curve.find((c) => c.t === again.threshold)?.falsePositivesPerCase ?? null,
-      singleThresholdDetection: again?.curve.find((c) => c.t === again.threshold)?.detection ?? null,
-    },
+    recalibrated: summarizePoint(recalibrated),
+    budgeted: summarizePoint(budgeted),
     cases,
   };
 }
@@ -262,6 +285,8 @@ const PAIRED: { name: string; read: (c: CaseReading) => number | null }[] = [
   { name: 'recalibrated Dice', read: (c) => c.recalibrated.dice },
   { name: 'recalibrated lesions found (share)', read: (c) => c.recalibrated.detectionSensitivity },
   { name: 'recalibrated lesions found, IoU >= 0.1 (share)', read: (c) => share(c.rules.recalibrated.iou) },
+  { name: 'budgeted Dice', read: (c) => c.budgeted.dice },
+  { name: 'budgeted lesions found (share)', read: (c) => c.budgeted.detectionSensitivity },
 ];
 
 const out = await withDb(async (db) => {
@@ -303,6 +328,7 @@ const out = await withDb(async (db) => {
         argmax: pooled(cases.map((c) => c.argmax)),
         calibrated: pooled(cases.map((c) => c.calibrated)),
         recalibrated: pooled(cases.map((c) => c.recalibrated)),
+        budgeted: pooled(cases.map((c) => c.budgeted)),
         byRule: Object.fromEntries(
           READINGS.map((point) => [
             point,
@@ -321,10 +347,12 @@ const out = await withDb(async (db) => {
           threshold: r.threshold,
           outlineThreshold: r.outlineThreshold,
           recalibratedPoint: r.recalibrated,
+          budgetedPoint: r.budgeted,
           storedDiceReproduced: r.storedDiceReproduced,
           argmax: pooled(r.cases.map((c) => c.argmax)),
           calibrated: pooled(r.cases.map((c) => c.calibrated)),
           recalibrated: pooled(r.cases.map((c) => c.recalibrated)),
+          budgeted: pooled(r.cases.map((c) => c.budgeted)),
           froc: Object.fromEntries(RULES.map((rule) => [rule, froc(r.cases, rule).atFalsePositivesPerCase])),
         })),
       };

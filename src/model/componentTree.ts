@@ -2,8 +2,8 @@
  * Share of a faint lesion's peak probability that outlines it (0.5): its voxels at p >= max(detection
  * threshold, 0.5 x peak), its region at half its maximum. Without it, a lesion found at t = 0.04 would be
  * outlined at 0.04, several voxels wider than the lesion. The same share decides when a faint peak
- * beside a confident region is a lesion of its own: when the two regions join at no more than half the
- * faint peak (ComponentTree).
+ * beside a higher one is a lesion of its own: when the two regions join at no more than half the faint
+ * peak (ComponentTree).
  */
 export const FAINT_OUTLINE_FRACTION = 0.5;
 
@@ -46,11 +46,11 @@ export function descendingOrder(p: Float32Array, lowest: number): Int32Array {
 /**
  * The 26-connected components of p >= t as t falls, voxel by voxel in descending order of p (the
  * component tree of p): a union-find whose roots are their component's most probable voxel, so a
- * component's peak is p at its root. When a component peaking below `outline` (faint) joins one that
- * reaches it, at a saddle (the p of the voxel that joins them) of at most FAINT_OUTLINE_FRACTION of its
- * peak, it was a faint lesion of its own: `onFaintBranch` receives its voxels (those added before the
- * join) and peak, once. Joined at a higher saddle it is a shoulder of the confident region, not a
- * lesion: nothing is reported.
+ * component's peak is p at its root. When a component peaking below `outline` (faint) joins one of a
+ * higher peak, faint or not, at a saddle (the p of the voxel that joins them) of at most
+ * FAINT_OUTLINE_FRACTION of its own peak, it was a faint lesion of its own: `onFaintBranch` receives
+ * its voxels (those added before the join) and peak, once. Joined at a higher saddle it is a shoulder of
+ * the higher peak, not a lesion: nothing is reported.
  * With `lesions` (a ground-truth component label per voxel, 0 outside), it also counts, as voxels are
  * added, components and those that touch a lesion, and the faint lesions that would label no lesion
  * voxel (false positives of the faint-lesion rule): components peaking below the outline with no lesion
@@ -146,7 +146,7 @@ export class ComponentTree {
     const ra = xFirst ? x : y;
     const rb = xFirst ? y : x;
     const falseBefore = this.lesions ? Number(this.falseFaint(ra)) + Number(this.falseFaint(rb)) : 0;
-    if (p[ra] >= this.outline && p[rb] < this.outline && saddle <= FAINT_OUTLINE_FRACTION * p[rb]) {
+    if (p[rb] < this.outline && saddle <= FAINT_OUTLINE_FRACTION * p[rb]) {
       const voxels: number[] = [];
       for (let v = rb; v >= 0; v = this.next[v]) voxels.push(v);
       this.onFaintBranch(voxels, p[rb]);

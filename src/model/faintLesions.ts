@@ -12,17 +12,17 @@ export interface TwoThresholdRule {
  * The faint lesions of an operating point with two thresholds per class, added to `labels` (the voxel
  * rule's labels at each class's outline threshold, segmentVolume's `thresholds`). For class c with
  * detect < outline, a faint lesion is a peak of p_c below the outline threshold that the detection
- * threshold reaches: the 26-connected region around it at p_c >= detect when that region holds no voxel
- * at p_c >= outline, or, when it joins such a voxel's region, the part of it above the join, provided
- * the join (the saddle) is at no more than half its peak (a shoulder of a confident region is not a
- * lesion of its own; ComponentTree). Its voxels at p_c >= max(detect, FAINT_OUTLINE_FRACTION x its peak)
+ * threshold reaches: the 26-connected region around it at p_c >= detect when that region holds no
+ * higher peak, or, when it joins the region of a higher peak (faint or reaching the outline), the part
+ * of it above the join, provided the join (the saddle) is at no more than half its peak (a shoulder of
+ * a higher peak is not a lesion of its own; ComponentTree). Its voxels at p_c >= max(detect, FAINT_OUTLINE_FRACTION x its peak)
  * take class c, unless they already hold another class of `rules` (that class's own rule claimed
  * them). A region that reaches the outline threshold keeps its outline as it is.
  * Why two thresholds: a lesion-wise target is a count of lesions found, and meeting it on small, faint
  * lesions took thresholds down to 0.04, which outlined every confident lesion several voxels too wide
  * (0.05-0.09 test lesion Dice lost for 0-4 more lesions found, docs/loss-fusion.md). Why the saddle: a
- * faint lesion whose region at the detection threshold touched a confident one was lost, 1 to 3 of
- * 16-19 lesions on the hard cohort (docs/loss-fusion.md, "Lesions lost to a join").
+ * faint lesion whose region at the detection threshold touched a higher peak's was drawn at that peak's
+ * half maximum or outline, and lost (docs/loss-fusion.md, "Lesions lost to a join").
  * `probabilities`: class c's probability per voxel (i fastest, the grid of `labels`, `size` (i, j, k)).
  * Returns a new label volume; `labels` is left as it is.
  */

@@ -20,6 +20,14 @@ describe('addFaintLesions (hand-derived)', () => {
     assert.deepEqual([...r.labels], [0, 2, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0], 'the input is left as it is');
   });
 
+  it('outlines a faint peak beside a higher faint one as its own lesion when they join at no more than half its peak', () => {
+    // Left: 0.1 joins 0.3 through 0.04, at most half of 0.1: a lesion of its own, drawn at >= 0.05, and
+    // the 0.3 at >= 0.15. Right: 0.1 joins 0.3 through 0.06, above half of 0.1: a shoulder of the 0.3,
+    // drawn with it at >= 0.15, so not at all. Nothing reaches the outline (0.6).
+    const r = row([0.1, 0.04, 0.3, 0, 0.1, 0.06, 0.3], [0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual([...addFaintLesions(r.labels, r.p, { 2: { detect: 0.03, outline: 0.6 } }, r.size)], [2, 0, 2, 0, 0, 0, 2]);
+  });
+
   it('changes nothing when the detection threshold is not below the outline threshold', () => {
     const r = row([0.3, 0.9, 0, 0.2], [0, 2, 0, 0]);
     for (const detect of [0.5, 0.6]) assert.deepEqual([...addFaintLesions(r.labels, r.p, { 2: { detect, outline: 0.5 } }, r.size)], [0, 2, 0, 0]);
