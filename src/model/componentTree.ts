@@ -58,12 +58,16 @@ export function descendingOrder(p: Float32Array, lowest: number): Int32Array {
  * theirs (`branchFalse`).
  */
 export class ComponentTree {
+  /** Per voxel its slot (the order it was added in), -1 before; everything else is per slot, so a tree of n voxels holds n entries beside the one per voxel. */
+  private readonly slot: Int32Array;
+  private readonly voxel: Int32Array;
   private readonly parent: Int32Array;
   private readonly next: Int32Array;
   private readonly tail: Int32Array;
   private readonly touches: Uint8Array;
   /** Per root, the highest p of a lesion voxel in its component (-1: none). */
   private readonly lesionTop: Float32Array;
+  private added = 0;
   /** Components so far, and how many of them hold a voxel of a lesion. */
   components = 0;
   touching = 0;
@@ -71,67 +75,79 @@ export class ComponentTree {
   faintFalse = 0;
   branchFalse = 0;
 
+  /** `capacity`: how many voxels will be added at most. */
   constructor(
     private readonly p: Float32Array,
     private readonly size: readonly [number, number, number],
     private readonly outline: number,
+    capacity: number,
     private readonly onFaintBranch: (voxels: number[], peak: number) => void,
     private readonly lesions?: Int32Array,
   ) {
-    this.parent = new Int32Array(p.length).fill(-1);
-    this.next = new Int32Array(p.length).fill(-1);
-    this.tail = new Int32Array(p.length);
-    this.touches = new Uint8Array(lesions ? p.length : 0);
-    this.lesionTop = new Float32Array(lesions ? p.length : 0);
-  }
-
-  /** Root r's component peaks below the outline and labels no lesion voxel at half its peak. */
-  private falseFaint(r: number): boolean {
-    return this.lesions !== undefined && this.p[r] < this.outline && this.lesionTop[r] < FAINT_OUTLINE_FRACTION * this.p[r];
+    this.slot = new Int32Array(p.length).fill(-1);
+    this.voxel = new Int32Array(capacity);
+    this.parent = new Int32Array(capacity);
+    this.next = new Int32Array(capacity).fill(-1);
+    this.tail = new Int32Array(capacity);
+    this.touches = new Uint8Array(lesions ? capacity : 0);
+    this.lesionTop = new Float32Array(lesions ? capacity : 0);
   }
 
   /** Whether voxel v has been added. */
   has(v: number): boolean {
-    return this.parent[v] >= 0;
+    return this.slot[v] >= 0;
   }
 
   /** The peak of voxel v's component (v added). */
   peakOf(v: number): number {
-    return this.p[this.root(v)];
+    return this.peak(this.root(this.slot[v]));
   }
 
   /** Adds voxel v (no voxel of higher p may be missing) and joins it to its added neighbours. */
   add(v: number): void {
+    if (this.added >= this.voxel.length) throw new RangeError(`ComponentTree: more than its capacity of ${this.voxel.length} voxels added`);
     const [nx, ny, nz] = this.size;
     const plane = nx * ny;
-    this.parent[v] = v;
-    this.tail[v] = v;
+    const s = this.added++;
+    this.slot[v] = s;
+    this.voxel[s] = v;
+    this.parent[s] = s;
+    this.tail[s] = s;
     this.components++;
     if (this.lesions) {
-      this.touches[v] = this.lesions[v] ? 1 : 0;
-      this.touching += this.touches[v];
-      this.lesionTop[v] = this.lesions[v] ? this.p[v] : -1;
-      if (this.falseFaint(v)) this.faintFalse++;
+      this.touches[s] = this.lesions[v] ? 1 : 0;
+      this.touching += this.touches[s];
+      this.lesionTop[s] = this.lesions[v] ? this.p[v] : -1;
+      if (this.falseFaint(s)) this.faintFalse++;
     }
     const k = Math.floor(v / plane);
     const j = Math.floor((v - k * plane) / nx);
     const i = v - k * plane - j * nx;
-    const parent = this.parent;
+    const slot = this.slot;
     // v's root as it joins one neighbour's component after another (a join returns the merged root).
-    let rv = v;
+    let rv = s;
     for (let kk = Math.max(0, k - 1); kk <= Math.min(nz - 1, k + 1); kk++)
       for (let jj = Math.max(0, j - 1); jj <= Math.min(ny - 1, j + 1); jj++)
         for (let ii = Math.max(0, i - 1); ii <= Math.min(nx - 1, i + 1); ii++) {
           const u = ii + nx * jj + plane * kk;
-          if (parent[u] < 0 || u === v) continue;
-          const ru = this.root(u);
+          if (slot[u] < 0 || u === v) continue;
+          const ru = this.root(slot[u]);
           if (ru !== rv) rv = this.join(ru, rv, this.p[v]);
         }
   }
 
-  private root(v: number): number {
+  private peak(root: number): number {
+    return this.p[this.voxel[root]];
+  }
+
+  /** Root r's component peaks below the outline and labels no lesion voxel at half its peak. */
+  private falseFaint(r: number): boolean {
+    return this.lesions !== undefined && this.peak(r) < this.outline && this.lesionTop[r] < FAINT_OUTLINE_FRACTION * this.peak(r);
+  }
+
+  private root(s: number): number {
     const parent = this.parent;
-    let r = v;
+    let r = s;
     while (parent[r] !== r) {
       parent[r] = parent[parent[r]];
       r = parent[r];
@@ -139,17 +155,17 @@ export class ComponentTree {
     return r;
   }
 
-  /** Merges the components of roots x and y, joined at p = `saddle`; returns the merged root (the higher peak). */
+  /** Merges the components of roots x and y, joined at p = `saddle`; returns the merged root (the higher peak; of equal peaks, the earlier added). */
   private join(x: number, y: number, saddle: number): number {
-    const p = this.p;
-    const xFirst = p[x] > p[y] || (p[x] === p[y] && x < y);
+    const xFirst = this.peak(x) > this.peak(y) || (this.peak(x) === this.peak(y) && x < y);
     const ra = xFirst ? x : y;
     const rb = xFirst ? y : x;
     const falseBefore = this.lesions ? Number(this.falseFaint(ra)) + Number(this.falseFaint(rb)) : 0;
-    if (p[rb] < this.outline && saddle <= FAINT_OUTLINE_FRACTION * p[rb]) {
+    const low = this.peak(rb);
+    if (low < this.outline && saddle <= FAINT_OUTLINE_FRACTION * low) {
       const voxels: number[] = [];
-      for (let v = rb; v >= 0; v = this.next[v]) voxels.push(v);
-      this.onFaintBranch(voxels, p[rb]);
+      for (let s = rb; s >= 0; s = this.next[s]) voxels.push(this.voxel[s]);
+      this.onFaintBranch(voxels, low);
       if (this.falseFaint(rb)) this.branchFalse++;
     }
     this.parent[rb] = ra;

@@ -37,10 +37,10 @@ export function addFaintLesions(labels: Uint8Array, probabilities: ReadonlyMap<n
     const draw = (v: number, peak: number) => {
       if (p[v] >= FAINT_OUTLINE_FRACTION * peak && (out[v] === c || !ruled.has(out[v]))) out[v] = c;
     };
-    const tree = new ComponentTree(p, size, rule.outline, (voxels, peak) => {
+    const order = descendingOrder(p, rule.detect);
+    const tree = new ComponentTree(p, size, rule.outline, order.length, (voxels, peak) => {
       for (const v of voxels) draw(v, peak);
     });
-    const order = descendingOrder(p, rule.detect);
     for (const v of order) tree.add(v);
     for (const v of order) {
       const peak = tree.peakOf(v);
@@ -96,10 +96,12 @@ export function detectionSweep(
     if (rule && rule.drawn[v] === rule.cls) kept[l] = 1;
   }
   const outline = rule?.outline ?? Number.POSITIVE_INFINITY;
+  const order = descendingOrder(p, detects.length ? detects[detects.length - 1] : Number.POSITIVE_INFINITY);
   const tree = new ComponentTree(
     p,
     size,
     outline,
+    order.length,
     (voxels, peak) => {
       for (const v of voxels) if (lesions.labels[v] && p[v] >= FAINT_OUTLINE_FRACTION * peak) kept[lesions.labels[v]] = 1;
     },
@@ -123,7 +125,7 @@ export function detectionSweep(
     found[level] = count;
   };
   let level = 0;
-  for (const v of descendingOrder(p, detects.length ? detects[detects.length - 1] : Number.POSITIVE_INFINITY)) {
+  for (const v of order) {
     while (level < detects.length && p[v] < detects[level]) close(level++);
     if (outlineFalse === null && p[v] < outline) outlineFalse = tree.components - tree.touching;
     tree.add(v);
