@@ -21,7 +21,11 @@ const TradeOffPointSchema = z.object({
   dice: z.number().nullable(),
   /** Share of the ground-truth lesions (26-connected components) with a voxel at p >= t; null without lesions or for runs before it was recorded. */
   detection: z.number().nullable().default(null),
-  /** Mean per validation case of the 26-connected components of p >= t that touch no lesion: false positives; null for runs before it was recorded. */
+  /**
+   * False positives per validation case (the mean): the 26-connected components of p >= t that touch no
+   * lesion; below a lesion target's outline threshold, the two-threshold rule's objects (a component of
+   * p >= outline, a faint lesion) that label no lesion voxel (detectionSweep). Null for runs before it was recorded.
+   */
   falsePositivesPerCase: z.number().nullable().default(null),
 });
 
@@ -44,7 +48,7 @@ export const ClassOperatingPointSchema = z.object({
   basis: TargetBasisSchema.default('voxel'),
   /** The precision floor the threshold had to keep on validation. */
   minPrecision: z.number().default(0),
-  /** The false-positive budget the threshold had to keep on validation (components per case of p >= t), when one was set. */
+  /** The false-positive budget the threshold had to keep on validation (per case, as the curve counts them), when one was set. */
   maxFalsePositivesPerCase: z.number().optional(),
   /** Voxels of the class in the validation ground truth. */
   validationVoxels: z.number().int().default(0),
@@ -97,10 +101,10 @@ export const OperatingPointConfigSchema = z.strictObject({
    */
   basis: TargetBasisSchema.default('voxel'),
   /**
-   * Most false-positive components per validation case a threshold may give (26-connected components
-   * of p >= t touching no lesion of the class, the mean over cases; >= 0, default none): a lesion
-   * target stated as in free-response (FROC) studies, "0.9 of lesions at no more than 1 false positive
-   * per case". A target reached only above the budget is reported as not met.
+   * Most false positives per validation case a threshold may give (the mean over cases, counted as the
+   * curve's falsePositivesPerCase; >= 0, default none): a lesion target stated as in free-response
+   * (FROC) studies, "0.9 of lesions at no more than 1 false positive per case". A target reached only
+   * above the budget is reported as not met.
    */
   maxFalsePositivesPerCase: z.number().min(0).optional(),
 });
@@ -175,10 +179,10 @@ function tradeOff(cases: CalibrationCase[], cls: number): TradeOff {
 }
 
 /**
- * The trade-off's detection counts, one union-find pass per case (detectionSweep): false-positive
- * components per case of p >= t for every candidate; with `outline`, the lesions found by the
- * two-threshold rule as it is applied (labelsAt at the outline, then addFaintLesions) with each
- * candidate below it as the detection threshold, by candidate t.
+ * The trade-off's detection counts, one union-find pass per case (detectionSweep): false positives per
+ * case for every candidate; with `outline`, those of the two-threshold rule below it and the lesions it
+ * finds as it is applied (labelsAt at the outline, then addFaintLesions) with each candidate below it
+ * as the detection threshold, by candidate t.
  */
 function sweep(cases: CalibrationCase[], trade: TradeOff, cls: number, outline: number | null): { falsePositivesPerCase: Float64Array; underRule: Map<number, number> } {
   const detects = trade.candidates.map((c) => c.t);

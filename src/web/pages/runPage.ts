@@ -71,7 +71,11 @@ function operatingPointTable(run: RunReport): HTMLElement {
           ),
           h('td', { class: 'num' }, fmt(p.validationSensitivity)),
           h('td', { class: 'num' }, fmt(p.validationPrecision)),
-          h('td', { class: 'num', title: '26-connected components of p >= threshold touching no lesion, mean per validation case' }, fmt(p.curve.find((q) => q.t === p.threshold)?.falsePositivesPerCase, 1)),
+          h(
+            'td',
+            { class: 'num', title: 'mean per validation case: 26-connected components of p >= threshold touching no lesion; with two thresholds, the objects drawn (outline components, faint lesions) that label no lesion voxel' },
+            fmt(p.curve.find((q) => q.t === p.threshold)?.falsePositivesPerCase, 1),
+          ),
           h(
             'td',
             { class: p.met ? '' : 'error' },
