@@ -149,6 +149,8 @@ describe('three worker processes on one PostgreSQL queue and shared storage', ()
     const second = startWorker({ ...env, SEGFUSION_DATA_DIR: tempDir('second') });
     workers.push(second);
     await until('the run to complete on the next worker', 120_000, async () => (await d.run.findUniqueOrThrow({ where: { id: run.id } })).status === 'completed');
+    // The worker marks the job done after the run it trained: on a loaded machine the two are seconds apart.
+    await until('its job to be marked done', 30_000, async () => (await d.job.findUniqueOrThrow({ where: { id: job.id } })).status !== 'running');
     const done = await d.job.findUniqueOrThrow({ where: { id: job.id } });
     assert.equal(done.status, 'completed');
     assert.equal(done.attempts, 2);
