@@ -43,7 +43,7 @@ import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pa
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
 import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
-import { labelsAtOperatingPoint, type OperatingPoint } from '../src/train/operatingPoint.js';
+import { labelsAtOperatingPoint, type OperatingPoint, pickedPoint } from '../src/train/operatingPoint.js';
 import { calibrateOperatingPoint } from '../src/train/validation.js';
 import { evaluateCases } from '../src/train/evaluate.js';
 import { parseRunConfig, runTargets } from '../src/train/runConfig.js';
@@ -95,7 +95,7 @@ interface PointSummary {
 
 const summarizePoint = (op: OperatingPoint | null): PointSummary => {
   const again = op?.[String(cls)];
-  const at = again?.curve.find((c) => c.t === again.threshold);
+  const at = again && pickedPoint(again);
   return {
     threshold: again?.threshold ?? null,
     outlineThreshold: again?.outlineThreshold ?? null,

@@ -48,8 +48,9 @@ export function descendingOrder(p: Float32Array, lowest: number): Int32Array {
  * component tree of p): a union-find whose roots are their component's most probable voxel, so a
  * component's peak is p at its root. When a component peaking below `outline` (faint) joins one of a
  * higher peak, faint or not, at a saddle (the p of the voxel that joins them) of at most
- * FAINT_OUTLINE_FRACTION of its own peak, it was a faint lesion of its own: `onFaintBranch` receives
- * its voxels (those added before the join) and peak, once. Joined at a higher saddle it is a shoulder of
+ * FAINT_OUTLINE_FRACTION of its own peak, it was a faint lesion of its own: `onFaintBranch` receives,
+ * once, the voxels of its half-maximum region (of those added before the join, the ones at p >=
+ * FAINT_OUTLINE_FRACTION x its peak). Joined at a higher saddle it is a shoulder of
  * the higher peak, not a lesion: nothing is reported.
  * With `lesions` (a ground-truth component label per voxel, 0 outside), it also counts, as voxels are
  * added, components and those that touch a lesion, and the faint lesions that would label no lesion
@@ -81,7 +82,7 @@ export class ComponentTree {
     private readonly size: readonly [number, number, number],
     private readonly outline: number,
     capacity: number,
-    private readonly onFaintBranch: (voxels: number[], peak: number) => void,
+    private readonly onFaintBranch: (voxels: number[]) => void,
     private readonly lesions?: Int32Array,
   ) {
     this.slot = new Int32Array(p.length).fill(-1);
@@ -93,14 +94,11 @@ export class ComponentTree {
     this.lesionTop = new Float32Array(lesions ? capacity : 0);
   }
 
-  /** Whether voxel v has been added. */
-  has(v: number): boolean {
-    return this.slot[v] >= 0;
-  }
-
-  /** The peak of voxel v's component (v added). */
-  peakOf(v: number): number {
-    return this.peak(this.root(this.slot[v]));
+  /** Whether voxel v is added and in the half-maximum region of a component that peaks below the outline. */
+  inFaintLesion(v: number): boolean {
+    if (this.slot[v] < 0) return false;
+    const peak = this.peak(this.root(this.slot[v]));
+    return peak < this.outline && this.p[v] >= FAINT_OUTLINE_FRACTION * peak;
   }
 
   /** Adds voxel v (no voxel of higher p may be missing) and joins it to its added neighbours. */
@@ -164,8 +162,8 @@ export class ComponentTree {
     const low = this.peak(rb);
     if (low < this.outline && saddle <= FAINT_OUTLINE_FRACTION * low) {
       const voxels: number[] = [];
-      for (let s = rb; s >= 0; s = this.next[s]) voxels.push(this.voxel[s]);
-      this.onFaintBranch(voxels, low);
+      for (let s = rb; s >= 0; s = this.next[s]) if (this.p[this.voxel[s]] >= FAINT_OUTLINE_FRACTION * low) voxels.push(this.voxel[s]);
+      this.onFaintBranch(voxels);
       if (this.falseFaint(rb)) this.branchFalse++;
     }
     this.parent[rb] = ra;

@@ -34,18 +34,13 @@ export function addFaintLesions(labels: Uint8Array, probabilities: ReadonlyMap<n
     if (!(rule.detect < rule.outline)) continue;
     const p = probabilities.get(c);
     if (!p || p.length !== labels.length) throw new RangeError(`addFaintLesions: class ${c} has a detection threshold but its probabilities were not kept`);
-    const draw = (v: number, peak: number) => {
-      if (p[v] >= FAINT_OUTLINE_FRACTION * peak && (out[v] === c || !ruled.has(out[v]))) out[v] = c;
+    const draw = (v: number) => {
+      if (out[v] === c || !ruled.has(out[v])) out[v] = c;
     };
     const order = descendingOrder(p, rule.detect);
-    const tree = new ComponentTree(p, size, rule.outline, order.length, (voxels, peak) => {
-      for (const v of voxels) draw(v, peak);
-    });
+    const tree = new ComponentTree(p, size, rule.outline, order.length, (voxels) => voxels.forEach(draw));
     for (const v of order) tree.add(v);
-    for (const v of order) {
-      const peak = tree.peakOf(v);
-      if (peak < rule.outline) draw(v, peak);
-    }
+    for (const v of order) if (tree.inFaintLesion(v)) draw(v);
   }
   return out;
 }
@@ -102,8 +97,8 @@ export function detectionSweep(
     size,
     outline,
     order.length,
-    (voxels, peak) => {
-      for (const v of voxels) if (lesions.labels[v] && p[v] >= FAINT_OUTLINE_FRACTION * peak) kept[lesions.labels[v]] = 1;
+    (voxels) => {
+      for (const v of voxels) if (lesions.labels[v]) kept[lesions.labels[v]] = 1;
     },
     lesions.labels,
   );
@@ -116,9 +111,7 @@ export function detectionSweep(
     hit.set(kept);
     for (const v of members) {
       const l = lesions.labels[v];
-      if (hit[l] || !tree.has(v)) continue;
-      const peak = tree.peakOf(v);
-      if (peak < outline && p[v] >= FAINT_OUTLINE_FRACTION * peak) hit[l] = 1;
+      if (!hit[l] && tree.inFaintLesion(v)) hit[l] = 1;
     }
     let count = 0;
     for (let l = 1; l <= lesions.count; l++) count += hit[l];

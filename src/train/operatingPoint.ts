@@ -276,6 +276,9 @@ export function labelsAtOperatingPoint(argmax: Uint8Array, probabilities: Readon
   return addFaintLesions(labelsAt(argmax, probabilities, thresholdsOf(op)), probabilities, faintRulesOf(op), size);
 }
 
+/** The curve's point at the threshold picked (what validation measured there); undefined without a curve or a threshold. */
+export const pickedPoint = (p: Pick<ClassOperatingPoint, 'curve' | 'threshold'>): TradeOffPoint | undefined => p.curve.find((c) => c.t === p.threshold);
+
 /** The point of highest validation Dice on a class's trade-off curve (the larger t on ties); null without a curve. */
 export function bestDicePoint(p: Pick<ClassOperatingPoint, 'curve'>): TradeOffPoint | null {
   let best: TradeOffPoint | null = null;
@@ -291,7 +294,7 @@ export function bestDicePoint(p: Pick<ClassOperatingPoint, 'curve'>): TradeOffPo
 function targetCost(p: ClassOperatingPoint, f: (v: number | null | undefined) => string): string {
   if (p.outlineThreshold !== undefined) return `; lesions outlined at ${p.outlineThreshold}, the validation's best Dice, and a lesion only ${p.threshold} reaches at half its peak`;
   const best = bestDicePoint(p);
-  const at = p.curve.find((c) => c.t === p.threshold);
+  const at = pickedPoint(p);
   if (!best || !at || best.t === at.t) return '';
   return `; validation Dice ${f(at.dice)} there, against ${f(best.dice)} at threshold ${best.t} (sensitivity ${f(best.sensitivity)}, precision ${f(best.precision)}), the class's best`;
 }
@@ -313,7 +316,7 @@ function describeClass(p: ClassOperatingPoint, name: string): string {
   const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
   const floors = [p.minPrecision > 0 ? `a precision of at least ${p.minPrecision}` : '', p.maxFalsePositivesPerCase === undefined ? '' : `at most ${p.maxFalsePositivesPerCase} false-positive components per case`].filter(Boolean);
   const floor = floors.length ? ` at ${floors.join(' and ')}` : '';
-  const fp = p.curve.find((c) => c.t === p.threshold)?.falsePositivesPerCase;
+  const fp = pickedPoint(p)?.falsePositivesPerCase;
   const falsePositives = fp === null || fp === undefined ? '' : `, ${fp.toFixed(1)} false-positive components per case`;
   // A lesion-basis target counts lesions found; say so wherever its numbers appear.
   const what = targetMeasure(p.basis);
