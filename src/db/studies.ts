@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { StudyEndpointSchema, type StudyEndpoint } from '../studies/studyEndpoint.js';
+import { OperatingPointSchema } from '../train/operatingPoint.js';
 import type { Db } from './client.js';
 
 /** One arm of a study: a name and the run-config overrides it applies to the base config. */
@@ -80,12 +81,16 @@ export async function attachRunToStudy(db: Db, runId: string, studyId: string, a
   await db.run.update({ where: { id: runId }, data: { studyId, studyArm: arm } });
 }
 
-/** The study's runs with what the report needs: arm, seed, status, duration and per-case test metrics. */
+/** The study's runs with what the report needs: arm, seed, status, duration, per-case test metrics and the operating point (its test FROC). */
 export async function studyRuns(db: Db, studyId: string) {
   const runs = await db.run.findMany({
     where: { studyId },
     orderBy: [{ studyArm: 'asc' }, { seed: 'asc' }],
-    select: { id: true, studyArm: true, seed: true, status: true, durationMs: true, caseMetrics: { where: { split: 'test' } }, epochs: { select: { epoch: true, weights: true }, orderBy: { epoch: 'asc' } } },
+    select: { id: true, studyArm: true, seed: true, status: true, durationMs: true, operatingPoint: true, caseMetrics: { where: { split: 'test' } }, epochs: { select: { epoch: true, weights: true }, orderBy: { epoch: 'asc' } } },
   });
-  return runs.map((r) => ({ ...r, epochs: r.epochs.map((e) => ({ epoch: e.epoch, weights: JSON.parse(e.weights) as Record<string, number> })) }));
+  return runs.map((r) => ({
+    ...r,
+    operatingPoint: r.operatingPoint ? OperatingPointSchema.parse(JSON.parse(r.operatingPoint)) : null,
+    epochs: r.epochs.map((e) => ({ epoch: e.epoch, weights: JSON.parse(e.weights) as Record<string, number> })),
+  }));
 }

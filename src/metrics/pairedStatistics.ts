@@ -1,4 +1,4 @@
-import { Random } from '../util/random.js';
+import { bootstrapCases } from './bootstrap.js';
 
 /**
  * Complementary error function, |error| < 1.2e-7 (Numerical Recipes' Chebyshev fit, Press et al. 2007,
@@ -97,20 +97,14 @@ export function bootstrapMean(values: number[], o: { resamples?: number; seed?: 
   const n = values.length;
   if (!n) return null;
   const mean = values.reduce((a, b) => a + b, 0) / n;
-  const rng = new Random(o.seed ?? 1);
-  const resamples = o.resamples ?? 2000;
-  const level = o.level ?? 0.95;
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += values[rng.int(0, n - 1)];
-    means[r] = s / n;
-  }
-  means.sort();
-  const q = (p: number) => {
-    const pos = p * (resamples - 1);
-    const lo = Math.floor(pos);
-    return means[lo] + (means[Math.ceil(pos)] - means[lo]) * (pos - lo);
-  };
-  return { mean, ci: [q((1 - level) / 2), q((1 + level) / 2)], n };
+  const ci = bootstrapCases(
+    n,
+    (draw) => {
+      let s = 0;
+      for (const i of draw) s += values[i];
+      return [s / n];
+    },
+    o,
+  );
+  return ci ? { mean, ci: ci[0], n } : null;
 }

@@ -1,4 +1,5 @@
 import { esc, lineChart, num } from '../figures/svgChart.js';
+import { frocEnvelope } from '../metrics/frocEnvelope.js';
 import type { StudyReport } from './studyReport.js';
 
 /** One case under every arm (src/server/services/studiesService.ts renders them). */
@@ -13,7 +14,7 @@ export interface StudyCaseFigure {
 
 /**
  * The study report as one self-contained HTML file (inline CSS, SVG and PNG, no script, nothing fetched),
- * to attach to a paper or a lab meeting: arms, per-class means with CIs, lesion detection, the paired
+ * to attach to a paper or a lab meeting: arms, per-class means with CIs, lesion detection and each arm's test FROC, the paired
  * comparisons with their verdicts, the fusion weight traces overlaid, time per arm, and per class the
  * reference arm's worst test case as every arm segments it.
  */
@@ -26,6 +27,20 @@ export function studyHtml(r: StudyReport, cases: StudyCaseFigure[] = []): string
       const l = a.lesions[cls];
       return `<tr><td>${esc(a.arm)}</td><td>${esc(cls)}</td><td>${cell('dice')}</td><td>${cell('sensitivity')}</td><td>${cell('precision')}</td><td>${cell('hd95', 1)}</td><td>${l ? `${l.lesionsFound}/${l.lesions} (${num(l.detectionSensitivity)}), ${l.falsePositiveComponents} FP` : '–'}</td><td>${a.completed}/${a.runs}</td><td>${a.meanDurationMs === null ? '–' : `${(a.meanDurationMs / 60000).toFixed(1)} min`}</td></tr>`;
     }),
+  );
+  const frocClasses = [...new Set(r.arms.flatMap((a) => Object.keys(a.froc)))];
+  const frocRates = r.arms.flatMap((a) => Object.values(a.froc))[0]?.rates.map((q) => q.falsePositivesPerCase) ?? [];
+  const frocRows = r.arms.flatMap((a) =>
+    Object.entries(a.froc).map(
+      ([cls, f]) => `<tr><td>${esc(a.arm)}</td><td>${esc(cls)}</td>${f.rates.map((q) => `<td>${num(q.sensitivity)}</td>`).join('')}<td>${num(f.cpm)}</td><td>${f.lesions} in ${f.cases} cases (${f.runs} runs)</td></tr>`,
+    ),
+  );
+  const frocCharts = frocClasses.map((cls) =>
+    lineChart(
+      `${cls}: lesions found against false positives per case (test FROC)`,
+      r.arms.flatMap((a) => (a.froc[cls] ? [{ name: a.arm, points: frocEnvelope(a.froc[cls].curve, 8) }] : [])),
+      { label: 'false positives per case', shift: 0, decimals: 1 },
+    ),
   );
   const losses = [...new Set(r.arms.flatMap((a) => a.weights.flatMap((w) => Object.keys(w.weights))))];
   const charts = losses.map((loss) =>
@@ -49,6 +64,14 @@ export function studyHtml(r: StudyReport, cases: StudyCaseFigure[] = []): string
 <ul>${r.comparisons.map((c) => `<li class="${c.pAdjusted !== null && c.pAdjusted < 0.05 ? 'sig' : 'ns'}">${esc(c.verdict)}</li>`).join('')}</ul>
 <h2>Per arm and class (test split; mean over cases [95 % bootstrap CI])</h2>
 <table><tr><th>arm</th><th>class</th><th>Dice</th><th>sensitivity</th><th>precision</th><th>HD95 (mm)</th><th>lesions found (sensitivity), FP components</th><th>runs done</th><th>time per run</th></tr>${metricRows.join('')}</table>
+${
+  frocRows.length
+    ? `<h2>Lesion detection over every threshold (test FROC, pooled over seeds)</h2>
+<p>Share of lesions found at most this many false-positive components per case, over every probability threshold (a candidate is a 26-connected component of p &gt;= t and finds the lesions it touches), and the CPM, their mean: how well each arm ranks lesions, whichever operating point is chosen. Pooled over the seeds' test splits; no paired test.</p>
+<table><tr><th>arm</th><th>class</th>${frocRates.map((q) => `<th>${q}</th>`).join('')}<th>CPM</th><th>lesions</th></tr>${frocRows.join('')}</table>
+<div>${frocCharts.join('')}</div>`
+    : ''
+}
 <h2>Fusion weights per epoch (mean over seeds)</h2>
 <div>${charts.join('')}</div>
 ${

@@ -1,5 +1,6 @@
 import type { Db } from '../db/client.js';
 import { findStudy, studyRuns, type StudyRecord } from '../db/studies.js';
+import { poolFrocs, type PooledFroc } from '../metrics/froc.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import { bootstrapMean, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
 import { StudyNotFoundError } from './study.js';
@@ -15,6 +16,8 @@ export interface ArmSummary {
   /** Per class and metric: mean over test cases (all seeds) with a 95 % bootstrap CI. */
   metrics: Record<string, Record<StudyMetric, { mean: number; ci: [number, number]; n: number } | null>>;
   lesions: Record<string, LesionTotals>;
+  /** Per target class: the test FROCs of its completed runs pooled (runs from before FROCs were recorded left out). */
+  froc: Record<string, PooledFroc>;
   /** Mean fusion weight of each loss per epoch, averaged over seeds (for the overlaid traces). */
   weights: { epoch: number; weights: Record<string, number> }[];
 }
@@ -49,6 +52,17 @@ const f = (v: number, d = 3) => {
   const r = Number(v.toFixed(d));
   return (r >= 0 ? '+' : '') + r.toFixed(d);
 };
+
+/** Per class name: the pooled test FROC of the runs' operating points (a class's index named by the runs' case metrics). */
+function armFrocs(runs: Awaited<ReturnType<typeof studyRuns>>): Record<string, PooledFroc> {
+  const names = new Map(runs.flatMap((r) => r.caseMetrics.map((c) => [String(c.classIndex), c.className] as const)));
+  const out: Record<string, PooledFroc> = {};
+  for (const [index, name] of names) {
+    const pooled = poolFrocs(runs.flatMap((r) => r.operatingPoint?.[index]?.test?.froc ?? []));
+    if (pooled) out[name] = pooled;
+  }
+  return out;
+}
 
 /**
  * The study's report from its runs' test case metrics: per arm and class, means with bootstrap CIs and
@@ -90,6 +104,7 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
         ]),
       ) as ArmSummary['metrics'],
       lesions: Object.fromEntries(classes.map((cls) => [cls, poolDetections(cases.filter((c) => c.className === cls))])),
+      froc: armFrocs(done),
       weights: [...epochs.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, ws]) => ({ epoch, weights: Object.fromEntries(Object.keys(ws[0]).map((k) => [k, ws.reduce((s, w) => s + (w[k] ?? 0), 0) / ws.length])) })),
     };
   });

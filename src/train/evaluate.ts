@@ -3,7 +3,8 @@ import type { VolumeGeometry } from '../data/geometry.js';
 import { loadPreprocessed, type PreprocessedCase } from '../data/preprocess.js';
 import { aggregate, classMetrics, type Aggregate, type ClassMetrics } from '../metrics/segmentationMetrics.js';
 import { segmentVolumeDetailed } from '../model/segmentVolume.js';
-import { faintRulesOf, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
+import type { CaseDetectionCurve } from '../metrics/froc.js';
+import { caseDetectionCurve, faintRulesOf, thresholdsOf, type OperatingPoint } from './operatingPoint.js';
 
 export interface CaseResult {
   seriesInstanceUid: string;
@@ -16,6 +17,8 @@ export interface CaseResult {
   /** With keepProbabilities: the ground truth and those classes' probabilities, on the evaluation grid. */
   truth?: Uint8Array;
   probabilities?: Map<number, Float32Array>;
+  /** With detectionCurves: per class, the case's lesions found and false positives by threshold under p >= t. */
+  detectionCurves?: Map<number, CaseDetectionCurve>;
 }
 
 export interface EvaluateOptions {
@@ -32,6 +35,8 @@ export interface EvaluateOptions {
   operatingPoint?: OperatingPoint | null;
   /** Keep these classes' probabilities and the ground truth in the results (for calibration). */
   keepProbabilities?: readonly number[];
+  /** Count these classes' detection curves (caseDetectionCurve, for a FROC) while their probabilities are at hand, without keeping them. */
+  detectionCurves?: readonly number[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -42,6 +47,7 @@ export interface EvaluateOptions {
 export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], o: EvaluateOptions): CaseResult[] {
   const thresholds = thresholdsOf(o.operatingPoint);
   const faintLesions = faintRulesOf(o.operatingPoint);
+  const kept = [...new Set([...(o.keepProbabilities ?? []), ...(o.detectionCurves ?? [])])];
   return cases.map((c, i) => {
     const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
     const { image, label } = loadPreprocessed(c);
@@ -53,13 +59,22 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
       outputSize: [geometry.size[0], geometry.size[1]],
       thresholds,
       faintLesions,
-      keepProbabilities: o.keepProbabilities,
+      keepProbabilities: kept,
     });
     const truth = o.truth ? o.truth(c) : label;
     if (!truth) throw new RangeError(`case ${c.seriesInstanceUid} has no label to evaluate against`);
     const metrics = [...Array(o.classes).keys()].map((cls) => (cls === 0 ? null : classMetrics(truth, prediction, cls, geometry)));
+    const detectionCurves = o.detectionCurves?.length ? new Map(o.detectionCurves.map((cls) => [cls, caseDetectionCurve(truth, probabilities.get(cls) as Float32Array, cls, geometry.size)])) : undefined;
     o.onProgress?.(i + 1, cases.length);
-    return { seriesInstanceUid: c.seriesInstanceUid, patientId: c.patientId, prediction, geometry, metrics, ...(o.keepProbabilities?.length ? { truth, probabilities } : {}) };
+    return {
+      seriesInstanceUid: c.seriesInstanceUid,
+      patientId: c.patientId,
+      prediction,
+      geometry,
+      metrics,
+      ...(o.keepProbabilities?.length ? { truth, probabilities: new Map(o.keepProbabilities.map((cls) => [cls, probabilities.get(cls) as Float32Array])) } : {}),
+      ...(detectionCurves ? { detectionCurves } : {}),
+    };
   });
 }
 

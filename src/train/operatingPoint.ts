@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectedComponents } from '../metrics/connectedComponents.js';
+import { type CaseDetectionCurve, type Froc, FrocSchema } from '../metrics/froc.js';
 import { addFaintLesions, detectionSweep, type TwoThresholdRule } from '../model/faintLesions.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
@@ -75,9 +76,13 @@ export const ClassOperatingPointSchema = z.object({
    * Empty for runs calibrated before it was recorded.
    */
   curve: z.array(TradeOffPointSchema).default([]),
-  /** On the test split with the threshold: pooled sensitivity on the target's basis, its 95 % bootstrap CI over cases, and the number of cases. */
+  /**
+   * On the test split with the threshold: pooled sensitivity on the target's basis, its 95 % bootstrap
+   * CI over cases, and the number of cases; and the class's FROC on test, which no threshold choice
+   * decides (absent without test lesions, and for runs before it was recorded).
+   */
   test: z
-    .object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int() })
+    .object({ sensitivity: z.number(), ci: z.tuple([z.number(), z.number()]), n: z.number().int(), froc: FrocSchema.optional() })
     .nullable()
     .optional(),
 });
@@ -260,6 +265,28 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
   };
 }
 
+/** The candidate thresholds, descending: the grid of a test split's FROC (caseDetectionCurve). */
+export const DESCENDING_THRESHOLDS: readonly number[] = THRESHOLDS.slice().reverse();
+
+/**
+ * One case's detection counts for class `cls` at every threshold of DESCENDING_THRESHOLDS under the
+ * rule p >= t (no operating point): lesions (26-connected components of the ground truth) with a voxel
+ * at p >= t, and components of p >= t touching no lesion (detectionSweep without a rule), for froc().
+ */
+export function caseDetectionCurve(truth: Uint8Array, probability: Float32Array, cls: number, size: readonly [number, number, number]): CaseDetectionCurve & { found: number[]; falsePositives: Int32Array } {
+  const mask = new Uint8Array(truth.length);
+  for (let v = 0; v < truth.length; v++) mask[v] = truth[v] === cls ? 1 : 0;
+  const lesions = connectedComponents(mask, size);
+  const peak = new Float32Array(lesions.count + 1).fill(-1);
+  for (let v = 0; v < mask.length; v++) if (mask[v]) peak[lesions.labels[v]] = Math.max(peak[lesions.labels[v]], probability[v]);
+  const peaks = Array.from(peak.subarray(1));
+  return {
+    lesions: lesions.count,
+    found: DESCENDING_THRESHOLDS.map((t) => peaks.filter((p) => p >= t).length),
+    falsePositives: detectionSweep(probability, size, lesions, DESCENDING_THRESHOLDS).falsePositives,
+  };
+}
+
 /** The voxel rule's thresholds of an operating point, as segmentVolume takes them: each class's outline threshold. */
 export const thresholdsOf = (op: OperatingPoint | null | undefined): Record<number, number> => Object.fromEntries(Object.entries(op ?? {}).flatMap(([c, p]) => (p.threshold === null ? [] : [[Number(c), p.outlineThreshold ?? p.threshold]])));
 
@@ -311,9 +338,15 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
   });
 }
 
+/** "FROC on test (any threshold, 31 lesions in 20 cases): lesions found 0.774 at 1 false positive per case, 0.871 at 2, 0.903 at 4; CPM 0.612 [95 % CI 0.5, 0.7]". */
+export function describeFroc(froc: Froc): string {
+  const at = (rate: number) => froc.rates.find((r) => r.falsePositivesPerCase === rate)?.sensitivity.toFixed(3) ?? '-';
+  return `FROC on test (any threshold, ${froc.lesions} lesions in ${froc.cases} cases): lesions found ${at(1)} at 1 false positive per case, ${at(2)} at 2, ${at(4)} at 4; CPM ${froc.cpm.estimate.toFixed(3)} [95 % CI ${froc.cpm.ci[0].toFixed(3)}, ${froc.cpm.ci[1].toFixed(3)}]`;
+}
+
 function describeClass(p: ClassOperatingPoint, name: string): string {
   const f = (v: number | null | undefined) => (v === null || v === undefined ? '-' : v.toFixed(3));
-  const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)` : '; no test case has this class';
+  const test = p.test ? `; on test ${f(p.test.sensitivity)} [95 % CI ${f(p.test.ci[0])}, ${f(p.test.ci[1])}], ${p.test.n} case(s)${p.test.froc ? `; ${describeFroc(p.test.froc)}` : ''}` : '; no test case has this class';
   const floors = [p.minPrecision > 0 ? `a precision of at least ${p.minPrecision}` : '', p.maxFalsePositivesPerCase === undefined ? '' : `at most ${p.maxFalsePositivesPerCase} false-positive components per case`].filter(Boolean);
   const floor = floors.length ? ` at ${floors.join(' and ')}` : '';
   const fp = pickedPoint(p)?.falsePositivesPerCase;

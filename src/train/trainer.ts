@@ -19,9 +19,10 @@ import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, summarize, type CaseResult } from './evaluate.js';
 import { describeScore } from './selection.js';
-import type { OperatingPoint } from './operatingPoint.js';
+import { DESCENDING_THRESHOLDS, type OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, isValidationEpoch, judgeEpoch, NOT_VALIDATED, relabel } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
+import { froc } from '../metrics/froc.js';
 import type { TrainingEvent } from './events.js';
 import { buildLosses, parseRunConfig, RunConfigError, runTargets, type RunConfig } from './runConfig.js';
 import { learningRateAt } from './schedule.js';
@@ -75,7 +76,7 @@ const versions = () => ({
 
 export const runDir = (runsDir: string, runId: string) => path.join(runsDir, runId);
 
-/** The sensitivity each target class reaches on test with its threshold: pooled over cases, with a 95 % bootstrap CI. */
+/** The sensitivity each target class reaches on test with its threshold: pooled over cases, with a 95 % bootstrap CI; and the class's FROC on test. */
 function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number): void {
   for (const [c, p] of Object.entries(op)) {
     const cases = test.flatMap((r) => {
@@ -85,7 +86,9 @@ function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number
       return m.groundTruthVoxels > 0 ? [{ num: Math.round((m.sensitivity ?? 0) * m.groundTruthVoxels), den: m.groundTruthVoxels }] : [];
     });
     const b = bootstrapPooledRatio(cases, { seed });
-    p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n } : null;
+    const curves = test.flatMap((r) => r.detectionCurves?.get(Number(c)) ?? []);
+    const f = froc(DESCENDING_THRESHOLDS, curves, { seed });
+    p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n, ...(f ? { froc: f } : {}) } : null;
   }
 }
 
@@ -304,7 +307,14 @@ async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: 
     { split: 'validation', results: calibration ? relabel(calibration, classes, operatingPoint) : evaluateCases(net.model, valCases, validationOptions) },
     {
       split: 'test',
-      results: evaluateCases(net.model, testCases, { ...evalOptions, sourceGrid: true, operatingPoint, truth: sourceTruth(refs.test), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }) }),
+      results: evaluateCases(net.model, testCases, {
+        ...evalOptions,
+        sourceGrid: true,
+        operatingPoint,
+        detectionCurves: Object.keys(targets).map(Number),
+        truth: sourceTruth(refs.test),
+        onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'test', done, total }),
+      }),
     },
   ];
   if (operatingPoint) testOperatingPoint(operatingPoint, evaluated[1].results, config.seed);

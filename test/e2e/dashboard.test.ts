@@ -176,6 +176,9 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.ok(Number(await page.locator('[data-chart^="Validation Dice"]').getAttribute('data-points')) === 3);
     // The lesion's sensitivity target: the validation trade-off it was calibrated on, one point per candidate threshold.
     assert.equal(Number(await page.locator('[data-chart^="lesion on validation: sensitivity, precision, Dice and lesions found by threshold"]').getAttribute('data-points')), 108);
+    // And the test split's FROC: lesions found at each false-positive rate with its CI, and the curve from (0, 0).
+    assert.match((await page.textContent('[data-table="froc-2"]')) ?? '', /^lesion: false positives per case0\.1250\.250\.51248CPM \(mean\)lesions found \[95 % CI\] \(\d+ lesions, \d+ cases\)(\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]){8}$/);
+    assert.ok(Number(await page.locator('[data-chart^="lesion on test: lesions found against false-positive components per case"]').getAttribute('data-points')) >= 2);
     await shot('run-completed');
   });
 

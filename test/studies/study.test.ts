@@ -6,7 +6,7 @@ import type { StudyReport } from '../../src/studies/studyReport.js';
 import { armConfig, parseArms } from '../../src/studies/study.js';
 import { cli, ok, trainingFixture } from '../helpers.js';
 
-const BASE = { model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 }, patience: 0 };
+const BASE = { model: { depth: 2, baseFilters: 4 }, sampling: { patchSize: 16, batchSize: 2 }, epochs: 2, batchesPerEpoch: 3, split: { test: 0.25, validation: 0.34 }, patience: 0, sensitivityTargets: { '2': 0.5 } };
 
 describe('parseArms and armConfig', () => {
   it('makes a strategy name an arm with the same losses, keeping the base options of that strategy only', () => {
@@ -69,7 +69,15 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
     assert.match(lesionDice.verdict, /^primary endpoint: batchAdaptive vs static on lesion dice: [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], p = \d\.\d{3} \(Holm\), n = 2 cases(: no significant difference)?$/);
     assert.equal(report.correction, `primary endpoint lesion dice (named at creation): Holm-Bonferroni over its 1 comparison; the other ${secondary.length} are secondary, Holm-Bonferroni over them`);
     assert.ok(report.arms.every((a) => a.completed === 2 && a.weights.length === 2));
+    // The lesion target's test FROC, pooled over each arm's two runs: over the lesions its detection counts.
+    for (const a of report.arms) {
+      const f = a.froc.lesion;
+      assert.ok(f && f.runs === 2 && f.cases === 2 && f.lesions === a.lesions.lesion.lesions && Object.keys(a.froc).join() === 'lesion', JSON.stringify(a.froc));
+      assert.ok(f.rates.every((q, k) => k === 0 || q.sensitivity >= f.rates[k - 1].sensitivity));
+    }
     const page = fs.readFileSync(html, 'utf8');
+    assert.match(page, /<h2>Lesion detection over every threshold \(test FROC, pooled over seeds\)<\/h2>[\s\S]*<td>static<\/td><td>lesion<\/td>(<td>\d\.\d{3}<\/td>){8}<td>\d+ in 2 cases \(2 runs\)<\/td>/);
+    assert.match(page, /<svg[^>]*aria-label="lesion: lesions found against false positives per case \(test FROC\)"/);
     assert.match(page, /<h1>Study fusion check<\/h1>/);
     assert.match(page, /<svg[^>]*aria-label="fusion weight of dice"/);
     assert.doesNotMatch(page, /<script|<link|src="(?!data:image\/png;base64,)|href="http/, 'the report needs nothing from outside');
@@ -81,7 +89,10 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       pictures.map((m) => m[1]),
       ['static', 'batchAdaptive', 'static', 'batchAdaptive'],
     );
-    assert.match(ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)), /Verdicts \(primary endpoint lesion dice \(named at creation\)[^\n]*\n {2}primary endpoint: batchAdaptive vs static on lesion dice/);
+    assert.match(
+      ok(cli(['study', 'show', created.studyId.slice(0, 6)], env)),
+      /test FROC, pooled over seeds[^\n]*\n[\s\S]*0\.125[\s\S]*CPM[\s\S]*batchAdaptive\s*│\s*lesion\s*│\s*\d\.\d{3}[\s\S]*Verdicts \(primary endpoint lesion dice \(named at creation\)[^\n]*\n {2}primary endpoint: batchAdaptive vs static on lesion dice/,
+    );
     // The list names it by the start of its id, which study show takes.
     const listed = JSON.parse(ok(cli(['study', 'list', '--json'], env))) as { id: string; name: string; arms: string[]; runs: Record<string, number> }[];
     assert.deepEqual(

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
 import { coarseTargetNote } from '../../src/train/coarseTarget.js';
-import { bestDicePoint, calibrateThreshold, ClassOperatingPointSchema, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
+import { lesionDetection } from '../../src/metrics/lesionDetection.js';
+import { Random } from '../../src/util/random.js';
+import { bestDicePoint, calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, DESCENDING_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
 const oneCase = (positives: number[], negatives: number[]) => ({
@@ -278,4 +280,35 @@ describe('bootstrapPooledRatio', () => {
     };
     assert.ok(width(32) < width(2) / 2.5, `${width(2)} -> ${width(32)}`);
   });
+});
+
+describe('caseDetectionCurve: a FROC case counted at every threshold in one pass', () => {
+  for (const seed of [11, 12, 13]) {
+    it(`equals lesionDetection of the labels p >= t, threshold by threshold (random 14 x 9 x 5 volume with two classes, seed ${seed})`, () => {
+      const size = [14, 9, 5] as const;
+      const rng = new Random(seed);
+      // Class 2 lesions of a few voxels and class 1 elsewhere: only class 2 counts; p is anything, with a faint floor.
+      const truth = Uint8Array.from({ length: size[0] * size[1] * size[2] }, () => (rng.next() < 0.07 ? 2 : rng.next() < 0.3 ? 1 : 0));
+      const p = Float32Array.from(truth, (t) => (t === 2 || rng.next() < 0.06 ? rng.next() : rng.next() * 0.02));
+      const curve = caseDetectionCurve(truth, p, 2, size);
+      const reference = DESCENDING_THRESHOLDS.map((t) =>
+        lesionDetection(
+          truth,
+          Uint8Array.from(p, (v) => (v >= t ? 2 : 0)),
+          2,
+          size,
+        ),
+      );
+      assert.equal(curve.lesions, reference[0].lesions);
+      assert.deepEqual(
+        [...curve.found],
+        reference.map((r) => r.lesionsFound),
+      );
+      assert.deepEqual(
+        [...curve.falsePositives],
+        reference.map((r) => r.falsePositiveComponents),
+      );
+      assert.ok(curve.lesions > 5 && new Set(curve.found).size > 3 && new Set(curve.falsePositives).size > 3, 'the volume exercises both counts');
+    });
+  }
 });

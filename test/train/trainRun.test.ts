@@ -77,7 +77,17 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.ok(op.test && op.test.n === 1 && op.test.ci[0] <= op.test.sensitivity && op.test.sensitivity <= op.test.ci[1]);
     const testLesion = r.cases.find((c) => c.split === 'test' && c.className === 'lesion');
     assert.ok(testLesion && Math.abs((testLesion.sensitivity as number) - op.test.sensitivity) < 1e-9, "the test sensitivity is the stored prediction's");
-    assert.match(ok(cli(['runs', 'show', line.runId], env)), /Operating point[\s\S]*lesion: target sensitivity 0.8/);
+    // The FROC of the test split, over the same lesions. The prediction at the threshold also keeps the
+    // arg-max's voxels below it, so it finds at least the lesions the curve's p >= t finds there.
+    const froc = op.test.froc;
+    assert.ok(froc && froc.cases === 1 && froc.lesions === r.lesions.test.lesion.lesions, JSON.stringify(froc?.rates));
+    const atThreshold = froc.curve.find((q) => q.t === op.threshold);
+    assert.ok(atThreshold && atThreshold.sensitivity <= (r.lesions.test.lesion.detectionSensitivity as number) + 1e-9, JSON.stringify({ atThreshold, totals: r.lesions.test.lesion }));
+    assert.ok(
+      froc.rates.every((q, k) => q.sensitivity >= 0 && q.sensitivity <= 1 && (k === 0 || q.sensitivity >= froc.rates[k - 1].sensitivity)),
+      'more false positives allowed never find fewer',
+    );
+    assert.match(ok(cli(['runs', 'show', line.runId], env)), /Operating point[\s\S]*lesion: target sensitivity 0.8[\s\S]*FROC on test \(any threshold, \d+ lesions in 1 cases\): lesions found [\d.]+ at 1 false positive per case/);
     const kinds = r.artifacts.map((a) => a.kind).sort();
     assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
     for (const a of r.artifacts) assert.ok(fs.existsSync(a.path), a.path);

@@ -1,6 +1,7 @@
 import { api, ApiError, subscribe } from '../api.js';
 import { colorFor, LineChart, type Series } from '../charts.js';
 import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
+import { frocEnvelope } from '../../metrics/frocEnvelope.js';
 import { coarseTargetNote } from '../../train/coarseTarget.js';
 import type { Curves, RunReport } from '../types.js';
 
@@ -112,6 +113,52 @@ function tradeOffCharts(run: RunReport): HTMLElement {
         { label: `target (${p.basis === 'lesion' ? 'lesions found' : 'sensitivity'})`, values: p.curve.map(() => p.target), dash: true },
       ],
     );
+  }
+  return box;
+}
+
+/**
+ * Per target class, the test split's free-response curve (lesions found against false positives per
+ * case over every threshold), with the operating point's own test result beside it: how well the
+ * network ranks lesions, whatever threshold is chosen.
+ */
+function frocSection(run: RunReport): HTMLElement {
+  const names = run.plan?.classNames ?? [];
+  const box = h('div', {});
+  for (const [c, p] of Object.entries(run.operatingPoint ?? {})) {
+    const froc = p.test?.froc;
+    if (!froc) continue;
+    const name = names[Number(c)] ?? `class ${c}`;
+    const at = run.lesions.test?.[name];
+    const chart = new LineChart(`${name} on test: lesions found against false-positive components per case, over every threshold (FROC)`, 'false positives per case', { fractionalX: true });
+    const envelope = frocEnvelope(froc.curve, 8);
+    const x = envelope.map((q) => q[0]);
+    box.append(
+      h(
+        'table',
+        { 'data-table': `froc-${c}`, title: 'a candidate is a 26-connected component of p >= t; it finds the lesions it touches; CIs: bootstrap over test cases' },
+        h('thead', {}, h('tr', {}, h('th', {}, `${name}: false positives per case`), ...froc.rates.map((r) => h('th', {}, String(r.falsePositivesPerCase))), h('th', {}, 'CPM (mean)'))),
+        h(
+          'tbody',
+          {},
+          h(
+            'tr',
+            {},
+            h('td', {}, `lesions found [95 % CI] (${froc.lesions} lesions, ${froc.cases} cases)`),
+            ...[...froc.rates, froc.cpm].map((r) => {
+              const v = 'estimate' in r ? r.estimate : r.sensitivity;
+              return h('td', { class: 'num' }, `${fmt(v)} [${fmt(r.ci[0])}, ${fmt(r.ci[1])}]`);
+            }),
+          ),
+        ),
+      ),
+      at?.cases ? h('p', { class: 'muted' }, `At the operating point: ${at.lesionsFound} of ${at.lesions} lesions found with ${fmt(at.falsePositiveComponents / at.cases, 1)} false-positive components per case.`) : h('span'),
+      chart.el,
+    );
+    chart.update(x, [
+      { label: 'lesions found', values: envelope.map((q) => q[1]) },
+      { label: `target (${p.target})`, values: x.map(() => p.target), dash: true },
+    ]);
   }
   return box;
 }
@@ -314,6 +361,7 @@ export async function runPage(root: HTMLElement, id: string): Promise<() => void
       tradeOffCharts(run),
       h('h2', {}, 'Test split, lesion-wise detection'),
       lesionTable(run, 'test'),
+      frocSection(run),
       h('h2', {}, 'Test split, per case'),
       caseTable(run, 'test'),
       h('h2', {}, 'Validation split, per class'),
