@@ -20,9 +20,13 @@ rule and false-positive components, both 26-connected.
 Reads the cohort as `segfusion demo` writes it: DICOM slices under DIR/dicom/<patient>/ (pydicom) and
 labels DIR/labels/<patient>.nii.gz (nibabel), label 1 organ and 2 lesion.
 
+With --froc, tau is swept from 40 down to -5 in steps of 0.25 and the reference's free-response curve
+is read as the product reads a run's test FROC: lesions found at 1/8 to 8 false-positive components
+per case, and the CPM (their mean), to set against the network's on the same patients.
+
 Usage (Debian's python3, not the product):
   /usr/bin/python3 scripts/lesion_reference.py COHORT_DIR [--patients SYN003,SYN011] [--json]
-      [--contrast -18] [--noise 15] [--radius 3 7] [--tau 0,2,4,6,8]
+      [--contrast -18] [--noise 15] [--radius 3 7] [--tau 0,2,4,6,8 | --froc]
 """
 
 import argparse
@@ -90,16 +94,33 @@ def paste(target, mask, centre, value=True):
     target[dst][mask[src]] = value
 
 
-def segment(best, which, shapes, spacing, tau):
-    pred = np.zeros(best.shape, bool)
+def accepted(best, which, shapes, spacing, tau_min):
+    """The greedy sequence of balls down to tau_min: (LLR, centre, shape index), by decreasing LLR. A
+    higher tau accepts a prefix of it (suppression depends only on the balls accepted before), so one
+    sequence serves every tau."""
+    out = []
     remaining = best.copy()
     while True:
         centre = np.unravel_index(int(np.argmax(remaining)), remaining.shape)
-        if remaining[centre] < tau:
-            return pred
+        if remaining[centre] < tau_min:
+            return out
+        out.append((float(remaining[centre]), centre, int(which[centre])))
         r, offset = shapes[which[centre]]
-        paste(pred, ball(r, spacing, offset), centre)
         paste(remaining, ball(2 * r, spacing, offset), centre, -np.inf)
+
+
+def predictions(sequence, shape, shapes, spacing, taus):
+    """Per tau (in the order given): the union of the sequence's balls with LLR >= tau."""
+    out = {}
+    for t in taus:
+        pred = np.zeros(shape, bool)
+        for llr, centre, index in sequence:
+            if llr < t:
+                break
+            r, offset = shapes[index]
+            paste(pred, ball(r, spacing, offset), centre)
+        out[t] = pred
+    return out
 
 
 def scores(pred, truth):
@@ -113,6 +134,18 @@ def scores(pred, truth):
     return {"dice": dice, "tp": tp, "fp": fp, "fn": fn, "lesions": n_lesions, "found": found, "fpComponents": n_comps - len(touching)}
 
 
+RATES = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+
+
+def froc(rows):
+    """The reference's FROC over the swept taus, read as the product reads its own (src/metrics/froc.ts):
+    at each rate, the largest share of lesions found by a tau with at most that many false-positive
+    components per case (0 when none), and the CPM, their mean."""
+    curve = [{"tau": r["tau"], "sensitivity": r["lesionsFound"] / r["lesions"], "falsePositivesPerCase": r["fpComponents"] / r["cases"]} for r in rows if r["lesions"]]
+    rates = [{"falsePositivesPerCase": rate, "sensitivity": max([c["sensitivity"] for c in curve if c["falsePositivesPerCase"] <= rate], default=0.0)} for rate in RATES]
+    return {"rates": rates, "cpm": float(np.mean([r["sensitivity"] for r in rates])), "curve": curve}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("cohort")
@@ -121,11 +154,12 @@ def main():
     p.add_argument("--noise", type=float, default=15.0, help="noise standard deviation in HU (hard demo: 15)")
     p.add_argument("--radius", type=float, nargs=2, default=(3.0, 7.0), help="lesion radius range in mm (hard demo: 3 7)")
     p.add_argument("--tau", default="0,2,4,6,8,10", help="comma-separated LLR thresholds")
+    p.add_argument("--froc", action="store_true", help="sweep tau from -5 to 40 in steps of 0.25 instead and read the FROC")
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
     patients = a.patients.split(",") if a.patients else sorted(os.listdir(os.path.join(a.cohort, "dicom")))
     radii = np.arange(a.radius[0], a.radius[1] + 1e-9, 0.5)
-    taus = [float(t) for t in a.tau.split(",")]
+    taus = [float(t) for t in np.arange(40, -5 - 1e-9, -0.25)] if a.froc else [float(t) for t in a.tau.split(",")]
     per_tau = {t: [] for t in taus}
     for patient in patients:
         hu, labels, spacing = load_case(a.cohort, patient)
@@ -136,8 +170,9 @@ def main():
             if abs(measured - a.contrast) > 3 * a.noise / np.sqrt(truth.sum()) + 2:
                 sys.exit(f"{patient}: lesions are {measured:.1f} HU off the organ, not {a.contrast}: wrong cohort or misaligned labels")
         best, which, shapes = best_balls(hu, labels, spacing, a.contrast, a.noise, radii)
-        for t in taus:
-            per_tau[t].append(scores(segment(best, which, shapes, spacing, t), truth))
+        sequence = accepted(best, which, shapes, spacing, min(taus))
+        for t, pred in predictions(sequence, hu.shape, shapes, spacing, taus).items():
+            per_tau[t].append(scores(pred, truth))
         print(f"{patient} done", file=sys.stderr)
     rows = []
     for t in taus:
@@ -154,6 +189,14 @@ def main():
             "lesions": sum(c["lesions"] for c in cs),
             "fpComponents": sum(c["fpComponents"] for c in cs),
         })
+    if a.froc:
+        curve = froc(rows)
+        if a.json:
+            print(json.dumps({"patients": patients, **curve}, indent=2))
+            return
+        print("false positives per case  " + "  ".join(f"{r['falsePositivesPerCase']:<5}" for r in curve["rates"]) + "  CPM")
+        print("lesions found             " + "  ".join(f"{r['sensitivity']:.3f}" for r in curve["rates"]) + f"  {curve['cpm']:.3f}")
+        return
     if a.json:
         print(json.dumps({"patients": patients, "rows": rows}, indent=2))
         return

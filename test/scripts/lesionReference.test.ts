@@ -60,4 +60,23 @@ describe('lesion_reference.py on a hard demo cohort', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /SYN001: lesions are -\d+\.\d HU off the organ, not 18\.0/);
   });
+
+  it("--froc: its curve is the tau mode's counts at the same taus, read as the product reads a FROC", () => {
+    const rows = (JSON.parse(reference([dir, '--json', '--tau', '0,4,8']).stdout) as { rows: Row[] }).rows;
+    const r = reference([dir, '--json', '--froc']);
+    assert.equal(r.status, 0, r.stderr);
+    const f = JSON.parse(r.stdout) as { rates: { falsePositivesPerCase: number; sensitivity: number }[]; cpm: number; curve: { tau: number; sensitivity: number; falsePositivesPerCase: number }[] };
+    assert.equal(f.curve.length, 181, 'tau from 40 down to -5 in steps of 0.25');
+    for (const row of rows) {
+      const at = f.curve.find((c) => c.tau === row.tau);
+      assert.deepEqual(at, { tau: row.tau, sensitivity: row.lesionsFound / row.lesions, falsePositivesPerCase: row.fpComponents / row.cases });
+    }
+    // Each rate: the best share found within it; the CPM their mean.
+    for (const q of f.rates) assert.equal(q.sensitivity, Math.max(0, ...f.curve.filter((c) => c.falsePositivesPerCase <= q.falsePositivesPerCase).map((c) => c.sensitivity)));
+    assert.ok(Math.abs(f.cpm - f.rates.reduce((a, q) => a + q.sensitivity, 0) / 7) < 1e-12);
+    assert.deepEqual(
+      f.rates.map((q) => q.falsePositivesPerCase),
+      [0.125, 0.25, 0.5, 1, 2, 4, 8],
+    );
+  });
 });
