@@ -16,6 +16,9 @@
  *   the rule applied, and by p >= t alone);
  * - `budgeted`: the same under a false-positive budget of N per validation case (`--max-fp N`,
  *   operatingPoint.maxFalsePositivesPerCase; without it, the run's own, and so `recalibrated` again);
+ * - `productFroc`: the product's FROC of the test cases (src/metrics/froc.ts: every candidate threshold,
+ *   any overlap, read at 1/8 to 8 false positives per case with bootstrap CIs, and the CPM), what a run
+ *   stores for its own test split, here for any checkpoint and pooled over an arm's seeds with CIs;
  * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
  *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
  *   positives per case (the best over thresholds with at most that many; FROC as in lesion-detection
@@ -43,7 +46,9 @@ import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pa
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
 import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
-import { labelsAtOperatingPoint, type OperatingPoint, pickedPoint } from '../src/train/operatingPoint.js';
+import { type CaseDetectionCurve, froc as frocOf } from '../src/metrics/froc.js';
+import { pickedPoint } from '../src/train/curvePoints.js';
+import { caseDetectionCurve, DESCENDING_THRESHOLDS, labelsAtOperatingPoint, type OperatingPoint } from '../src/train/operatingPoint.js';
 import { calibrateOperatingPoint } from '../src/train/validation.js';
 import { evaluateCases } from '../src/train/evaluate.js';
 import { parseRunConfig, runTargets } from '../src/train/runConfig.js';
@@ -79,6 +84,8 @@ interface CaseReading {
   budgeted: ClassMetrics;
   /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
   sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
+  /** The product's detection curve of the case (every candidate threshold, any overlap), for its FROC. */
+  curve: CaseDetectionCurve;
   /** Each reading's segmentation counted under both rules. */
   rules: Record<Reading, Record<Rule, { found: number; lesions: number; falsePositives: number }>>;
 }
@@ -151,6 +158,18 @@ function froc(cases: CaseReading[], rule: Rule) {
     atFalsePositivesPerCase: Object.fromEntries(FP_RATES.map((rate) => [rate, r3(Math.max(0, ...points.filter((p) => p.falsePositivesPerCase <= rate).map((p) => p.sensitivity)))])),
     curve: points.map((p) => ({ threshold: p.threshold, sensitivity: r3(p.sensitivity), falsePositivesPerCase: r3(p.falsePositivesPerCase) })),
   };
+}
+
+/** The product's FROC of the cases (src/metrics/froc.ts, every candidate threshold): its rates and CPM with their CIs. */
+function productFroc(cases: CaseReading[]) {
+  const f = frocOf(
+    DESCENDING_THRESHOLDS,
+    cases.map((c) => c.curve),
+    { seed: 1 },
+  );
+  return (
+    f && { lesions: f.lesions, cases: f.cases, rates: f.rates.map((q) => ({ falsePositivesPerCase: q.falsePositivesPerCase, sensitivity: r3(q.sensitivity), ci: q.ci.map(r3) })), cpm: { estimate: r3(f.cpm.estimate), ci: f.cpm.ci.map(r3) } }
+  );
 }
 
 type Components = ReturnType<typeof connectedComponents>;
@@ -255,6 +274,7 @@ async function readRun(db: Db, runId: string, arm: string, seed: number, storedD
       recalibrated: classMetrics(truth, recalibratedLabels, cls, r.geometry),
       budgeted: classMetrics(truth, budgetedLabels, cls, r.geometry),
       sweep,
+      curve: caseDetectionCurve(truth, probabilities, cls, r.geometry.size),
       rules: { argmax: counted(r.prediction), calibrated: counted(calibratedLabels), recalibrated: counted(recalibratedLabels), budgeted: counted(budgetedLabels) },
     };
   });
@@ -341,6 +361,7 @@ const out = await withDb(async (db) => {
           ]),
         ),
         froc: Object.fromEntries(RULES.map((rule) => [rule, froc(cases, rule)])),
+        productFroc: productFroc(cases),
         runs: rs.map((r) => ({
           seed: r.seed,
           run: r.runId,
@@ -354,6 +375,7 @@ const out = await withDb(async (db) => {
           recalibrated: pooled(r.cases.map((c) => c.recalibrated)),
           budgeted: pooled(r.cases.map((c) => c.budgeted)),
           froc: Object.fromEntries(RULES.map((rule) => [rule, froc(r.cases, rule).atFalsePositivesPerCase])),
+          productFroc: productFroc(r.cases),
         })),
       };
     }),

@@ -4,6 +4,7 @@ import { type CaseDetectionCurve, type Froc, FrocSchema } from '../metrics/froc.
 import { addFaintLesions, detectionSweep, type TwoThresholdRule } from '../model/faintLesions.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
+import { bestDicePoint, pickedPoint } from './curvePoints.js';
 
 /**
  * Candidate thresholds: 0.001 to 0.009 in steps of 0.001, then 0.01 to 0.99 in steps of 0.01 (the
@@ -301,16 +302,6 @@ export const faintRulesOf = (op: OperatingPoint | null | undefined): Record<numb
  */
 export function labelsAtOperatingPoint(argmax: Uint8Array, probabilities: ReadonlyMap<number, Float32Array>, op: OperatingPoint | null | undefined, size: readonly [number, number, number]): Uint8Array {
   return addFaintLesions(labelsAt(argmax, probabilities, thresholdsOf(op)), probabilities, faintRulesOf(op), size);
-}
-
-/** The curve's point at the threshold picked (what validation measured there); undefined without a curve or a threshold. */
-export const pickedPoint = (p: Pick<ClassOperatingPoint, 'curve' | 'threshold'>): TradeOffPoint | undefined => p.curve.find((c) => c.t === p.threshold);
-
-/** The point of highest validation Dice on a class's trade-off curve (the larger t on ties); null without a curve. */
-export function bestDicePoint(p: Pick<ClassOperatingPoint, 'curve'>): TradeOffPoint | null {
-  let best: TradeOffPoint | null = null;
-  for (const c of p.curve) if (c.dice !== null && (best === null || c.dice >= (best.dice ?? -1))) best = c;
-  return best;
 }
 
 /**

@@ -4,7 +4,8 @@ import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
 import { coarseTargetNote } from '../../src/train/coarseTarget.js';
 import { lesionDetection } from '../../src/metrics/lesionDetection.js';
 import { Random } from '../../src/util/random.js';
-import { bestDicePoint, calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, DESCENDING_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
+import { bestDicePoint } from '../../src/train/curvePoints.js';
+import { calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, DESCENDING_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
 const oneCase = (positives: number[], negatives: number[]) => ({

@@ -3,6 +3,7 @@ import { colorFor, LineChart, type Series } from '../charts.js';
 import { aggregate, clear, duration, fmt, h, sortableTable, statusBadge } from '../dom.js';
 import { frocEnvelope } from '../../metrics/frocEnvelope.js';
 import { coarseTargetNote } from '../../train/coarseTarget.js';
+import { pickedPoint } from '../../train/curvePoints.js';
 import type { Curves, RunReport } from '../types.js';
 
 type CaseRow = RunReport['cases'][number];
@@ -75,7 +76,7 @@ function operatingPointTable(run: RunReport): HTMLElement {
           h(
             'td',
             { class: 'num', title: 'mean per validation case: 26-connected components of p >= threshold touching no lesion; with two thresholds, the objects drawn (outline components, faint lesions) that label no lesion voxel' },
-            fmt(p.curve.find((q) => q.t === p.threshold)?.falsePositivesPerCase, 1),
+            fmt(pickedPoint(p)?.falsePositivesPerCase, 1),
           ),
           h(
             'td',
