@@ -17,7 +17,7 @@
  * - `budgeted`: the same under a false-positive budget of N per validation case (`--max-fp N`,
  *   operatingPoint.maxFalsePositivesPerCase; without it, the run's own, and so `recalibrated` again);
  * - `productFroc`: the product's FROC of the test cases (src/metrics/froc.ts: every candidate threshold,
- *   any overlap, read at 1/8 to 8 false positives per case with bootstrap CIs, and the CPM), what a run
+ *   IoU >= 0.1, read at 1/8 to 8 false positives per case with bootstrap CIs, and the CPM), what a run
  *   stores for its own test split, here for any checkpoint and pooled over an arm's seeds with CIs;
  * - a free-response curve over the rule p >= t (t from 0.001 to 0.99): lesions found against
  *   false-positive components per case, and the detection sensitivity at 0.5, 1, 2 and 4 false
@@ -84,7 +84,7 @@ interface CaseReading {
   budgeted: ClassMetrics;
   /** Per threshold of SWEEP, under each rule: any overlap (the product's) and IoU >= STRICT_IOU. */
   sweep: Record<Rule, { found: number; lesions: number; falsePositives: number }>[];
-  /** The product's detection curve of the case (every candidate threshold, any overlap), for its FROC. */
+  /** The product's detection curve of the case (every candidate threshold, IoU >= 0.1), for its FROC. */
   curve: CaseDetectionCurve;
   /** Each reading's segmentation counted under both rules. */
   rules: Record<Reading, Record<Rule, { found: number; lesions: number; falsePositives: number }>>;

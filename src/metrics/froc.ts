@@ -12,9 +12,9 @@ export const FROC_RATES = [0.125, 0.25, 0.5, 1, 2, 4, 8] as const;
 export interface CaseDetectionCurve {
   /** Ground-truth lesions of the class (26-connected components). */
   lesions: number;
-  /** Per threshold: lesions with a voxel at p >= t (any overlap). */
+  /** Per threshold: lesions that a component of p >= t localises (IoU >= 0.1, src/model/localisedSweep.ts). */
   found: ArrayLike<number>;
-  /** Per threshold: 26-connected components of p >= t that touch no lesion. */
+  /** Per threshold: 26-connected components of p >= t that localise no lesion. */
   falsePositives: ArrayLike<number>;
 }
 
@@ -63,9 +63,10 @@ function atRates(curve: { sensitivity: Float64Array; falsePositivesPerCase: Floa
 /**
  * Free-response operating characteristic of one class over cases: the detection sensitivity against the
  * mean number of false-positive components per case as the probability threshold falls, read at
- * FROC_RATES, and their mean, the CPM. A candidate is a 26-connected component of p >= t; it finds every
- * lesion it touches (any overlap, as src/metrics/lesionDetection.ts) and is a false positive when it
- * touches none. Sensitivity at rate r = max over thresholds with FP/case <= r of Σ found / Σ lesions
+ * FROC_RATES, and their mean, the CPM. A candidate is a 26-connected component of p >= t; it finds the
+ * lesions it localises (IoU >= 0.1, src/model/localisedSweep.ts: not the any-overlap rule of the
+ * lesion-wise table, which an organ-wide component at a low threshold passes for every lesion) and is a
+ * false positive when it localises none. Sensitivity at rate r = max over thresholds with FP/case <= r of Σ found / Σ lesions
  * (0 when no threshold is within r). Because thresholds are a grid (`thresholds`, descending, the same
  * for every case, e.g. 0.99 down to 0.001), a rate below the highest threshold's false positives reads
  * 0 rather than the sensitivity of a threshold between 0.99 and 1: a floor, not an estimate.

@@ -65,6 +65,8 @@ export class ComponentTree {
   private readonly parent: Int32Array;
   private readonly next: Int32Array;
   private readonly tail: Int32Array;
+  /** Per root, the voxels of its component. */
+  private readonly count: Int32Array;
   private readonly touches: Uint8Array;
   /** Per root, the highest p of a lesion voxel in its component (-1: none). */
   private readonly lesionTop: Float32Array;
@@ -90,6 +92,7 @@ export class ComponentTree {
     this.parent = new Int32Array(capacity);
     this.next = new Int32Array(capacity).fill(-1);
     this.tail = new Int32Array(capacity);
+    this.count = new Int32Array(capacity);
     this.touches = new Uint8Array(lesions ? capacity : 0);
     this.lesionTop = new Float32Array(lesions ? capacity : 0);
   }
@@ -99,6 +102,16 @@ export class ComponentTree {
     if (this.slot[v] < 0) return false;
     const peak = this.peak(this.root(this.slot[v]));
     return peak < this.outline && this.p[v] >= FAINT_OUTLINE_FRACTION * peak;
+  }
+
+  /** The root (a slot) of voxel v's component, -1 when v is not added: equal roots, one component. */
+  rootOf(v: number): number {
+    return this.slot[v] < 0 ? -1 : this.root(this.slot[v]);
+  }
+
+  /** Voxels in the component of root r (rootOf). */
+  sizeOf(r: number): number {
+    return this.count[r];
   }
 
   /** Adds voxel v (no voxel of higher p may be missing) and joins it to its added neighbours. */
@@ -111,6 +124,7 @@ export class ComponentTree {
     this.voxel[s] = v;
     this.parent[s] = s;
     this.tail[s] = s;
+    this.count[s] = 1;
     this.components++;
     if (this.lesions) {
       this.touches[s] = this.lesions[v] ? 1 : 0;
@@ -169,6 +183,7 @@ export class ComponentTree {
     this.parent[rb] = ra;
     this.next[this.tail[ra]] = rb;
     this.tail[ra] = this.tail[rb];
+    this.count[ra] += this.count[rb];
     this.components--;
     if (this.lesions) {
       if (this.touches[ra] && this.touches[rb]) this.touching--;

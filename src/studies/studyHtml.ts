@@ -67,7 +67,7 @@ export function studyHtml(r: StudyReport, cases: StudyCaseFigure[] = []): string
 ${
   frocRows.length
     ? `<h2>Lesion detection over every threshold (test FROC, pooled over seeds)</h2>
-<p>Share of lesions found at most this many false-positive components per case, over every probability threshold (a candidate is a 26-connected component of p &gt;= t and finds the lesions it touches), and the CPM, their mean: how well each arm ranks lesions, whichever operating point is chosen. Pooled over the seeds' test splits; no paired test.</p>
+<p>Share of lesions found at most this many false-positive components per case, over every probability threshold (a candidate is a 26-connected component of p &gt;= t; it finds a lesion when their IoU is at least 0.1, and is a false positive when it finds none), and the CPM, their mean: how well each arm ranks lesions, whichever operating point is chosen. Pooled over the seeds' test splits; no paired test.</p>
 <table><tr><th>arm</th><th>class</th>${frocRates.map((q) => `<th>${q}</th>`).join('')}<th>CPM</th><th>lesions</th></tr>${frocRows.join('')}</table>
 <div>${frocCharts.join('')}</div>`
     : ''

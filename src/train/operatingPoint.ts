@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { connectedComponents } from '../metrics/connectedComponents.js';
 import { type CaseDetectionCurve, type Froc, FrocSchema } from '../metrics/froc.js';
 import { addFaintLesions, detectionSweep, type TwoThresholdRule } from '../model/faintLesions.js';
+import { localisedSweep } from '../model/localisedSweep.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
 import { bestDicePoint, pickedPoint } from './curvePoints.js';
@@ -270,22 +271,15 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
 export const DESCENDING_THRESHOLDS: readonly number[] = THRESHOLDS.slice().reverse();
 
 /**
- * One case's detection counts for class `cls` at every threshold of DESCENDING_THRESHOLDS under the
- * rule p >= t (no operating point): lesions (26-connected components of the ground truth) with a voxel
- * at p >= t, and components of p >= t touching no lesion (detectionSweep without a rule), for froc().
+ * One case's FROC counts for class `cls` at every threshold of DESCENDING_THRESHOLDS: lesions (26-connected
+ * components of the ground truth) that a component of p >= t localises (IoU >= LOCALISATION_IOU), and
+ * components of p >= t that localise none (localisedSweep), for froc().
  */
-export function caseDetectionCurve(truth: Uint8Array, probability: Float32Array, cls: number, size: readonly [number, number, number]): CaseDetectionCurve & { found: number[]; falsePositives: Int32Array } {
+export function caseDetectionCurve(truth: Uint8Array, probability: Float32Array, cls: number, size: readonly [number, number, number]): CaseDetectionCurve & { found: Int32Array; falsePositives: Int32Array } {
   const mask = new Uint8Array(truth.length);
   for (let v = 0; v < truth.length; v++) mask[v] = truth[v] === cls ? 1 : 0;
   const lesions = connectedComponents(mask, size);
-  const peak = new Float32Array(lesions.count + 1).fill(-1);
-  for (let v = 0; v < mask.length; v++) if (mask[v]) peak[lesions.labels[v]] = Math.max(peak[lesions.labels[v]], probability[v]);
-  const peaks = Array.from(peak.subarray(1));
-  return {
-    lesions: lesions.count,
-    found: DESCENDING_THRESHOLDS.map((t) => peaks.filter((p) => p >= t).length),
-    falsePositives: detectionSweep(probability, size, lesions, DESCENDING_THRESHOLDS).falsePositives,
-  };
+  return { lesions: lesions.count, ...localisedSweep(probability, size, lesions, DESCENDING_THRESHOLDS) };
 }
 
 /** The voxel rule's thresholds of an operating point, as segmentVolume takes them: each class's outline threshold. */
@@ -329,10 +323,10 @@ export function describeOperatingPoint(op: OperatingPoint, classNames: string[])
   });
 }
 
-/** "FROC on test (any threshold, 31 lesions in 20 cases): lesions found 0.774 at 1 false positive per case, 0.871 at 2, 0.903 at 4; CPM 0.612 [95 % CI 0.5, 0.7]". */
+/** "FROC on test (every threshold, IoU >= 0.1, 31 lesions in 20 cases): lesions found 0.774 at 1 false positive per case, 0.871 at 2, 0.903 at 4; CPM 0.612 [95 % CI 0.5, 0.7]". */
 export function describeFroc(froc: Froc): string {
   const at = (rate: number) => froc.rates.find((r) => r.falsePositivesPerCase === rate)?.sensitivity.toFixed(3) ?? '-';
-  return `FROC on test (any threshold, ${froc.lesions} lesions in ${froc.cases} cases): lesions found ${at(1)} at 1 false positive per case, ${at(2)} at 2, ${at(4)} at 4; CPM ${froc.cpm.estimate.toFixed(3)} [95 % CI ${froc.cpm.ci[0].toFixed(3)}, ${froc.cpm.ci[1].toFixed(3)}]`;
+  return `FROC on test (every threshold, IoU >= 0.1, ${froc.lesions} lesions in ${froc.cases} cases): lesions found ${at(1)} at 1 false positive per case, ${at(2)} at 2, ${at(4)} at 4; CPM ${froc.cpm.estimate.toFixed(3)} [95 % CI ${froc.cpm.ci[0].toFixed(3)}, ${froc.cpm.ci[1].toFixed(3)}]`;
 }
 
 function describeClass(p: ClassOperatingPoint, name: string): string {

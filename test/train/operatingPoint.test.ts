@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bootstrapPooledRatio } from '../../src/metrics/bootstrap.js';
 import { coarseTargetNote } from '../../src/train/coarseTarget.js';
-import { lesionDetection } from '../../src/metrics/lesionDetection.js';
+import { connectedComponents } from '../../src/metrics/connectedComponents.js';
 import { Random } from '../../src/util/random.js';
 import { bestDicePoint } from '../../src/train/curvePoints.js';
 import { calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, DESCENDING_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
@@ -284,32 +284,78 @@ describe('bootstrapPooledRatio', () => {
 });
 
 describe('caseDetectionCurve: a FROC case counted at every threshold in one pass', () => {
+  /** Brute force at one threshold: label p >= t, count every (lesion, component) overlap, match at IoU >= 0.1. */
+  const byLabelling = (truth: Uint8Array, p: Float32Array, t: number, size: readonly [number, number, number]) => {
+    const lesions = connectedComponents(
+      Uint8Array.from(truth, (v) => (v === 2 ? 1 : 0)),
+      size,
+    );
+    const candidates = connectedComponents(
+      Uint8Array.from(p, (v) => (v >= t ? 1 : 0)),
+      size,
+    );
+    const sizes = (c: { labels: Int32Array; count: number }) => {
+      const n = new Array<number>(c.count + 1).fill(0);
+      for (const l of c.labels) n[l]++;
+      return n;
+    };
+    const [lesionSize, candidateSize] = [sizes(lesions), sizes(candidates)];
+    const overlap = new Map<string, number>();
+    lesions.labels.forEach((l, v) => {
+      const c = candidates.labels[v];
+      if (l && c) overlap.set(`${l},${c}`, (overlap.get(`${l},${c}`) ?? 0) + 1);
+    });
+    const found = new Set<number>();
+    const matched = new Set<number>();
+    for (const [key, n] of overlap) {
+      const [l, c] = key.split(',').map(Number);
+      if (n / (lesionSize[l] + candidateSize[c] - n) >= 0.1) {
+        found.add(l);
+        matched.add(c);
+      }
+    }
+    return { lesions: lesions.count, found: found.size, falsePositives: candidates.count - matched.size, touched: new Set([...overlap.keys()].map((k) => k.split(',')[0])).size };
+  };
+
   for (const seed of [11, 12, 13]) {
-    it(`equals lesionDetection of the labels p >= t, threshold by threshold (random 14 x 9 x 5 volume with two classes, seed ${seed})`, () => {
+    it(`equals labelling p >= t and matching at IoU >= 0.1, threshold by threshold (random 14 x 9 x 5 volume with two classes, seed ${seed})`, () => {
       const size = [14, 9, 5] as const;
       const rng = new Random(seed);
       // Class 2 lesions of a few voxels and class 1 elsewhere: only class 2 counts; p is anything, with a faint floor.
       const truth = Uint8Array.from({ length: size[0] * size[1] * size[2] }, () => (rng.next() < 0.07 ? 2 : rng.next() < 0.3 ? 1 : 0));
       const p = Float32Array.from(truth, (t) => (t === 2 || rng.next() < 0.06 ? rng.next() : rng.next() * 0.02));
       const curve = caseDetectionCurve(truth, p, 2, size);
-      const reference = DESCENDING_THRESHOLDS.map((t) =>
-        lesionDetection(
-          truth,
-          Uint8Array.from(p, (v) => (v >= t ? 2 : 0)),
-          2,
-          size,
-        ),
-      );
+      const reference = DESCENDING_THRESHOLDS.map((t) => byLabelling(truth, p, t, size));
       assert.equal(curve.lesions, reference[0].lesions);
       assert.deepEqual(
         [...curve.found],
-        reference.map((r) => r.lesionsFound),
+        reference.map((r) => r.found),
       );
       assert.deepEqual(
         [...curve.falsePositives],
-        reference.map((r) => r.falsePositiveComponents),
+        reference.map((r) => r.falsePositives),
       );
       assert.ok(curve.lesions > 5 && new Set(curve.found).size > 3 && new Set(curve.falsePositives).size > 3, 'the volume exercises both counts');
+      // The criterion bites: at low thresholds a component touches lesions it does not localise.
+      assert.ok(
+        reference.some((r) => r.touched > r.found),
+        'some lesion is touched but not localised',
+      );
     });
   }
+
+  // Rows of n voxels: one-voxel lesions at 2 and 7, p 0.9 there and 0.2 everywhere else. At 0.5 each
+  // lesion is its own candidate; at 0.2 one component of n voxels touches both, IoU 1 / n with each.
+  for (const { n, found, falsePositives } of [
+    { n: 10, found: 2, falsePositives: 0 }, // IoU 0.1: the limit, localised
+    { n: 12, found: 0, falsePositives: 1 }, // IoU 1/12: touched, not localised; the component is a false positive
+  ])
+    it(`a component over ${n} voxels touching both lesions: ${found} found, ${falsePositives} false positive(s) at 0.2 (hand-derived)`, () => {
+      const truth = Uint8Array.from({ length: n }, (_, v) => (v === 2 || v === 7 ? 2 : 1));
+      const p = Float32Array.from(truth, (t) => (t === 2 ? 0.9 : 0.2));
+      const curve = caseDetectionCurve(truth, p, 2, [n, 1, 1]);
+      const at = (t: number) => DESCENDING_THRESHOLDS.indexOf(t);
+      assert.deepEqual([curve.found[at(0.5)], curve.falsePositives[at(0.5)]], [2, 0]);
+      assert.deepEqual([curve.found[at(0.2)], curve.falsePositives[at(0.2)]], [found, falsePositives]);
+    });
 });

@@ -87,7 +87,10 @@ describe('segfusion train (end to end, CLI)', () => {
       froc.rates.every((q, k) => q.sensitivity >= 0 && q.sensitivity <= 1 && (k === 0 || q.sensitivity >= froc.rates[k - 1].sensitivity)),
       'more false positives allowed never find fewer',
     );
-    assert.match(ok(cli(['runs', 'show', line.runId], env)), /Operating point[\s\S]*lesion: target sensitivity 0.8[\s\S]*FROC on test \(any threshold, \d+ lesions in 1 cases\): lesions found [\d.]+ at 1 false positive per case/);
+    assert.match(
+      ok(cli(['runs', 'show', line.runId], env)),
+      /Operating point[\s\S]*lesion: target sensitivity 0.8[\s\S]*FROC on test \(every threshold, IoU >= 0\.1, \d+ lesions in 1 cases\): lesions found [\d.]+ at 1 false positive per case/,
+    );
     const kinds = r.artifacts.map((a) => a.kind).sort();
     assert.deepEqual([...new Set(kinds)], ['checkpoint-best', 'checkpoint-latest', 'prediction']);
     for (const a of r.artifacts) assert.ok(fs.existsSync(a.path), a.path);

@@ -137,7 +137,7 @@ function frocSection(run: RunReport): HTMLElement {
     box.append(
       h(
         'table',
-        { 'data-table': `froc-${c}`, title: 'a candidate is a 26-connected component of p >= t; it finds the lesions it touches; CIs: bootstrap over test cases' },
+        { 'data-table': `froc-${c}`, title: 'a candidate is a 26-connected component of p >= t; it finds a lesion when their IoU is at least 0.1, and is a false positive when it finds none; CIs: bootstrap over test cases' },
         h('thead', {}, h('tr', {}, h('th', {}, `${name}: false positives per case`), ...froc.rates.map((r) => h('th', {}, String(r.falsePositivesPerCase))), h('th', {}, 'CPM (mean)'))),
         h(
           'tbody',
