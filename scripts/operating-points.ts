@@ -48,7 +48,7 @@ import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
 import { type CaseDetectionCurve, froc as frocOf } from '../src/metrics/froc.js';
 import { pickedPoint } from '../src/train/curvePoints.js';
-import { caseDetectionCurve, DESCENDING_THRESHOLDS, labelsAtOperatingPoint, type OperatingPoint } from '../src/train/operatingPoint.js';
+import { caseDetectionCurve, FROC_THRESHOLDS, labelsAtOperatingPoint, type OperatingPoint } from '../src/train/operatingPoint.js';
 import { calibrateOperatingPoint } from '../src/train/validation.js';
 import { evaluateCases } from '../src/train/evaluate.js';
 import { parseRunConfig, runTargets } from '../src/train/runConfig.js';
@@ -163,7 +163,7 @@ function froc(cases: CaseReading[], rule: Rule) {
 /** The product's FROC of the cases (src/metrics/froc.ts, every candidate threshold): its rates and CPM with their CIs. */
 function productFroc(cases: CaseReading[]) {
   const f = frocOf(
-    DESCENDING_THRESHOLDS,
+    FROC_THRESHOLDS,
     cases.map((c) => c.curve),
     { seed: 1 },
   );

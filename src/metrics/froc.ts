@@ -68,8 +68,8 @@ function atRates(curve: { sensitivity: Float64Array; falsePositivesPerCase: Floa
  * lesion-wise table, which an organ-wide component at a low threshold passes for every lesion) and is a
  * false positive when it localises none. Sensitivity at rate r = max over thresholds with FP/case <= r of Σ found / Σ lesions
  * (0 when no threshold is within r). Because thresholds are a grid (`thresholds`, descending, the same
- * for every case, e.g. 0.99 down to 0.001), a rate below the highest threshold's false positives reads
- * 0 rather than the sensitivity of a threshold between 0.99 and 1: a floor, not an estimate.
+ * for every case, e.g. 0.99999 down to 0.001), a rate below the highest threshold's false positives reads
+ * 0 rather than the sensitivity of a threshold above it: a floor, not an estimate.
  * CIs: percentile bootstrap over cases (bootstrapCases; `resamples` default 2000, seeded by `seed`),
  * draws without a lesion left out. Null when the cases hold no lesion.
  */

@@ -19,7 +19,7 @@ import { createAdam } from './adam.js';
 import { restoreOptimizer, restoreWeights, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { evaluateCases, summarize, type CaseResult } from './evaluate.js';
 import { describeScore } from './selection.js';
-import { DESCENDING_THRESHOLDS, type OperatingPoint } from './operatingPoint.js';
+import { FROC_THRESHOLDS, type OperatingPoint } from './operatingPoint.js';
 import { calibrateOperatingPoint, isValidationEpoch, judgeEpoch, NOT_VALIDATED, relabel } from './validation.js';
 import { bootstrapPooledRatio } from '../metrics/bootstrap.js';
 import { froc } from '../metrics/froc.js';
@@ -87,7 +87,7 @@ function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number
     });
     const b = bootstrapPooledRatio(cases, { seed });
     const curves = test.flatMap((r) => r.detectionCurves?.get(Number(c)) ?? []);
-    const f = froc(DESCENDING_THRESHOLDS, curves, { seed });
+    const f = froc(FROC_THRESHOLDS, curves, { seed });
     p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n, ...(f ? { froc: f } : {}) } : null;
   }
 }

@@ -5,7 +5,7 @@ import { coarseTargetNote } from '../../src/train/coarseTarget.js';
 import { connectedComponents } from '../../src/metrics/connectedComponents.js';
 import { Random } from '../../src/util/random.js';
 import { bestDicePoint } from '../../src/train/curvePoints.js';
-import { calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, DESCENDING_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
+import { calibrateThreshold, caseDetectionCurve, ClassOperatingPointSchema, FROC_THRESHOLDS, describeOperatingPoint, faintRulesOf, labelsAtOperatingPoint, thresholdsOf } from '../../src/train/operatingPoint.js';
 
 /** One case: positives (label 2) and negatives (label 0) with the given class-2 probabilities. */
 const oneCase = (positives: number[], negatives: number[]) => ({
@@ -325,7 +325,7 @@ describe('caseDetectionCurve: a FROC case counted at every threshold in one pass
       const truth = Uint8Array.from({ length: size[0] * size[1] * size[2] }, () => (rng.next() < 0.07 ? 2 : rng.next() < 0.3 ? 1 : 0));
       const p = Float32Array.from(truth, (t) => (t === 2 || rng.next() < 0.06 ? rng.next() : rng.next() * 0.02));
       const curve = caseDetectionCurve(truth, p, 2, size);
-      const reference = DESCENDING_THRESHOLDS.map((t) => byLabelling(truth, p, t, size));
+      const reference = FROC_THRESHOLDS.map((t) => byLabelling(truth, p, t, size));
       assert.equal(curve.lesions, reference[0].lesions);
       assert.deepEqual(
         [...curve.found],
@@ -354,7 +354,7 @@ describe('caseDetectionCurve: a FROC case counted at every threshold in one pass
       const truth = Uint8Array.from({ length: n }, (_, v) => (v === 2 || v === 7 ? 2 : 1));
       const p = Float32Array.from(truth, (t) => (t === 2 ? 0.9 : 0.2));
       const curve = caseDetectionCurve(truth, p, 2, [n, 1, 1]);
-      const at = (t: number) => DESCENDING_THRESHOLDS.indexOf(t);
+      const at = (t: number) => FROC_THRESHOLDS.indexOf(t);
       assert.deepEqual([curve.found[at(0.5)], curve.falsePositives[at(0.5)]], [2, 0]);
       assert.deepEqual([curve.found[at(0.2)], curve.falsePositives[at(0.2)]], [found, falsePositives]);
     });
