@@ -17,7 +17,7 @@ export interface CaseResult {
   /** With keepProbabilities: the ground truth and those classes' probabilities, on the evaluation grid. */
   truth?: Uint8Array;
   probabilities?: Map<number, Float32Array>;
-  /** With detectionCurves: per class, the case's lesions found and false positives by threshold under p >= t. */
+  /** With detectionCurves: per class, the case's FROC counts by threshold (caseDetectionCurve: lesions localised, false-positive components). */
   detectionCurves?: Map<number, CaseDetectionCurve>;
 }
 
