@@ -44,6 +44,7 @@ import { findStudy, studyRuns } from '../src/db/studies.js';
 import { connectedComponents } from '../src/metrics/connectedComponents.js';
 import { bootstrapMean, holmAdjust, wilcoxonSignedRank } from '../src/metrics/pairedStatistics.js';
 import { classMetrics, type ClassMetrics } from '../src/metrics/segmentationMetrics.js';
+import { LOCALISATION_IOU } from '../src/model/localisedSweep.js';
 import { buildUNet } from '../src/model/unet.js';
 import { restoreWeights } from '../src/train/checkpoint.js';
 import { type CaseDetectionCurve, froc as frocOf } from '../src/metrics/froc.js';
@@ -64,8 +65,8 @@ if (!studyId || !Number.isInteger(cls) || cls < 1 || (maxFp !== undefined && !(m
 }
 const SWEEP = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99];
 const FP_RATES = [0.5, 1, 2, 4];
-/** A localisation criterion beside any overlap: a predicted component finds a lesion when their IoU reaches this. */
-const STRICT_IOU = 0.1;
+/** A localisation criterion beside any overlap, the product FROC's: a predicted component finds a lesion when their IoU reaches this. */
+const STRICT_IOU = LOCALISATION_IOU;
 const RULES = ['anyOverlap', 'iou'] as const;
 type Rule = (typeof RULES)[number];
 const r3 = (v: number | null | undefined) => (v === null || v === undefined ? null : Number(v.toFixed(3)));

@@ -16,6 +16,8 @@ export interface CaseDetectionCurve {
   found: ArrayLike<number>;
   /** Per threshold: 26-connected components of p >= t that localise no lesion. */
   falsePositives: ArrayLike<number>;
+  /** How many cases these counts sum over (default 1: one case; poolFrocs passes a whole run). */
+  cases?: number;
 }
 
 const Interval = z.tuple([z.number(), z.number()]);
@@ -32,21 +34,23 @@ export const FrocSchema = z.object({
 });
 export type Froc = z.infer<typeof FrocSchema>;
 
-/** The pooled curve of the cases at `draw` (indices, repeats allowed): sensitivity and false positives per case per threshold. */
+/** The pooled curve of the entries at `draw` (indices, repeats allowed): sensitivity and false positives per case per threshold. */
 function pooledCurve(cases: readonly CaseDetectionCurve[], draw: ArrayLike<number>, thresholds: number): { sensitivity: Float64Array; falsePositivesPerCase: Float64Array } | null {
   const found = new Float64Array(thresholds);
   const falsePositives = new Float64Array(thresholds);
   let lesions = 0;
+  let caseCount = 0;
   for (let d = 0; d < draw.length; d++) {
     const c = cases[draw[d]];
     lesions += c.lesions;
+    caseCount += c.cases ?? 1;
     for (let k = 0; k < thresholds; k++) {
       found[k] += c.found[k];
       falsePositives[k] += c.falsePositives[k];
     }
   }
   if (!lesions) return null;
-  return { sensitivity: found.map((n) => n / lesions), falsePositivesPerCase: falsePositives.map((n) => n / draw.length) };
+  return { sensitivity: found.map((n) => n / lesions), falsePositivesPerCase: falsePositives.map((n) => n / caseCount) };
 }
 
 /** At each rate: the highest sensitivity of the thresholds with at most that many false positives per case; 0 when none has (the curve starts at "nothing detected"). */
@@ -129,21 +133,21 @@ export function poolFrocs(frocs: readonly Froc[]): PooledFroc | null {
     if (f.curve.map((q) => q.t).join() !== grid || f.rates.map((r) => r.falsePositivesPerCase).join() !== rates.join())
       throw new RangeError(`poolFrocs: FROCs on different threshold grids or rates (${f.curve.length} and ${first.curve.length} thresholds)`);
   }
-  // Each FROC as one "case" of its counts: found and false positives back from the shares (rounded: they are counts).
-  const cases: CaseDetectionCurve[] = withLesions.map((f) => ({ lesions: f.lesions, found: f.curve.map((q) => Math.round(q.sensitivity * f.lesions)), falsePositives: f.curve.map((q) => Math.round(q.falsePositivesPerCase * f.cases)) }));
-  const caseCount = withLesions.reduce((s, f) => s + f.cases, 0);
-  const lesions = withLesions.reduce((s, f) => s + f.lesions, 0);
-  const curve = first.curve.map((q, k) => ({
-    t: q.t,
-    sensitivity: cases.reduce((s, c) => s + c.found[k], 0) / lesions,
-    falsePositivesPerCase: cases.reduce((s, c) => s + c.falsePositives[k], 0) / caseCount,
+  // Each FROC as one entry of its counts over its cases: found and false positives back from the shares (rounded: they are counts).
+  const entries: CaseDetectionCurve[] = withLesions.map((f) => ({
+    lesions: f.lesions,
+    cases: f.cases,
+    found: f.curve.map((q) => Math.round(q.sensitivity * f.lesions)),
+    falsePositives: f.curve.map((q) => Math.round(q.falsePositivesPerCase * f.cases)),
   }));
-  const sensitivities = atRates({ sensitivity: Float64Array.from(curve, (q) => q.sensitivity), falsePositivesPerCase: Float64Array.from(curve, (q) => q.falsePositivesPerCase) }, rates);
+  // Not null: every entry holds a lesion.
+  const pooled = pooledCurve(entries, Int32Array.from(entries.keys()), first.curve.length) as NonNullable<ReturnType<typeof pooledCurve>>;
+  const sensitivities = atRates(pooled, rates);
   return {
     runs: withLesions.length,
-    cases: caseCount,
-    lesions,
-    curve,
+    cases: withLesions.reduce((s, f) => s + f.cases, 0),
+    lesions: withLesions.reduce((s, f) => s + f.lesions, 0),
+    curve: first.curve.map((q, k) => ({ t: q.t, sensitivity: pooled.sensitivity[k], falsePositivesPerCase: pooled.falsePositivesPerCase[k] })),
     rates: rates.map((r, k) => ({ falsePositivesPerCase: r, sensitivity: sensitivities[k] })),
     cpm: sensitivities.reduce((a, b) => a + b, 0) / sensitivities.length,
   };
