@@ -110,7 +110,9 @@ export function addStudyCommands(program: Command): void {
           ),
         ),
       );
-      const frocRows = r.arms.flatMap((a) => Object.entries(a.froc).map(([cls, f]) => [a.arm, cls, ...f.rates.map((q) => n(q.sensitivity)), n(f.cpm), `${f.lesions} in ${f.cases} (${f.runs} runs)`]));
+      const frocRows = r.arms.flatMap((a) =>
+        Object.entries(a.froc).map(([cls, f]) => [a.arm, cls, ...f.rates.map((q) => n(q.sensitivity)), f.cpmCi ? `${n(f.cpm)} [${n(f.cpmCi[0])}, ${n(f.cpmCi[1])}]` : n(f.cpm), `${f.lesions} in ${f.cases} (${f.runs} runs)`]),
+      );
       const rates = r.arms.flatMap((a) => Object.values(a.froc))[0]?.rates.map((q) => String(q.falsePositivesPerCase)) ?? [];
       if (frocRows.length) console.log(`Lesions found at false positives per case over every threshold (test FROC, pooled over seeds):\n${table(['arm', 'class', ...rates, 'CPM', 'lesions in cases'], frocRows)}`);
       console.log(`Verdicts (${r.correction}):`);

@@ -18,7 +18,12 @@ export interface CaseDetectionCurve {
   falsePositives: ArrayLike<number>;
   /** How many cases these counts sum over (default 1: one case; poolFrocs passes a whole run). */
   cases?: number;
+  /** The case's name (its series instance UID): with one on every case, froc() keeps each case's counts, so studies can pair cases. */
+  id?: string;
 }
+
+/** One case's counts as stored with a FROC (Froc.perCase). */
+const CaseCountsSchema = z.object({ id: z.string(), lesions: z.number().int(), found: z.array(z.number().int()), falsePositives: z.array(z.number().int()) });
 
 const Interval = z.tuple([z.number(), z.number()]);
 
@@ -31,6 +36,8 @@ export const FrocSchema = z.object({
   rates: z.array(z.object({ falsePositivesPerCase: z.number(), sensitivity: z.number(), ci: Interval })),
   /** Competition performance metric: the mean of the rates' sensitivities, with its 95 % bootstrap CI over cases. */
   cpm: z.object({ estimate: z.number(), ci: Interval }),
+  /** Each case's counts on the curve's thresholds, when the cases were named: what a paired comparison of two runs' FROCs resamples (frocComparison.ts). Absent in runs from before 2026-12-07. */
+  perCase: z.array(CaseCountsSchema).optional(),
 });
 export type Froc = z.infer<typeof FrocSchema>;
 
@@ -51,6 +58,17 @@ function pooledCurve(cases: readonly CaseDetectionCurve[], draw: ArrayLike<numbe
   }
   if (!lesions) return null;
   return { sensitivity: found.map((n) => n / lesions), falsePositivesPerCase: falsePositives.map((n) => n / caseCount) };
+}
+
+/**
+ * The CPM of the entries at `draw` (indices, repeats allowed) on a grid of `thresholds`: their pooled
+ * curve read at `rates`, the mean of those sensitivities; null when the drawn entries hold no lesion.
+ */
+export function cpmOf(cases: readonly CaseDetectionCurve[], draw: ArrayLike<number>, thresholds: number, rates: readonly number[] = FROC_RATES): number | null {
+  const curve = pooledCurve(cases, draw, thresholds);
+  if (!curve) return null;
+  const s = atRates(curve, rates);
+  return s.reduce((a, b) => a + b, 0) / s.length;
 }
 
 /** At each rate: the highest sensitivity of the thresholds with at most that many false positives per case; 0 when none has (the curve starts at "nothing detected"). */
@@ -75,7 +93,8 @@ function atRates(curve: { sensitivity: Float64Array; falsePositivesPerCase: Floa
  * for every case, e.g. 0.99999 down to 0.001), a rate below the highest threshold's false positives reads
  * 0 rather than the sensitivity of a threshold above it: a floor, not an estimate.
  * CIs: percentile bootstrap over cases (bootstrapCases; `resamples` default 2000, seeded by `seed`),
- * draws without a lesion left out. Null when the cases hold no lesion.
+ * draws without a lesion left out. When every case has an id, each case's counts are kept (perCase).
+ * Null when the cases hold no lesion.
  */
 export function froc(thresholds: readonly number[], cases: readonly CaseDetectionCurve[], o: { rates?: readonly number[]; resamples?: number; seed?: number } = {}): Froc | null {
   const rates = o.rates ?? FROC_RATES;
@@ -103,6 +122,7 @@ export function froc(thresholds: readonly number[], cases: readonly CaseDetectio
     curve: thresholds.map((t, k) => ({ t, sensitivity: curve.sensitivity[k], falsePositivesPerCase: curve.falsePositivesPerCase[k] })),
     rates: rates.map((r, k) => ({ falsePositivesPerCase: r, sensitivity: estimates[k], ci: interval(k, estimates[k]) })),
     cpm: { estimate: cpm, ci: interval(rates.length, cpm) },
+    ...(cases.length && cases.every((c) => c.id !== undefined) ? { perCase: cases.map((c) => ({ id: c.id as string, lesions: c.lesions, found: Array.from(c.found), falsePositives: Array.from(c.falsePositives) })) } : {}),
   };
 }
 
@@ -114,14 +134,16 @@ export interface PooledFroc {
   curve: { t: number; sensitivity: number; falsePositivesPerCase: number }[];
   rates: { falsePositivesPerCase: number; sensitivity: number }[];
   cpm: number;
+  /** The CPM's 95 % bootstrap CI over all the cases, when every FROC kept its cases' counts (perCase). */
+  cpmCi?: [number, number];
 }
 
 /**
  * Several FROCs on one threshold grid pooled (a study arm's seeds): per threshold Σ found / Σ lesions
  * and Σ false positives / Σ cases, the counts recovered from each FROC's shares and its lesions and
- * cases; then read at its rates as froc() reads them. No interval: a stored FROC keeps the pooled curve,
- * not each case's, so the cases cannot be resampled. Null without a lesion; a RangeError when the grids
- * or the rates differ.
+ * cases; then read at its rates as froc() reads them. The CPM gets a bootstrap CI over all the cases
+ * (froc() of their counts, seeded) only when every FROC kept its cases' counts (perCase): a pooled curve
+ * alone cannot be resampled. Null without a lesion; a RangeError when the grids or the rates differ.
  */
 export function poolFrocs(frocs: readonly Froc[]): PooledFroc | null {
   const withLesions = frocs.filter((f) => f.lesions > 0);
@@ -143,6 +165,14 @@ export function poolFrocs(frocs: readonly Froc[]): PooledFroc | null {
   // Not null: every entry holds a lesion.
   const pooled = pooledCurve(entries, Int32Array.from(entries.keys()), first.curve.length) as NonNullable<ReturnType<typeof pooledCurve>>;
   const sensitivities = atRates(pooled, rates);
+  const perCase = withLesions.every((f) => f.perCase) ? withLesions.flatMap((f) => f.perCase ?? []) : null;
+  const all =
+    perCase &&
+    froc(
+      first.curve.map((q) => q.t),
+      perCase,
+      { rates, seed: 1 },
+    );
   return {
     runs: withLesions.length,
     cases: withLesions.reduce((s, f) => s + f.cases, 0),
@@ -150,5 +180,6 @@ export function poolFrocs(frocs: readonly Froc[]): PooledFroc | null {
     curve: first.curve.map((q, k) => ({ t: q.t, sensitivity: pooled.sensitivity[k], falsePositivesPerCase: pooled.falsePositivesPerCase[k] })),
     rates: rates.map((r, k) => ({ falsePositivesPerCase: r, sensitivity: sensitivities[k] })),
     cpm: sensitivities.reduce((a, b) => a + b, 0) / sensitivities.length,
+    ...(all ? { cpmCi: all.cpm.ci } : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { holmAdjust } from '../metrics/pairedStatistics.js';
-import { STUDY_METRICS, type StudyMetric } from './studyMetrics.js';
+import { STUDY_METRICS } from './studyMetrics.js';
 
 /**
  * A study's primary endpoint: the one class and metric its question is about, named when the study is
@@ -11,7 +11,7 @@ export const StudyEndpointSchema = z.strictObject({ className: z.string().min(1)
 export type StudyEndpoint = z.infer<typeof StudyEndpointSchema>;
 
 /** Whether a comparison is of the endpoint's class and metric. */
-export const isEndpoint = (e: StudyEndpoint | null, c: { className: string; metric: StudyMetric }) => e !== null && c.className === e.className && c.metric === e.metric;
+export const isEndpoint = (e: StudyEndpoint | null, c: { className: string; metric: string }) => e !== null && c.className === e.className && c.metric === e.metric;
 
 /**
  * Multiplicity by family. Without a primary endpoint every comparison is one family, Holm-Bonferroni
@@ -20,7 +20,7 @@ export const isEndpoint = (e: StudyEndpoint | null, c: { className: string; metr
  * family, Holm over the rest: each family keeps its familywise error at 0.05 (Holm 1979). The order
  * of `p` is kept; a null p (no pairs yet) stays null and counts in neither family.
  */
-export function adjustByFamily(comparisons: readonly { className: string; metric: StudyMetric; p: number | null }[], primary: StudyEndpoint | null) {
+export function adjustByFamily(comparisons: readonly { className: string; metric: string; p: number | null }[], primary: StudyEndpoint | null) {
   const adjusted: (number | null)[] = comparisons.map(() => null);
   // Without an endpoint no comparison is of it: the first family is empty and the second holds them all.
   for (const family of [true, false]) {
@@ -34,7 +34,7 @@ export function adjustByFamily(comparisons: readonly { className: string; metric
 }
 
 /** The correction as the report states it, with each family's size. */
-export function describeCorrection(comparisons: readonly { className: string; metric: StudyMetric; p: number | null }[], primary: StudyEndpoint | null): string {
+export function describeCorrection(comparisons: readonly { className: string; metric: string; p: number | null }[], primary: StudyEndpoint | null): string {
   const tested = comparisons.filter((c) => c.p !== null);
   if (!primary) return `Holm-Bonferroni over all ${tested.length} comparisons (arms x classes x metrics)`;
   const main = tested.filter((c) => isEndpoint(primary, c)).length;

@@ -32,7 +32,8 @@ export function studyHtml(r: StudyReport, cases: StudyCaseFigure[] = []): string
   const frocRates = r.arms.flatMap((a) => Object.values(a.froc))[0]?.rates.map((q) => q.falsePositivesPerCase) ?? [];
   const frocRows = r.arms.flatMap((a) =>
     Object.entries(a.froc).map(
-      ([cls, f]) => `<tr><td>${esc(a.arm)}</td><td>${esc(cls)}</td>${f.rates.map((q) => `<td>${num(q.sensitivity)}</td>`).join('')}<td>${num(f.cpm)}</td><td>${f.lesions} in ${f.cases} cases (${f.runs} runs)</td></tr>`,
+      ([cls, f]) =>
+        `<tr><td>${esc(a.arm)}</td><td>${esc(cls)}</td>${f.rates.map((q) => `<td>${num(q.sensitivity)}</td>`).join('')}<td>${num(f.cpm)}${f.cpmCi ? ` <small>[${num(f.cpmCi[0])}, ${num(f.cpmCi[1])}]</small>` : ''}</td><td>${f.lesions} in ${f.cases} cases (${f.runs} runs)</td></tr>`,
     ),
   );
   const frocCharts = frocClasses.map((cls) =>

@@ -1,6 +1,7 @@
 import type { Db } from '../db/client.js';
 import { findStudy, studyRuns, type StudyRecord } from '../db/studies.js';
-import { poolFrocs, type PooledFroc } from '../metrics/froc.js';
+import { type CaseDetectionCurve, poolFrocs, type PooledFroc } from '../metrics/froc.js';
+import { pairedCpmDifference } from '../metrics/frocComparison.js';
 import { poolDetections, type LesionTotals } from '../metrics/lesionDetection.js';
 import { bootstrapMean, wilcoxonSignedRank } from '../metrics/pairedStatistics.js';
 import { StudyNotFoundError } from './study.js';
@@ -22,16 +23,23 @@ export interface ArmSummary {
   weights: { epoch: number; weights: Record<string, number> }[];
 }
 
+/** What a comparison compares: a per-case metric, or the test FROC's CPM (a statistic pooled over cases). */
+export type ComparedMetric = StudyMetric | 'cpm';
+
 export interface Comparison {
   arm: string;
   reference: string;
   className: string;
-  metric: StudyMetric;
+  metric: ComparedMetric;
   /** Pairs (same seed, same test case) with both values defined. */
   n: number;
+  /** The mean of the per-case differences; for cpm, the difference of the CPMs pooled over the n cases. */
   meanDifference: number | null;
   ci: [number, number] | null;
-  /** Wilcoxon signed-rank two-sided p, and after Holm's adjustment within its family (studyEndpoint.ts). */
+  /**
+   * Two-sided p, and after Holm's adjustment within its family (studyEndpoint.ts): Wilcoxon signed-rank
+   * of the per-case differences; for cpm, the paired permutation test (frocComparison.ts).
+   */
   p: number | null;
   pAdjusted: number | null;
   /** Of the study's primary endpoint (its class and metric), named at creation. */
@@ -64,12 +72,67 @@ function armFrocs(runs: Awaited<ReturnType<typeof studyRuns>>): Record<string, P
   return out;
 }
 
+/** Per class and study metric: the arm's test cases against the reference arm's, paired by seed and case (mean difference, bootstrap CI, Wilcoxon p). */
+function metricComparisons(runs: Awaited<ReturnType<typeof studyRuns>>, reference: string, arm: string, classes: string[]): Omit<Comparison, 'pAdjusted' | 'primary' | 'verdict'>[] {
+  const caseMetricsOf = (name: string) => {
+    const m = new Map<string, (typeof runs)[number]['caseMetrics'][number]>();
+    for (const r of runs.filter((x) => x.studyArm === name && x.status === 'completed')) for (const c of r.caseMetrics) m.set(`${r.seed}|${c.seriesInstanceUid}|${c.className}`, c);
+    return m;
+  };
+  const ref = caseMetricsOf(reference);
+  const mine = caseMetricsOf(arm);
+  return classes.flatMap((cls) =>
+    STUDY_METRICS.map((metric) => {
+      const diffs: number[] = [];
+      for (const [key, c] of mine) {
+        const r = ref.get(key);
+        if (!key.endsWith(`|${cls}`) || !r || c[metric] === null || r[metric] === null) continue;
+        diffs.push((c[metric] as number) - (r[metric] as number));
+      }
+      const w = wilcoxonSignedRank(diffs);
+      const b = bootstrapMean(diffs, { seed: 1 });
+      return { arm, reference, className: cls, metric, n: diffs.length, meanDifference: b?.mean ?? null, ci: b?.ci ?? null, p: w ? w.p : diffs.length ? 1 : null };
+    }),
+  );
+}
+
+/**
+ * Per target class with per-case FROC counts in both arms (runs from 2026-12-07 on): the arm's test CPM
+ * against the reference arm's on the same (seed, test case) pairs, pairedCpmDifference.
+ */
+function cpmComparisons(runs: Awaited<ReturnType<typeof studyRuns>>, reference: string, arm: string): Omit<Comparison, 'pAdjusted' | 'primary' | 'verdict'>[] {
+  const names = new Map(runs.flatMap((r) => r.caseMetrics.map((c) => [String(c.classIndex), c.className] as const)));
+  return [...names].flatMap(([index, className]) => {
+    const curvesOf = (name: string) => {
+      const m = new Map<string, CaseDetectionCurve & { grid: number }>();
+      for (const r of runs.filter((x) => x.studyArm === name && x.status === 'completed')) {
+        const f = r.operatingPoint?.[index]?.test?.froc;
+        for (const c of f?.perCase ?? []) m.set(`${r.seed}|${c.id}`, { ...c, grid: f?.curve.length ?? 0 });
+      }
+      return m;
+    };
+    const ref = curvesOf(reference);
+    const mine = curvesOf(arm);
+    const grid = [...ref.values()][0]?.grid;
+    const keys = [...mine.keys()].filter((k) => ref.get(k)?.grid === grid && mine.get(k)?.grid === grid);
+    if (!keys.length) return [];
+    const c = pairedCpmDifference(
+      keys.map((k) => ref.get(k) as CaseDetectionCurve),
+      keys.map((k) => mine.get(k) as CaseDetectionCurve),
+      { thresholds: grid, seed: 1 },
+    );
+    return c ? [{ arm, reference, className, metric: 'cpm' as const, n: c.n, meanDifference: c.difference, ci: c.ci, p: c.p }] : [];
+  });
+}
+
 /**
  * The study's report from its runs' test case metrics: per arm and class, means with bootstrap CIs and
  * pooled lesion detection; every arm against the reference arm, paired by seed and test case, with the
  * mean difference, its bootstrap CI, the Wilcoxon signed-rank p and Holm's adjustment (over all
  * comparisons, or within the primary endpoint's family and the secondary one when the study names a
- * primary endpoint); a verdict worded from those numbers ("no significant difference" when p_adj >= 0.05).
+ * primary endpoint); where the runs kept each test case's FROC counts, the test CPM per target class
+ * the same way (paired permutation test, in the secondary family); a verdict worded from those numbers
+ * ("no significant difference" when p_adj >= 0.05).
  */
 export async function studyReport(db: Db, id: string): Promise<StudyReport> {
   const study = await findStudy(db, id);
@@ -108,39 +171,17 @@ export async function studyReport(db: Db, id: string): Promise<StudyReport> {
       weights: [...epochs.entries()].sort((a, b) => a[0] - b[0]).map(([epoch, ws]) => ({ epoch, weights: Object.fromEntries(Object.keys(ws[0]).map((k) => [k, ws.reduce((s, w) => s + (w[k] ?? 0), 0) / ws.length])) })),
     };
   });
-  const caseMetricsOf = (arm: string) => {
-    const m = new Map<string, (typeof runs)[number]['caseMetrics'][number]>();
-    for (const r of runs.filter((x) => x.studyArm === arm && x.status === 'completed')) for (const c of r.caseMetrics) m.set(`${r.seed}|${c.seriesInstanceUid}|${c.className}`, c);
-    return m;
-  };
-  const ref = caseMetricsOf(study.referenceArm);
-  const raw = study.arms
-    .filter((a) => a.name !== study.referenceArm)
-    .flatMap(({ name }) => {
-      const mine = caseMetricsOf(name);
-      return classes.flatMap((cls) =>
-        STUDY_METRICS.map((metric) => {
-          const diffs: number[] = [];
-          for (const [key, c] of mine) {
-            const r = ref.get(key);
-            if (!key.endsWith(`|${cls}`) || !r || c[metric] === null || r[metric] === null) continue;
-            diffs.push((c[metric] as number) - (r[metric] as number));
-          }
-          const w = wilcoxonSignedRank(diffs);
-          const b = bootstrapMean(diffs, { seed: 1 });
-          return { arm: name, reference: study.referenceArm, className: cls, metric, n: diffs.length, meanDifference: b?.mean ?? null, ci: b?.ci ?? null, p: w ? w.p : diffs.length ? 1 : null };
-        }),
-      );
-    });
+  const raw = study.arms.filter((a) => a.name !== study.referenceArm).flatMap(({ name }) => [...metricComparisons(runs, study.referenceArm, name, classes), ...cpmComparisons(runs, study.referenceArm, name)]);
   const adjusted = adjustByFamily(raw, study.primaryEndpoint);
   const comparisons: Comparison[] = raw.map((c, i) => {
     const pAdjusted = adjusted[i];
     const primary = isEndpoint(study.primaryEndpoint, c);
-    const what = `${primary ? 'primary endpoint: ' : ''}${c.arm} vs ${c.reference} on ${c.className} ${c.metric}`;
+    const what = `${primary ? 'primary endpoint: ' : ''}${c.arm} vs ${c.reference} on ${c.className} ${c.metric === 'cpm' ? 'FROC CPM' : c.metric}`;
+    const test = c.metric === 'cpm' ? 'Holm; paired permutation test' : 'Holm';
     const verdict =
       c.meanDifference === null || pAdjusted === null || !c.ci
         ? `${what}: no paired cases yet`
-        : `${what}: ${f(c.meanDifference)} [${f(c.ci[0])}, ${f(c.ci[1])}], p = ${pAdjusted.toFixed(3)} (Holm), n = ${c.n} cases${pAdjusted < 0.05 ? '' : ': no significant difference'}`;
+        : `${what}: ${f(c.meanDifference)} [${f(c.ci[0])}, ${f(c.ci[1])}], p = ${pAdjusted.toFixed(3)} (${test}), n = ${c.n} cases${pAdjusted < 0.05 ? '' : ': no significant difference'}`;
     return { ...c, pAdjusted, primary, verdict };
   });
   // The question asked in advance leads; the order is otherwise arm, class, metric.

@@ -86,7 +86,11 @@ function testOperatingPoint(op: OperatingPoint, test: CaseResult[], seed: number
       return m.groundTruthVoxels > 0 ? [{ num: Math.round((m.sensitivity ?? 0) * m.groundTruthVoxels), den: m.groundTruthVoxels }] : [];
     });
     const b = bootstrapPooledRatio(cases, { seed });
-    const curves = test.flatMap((r) => r.detectionCurves?.get(Number(c)) ?? []);
+    // Named by series, so that a study can pair this run's cases with another arm's (frocComparison.ts).
+    const curves = test.flatMap((r) => {
+      const curve = r.detectionCurves?.get(Number(c));
+      return curve ? [{ ...curve, id: r.seriesInstanceUid }] : [];
+    });
     const f = froc(FROC_THRESHOLDS, curves, { seed });
     p.test = b ? { sensitivity: b.estimate, ci: b.ci, n: b.n, ...(f ? { froc: f } : {}) } : null;
   }

@@ -120,7 +120,7 @@ export function judgeEpoch(
       if (coarse) o.onCaution(`caution, ${classNames[Number(c)] ?? `class ${c}`}: ${coarse}`);
     }
   const raw = selectionScore(summary, classNames, config.selection, targets, operatingPoint);
-  const score = raw && smoothScore(raw, o.previous, config.selection.smoothing, targets, classNames);
+  const score = raw && smoothScore(raw, o.previous, config.selection.smoothing, targets, classNames, config.selection.targetTolerance);
   const valMetrics = Object.fromEntries(
     Object.entries(summary).map(([cls, m]) => {
       const c = String(classNames.indexOf(cls));

@@ -107,6 +107,16 @@ describe("poolFrocs: a study arm's runs", () => {
       together.rates.map((q) => q.sensitivity),
     );
     close(pooled.cpm, together.cpm.estimate);
+    assert.equal(pooled.cpmCi, undefined, 'no interval from pooled curves alone');
+  });
+  it('with every case named: the CPM interval of froc() over all the cases', () => {
+    const named = (cases: CaseDetectionCurve[], run: string) => cases.map((c, i) => ({ ...c, id: `${run}${i}` }));
+    const pooled = poolFrocs([froc(T, named(a, 'a')), froc(T, named(b, 'b'))].flatMap((f) => (f ? [f] : [])));
+    const together = froc(T, [...named(a, 'a'), ...named(b, 'b')], { seed: 1 });
+    assert.ok(pooled?.cpmCi && together);
+    assert.deepEqual(pooled.cpmCi, together.cpm.ci);
+    // One run without its cases' counts leaves the interval out.
+    assert.equal(poolFrocs([froc(T, named(a, 'a')), froc(T, b)].flatMap((f) => (f ? [f] : [])))?.cpmCi, undefined);
   });
   it('is null without a FROC and refuses FROCs on different grids', () => {
     assert.equal(poolFrocs([]), null);

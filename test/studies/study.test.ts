@@ -74,9 +74,24 @@ describe('segfusion study (CLI, 2 arms x 2 seeds)', () => {
       const f = a.froc.lesion;
       assert.ok(f && f.runs === 2 && f.cases === 2 && f.lesions === a.lesions.lesion.lesions && Object.keys(a.froc).join() === 'lesion', JSON.stringify(a.froc));
       assert.ok(f.rates.every((q, k) => k === 0 || q.sensitivity >= f.rates[k - 1].sensitivity));
+      assert.ok(f.cpmCi && f.cpmCi[0] <= f.cpm && f.cpm <= f.cpmCi[1], `CPM ${f.cpm} outside ${f.cpmCi}`);
     }
+    // Each run keeps its test cases' FROC counts, so the arms' CPMs are compared on the same cases: over
+    // all of them here, the difference of the pooled CPMs above; 2 pairs give 4 swap patterns (p >= 0.5).
+    const cpm = report.comparisons.filter((c) => c.metric === 'cpm');
+    assert.deepEqual(
+      cpm.map((c) => [c.arm, c.className, c.n, c.primary]),
+      [['batchAdaptive', 'lesion', 2, false]],
+    );
+    const [staticArm, adaptiveArm] = report.arms;
+    assert.ok(Math.abs((cpm[0].meanDifference ?? Number.NaN) - ((adaptiveArm.froc.lesion?.cpm ?? 0) - (staticArm.froc.lesion?.cpm ?? 0))) < 1e-12, JSON.stringify(cpm[0]));
+    assert.ok((cpm[0].p ?? 0) >= 0.5);
+    assert.match(cpm[0].verdict, /^batchAdaptive vs static on lesion FROC CPM: [+-]\d\.\d{3} \[[+-]\d\.\d{3}, [+-]\d\.\d{3}\], p = \d\.\d{3} \(Holm; paired permutation test\), n = 2 cases: no significant difference$/);
     const page = fs.readFileSync(html, 'utf8');
-    assert.match(page, /<h2>Lesion detection over every threshold \(test FROC, pooled over seeds\)<\/h2>[\s\S]*<td>static<\/td><td>lesion<\/td>(<td>\d\.\d{3}<\/td>){8}<td>\d+ in 2 cases \(2 runs\)<\/td>/);
+    assert.match(
+      page,
+      /<h2>Lesion detection over every threshold \(test FROC, pooled over seeds\)<\/h2>[\s\S]*<td>static<\/td><td>lesion<\/td>(<td>\d\.\d{3}<\/td>){7}<td>\d\.\d{3} <small>\[\d\.\d{3}, \d\.\d{3}\]<\/small><\/td><td>\d+ in 2 cases \(2 runs\)<\/td>/,
+    );
     assert.match(page, /<svg[^>]*aria-label="lesion: lesions found against false positives per case \(test FROC\)"/);
     assert.match(page, /<h1>Study fusion check<\/h1>/);
     assert.match(page, /<svg[^>]*aria-label="fusion weight of dice"/);

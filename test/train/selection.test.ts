@@ -39,6 +39,37 @@ describe('selectionScore', () => {
     assert.match(missed?.missed[0] ?? '', /lesion 0\.800 < 0\.9 at any threshold keeping precision 0\.1/);
   });
 
+  describe('targetTolerance: met when the sensitivity reached is >= target - tolerance (16 of 18 lesions against 0.9)', () => {
+    const point = (reached: number) => ({
+      '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, validationLesions: 18, threshold: 0.05, validationSensitivity: reached, validationPrecision: 0.3, met: reached >= 0.9, curve: [], basis: 'lesion' as const },
+    });
+    const s = summary([0.99, 0.99], [0.6, 0.5]);
+    // [name, tolerance, reached, met, shortfall]
+    const ROWS: [string, number, number, boolean, number][] = [
+      ['no tolerance: 16/18 misses', 0, 16 / 18, false, 0.9 - 16 / 18],
+      ['0.06: 16/18 meets (0.889 >= 0.84)', 0.06, 16 / 18, true, 0],
+      ['0.06: 15/18 misses by 0.84 - 0.833', 0.06, 15 / 18, false, 0.84 - 15 / 18],
+      ['exactly at target - tolerance meets', 0.1, 0.8, true, 0],
+      ['a met calibration stays met', 0.06, 17 / 18, true, 0],
+    ];
+    for (const [name, tolerance, reached, met, shortfall] of ROWS)
+      it(name, () => {
+        const got = selectionScore(s, CLASSES, { ...DEFAULT, targetTolerance: tolerance }, TARGETS, point(reached));
+        assert.equal(got?.meetsTargets, met);
+        assert.ok(Math.abs((got?.shortfall ?? -1) - shortfall) < 1e-12, `shortfall ${got?.shortfall}`);
+      });
+    it('at the arg-max, and named in the miss', () => {
+      const got = selectionScore(summary([0.9, 0.9], [0.5, 0.8]), CLASSES, { ...DEFAULT, targetTolerance: 0.05 }, TARGETS);
+      assert.equal(got?.meetsTargets, false);
+      assert.deepEqual(got?.missed, ['lesion 0.800 < 0.9 - 0.05']);
+      assert.equal(selectionScore(summary([0.9, 0.9], [0.5, 0.85]), CLASSES, { ...DEFAULT, targetTolerance: 0.05 }, TARGETS)?.meetsTargets, true);
+    });
+    it('is bounded to [0, 0.5]', () => {
+      assert.throws(() => SelectionSchema.parse({ targetTolerance: -0.01 }));
+      assert.throws(() => SelectionSchema.parse({ targetTolerance: 0.51 }));
+    });
+  });
+
   it('is null when the metric is undefined for every class it averages', () => {
     assert.equal(selectionScore(summary([0.9, null], [0.5, null]), CLASSES, { ...DEFAULT, metric: 'sensitivity' }, {}), null);
   });
@@ -99,6 +130,14 @@ describe('smoothScore: an exponential moving average over epochs (hand-derived)'
     const got = smoothScore(score(0.3, 1), score(0.4, 0.6), 0.6, TARGETS, CLASSES);
     assert.deepEqual(got.missed, ['lesion 0.760 < 0.9 (smoothed over epochs)']);
     assert.equal(smoothScore(score(0.3, 0.1), score(0.4, 0.1), 0.6, {}, CLASSES).meetsTargets, true);
+  });
+  it('judges the smoothed sensitivity against target - tolerance', () => {
+    // 0.6 * 0.9 + 0.4 * 0.8 = 0.86: misses 0.9, meets 0.9 - 0.05.
+    assert.equal(smoothScore(score(0.5, 0.8), score(0.5, 0.9), 0.6, TARGETS, CLASSES).meetsTargets, false);
+    const got = smoothScore(score(0.5, 0.8), score(0.5, 0.9), 0.6, TARGETS, CLASSES, 0.05);
+    assert.equal(got.meetsTargets, true);
+    assert.equal(got.shortfall, 0);
+    assert.deepEqual(smoothScore(score(0.5, 0.6), score(0.5, 0.9), 0.6, TARGETS, CLASSES, 0.05).missed, ['lesion 0.780 < 0.9 - 0.05 (smoothed over epochs)']);
   });
   it('records the reached sensitivity per target in every score, 0 when undefined', () => {
     assert.deepEqual(selectionScore(summary([0.9, 0.9], [0.5, null]), CLASSES, DEFAULT, TARGETS)?.reached, { '2': 0 });

@@ -81,6 +81,15 @@ describe('segfusion train (end to end, CLI)', () => {
     // arg-max's voxels below it, so it finds at least the lesions the curve's p >= t finds there.
     const froc = op.test.froc;
     assert.ok(froc && froc.cases === 1 && froc.lesions === r.lesions.test.lesion.lesions, JSON.stringify(froc?.rates));
+    // Its one test case's counts, named by series, for a study to pair: they sum to the stored curve.
+    assert.deepEqual(
+      froc.perCase?.map((c) => [c.id, c.lesions, c.found.length]),
+      [[testLesion.seriesInstanceUid, froc.lesions, froc.curve.length]],
+    );
+    assert.deepEqual(
+      froc.perCase?.[0].found.map((n) => n / froc.lesions),
+      froc.curve.map((q) => q.sensitivity),
+    );
     const atThreshold = froc.curve.find((q) => q.t === op.threshold);
     assert.ok(atThreshold && atThreshold.sensitivity <= (r.lesions.test.lesion.detectionSensitivity as number) + 1e-9, JSON.stringify({ atThreshold, totals: r.lesions.test.lesion }));
     assert.ok(
