@@ -293,6 +293,9 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
   return { runId, status: 'completed' };
 }
 
+/** A split's ground truth on each series' own grid, read when a case is evaluated (not kept: a CT's label volume is tens of MB). */
+const sourceTruth = (refsOf: SplitCases['train']) => (c: PreprocessedCase) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
+
 /**
  * Phase 3: the best checkpoint on each series' own grid. With targets, validation is segmented once with
  * every probability kept, the operating point calibrated on it and validation re-thresholded; then the
@@ -301,7 +304,6 @@ async function train(db: Db, run: StoredRun, o: ExecuteOptions, emit: (e: Traini
 async function evaluateAndFinish(db: Db, setup: RunSetup, runId: string, state: CheckpointState, durationMs: number, emit: (e: TrainingEvent) => void): Promise<void> {
   const { config, dir, refs, plan, valCases, testCases, classes, net, targets, evalOptions } = setup;
   await restoreWeights(dir, 'best', net.model);
-  const sourceTruth = (refsOf: typeof refs.train) => (c: PreprocessedCase) => readVolume(refsOf.find((r) => r.seriesInstanceUid === c.seriesInstanceUid)?.labelPath as string).data as Uint8Array;
   const validationOptions = { ...evalOptions, sourceGrid: true, truth: sourceTruth(refs.validation), onProgress: (done: number, total: number) => emit({ type: 'evaluate', runId, split: 'validation', done, total }) };
   const calibration = Object.keys(targets).length
     ? evaluateCases(net.model, valCases, { ...validationOptions, keepProbabilities: Object.keys(targets).map(Number), onProgress: (done, total) => emit({ type: 'evaluate', runId, split: 'calibration', done, total }) })
@@ -364,7 +366,10 @@ async function closeEpoch(db: Db, setup: RunSetup, runId: string, t: EpochTally,
   const { valDice, valMetrics, score, improved } = isValidationEpoch(epoch, config)
     ? judgeEpoch(net.model, setup.valCases, {
         config,
-        evalOptions: setup.evalOptions,
+        // On each series' own grid, as the final calibration and the test: judged on the plan's grid, a
+        // lesion whose peak barely reached 0.001 there met the target, and the best checkpoint's final
+        // calibration then said it could not be met (cohort 8484, docs/loss-fusion.md).
+        evalOptions: { ...setup.evalOptions, sourceGrid: true, truth: sourceTruth(setup.refs.validation) },
         classNames: setup.plan.classNames,
         targets: setup.targets,
         epoch,

@@ -29,7 +29,8 @@ export interface EpochValidation {
 }
 
 /**
- * One epoch's validation on the plan's grid. With sensitivity targets and `atOperatingPoint`, the
+ * One epoch's validation, on the grid and against the truth `o` names (the trainer: each series' own
+ * grid, as the final calibration and the test). With sensitivity targets and `atOperatingPoint`, the
  * epoch is judged as the final evaluation will use it: thresholds are calibrated on these cases for the
  * targets (calibrateThreshold, with the precision floor) and the metrics are read at them, by
  * re-thresholding the target classes' kept probabilities (one forward pass per slice, as without).
@@ -41,10 +42,10 @@ export interface EpochValidation {
 export function validateEpoch(
   model: tf.LayersModel,
   cases: PreprocessedCase[],
-  o: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; calibration: OperatingPointConfig },
+  o: Omit<EvaluateOptions, 'keepProbabilities' | 'operatingPoint'> & { classNames: string[]; targets: Record<string, number>; atOperatingPoint: boolean; calibration: OperatingPointConfig },
 ): EpochValidation {
   const calibrate = o.atOperatingPoint && Object.keys(o.targets).length > 0;
-  const results = evaluateCases(model, cases, { ...o, sourceGrid: false, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
+  const results = evaluateCases(model, cases, { ...o, ...(calibrate ? { keepProbabilities: Object.keys(o.targets).map(Number) } : {}) });
   if (!calibrate) return { summary: summarize(results, o.classNames), operatingPoint: null };
   const operatingPoint = calibrateOperatingPoint(results, o.targets, o.calibration);
   return { summary: summarize(relabel(results, o.classes, operatingPoint), o.classNames), operatingPoint };
@@ -94,7 +95,7 @@ export function judgeEpoch(
   cases: PreprocessedCase[],
   o: {
     config: RunConfig;
-    evalOptions: Omit<EvaluateOptions, 'sourceGrid' | 'keepProbabilities' | 'operatingPoint' | 'mirror'>;
+    evalOptions: Omit<EvaluateOptions, 'keepProbabilities' | 'operatingPoint' | 'mirror'>;
     classNames: string[];
     targets: Record<string, number>;
     epoch: number;

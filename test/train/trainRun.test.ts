@@ -75,6 +75,13 @@ describe('segfusion train (end to end, CLI)', () => {
     const op = r.operatingPoint?.['2'];
     assert.ok(op && op.target === 0.8 && op.threshold !== null && op.threshold > 0 && op.threshold < 1, JSON.stringify(r.operatingPoint));
     assert.ok(op.test && op.test.n === 1 && op.test.ci[0] <= op.test.sensitivity && op.test.sensitivity <= op.test.ci[1]);
+    // The best epoch was judged as the final calibration judges the best checkpoint (each series' own
+    // grid, the same cases and rule): the same threshold, and the same validation lesion Dice there.
+    const best = r.epochs.find((e) => e.epoch === r.bestEpoch);
+    assert.equal(best?.valMetrics.lesion?.threshold, op.threshold, JSON.stringify(best?.valMetrics.lesion));
+    const validationLesion = r.cases.filter((c) => c.split === 'validation' && c.className === 'lesion');
+    const meanDice = validationLesion.reduce((s, c) => s + c.dice, 0) / validationLesion.length;
+    assert.ok(Math.abs(meanDice - (best?.valMetrics.lesion?.dice ?? Number.NaN)) < 1e-9, `final validation Dice ${meanDice}, best epoch's ${best?.valMetrics.lesion?.dice}`);
     const testLesion = r.cases.find((c) => c.split === 'test' && c.className === 'lesion');
     assert.ok(testLesion && Math.abs((testLesion.sensitivity as number) - op.test.sensitivity) < 1e-9, "the test sensitivity is the stored prediction's");
     // The FROC of the test split, over the same lesions. The prediction at the threshold also keeps the
