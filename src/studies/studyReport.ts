@@ -131,7 +131,7 @@ function cpmComparisons(runs: Awaited<ReturnType<typeof studyRuns>>, reference: 
  * mean difference, its bootstrap CI, the Wilcoxon signed-rank p and Holm's adjustment (over all
  * comparisons, or within the primary endpoint's family and the secondary one when the study names a
  * primary endpoint); where the runs kept each test case's FROC counts, the test CPM per target class
- * the same way (paired permutation test, in the secondary family); a verdict worded from those numbers
+ * the same way (paired permutation test; never the primary endpoint); a verdict worded from those numbers
  * ("no significant difference" when p_adj >= 0.05).
  */
 export async function studyReport(db: Db, id: string): Promise<StudyReport> {
