@@ -9,6 +9,7 @@ import { segmentCodingsFor } from '../data/classSpecs.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../model/modelIo.js';
 import { checkpointDir } from '../train/checkpoint.js';
 import { parseRunConfig } from '../train/runConfig.js';
+import type { OperatingPoint } from '../train/operatingPoint.js';
 import { runFigures } from '../server/services/runReportService.js';
 import { runReport } from '../train/runReport.js';
 import { runDir } from '../train/trainer.js';
@@ -23,6 +24,21 @@ export interface ExportResult {
   files: string[];
   zip: string | null;
   manifest: ExportManifest;
+}
+
+/**
+ * The operating point without each test case's FROC counts: they name the test series (DICOM UIDs), which
+ * have no place in a model that leaves the lab; the pooled curve and rates stay.
+ */
+function withoutCases(op: OperatingPoint | null): OperatingPoint | null {
+  if (!op) return op;
+  return Object.fromEntries(
+    Object.entries(op).map(([c, p]) => {
+      if (!p.test?.froc?.perCase) return [c, p];
+      const { perCase: _dropped, ...froc } = p.test.froc;
+      return [c, { ...p, test: { ...p.test, froc } }];
+    }),
+  );
 }
 
 /**
@@ -54,7 +70,7 @@ export async function exportRun(db: Db, runId: string, o: { out: string; runsDir
     datasetFingerprint: plan.datasetFingerprint,
     versions: run.versions ?? {},
     backend: run.backend,
-    operatingPoint: run.operatingPoint,
+    operatingPoint: withoutCases(run.operatingPoint),
     segmentCodings: segmentCodingsFor(plan.classNames, await datasetClassSpecs(db, run.dataset)),
   };
   const out = path.resolve(o.out);

@@ -9,6 +9,7 @@ import sharp from 'sharp';
 import { readVolume } from '../../src/data/volumeCache.js';
 import { readNifti } from '../../src/nifti/nifti.js';
 import type { RunReport } from '../../src/train/runReport.js';
+import type { OperatingPoint } from '../../src/train/operatingPoint.js';
 import { cli, ok, ROOT, run, trainingFixture } from '../helpers.js';
 
 /** Sized for the 2-core CI machine: a few seconds per run. */
@@ -173,6 +174,10 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.equal(manifest.mirror, true, 'the export says predict must mirror as the run did');
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /U-Net segmentation of \*\*organ, lesion\*\* .*, with test-time mirroring/);
     assert.equal(manifest.operatingPoint['2'].threshold, reference.operatingPoint?.['2'].threshold, 'the export carries the operating point predict applies');
+    // It keeps the test FROC but not its per-case counts, which name the test series.
+    const exported = fs.readFileSync(path.join(out, 'segfusion.json'), 'utf8');
+    assert.ok(reference.operatingPoint?.['2'].test?.froc?.perCase?.length && (JSON.parse(exported) as { operatingPoint: OperatingPoint }).operatingPoint['2'].test?.froc?.curve.length);
+    for (const c of reference.cases.filter((x) => x.split === 'test')) assert.ok(!exported.includes(c.seriesInstanceUid), `segfusion.json names test series ${c.seriesInstanceUid}`);
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /## Operating point\n[\s\S]*- lesion: target sensitivity 0.8/);
     assert.match(fs.readFileSync(path.join(out, 'MODEL_CARD.md'), 'utf8'), /\| lesion \|/);
     // The card's pictures: every image it names is in the export (and its zip), curves as SVG, the worst
