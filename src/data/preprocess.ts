@@ -74,10 +74,11 @@ export function preprocessCase(ref: CaseRef, plan: PreprocessingPlan, cacheDir: 
 }
 
 /**
- * The preprocessed image (and label) of a case, whole: for validation and evaluation, one case at a time.
+ * The preprocessed image (and label, unless `label: false`) of a case, whole: for validation and
+ * evaluation, one case at a time.
  * Checksums are verified on every read (about 1 ms per MB): the cache may sit on a share that another
  * host writes.
  */
-export function loadPreprocessed(c: PreprocessedCase): { image: Float32Array; label: Uint8Array | null } {
-  return { image: readVolume(c.imagePath).data as Float32Array, label: c.labelPath ? (readVolume(c.labelPath).data as Uint8Array) : null };
+export function loadPreprocessed(c: PreprocessedCase, o: { label?: boolean } = {}): { image: Float32Array; label: Uint8Array | null } {
+  return { image: readVolume(c.imagePath).data as Float32Array, label: (o.label ?? true) && c.labelPath ? (readVolume(c.labelPath).data as Uint8Array) : null };
 }

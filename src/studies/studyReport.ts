@@ -61,11 +61,13 @@ const f = (v: number, d = 3) => {
   return (r >= 0 ? '+' : '') + r.toFixed(d);
 };
 
-/** Per class name: the pooled test FROC of the runs' operating points (a class's index named by the runs' case metrics). */
+/** Each class's label value (as an operating point keys it) with its name, from the runs' case metrics. */
+const classesOf = (runs: Awaited<ReturnType<typeof studyRuns>>) => new Map(runs.flatMap((r) => r.caseMetrics.map((c) => [String(c.classIndex), c.className] as const)));
+
+/** Per class name: the pooled test FROC of the runs' operating points. */
 function armFrocs(runs: Awaited<ReturnType<typeof studyRuns>>): Record<string, PooledFroc> {
-  const names = new Map(runs.flatMap((r) => r.caseMetrics.map((c) => [String(c.classIndex), c.className] as const)));
   const out: Record<string, PooledFroc> = {};
-  for (const [index, name] of names) {
+  for (const [index, name] of classesOf(runs)) {
     const pooled = poolFrocs(runs.flatMap((r) => r.operatingPoint?.[index]?.test?.froc ?? []));
     if (pooled) out[name] = pooled;
   }
@@ -101,8 +103,7 @@ function metricComparisons(runs: Awaited<ReturnType<typeof studyRuns>>, referenc
  * against the reference arm's on the same (seed, test case) pairs, pairedCpmDifference.
  */
 function cpmComparisons(runs: Awaited<ReturnType<typeof studyRuns>>, reference: string, arm: string): Omit<Comparison, 'pAdjusted' | 'primary' | 'verdict'>[] {
-  const names = new Map(runs.flatMap((r) => r.caseMetrics.map((c) => [String(c.classIndex), c.className] as const)));
-  return [...names].flatMap(([index, className]) => {
+  return [...classesOf(runs)].flatMap(([index, className]) => {
     const curvesOf = (name: string) => {
       const m = new Map<string, CaseDetectionCurve & { grid: number }>();
       for (const r of runs.filter((x) => x.studyArm === name && x.status === 'completed')) {

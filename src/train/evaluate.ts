@@ -50,7 +50,8 @@ export function evaluateCases(model: tf.LayersModel, cases: PreprocessedCase[], 
   const kept = [...new Set([...(o.keepProbabilities ?? []), ...(o.detectionCurves ?? [])])];
   return cases.map((c, i) => {
     const geometry = o.sourceGrid ? c.sourceGeometry : c.geometry;
-    const { image, label } = loadPreprocessed(c);
+    // With a truth of its own (each series' grid) the plan-grid label would be read and checksummed for nothing, every validated epoch.
+    const { image, label } = loadPreprocessed(c, { label: !o.truth });
     const { labels: prediction, probabilities } = segmentVolumeDetailed(model, image, c.geometry.size, {
       inputSlices: o.inputSlices,
       classes: o.classes,
