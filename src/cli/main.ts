@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { recordAudit } from '../db/users.js';
 import { cliActor } from '../users/cliActor.js';
 import path from 'node:path';
@@ -6,7 +5,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { describeDataset, listDatasetSummaries, DatasetNotFoundError } from '../data/datasetInfo.js';
 import { exportNnunet } from '../data/exportNnunet.js';
-import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT, type SyntheticDifficulty } from '../data/synthetic.js';
+import { DEMO_COHORT, EASY, ensureSyntheticCohort, HARD, HARD_COHORT, type SyntheticDifficulty } from '../data/synthetic.js';
 import { DicomError, describeThrown } from '../dicom/errors.js';
 import { inspectFile, type InspectResult } from '../dicom/inspect.js';
 import { DicomWebError } from '../dicomweb/dicomwebClient.js';
@@ -172,13 +171,11 @@ export function buildProgram(plugins: PluginHelp | null = null): Command {
       const out = opts.out ?? (hard ? 'datasets/demo-hard' : 'datasets/demo');
       const cohort = { ...base, out, patients: opts.patients ?? base.patients, seed: opts.seed ?? base.seed, difficulty: demoDifficulty(hard ? HARD : EASY, opts) };
       if (!Number.isInteger(cohort.patients) || cohort.patients < 1) throw new Error(`--patients must be a positive integer, got ${cohort.patients}`);
-      const marker = path.join(out, 'labels', 'labels.json');
-      if (opts.force || !fs.existsSync(marker)) {
-        const progress = phaseProgress();
-        generateSyntheticCohort(cohort, (d, t) => progress.update('generate', d, t));
-        progress.stop();
-        console.log(`Synthetic ${opts.difficulty} cohort written to ${out}`);
-      } else console.log(`Synthetic cohort already in ${out} (--force regenerates it)`);
+      const progress = phaseProgress();
+      const kept = ensureSyntheticCohort(cohort, { force: opts.force, hint: 'add --force to regenerate it, or --out to write the new one elsewhere', onCase: (d, t) => progress.update('generate', d, t) });
+      progress.stop();
+      if (kept.written) console.log(`Synthetic ${opts.difficulty} cohort written to ${out}`);
+      else console.log(kept.note ? `Note: ${kept.note}` : `Synthetic cohort already in ${out}, generated with the same parameters (--force regenerates it)`);
       if (opts.ingest) await runIngest([path.join(out, 'dicom')], { dataset: hard ? 'demo-hard' : 'demo', labels: path.join(out, 'labels') });
     });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeDicomPart10, type DicomElement } from '../dicom/writer.js';
 import { writeNifti } from '../nifti/nifti.js';
+import { z } from 'zod';
 import { Random } from '../util/random.js';
 import { lpsToRasAffine, voxelToLps, type VolumeGeometry } from './geometry.js';
 
@@ -222,5 +223,77 @@ export function generateSyntheticCohort(opts: SyntheticCohortOptions, onCase?: (
     onCase?.(p + 1, opts.patients);
   }
   fs.writeFileSync(path.join(labelsDir, 'labels.json'), `${JSON.stringify(DEMO_CLASSES, null, 2)}\n`);
+  fs.writeFileSync(path.join(opts.out, COHORT_MANIFEST), `${JSON.stringify(cohortManifest(opts), null, 2)}\n`);
   return cases;
+}
+
+const Range = z.tuple([z.number(), z.number()]);
+
+/**
+ * The folder's record of what generated it (out/cohort.json, beside dicom/ and labels/, which ingest
+ * reads; versioned manifest), so that a request for other parameters is not silently given this cohort.
+ */
+export const SyntheticCohortManifestSchema = z.strictObject({
+  format: z.literal('segfusion-synthetic-cohort'),
+  version: z.literal(1),
+  patients: z.number().int().positive(),
+  matrix: z.number().int().positive(),
+  slices: z.number().int().positive(),
+  seed: z.number().int(),
+  difficulty: z.strictObject({ pixelSpacingMm: Range, sliceThicknessMm: Range, lesionCount: Range, lesionRadiusMm: Range, lesionContrastHu: z.number().nullable(), noiseHu: z.number() }),
+});
+export type SyntheticCohortManifest = z.infer<typeof SyntheticCohortManifestSchema>;
+const COHORT_MANIFEST = 'cohort.json';
+/** A manifest is a few hundred bytes; anything far larger is not one, and is not read into memory. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+const cohortManifest = (o: Omit<SyntheticCohortOptions, 'out'>): SyntheticCohortManifest => ({
+  format: 'segfusion-synthetic-cohort',
+  version: 1,
+  patients: o.patients,
+  matrix: o.matrix,
+  slices: o.slices,
+  seed: o.seed,
+  difficulty: { ...(o.difficulty ?? EASY) },
+});
+
+/** A cohort folder that holds another cohort than the one asked for; the message names each difference. */
+export class CohortMismatchError extends Error {}
+
+/** "seed 6161 (asked 8484)", one per field that differs, difficulty fields as "difficulty.noiseHu". */
+function differences(found: SyntheticCohortManifest, asked: SyntheticCohortManifest): string[] {
+  const flat = (m: SyntheticCohortManifest): [string, unknown][] => [
+    ...(['patients', 'matrix', 'slices', 'seed'] as const).map((k): [string, unknown] => [k, m[k]]),
+    ...Object.entries(m.difficulty).map(([k, v]): [string, unknown] => [`difficulty.${k}`, v]),
+  ];
+  const want = new Map(flat(asked));
+  return flat(found).flatMap(([k, v]) => (JSON.stringify(v) === JSON.stringify(want.get(k)) ? [] : [`${k} ${JSON.stringify(v)} (asked ${JSON.stringify(want.get(k))})`]));
+}
+
+/**
+ * Writes the cohort into `opts.out` unless the folder already holds a complete one (its
+ * labels/labels.json) generated with the same parameters, or `force`. A folder whose cohort.json records
+ * other parameters, or is not a valid manifest, throws CohortMismatchError naming the differences and
+ * `hint` (what the caller offers instead: --force, another folder); one from before cohort.json was
+ * written is kept, with a note saying its parameters are unknown. Why: the CLI once answered `--seed 8484`
+ * with "already in datasets/demo-hard" and the seed-6161 cohort that folder held, and a study trained on it.
+ */
+export function ensureSyntheticCohort(opts: SyntheticCohortOptions, o: { force?: boolean; hint: string; onCase?: (done: number, total: number) => void }): { written: boolean; note?: string } {
+  if (o.force || !fs.existsSync(path.join(opts.out, 'labels', 'labels.json'))) {
+    generateSyntheticCohort(opts, o.onCase);
+    return { written: true };
+  }
+  const file = path.join(opts.out, COHORT_MANIFEST);
+  if (!fs.existsSync(file)) return { written: false, note: `${opts.out} holds a cohort written before ${COHORT_MANIFEST} was recorded: its parameters are unknown, so it may not be the one asked for (${o.hint})` };
+  const size = fs.statSync(file).size;
+  if (size > MAX_MANIFEST_BYTES) throw new CohortMismatchError(`${file} is ${size} bytes, not a cohort manifest (at most ${MAX_MANIFEST_BYTES}): ${o.hint}`);
+  let found: SyntheticCohortManifest;
+  try {
+    found = SyntheticCohortManifestSchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  } catch (err) {
+    throw new CohortMismatchError(`${file} is not a valid cohort manifest (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): ${o.hint}`);
+  }
+  const diff = differences(found, cohortManifest(opts));
+  if (diff.length) throw new CohortMismatchError(`${opts.out} already holds another synthetic cohort: ${diff.join(', ')}; ${o.hint}`);
+  return { written: false };
 }

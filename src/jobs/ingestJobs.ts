@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { enqueueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
-import fs from 'node:fs';
-import path from 'node:path';
-import { DEMO_COHORT, EASY, generateSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
+import { DEMO_COHORT, EASY, ensureSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
 import { loadConfig } from '../config.js';
 import { ingest, type IngestPhase, type IngestSummary } from '../ingest/ingest.js';
 import { ingestFromDicomWeb } from '../ingest/ingestDicomWeb.js';
@@ -76,9 +74,8 @@ export async function runIngestJob(db: Db, job: ClaimedJob, o: { cacheDir: strin
   }
 }
 
-/** Writes the easy or hard demo cohort into the folder, unless a complete one (its labels.json) is there. */
+/** Writes the easy or hard demo cohort into the folder, unless the same one is complete there (ensureSyntheticCohort). */
 function writeDemoCohort(g: z.infer<typeof GenerateSchema>, onCase: (done: number, total: number) => void): void {
-  if (fs.existsSync(path.join(g.folder, 'labels', 'labels.json'))) return;
   const base = g.difficulty === 'hard' ? HARD_COHORT : DEMO_COHORT;
-  generateSyntheticCohort({ ...base, out: g.folder, patients: g.patients ?? base.patients, seed: g.seed ?? base.seed, difficulty: g.difficulty === 'hard' ? HARD : EASY }, onCase);
+  ensureSyntheticCohort({ ...base, out: g.folder, patients: g.patients ?? base.patients, seed: g.seed ?? base.seed, difficulty: g.difficulty === 'hard' ? HARD : EASY }, { hint: 'choose another folder for it', onCase });
 }

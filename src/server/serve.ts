@@ -6,7 +6,7 @@ import { sqlitePath, type AppConfig } from '../config.js';
 import { closeDb, openDb } from '../db/client.js';
 import { hasUsers } from '../db/users.js';
 import { allPatientIds, findDataset } from '../db/catalog.js';
-import { DEMO_COHORT, generateSyntheticCohort } from '../data/synthetic.js';
+import { DEMO_COHORT, ensureSyntheticCohort } from '../data/synthetic.js';
 import { ingest } from '../ingest/ingest.js';
 import { reconcileIngest } from '../ingest/reconcileIngest.js';
 import { reconcileRuns } from '../jobs/trainingJobs.js';
@@ -48,10 +48,9 @@ export async function startServer(config: AppConfig, o: ServeOptions): Promise<{
   await reconcileIngest(db, config.cacheDir);
   await buildWebBundle();
   if (o.demo && !(await findDataset(db, 'demo'))) {
-    if (!fs.existsSync(path.join(o.demo.dir, 'labels', 'labels.json'))) {
-      o.onProgress?.(`generating the demo cohort in ${o.demo.dir}`);
-      generateSyntheticCohort({ ...DEMO_COHORT, patients: o.demo.patients, out: o.demo.dir });
-    }
+    if (!fs.existsSync(path.join(o.demo.dir, 'labels', 'labels.json'))) o.onProgress?.(`generating the demo cohort in ${o.demo.dir}`);
+    const kept = ensureSyntheticCohort({ ...DEMO_COHORT, patients: o.demo.patients, out: o.demo.dir }, { hint: 'remove that folder, or name another with --demo-dir' });
+    if (kept.note) o.onProgress?.(kept.note);
     o.onProgress?.('ingesting dataset "demo"');
     await ingest(db, { dataset: 'demo', paths: [path.join(o.demo.dir, 'dicom')], labelsDir: path.join(o.demo.dir, 'labels'), cacheDir: config.cacheDir });
   }

@@ -5,6 +5,7 @@ import { addFaintLesions, detectionSweep, type TwoThresholdRule } from '../model
 import { localisedSweep } from '../model/localisedSweep.js';
 import { labelsAt } from '../model/segmentVolume.js';
 import { coarseTargetNote } from './coarseTarget.js';
+import { lesionsRequired, requiredShare } from './conformal.js';
 import { bestDicePoint, pickedPoint } from './curvePoints.js';
 
 /**
@@ -49,6 +50,8 @@ export const ClassOperatingPointSchema = z.object({
   target: z.number(),
   /** What the target and the sensitivities below count (runs before it was recorded: voxels). */
   basis: TargetBasisSchema.default('voxel'),
+  /** Whether a lesion-wise target was calibrated conformally (operatingPoint.conformal; requiredShare says what it needed). */
+  conformal: z.boolean().default(false),
   /** The precision floor the threshold had to keep on validation. */
   minPrecision: z.number().default(0),
   /** The false-positive budget the threshold had to keep on validation (per case, as the curve counts them), when one was set. */
@@ -95,26 +98,36 @@ export const OperatingPointSchema = z.record(z.string().regex(/^\d+$/), ClassOpe
 export type OperatingPoint = z.infer<typeof OperatingPointSchema>;
 
 /** Run-config section: how operating points are calibrated. */
-export const OperatingPointConfigSchema = z.strictObject({
-  /**
-   * Lowest validation precision a threshold may have (default 0.1, in [0, 1]): a target reached only
-   * by predicting the class nearly everywhere is reported as not met rather than applied.
-   */
-  minPrecision: z.number().min(0).max(1).default(0.1),
-  /**
-   * What the targets count (default "voxel"): "lesion" calibrates for the share of lesions found, which
-   * for lesions of a few voxels is met at a far higher threshold, and so precision, than the same share
-   * of their voxels (docs/loss-fusion.md, "A known-shape reference").
-   */
-  basis: TargetBasisSchema.default('voxel'),
-  /**
-   * Most false positives per validation case a threshold may give (the mean over cases, counted as the
-   * curve's falsePositivesPerCase; >= 0, default none): a lesion target stated as in free-response
-   * (FROC) studies, "0.9 of lesions at no more than 1 false positive per case". A target reached only
-   * above the budget is reported as not met.
-   */
-  maxFalsePositivesPerCase: z.number().min(0).optional(),
-});
+export const OperatingPointConfigSchema = z
+  .strictObject({
+    /**
+     * Lowest validation precision a threshold may have (default 0.1, in [0, 1]): a target reached only
+     * by predicting the class nearly everywhere is reported as not met rather than applied.
+     */
+    minPrecision: z.number().min(0).max(1).default(0.1),
+    /**
+     * What the targets count (default "voxel"): "lesion" calibrates for the share of lesions found, which
+     * for lesions of a few voxels is met at a far higher threshold, and so precision, than the same share
+     * of their voxels (docs/loss-fusion.md, "A known-shape reference").
+     */
+    basis: TargetBasisSchema.default('voxel'),
+    /**
+     * Most false positives per validation case a threshold may give (the mean over cases, counted as the
+     * curve's falsePositivesPerCase; >= 0, default none): a lesion target stated as in free-response
+     * (FROC) studies, "0.9 of lesions at no more than 1 false positive per case". A target reached only
+     * above the budget is reported as not met.
+     */
+    maxFalsePositivesPerCase: z.number().min(0).optional(),
+    /**
+     * A lesion-wise target calibrated conformally (default false): the threshold must find
+     * ⌈(n + 1) · target⌉ of the n validation lesions instead of ⌈n · target⌉, which bounds the expected
+     * share found on new lesions at the target instead of estimating it (src/train/conformal.ts). With 9-18
+     * validation lesions and a 0.9 target that means all of them; with 8 or fewer it cannot be met.
+     * The final calibration only: epochs are still judged on ⌈n · target⌉ (judgeEpoch says why).
+     */
+    conformal: z.boolean().default(false),
+  })
+  .refine((o) => !o.conformal || o.basis === 'lesion', { message: 'conformal calibration counts lesions: it needs basis "lesion"', path: ['conformal'] });
 export type OperatingPointConfig = z.infer<typeof OperatingPointConfigSchema>;
 
 /** One validation case for calibration: its labels, the class's probability per voxel, and its grid size (i, j, k). */
@@ -219,6 +232,8 @@ function sweep(cases: CalibrationCase[], trade: TradeOff, cls: number, outline: 
  * false-positive components per case (default none), the one of highest precision for a voxel target,
  * of highest pooled Dice for a lesion target (the larger t on ties). The sensitivity is the basis'
  * (`o.basis`, default voxel): voxel, Σ TP / Σ GT; lesion, lesions with a voxel at p >= t over lesions.
+ * With `o.conformal` (lesion basis) a threshold meets the target when it finds ⌈(n + 1) · target⌉ of
+ * the n validation lesions (requiredShare), which bounds the expected share found on new lesions.
  * When none reaches the target, met = false and the report says plainly that it cannot be met: the
  * threshold of highest sensitivity among those keeping the floors is used, or none (arg-max) if no
  * threshold keeps them.
@@ -231,7 +246,7 @@ function sweep(cases: CalibrationCase[], trade: TradeOff, cls: number, outline: 
  * p >= 0.001 in descending order (detectionSweep).
  */
 export function calibrateThreshold(cases: CalibrationCase[], cls: number, target: number, o: Partial<OperatingPointConfig> = {}): ClassOperatingPoint {
-  const { minPrecision = 0, basis = 'voxel', maxFalsePositivesPerCase } = o;
+  const { minPrecision = 0, basis = 'voxel', maxFalsePositivesPerCase, conformal = false } = o;
   const trade = tradeOff(cases, cls);
   const { voxels: gt, lesions } = trade;
   // A lesion target counts lesions, so the voxels can be drawn at the threshold that draws them best
@@ -243,7 +258,8 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
   const curve = gt ? candidates.slice().reverse() : [];
   const reached = (c: TradeOffPoint) => (basis === 'lesion' ? (lesions && underRule.has(c.t) ? (underRule.get(c.t) as number) / lesions : c.detection) : c.sensitivity);
   const allowed = candidates.filter((c) => (c.precision ?? 0) >= minPrecision && (maxFalsePositivesPerCase === undefined || (c.falsePositivesPerCase ?? 0) <= maxFalsePositivesPerCase));
-  const meeting = allowed.filter((c) => (reached(c) ?? -1) >= target);
+  const need = requiredShare({ target, basis, conformal, validationLesions: lesions });
+  const meeting = allowed.filter((c) => (reached(c) ?? -1) >= need);
   // Of the thresholds that meet the target: voxels, the most precise (the voxel sensitivity is fixed near
   // the target, so precision decides Dice); lesions, the highest Dice, since "found" leaves the voxels
   // free, and the most precise one was measured to keep a handful of certain voxels (precision 1 on
@@ -254,6 +270,7 @@ export function calibrateThreshold(cases: CalibrationCase[], cls: number, target
   return {
     target,
     basis,
+    conformal: basis === 'lesion' && conformal,
     minPrecision,
     ...(maxFalsePositivesPerCase === undefined ? {} : { maxFalsePositivesPerCase }),
     validationVoxels: gt,
@@ -343,9 +360,16 @@ function describeClass(p: ClassOperatingPoint, name: string): string {
   const falsePositives = fp === null || fp === undefined ? '' : `, ${fp.toFixed(1)} false-positive components per case`;
   // A lesion-basis target counts lesions found; say so wherever its numbers appear.
   const what = targetMeasure(p.basis);
+  const n = p.validationLesions ?? 0;
+  const required = lesionsRequired(p.target, n, true);
+  // A conformal target says what it asked of validation: the count, which is all n for 9-18 lesions at 0.9.
+  const conformal = p.conformal
+    ? ` (conformal: ${required > n ? `a guarantee of ${p.target} needs more than ${n} validation lesions` : `${required} of ${n} validation lesions needed, so that the expected share found on new lesions is at least ${p.target}`})`
+    : '';
   if (p.validationVoxels === 0) return `${name}: target ${what} ${p.target}: no validation case has this class, arg-max used`;
-  if (p.threshold === null) return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: no threshold keeps ${floors.length > 1 ? 'both' : p.minPrecision > 0 ? 'that precision' : 'that budget'}, arg-max used${test}`;
+  if (p.threshold === null)
+    return `${name}: target ${what} ${p.target}${conformal} CANNOT be met on validation${floor}: no threshold keeps ${floors.length > 1 ? 'both' : p.minPrecision > 0 ? 'that precision' : 'that budget'}, arg-max used${test}`;
   if (!p.met)
-    return `${name}: target ${what} ${p.target} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}${falsePositives}), which is used${targetCost(p, f)}${test}`;
-  return `${name}: target ${what} ${p.target} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)}${falsePositives})${targetCost(p, f)}${test}`;
+    return `${name}: target ${what} ${p.target}${conformal} CANNOT be met on validation${floor}: the best is ${f(p.validationSensitivity)} (threshold ${p.threshold}, precision ${f(p.validationPrecision)}${falsePositives}), which is used${targetCost(p, f)}${test}`;
+  return `${name}: target ${what} ${p.target}${conformal} met with threshold ${p.threshold} (validation ${what} ${f(p.validationSensitivity)}, precision ${f(p.validationPrecision)}${falsePositives})${targetCost(p, f)}${test}`;
 }

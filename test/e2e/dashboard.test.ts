@@ -50,7 +50,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     await close?.();
   });
 
-  async function launch(name: string, strategy: string, targetBasis: 'voxel' | 'lesion' = 'voxel'): Promise<string> {
+  async function launch(name: string, strategy: string, targetBasis: 'voxel' | 'lesion' | 'lesion-conformal' = 'voxel'): Promise<string> {
     await page.goto(`${url}/#/new`);
     await page.waitForSelector('#launch');
     await page.selectOption('#f-dataset', 'demo');
@@ -423,10 +423,12 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
   });
 
   it('compares two runs side by side', async () => {
-    // Lesion-wise: the demo's one validation patient holds a few lesions, which the run page cautions about.
-    await launch('e2e static', 'static', 'lesion');
+    // Lesion-wise and conformal: the demo's one validation patient holds too few lesions for that guarantee,
+    // which the run page says (the caution) and shows (not met).
+    await launch('e2e static', 'static', 'lesion-conformal');
     await page.locator('[data-status="completed"]').waitFor({ timeout: 180_000 });
-    assert.match((await page.locator('[data-caution="2"]').textContent()) ?? '', /^Caution, lesion: the validation split holds only \d lesion\(s\), so a lesion-wise target of 0\.9 means finding all/);
+    assert.match((await page.locator('[data-caution="2"]').textContent()) ?? '', /^Caution, lesion: the validation split holds only \d lesion\(s\), too few for a conformal lesion-wise target of 0\.9, which needs \d+ found/);
+    assert.match((await page.textContent('[data-table="operating-point"] tbody')) ?? '', /0\.900 \(lesions found, conformal\).*no: cannot be met/);
     await page.goto(`${url}/#/runs`);
     await page.waitForSelector('#runs');
     for (const id of runIds) await page.check(`input[data-run="${id}"]`);

@@ -206,6 +206,32 @@ describe('calibrateThreshold (hand-derived)', () => {
     assert.ok(Math.abs((none.validationSensitivity ?? -1) - 2 / 3) < 1e-12);
   });
 
+  it('calibrates a conformal lesion-wise target for ⌈(n + 1) · target⌉ lesions, and says what it needed', () => {
+    // One row: 10 single-voxel lesions (peaks below), each followed by a separator under every candidate,
+    // then 20 negatives at 0.205 in a run. Off bin edges: 0.305 reaches t = 0.3, 0.125 reaches 0.12.
+    const peaks = [0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.305, 0.125];
+    const row = (lesions: number[]) => ({
+      size: [lesions.length * 2 + 20, 1, 1] as const,
+      truth: Uint8Array.from([...lesions.flatMap(() => [2, 0]), ...Array(20).fill(0)]),
+      probability: Float32Array.from([...lesions.flatMap((p) => [p, 0.0005]), ...Array(20).fill(0.205)]),
+    });
+    // Share: 9 of 10 (0.9) at t <= 0.3, best Dice there (no false positive): 0.3.
+    const share = calibrateThreshold([row(peaks)], 2, 0.9, { basis: 'lesion' });
+    assert.deepEqual([share.threshold, share.met, share.conformal, share.validationSensitivity], [0.3, true, false, 0.9]);
+    // Conformal: ⌈11 · 0.9⌉ = 10 of 10, so t <= 0.12, where the 20 negatives are in; outlined at the best Dice, 0.3.
+    const conformal = calibrateThreshold([row(peaks)], 2, 0.9, { basis: 'lesion', conformal: true });
+    assert.deepEqual([conformal.threshold, conformal.outlineThreshold, conformal.met, conformal.conformal, conformal.validationSensitivity], [0.12, 0.3, true, true, 1]);
+    assert.match(
+      describeOperatingPoint({ '2': conformal }, ['background', 'organ', 'lesion'])[0],
+      /^lesion: target lesion-wise sensitivity \(lesions found\) 0\.9 \(conformal: 10 of 10 validation lesions needed, so that the expected share found on new lesions is at least 0\.9\) met with threshold 0\.12 /,
+    );
+    // 8 lesions cannot carry a conformal 0.9 (⌈9 · 0.9⌉ = 9 > 8) even when every one is found.
+    const few = calibrateThreshold([row(peaks.slice(0, 8))], 2, 0.9, { basis: 'lesion', conformal: true });
+    assert.deepEqual([few.met, few.validationSensitivity], [false, 1]);
+    assert.match(describeOperatingPoint({ '2': few }, ['background', 'organ', 'lesion'])[0], /\(conformal: a guarantee of 0\.9 needs more than 8 validation lesions\) CANNOT be met on validation/);
+    assert.equal(calibrateThreshold([row(peaks.slice(0, 8))], 2, 0.9, { basis: 'lesion' }).met, true, 'the share rule: 8 of 8');
+  });
+
   it('says plainly when a target cannot be met', () => {
     const op = { '2': { ...calibrateThreshold([oneCase([0.9, 0.0001], NEG)], 2, 0.9), test: { sensitivity: 0.5, ci: [0.2, 0.8] as [number, number], n: 3 } } };
     assert.match(describeOperatingPoint(op, ['background', 'organ', 'lesion'])[0], /^lesion: target sensitivity 0.9 CANNOT be met on validation: the best is 0.500 .*on test 0.500 \[95 % CI 0.200, 0.800\], 3 case\(s\)$/);
@@ -227,6 +253,20 @@ describe('coarseTargetNote: a lesion-wise target that one missed validation lesi
     ['lesion', 0.9, undefined, null], // a run from before the count was recorded
     ['voxel', 0.9, 5, null], // voxel sensitivity does not move in steps of lesions
   ];
+  // [target, validation lesions, the note's "at least" count or null, "all" or "too few"]: conformal, ⌈(n + 1) t⌉ found.
+  const CONFORMAL: [number, number, number | null, string][] = [
+    [0.9, 16, 19, 'all'], // 16 of 16
+    [0.9, 18, 19, 'all'], // 18 of 18
+    [0.9, 19, null, ''], // 18 of 19
+    [0.9, 8, 19, 'too few'], // 9 of 8
+  ];
+  for (const [target, n, room, what] of CONFORMAL)
+    it(`conformal target ${target}, ${n} validation lesions: ${room === null ? 'no caution' : `${what}, at least ${room}`}`, () => {
+      const note = coarseTargetNote({ ...point('lesion', target, n), conformal: true });
+      if (room === null) assert.equal(note, null);
+      else if (what === 'all') assert.match(note ?? '', new RegExp(`holds only ${n} lesion\\(s\\), so a conformal lesion-wise target of ${target} means finding all ${n} .* at least ${room} lesions`));
+      else assert.match(note ?? '', new RegExp(`holds only ${n} lesion\\(s\\), too few for a conformal lesion-wise target of ${target}, which needs ${n + 1} found; .* at least ${room} lesions`));
+    });
   for (const [basis, target, n, room] of CASES) {
     it(`${basis} target ${target}, ${n} validation lesions: ${room === null ? 'no caution' : `at least ${room}`}`, () => {
       const note = coarseTargetNote(point(basis, target, n));

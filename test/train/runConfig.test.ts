@@ -37,6 +37,7 @@ describe('parseRunConfig', () => {
     ['a learning rate of 0', { dataset: 'd', optimizer: { learningRate: 0 } }, /optimizer\.learningRate/],
     ['a validation interval of 0', { dataset: 'd', validationInterval: 0 }, /validationInterval: /],
     ['targets that count neither voxels nor lesions', { dataset: 'd', operatingPoint: { basis: 'lesions' } }, /operatingPoint\.basis: .*"voxel".*"lesion"/],
+    ['conformal calibration of a voxel target', { dataset: 'd', operatingPoint: { conformal: true } }, /operatingPoint\.conformal: conformal calibration counts lesions: it needs basis "lesion"/],
   ];
   for (const [name, value, pattern] of bad) {
     it(`rejects ${name}, naming the field`, () =>

@@ -30,7 +30,9 @@ describe('selectionScore', () => {
     });
   }
   it('at an operating point, a target is met by its calibration, whatever the arg-max sensitivity', () => {
-    const point = (met: boolean) => ({ '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.2, validationSensitivity: met ? 0.92 : 0.8, validationPrecision: 0.4, met, curve: [], basis: 'voxel' as const } });
+    const point = (met: boolean) => ({
+      '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.2, validationSensitivity: met ? 0.92 : 0.8, validationPrecision: 0.4, met, curve: [], basis: 'voxel' as const, conformal: false },
+    });
     const s = summary([0.99, 0.99], [0.6, 0.5]);
     assert.equal(selectionScore(s, CLASSES, DEFAULT, TARGETS)?.meetsTargets, false, 'the arg-max sensitivity 0.5 misses');
     assert.equal(selectionScore(s, CLASSES, DEFAULT, TARGETS, point(true))?.meetsTargets, true);
@@ -41,7 +43,19 @@ describe('selectionScore', () => {
 
   describe('targetTolerance: met when the sensitivity reached is >= target - tolerance (16 of 18 lesions against 0.9)', () => {
     const point = (reached: number) => ({
-      '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, validationLesions: 18, threshold: 0.05, validationSensitivity: reached, validationPrecision: 0.3, met: reached >= 0.9, curve: [], basis: 'lesion' as const },
+      '2': {
+        target: 0.9,
+        minPrecision: 0.1,
+        validationVoxels: 50,
+        validationLesions: 18,
+        threshold: 0.05,
+        validationSensitivity: reached,
+        validationPrecision: 0.3,
+        met: reached >= 0.9,
+        curve: [],
+        basis: 'lesion' as const,
+        conformal: false,
+      },
     });
     const s = summary([0.99, 0.99], [0.6, 0.5]);
     // [name, tolerance, reached, met, shortfall]
@@ -98,7 +112,7 @@ describe('isBetter: the organ-dominated mean never wins over a met target', () =
   });
   it('measures the shortfall from the arg-max sensitivity or from the calibration', () => {
     assert.ok(Math.abs((selectionScore(summary([0.9, 0.9], [0.5, 0.6]), CLASSES, DEFAULT, TARGETS)?.shortfall ?? -1) - 0.3) < 1e-12);
-    const point = { '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.01, validationSensitivity: 0.84, validationPrecision: 0.2, met: false, curve: [], basis: 'voxel' as const } };
+    const point = { '2': { target: 0.9, minPrecision: 0.1, validationVoxels: 50, threshold: 0.01, validationSensitivity: 0.84, validationPrecision: 0.2, met: false, curve: [], basis: 'voxel' as const, conformal: false } };
     assert.ok(Math.abs((selectionScore(summary([0.9, 0.9], [0.5, 0.6]), CLASSES, DEFAULT, TARGETS, point)?.shortfall ?? -1) - 0.06) < 1e-12);
   });
   it('describes a score for progress messages', () => {

@@ -263,6 +263,19 @@ describe('segfusion train (end to end, CLI)', () => {
     assert.match(ok(cli(['runs', 'show', runId], env)), /lesion: target lesion-wise sensitivity \(lesions found\) 0\.95 .*Caution: the validation split holds only \d+ lesion\(s\)/);
   });
 
+  it('a conformal lesion target is the final calibration only: epochs are judged on the plain share', () => {
+    const file = path.join(dir, 'conformal.json');
+    fs.writeFileSync(file, JSON.stringify({ ...CONFIG, epochs: 1, fusion: { strategy: 'static' }, sensitivityTargets: { '2': 0.9 }, operatingPoint: { basis: 'lesion', conformal: true } }));
+    const r = cli(['train', '--config', file, '--json'], env);
+    assert.match(ok(r), /"status":"completed"/);
+    // The epoch's judgement (live caution) words the plain share; the final operating point the conformal count,
+    // which the one validation patient's few lesions cannot carry (⌈(n + 1) · 0.9⌉ > n for n <= 8).
+    assert.match(r.stderr, /\[running\] caution, lesion: the validation split holds only \d lesion\(s\), so a lesion-wise target of 0\.9 means finding all/);
+    const shown = ok(cli(['runs', 'show', lastJson<{ runId: string }>(r.stdout).runId], env));
+    assert.match(shown, /lesion: target lesion-wise sensitivity \(lesions found\) 0\.9 \(conformal: a guarantee of 0\.9 needs more than \d validation lesions\) CANNOT be met on validation/);
+    assert.match(shown, /Caution: the validation split holds only \d lesion\(s\), too few for a conformal lesion-wise target of 0\.9/);
+  });
+
   it('selection.smoothing: epochs are judged on a moving average, carried in the checkpoint', () => {
     const file = path.join(dir, 'smoothed.json');
     fs.writeFileSync(file, JSON.stringify({ ...CONFIG, epochs: 2, selection: { smoothing: 0.6 } }));

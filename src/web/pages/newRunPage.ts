@@ -11,6 +11,9 @@ const SIZES: Record<string, { depth: number; baseFilters: number }> = {
   'default (3 levels, 16 filters)': { depth: 3, baseFilters: 16 },
   'large (4 levels, 32 filters)': { depth: 4, baseFilters: 32 },
 };
+/** The "counts" choice that asks for a lesion-wise target calibrated conformally (operatingPoint.conformal). */
+const CONFORMAL = 'lesion-conformal';
+
 /** The part of the default run config the form starts from (GET /api/plugins' `defaults`). */
 interface RunDefaults {
   seed: number;
@@ -87,9 +90,15 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
   const targetValue = num('targetValue', 0.9, 0.05);
   const targetBasis = h(
     'select',
-    { id: 'f-target-basis', name: 'targetBasis', title: 'voxels: the share of the class’s voxels labelled; lesions: the share of its lesions (connected components) with a voxel labelled' },
+    {
+      id: 'f-target-basis',
+      name: 'targetBasis',
+      title:
+        'voxels: the share of the class’s voxels labelled; lesions: the share of its lesions (connected components) with a voxel labelled; conformal: the threshold must find ⌈(n + 1) × target⌉ of the n validation lesions, so that the expected share found on new lesions is at least the target',
+    },
     h('option', { value: 'voxel', selected: d.operatingPoint.basis === 'voxel' }, 'voxels'),
     h('option', { value: 'lesion', selected: d.operatingPoint.basis === 'lesion' }, 'lesions found'),
+    h('option', { value: CONFORMAL }, 'lesions found, conformal guarantee'),
   ) as HTMLSelectElement;
   const inputs = {
     name: h('input', { id: 'f-name', name: 'name', placeholder: 'optional' }),
@@ -234,7 +243,7 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       losses: tickedLosses().map((name, i) => ({ name, options: lossOptions.get(name)?.collect(`config.losses.${i}.options`) ?? {} })),
       fusion: { strategy: strategyValue, options: strategyOptions.get(strategyValue)?.collect('config.fusion.options') ?? {} },
       sensitivityTargets: targetClass.value ? { [targetClass.value]: Number(targetValue.value) } : {},
-      operatingPoint: { basis: targetBasis.value },
+      operatingPoint: targetBasis.value === CONFORMAL ? { basis: 'lesion', conformal: true } : { basis: targetBasis.value },
       epochs: Number(inputs.epochs.value),
       batchesPerEpoch: Number(inputs.batchesPerEpoch.value),
       sampling: { batchSize: Number(inputs.batchSize.value), patchSize: Number(inputs.patchSize.value) },

@@ -64,7 +64,7 @@ function operatingPointTable(run: RunReport): HTMLElement {
           'tr',
           {},
           h('td', {}, names[Number(c)] ?? `class ${c}`),
-          h('td', { class: 'num' }, `${fmt(p.target)}${p.basis === 'lesion' ? ' (lesions found)' : ''}`),
+          h('td', { class: 'num' }, `${fmt(p.target)}${p.basis === 'lesion' ? (p.conformal ? ' (lesions found, conformal)' : ' (lesions found)') : ''}`),
           // Two thresholds for a lesion target: lesions exist from the first, their voxels are drawn at the second.
           h(
             'td',
