@@ -18,10 +18,10 @@ export interface RunPreset {
  */
 export const PRESETS = {
   'small-lesions': {
-    help: 'lesions of 1-3 voxels: lesion-wise targets, 3 adjacent slices as input, validation share 0.34, test-time mirroring, 48 epochs with patience 16, validated every second epoch; set a sensitivity target on the lesion class',
+    help: 'lesions of 1-3 voxels: lesion-wise targets calibrated conformally, 3 adjacent slices as input, validation share 0.34, test-time mirroring, 48 epochs with patience 16, validated every second epoch; set a sensitivity target on the lesion class',
     docs: 'loss-fusion#a-recipe-for-small-lesions-25d-test-time-mirroring-a-larger-validation-split-and-the-budget-2026-12-06',
     config: {
-      operatingPoint: { basis: 'lesion' },
+      operatingPoint: { basis: 'lesion', conformal: true },
       model: { inputSlices: 3 },
       split: { test: 0.25, validation: 0.34 },
       inference: { mirror: true },

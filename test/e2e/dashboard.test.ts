@@ -146,7 +146,7 @@ describe('dashboard in a real browser (chromium + playwright-core)', () => {
     assert.equal(await page.inputValue('#f-preset'), 'auto', 'the preset the dataset calls for, by default');
     assert.match((await page.textContent('#f-preset-auto')) ?? '', /^auto: none, as no class is small/);
     await page.selectOption('#f-preset', 'small-lesions');
-    assert.deepEqual(await values(), ['48', '0.34', '0.25', 'lesion']);
+    assert.deepEqual(await values(), ['48', '0.34', '0.25', 'lesion-conformal']);
     assert.match((await page.textContent('#f-preset-also')) ?? '', /model\.inputSlices 3 .*inference\.mirror true .*patience 16 .*validationInterval 2/);
     await shot('launch-form-preset');
     await page.fill('#f-patchSize', '30');

@@ -86,6 +86,6 @@ describe('parseRunConfig', () => {
     const recipe = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs', 'examples', 'small-lesions.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(recipe.dataset, undefined, 'the dataset comes from --dataset or the study');
     const c = parseRunConfig({ ...recipe, dataset: 'demo-hard' });
-    assert.deepEqual([c.operatingPoint.basis, c.model.inputSlices, c.inference.mirror, c.split.validation, c.epochs, c.patience, c.sensitivityTargets], ['lesion', 3, true, 0.34, 48, 16, { '2': 0.9 }]);
+    assert.deepEqual([c.operatingPoint.basis, c.operatingPoint.conformal, c.model.inputSlices, c.inference.mirror, c.split.validation, c.epochs, c.patience, c.sensitivityTargets], ['lesion', true, 3, true, 0.34, 48, 16, { '2': 0.9 }]);
   });
 });

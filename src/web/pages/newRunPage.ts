@@ -136,7 +136,9 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
     const p = plugins.presets.find((x) => x.name === choice.chosen());
     const set = flattenConfig(p?.config ?? {});
     for (const [key, el] of Object.entries(presetFields)) el.value = String(set.get(key) ?? defaults.get(key));
-    const elsewhere = [...set].filter(([key]) => !(key in presetFields));
+    // The "counts" choice stands for two fields: a conformal lesion target is its third option.
+    if (set.get('operatingPoint.conformal') === true) targetBasis.value = CONFORMAL;
+    const elsewhere = [...set].filter(([key]) => !(key in presetFields) && key !== 'operatingPoint.conformal');
     presetHelp.replaceChildren(
       choice.autoLine() ? h('div', { id: 'f-preset-auto' }, choice.autoLine()) : '',
       ...(p
@@ -243,7 +245,8 @@ export async function newRunPage(root: HTMLElement): Promise<() => void> {
       losses: tickedLosses().map((name, i) => ({ name, options: lossOptions.get(name)?.collect(`config.losses.${i}.options`) ?? {} })),
       fusion: { strategy: strategyValue, options: strategyOptions.get(strategyValue)?.collect('config.fusion.options') ?? {} },
       sensitivityTargets: targetClass.value ? { [targetClass.value]: Number(targetValue.value) } : {},
-      operatingPoint: targetBasis.value === CONFORMAL ? { basis: 'lesion', conformal: true } : { basis: targetBasis.value },
+      // conformal: false said outright, or a preset laid under the config would keep its true.
+      operatingPoint: targetBasis.value === CONFORMAL ? { basis: 'lesion', conformal: true } : { basis: targetBasis.value, conformal: false },
       epochs: Number(inputs.epochs.value),
       batchesPerEpoch: Number(inputs.batchesPerEpoch.value),
       sampling: { batchSize: Number(inputs.batchSize.value), patchSize: Number(inputs.patchSize.value) },
