@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../db/client.js';
 import { enqueueJob, settleJob, type ClaimedJob } from '../db/jobs.js';
-import { DEMO_COHORT, EASY, ensureSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
+import { CohortMismatchError, DEMO_COHORT, EASY, ensureSyntheticCohort, HARD, HARD_COHORT } from '../data/synthetic.js';
 import { loadConfig } from '../config.js';
 import { ingest, type IngestPhase, type IngestSummary } from '../ingest/ingest.js';
 import { ingestFromDicomWeb } from '../ingest/ingestDicomWeb.js';
@@ -69,7 +69,8 @@ export async function runIngestJob(db: Db, job: ClaimedJob, o: { cacheDir: strin
     await settleJob(db, job, 'completed', { result: summary });
     return summary;
   } catch (err) {
-    await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err), retry: true });
+    // A folder holding another cohort stays so on every attempt: fail at once, with the differences named.
+    await settleJob(db, job, 'failed', { error: err instanceof Error ? err.message : String(err), retry: !(err instanceof CohortMismatchError) });
     return null;
   }
 }

@@ -10,6 +10,7 @@ import { openDb } from '../../src/db/client.js';
 import { datasetClassSpecs, findDataset, setClassMap } from '../../src/db/catalog.js';
 import { runIngestJob } from '../../src/jobs/ingestJobs.js';
 import { claimJob } from '../../src/db/jobs.js';
+import { ensureSyntheticCohort, HARD_COHORT } from '../../src/data/synthetic.js';
 import { tempDir } from '../helpers.js';
 
 type Json = Record<string, unknown> & { error?: { code: string; message: string; issues?: { field: string; message: string }[] } };
@@ -318,6 +319,24 @@ describe('JSON API', () => {
     assert.ok(fs.existsSync(path.join(dir, 'roots', 'demo-hard-s9', 'labels', 'labels.json')), 'written inside the ingest root');
     const d = await call('/api/datasets/demo-hard-s9');
     assert.equal(d.json.patients, 3);
+  });
+
+  it('fails a synthetic-cohort job at once when its folder holds another cohort, naming the difference', async () => {
+    // A folder left by an earlier request (its dataset never ingested) with 3 patients; the request asks for 4.
+    ensureSyntheticCohort({ ...HARD_COHORT, patients: 3, seed: 10, out: path.join(dir, 'roots', 'demo-hard-s10') }, { hint: '' });
+    const queued = await call('/api/datasets/demo', { method: 'POST', body: { difficulty: 'hard', patients: 4, seed: 10 } });
+    assert.equal(queued.status, 202);
+    const db = await openDb(`file:${path.join(dir, 'db.sqlite')}`);
+    try {
+      const job = await claimJob(db, queued.json.jobId as string, 'test');
+      assert.equal(await runIngestJob(db, job, { cacheDir: path.join(dir, 'data', 'cache') }), null);
+      const row = await db.job.findUnique({ where: { id: job.id } });
+      // SQLite's queue has no retries; on PostgreSQL's (pg-boss) the job is not retried either (runIngestJob).
+      assert.equal(row?.status, 'failed');
+      assert.match(row?.error ?? '', /demo-hard-s10 already holds another synthetic cohort: patients 3 \(asked 4\); choose another folder for it/);
+    } finally {
+      await db.$disconnect();
+    }
   });
 
   it('picks the preset a dataset calls for when the request names none ("auto"): small-lesions for the hard demo, none for the easy one', async () => {
