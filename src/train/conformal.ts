@@ -11,8 +11,8 @@
  *   target⌉, is at most their (n − k + 1)-th smallest peak, and a new lesion exchangeable with them has
  *   its peak below that with probability at most (n + 1 − k) / (n + 1) ≤ 1 − target. So the expected
  *   share of new lesions that reach the threshold is at least the target (and, without ties, below
- *   target + 1/(n + 1)), where the plain share only estimates it. Exchangeability is the assumption: lesions of one patient
- *   are not independent, and choosing the checkpoint on the same split favours it.
+ *   target + 1/(n + 1)), where the plain share only estimates it. Exchangeability is the assumption:
+ *   lesions of one patient are not independent, and choosing the checkpoint on the same split favours it.
  *
  * Returns n + 1 when the conformal requirement cannot be met with n lesions (n < target / (1 − target):
  * 8 lesions or fewer for 0.9), and 0 without lesions.
